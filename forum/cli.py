@@ -1,0 +1,239 @@
+"""The `kindred` command: init, serve, migrate, boards, invites and admins."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+from forum import __version__
+from forum.db import apply_migrations, close_database, open_database, pending_migrations
+from forum.errors import ConfigError, ForumError
+from forum.settings import Settings, load_settings
+
+EXIT_USAGE = 2
+EXIT_CONFIG = 3
+EXIT_INPUT = 4
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int = EXIT_INPUT) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def _read_passphrase_file(path: str) -> str:
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise CliError(f"Cannot read the passphrase file {path}: {exc.strerror}.") from None
+    passphrase = text.rstrip("\r\n")
+    if not passphrase:
+        raise CliError(f"The passphrase file {path} is empty.")
+    return passphrase
+
+
+async def _with_db(settings: Settings, work: Callable[[], Awaitable[None]]) -> None:
+    await open_database(settings)
+    try:
+        await work()
+    finally:
+        await close_database()
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
+    _say(f"Migrating {_describe_db(settings)} ...")
+    applied = asyncio.run(apply_migrations(settings, progress=lambda line: _say("  " + line)))
+    _say(f"Done: {len(applied)} migration(s) applied." if applied else "Already up to date.")
+
+
+def cmd_init(settings: Settings, args: argparse.Namespace) -> None:
+    """Set up the data dir and database, and optionally the first admin."""
+    _say(f"Data directory: {settings.data_dir}")
+    cmd_migrate(settings, args)
+    if args.admin:
+        if not args.admin_passphrase_file:
+            raise CliError("--admin needs --admin-passphrase-file PATH.", EXIT_USAGE)
+        _create_admin(settings, args.admin, _read_passphrase_file(args.admin_passphrase_file))
+
+
+def cmd_admin_create(settings: Settings, args: argparse.Namespace) -> None:
+    _create_admin(settings, args.handle, _read_passphrase_file(args.passphrase_file))
+
+
+def _create_admin(settings: Settings, handle: str, passphrase: str) -> None:
+    from forum.models.account import Role
+    from forum.services.accounts import register
+
+    async def work() -> None:
+        result = await register(handle, passphrase, role=Role.admin, bypass_mode=True)
+        _say(f"Admin {result.account.handle!r} created. Recovery codes (shown once):")
+        for code in result.recovery_codes:
+            _say(f"  {code}")
+
+    asyncio.run(_with_db(settings, work))
+
+
+def cmd_board_create(settings: Settings, args: argparse.Namespace) -> None:
+    from forum.services.boards import create_board
+
+    async def work() -> None:
+        board = await create_board(
+            None,
+            slug=args.slug,
+            title=args.title,
+            description=args.description,
+            rules=args.rules,
+            visibility=args.visibility,
+            posting_policy=args.posting_policy,
+        )
+        _say(f"Board {board.slug!r} created: {settings.public_url}/b/{board.slug}")
+
+    asyncio.run(_with_db(settings, work))
+
+
+def cmd_invite_create(settings: Settings, args: argparse.Namespace) -> None:
+    from forum.services.invites import create_invites
+
+    async def work() -> None:
+        codes = await create_invites(None, args.count, args.board)
+        for code in codes:
+            _say(code)
+
+    asyncio.run(_with_db(settings, work))
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from forum.web.app import create_app
+
+    async def check() -> list[str]:
+        from tortoise import Tortoise
+
+        from forum.db import tortoise_config
+
+        await Tortoise.init(config=tortoise_config(settings))
+        try:
+            return await pending_migrations(settings)
+        finally:
+            await Tortoise.close_connections()
+
+    pending = asyncio.run(check())
+    if pending:
+        raise CliError(
+            f"The database has unapplied migrations ({', '.join(pending)}). "
+            "Run `kindred migrate` first.",
+            EXIT_CONFIG,
+        )
+    _say(f"Kindred {__version__} on http://{args.host}:{args.port} ({_describe_db(settings)})")
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        # No access log: it would write client addresses to disk.
+        access_log=False,
+        log_level=settings.log_level,
+        proxy_headers=settings.trust_proxy,
+        server_header=False,
+    )
+
+
+def cmd_makemigrations(settings: Settings, args: argparse.Namespace) -> None:
+    """For developers: write a migration for model changes (Tortoise's autodetector)."""
+    from forum.migrations_check import write_migrations
+
+    names = asyncio.run(write_migrations(settings, args.name))
+    _say("\n".join(f"Created {n}" for n in names) if names else "No changes detected.")
+
+
+def _describe_db(settings: Settings) -> str:
+    url = settings.database_url
+    if url.startswith("sqlite://"):
+        return "SQLite " + url.removeprefix("sqlite://")
+    return "PostgreSQL " + url.split("@")[-1].split("?")[0]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kindred", description="Kindred: a forum server for peer-support communities."
+    )
+    parser.add_argument("--version", action="version", version=f"kindred {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("init", help="create the data directory and database (and an admin)")
+    p.add_argument("--admin", metavar="HANDLE", help="also create this admin account")
+    p.add_argument("--admin-passphrase-file", metavar="PATH")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("serve", help="run the web server (and its background workers)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("migrate", help="apply database migrations")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("makemigrations", help="(developers) write migrations for model changes")
+    p.add_argument("--name", default=None)
+    p.set_defaults(func=cmd_makemigrations)
+
+    board = sub.add_parser("board", help="manage boards").add_subparsers(
+        dest="board_command", required=True, metavar="ACTION"
+    )
+    p = board.add_parser("create", help="create a board")
+    p.add_argument("slug")
+    p.add_argument("--title", required=True)
+    p.add_argument("--description", default="")
+    p.add_argument("--rules", default="")
+    p.add_argument("--visibility", choices=["public", "members", "private"], default="public")
+    p.add_argument("--posting-policy", choices=["members", "moderators"], default="members")
+    p.set_defaults(func=cmd_board_create)
+
+    invite = sub.add_parser("invite", help="manage invite codes").add_subparsers(
+        dest="invite_command", required=True, metavar="ACTION"
+    )
+    p = invite.add_parser("create", help="make single-use invite codes (printed once)")
+    p.add_argument("--count", type=int, default=1)
+    p.add_argument("--board", default=None, help="invitations into this (private) board")
+    p.set_defaults(func=cmd_invite_create)
+
+    admin = sub.add_parser("admin", help="manage admins").add_subparsers(
+        dest="admin_command", required=True, metavar="ACTION"
+    )
+    p = admin.add_parser("create", help="create an admin account")
+    p.add_argument("handle")
+    p.add_argument("--passphrase-file", required=True, metavar="PATH")
+    p.set_defaults(func=cmd_admin_create)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(message)s")
+        args.func(settings, args)
+    except ConfigError as exc:
+        print(f"kindred: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except CliError as exc:
+        print(f"kindred: {exc}", file=sys.stderr)
+        return exc.code
+    except ForumError as exc:
+        print(f"kindred: {exc.message}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""Login handles: what is allowed, and warnings when one may identify its owner."""
+
+from __future__ import annotations
+
+import re
+
+from forum.errors import InvalidInputError
+
+_HANDLE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,31}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
+_PHONE = re.compile(r"^\+?[\d ()./-]{7,}$")
+_FIRST_LAST = re.compile(r"^[a-z]{2,}[._ -][a-z]{2,}$", re.IGNORECASE)
+
+
+def normalize_handle(handle: str) -> str:
+    return handle.strip().lower()
+
+
+def check_handle(handle: str) -> str:
+    """Return the canonical handle, or raise InvalidInputError saying what is wrong."""
+    canonical = normalize_handle(handle)
+    if not _HANDLE.match(canonical):
+        raise InvalidInputError(
+            "A handle is 3 to 32 letters, digits, dots, dashes or underscores, "
+            "starting with a letter or digit.",
+            field="handle",
+        )
+    return canonical
+
+
+def handle_warnings(handle: str) -> list[str]:
+    """Gentle warnings for handles that look like real-world identifiers.
+
+    The handle is private (only used to log in), but members reuse them elsewhere, and a
+    leaked database should not name anyone.
+    """
+    text = handle.strip()
+    warnings: list[str] = []
+    if _EMAIL.match(text):
+        warnings.append("This looks like an email address.")
+    elif sum(ch.isdigit() for ch in text) >= 7 and _PHONE.match(text):
+        warnings.append("This looks like a phone number.")
+    elif _FIRST_LAST.match(text):
+        warnings.append("This looks like a first and last name.")
+    return warnings

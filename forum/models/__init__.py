@@ -1,0 +1,26 @@
+"""Tortoise models: fields and invariants only; the services own every write."""
+
+from __future__ import annotations
+
+from forum.models.account import Account, ApiToken, RecoveryCode, Session
+from forum.models.actor import Actor
+from forum.models.board import Board, Membership, Persona
+from forum.models.invite import Invite
+from forum.models.post import Post, Reaction, Thread
+from forum.models.site import SiteSettings
+
+__all__ = [
+    "Account",
+    "Actor",
+    "ApiToken",
+    "Board",
+    "Invite",
+    "Membership",
+    "Persona",
+    "Post",
+    "Reaction",
+    "RecoveryCode",
+    "Session",
+    "SiteSettings",
+    "Thread",
+]

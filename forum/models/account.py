@@ -1,0 +1,66 @@
+"""Private login records. Nothing here is ever shown publicly; no email, no IP."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Role(StrEnum):
+    member = "member"
+    admin = "admin"
+
+
+class Account(Model):
+    id = fields.IntField(primary_key=True)
+    # Canonical (lower-case) handle; used only to log in.
+    handle = fields.CharField(max_length=64, unique=True)
+    passphrase_hash = fields.CharField(max_length=255)
+    role = fields.CharEnumField(Role, max_length=16, default=Role.member)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "account"
+
+
+class RecoveryCode(Model):
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "forum.Account", related_name="recovery_codes", on_delete=fields.CASCADE
+    )
+    code_hash = fields.CharField(max_length=64, unique=True)
+
+    class Meta:
+        table = "recovery_code"
+
+
+class Session(Model):
+    # A login. The cookie carries a random token; only its SHA-256 is stored.
+
+    id = fields.IntField(primary_key=True)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "forum.Account", related_name="sessions", on_delete=fields.CASCADE
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+
+    class Meta:
+        table = "session"
+
+
+class ApiToken(Model):
+    # A personal token for the JSON API; shown once, stored as SHA-256.
+
+    id = fields.IntField(primary_key=True)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    name = fields.CharField(max_length=64)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "forum.Account", related_name="api_tokens", on_delete=fields.CASCADE
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "api_token"

@@ -1,0 +1,36 @@
+"""Every ActivityPub actor Kindred knows: local boards, personas, the instance; remote ones."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class ActorKind(StrEnum):
+    group = "Group"
+    person = "Person"
+    application = "Application"
+
+
+class Actor(Model):
+    id = fields.IntField(primary_key=True)
+    kind = fields.CharEnumField(ActorKind, max_length=16)
+    # Opaque, random for personas: never derived from the account.
+    username = fields.CharField(max_length=64)
+    name = fields.CharField(max_length=128)
+    local = fields.BooleanField(default=True)
+    domain = fields.CharField(max_length=255, null=True)
+    # Remote actors only; local ones derive their URLs from KINDRED_PUBLIC_URL.
+    ap_id = fields.CharField(max_length=512, null=True, unique=True)
+    inbox = fields.CharField(max_length=512, null=True)
+    shared_inbox = fields.CharField(max_length=512, null=True)
+    public_key_pem = fields.TextField(null=True)
+    private_key_pem = fields.TextField(null=True)
+    fetched_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "actor"
+        unique_together = (("domain", "username"),)

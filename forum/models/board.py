@@ -1,0 +1,97 @@
+"""Boards, the members of each, and each member's pseudonym (persona) in it."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Visibility(StrEnum):
+    public = "public"
+    members = "members"
+    private = "private"
+
+
+class PostingPolicy(StrEnum):
+    members = "members"  # any member starts threads and replies
+    moderators = "moderators"  # only moderators start threads; members reply
+
+
+class FederationMode(StrEnum):
+    off = "off"
+    publish = "publish"
+    open = "open"
+
+
+class MemberRole(StrEnum):
+    member = "member"
+    peer_supporter = "peer_supporter"
+    moderator = "moderator"
+
+
+class Board(Model):
+    id = fields.IntField(primary_key=True)
+    slug = fields.CharField(max_length=48, unique=True)
+    title = fields.CharField(max_length=120)
+    description_source = fields.TextField(default="")
+    description_html = fields.TextField(default="")
+    rules_source = fields.TextField(default="")
+    rules_html = fields.TextField(default="")
+    visibility = fields.CharEnumField(Visibility, max_length=16, default=Visibility.public)
+    posting_policy = fields.CharEnumField(
+        PostingPolicy, max_length=16, default=PostingPolicy.members
+    )
+    federation = fields.CharEnumField(FederationMode, max_length=16, default=FederationMode.off)
+    theme = fields.CharField(max_length=64, null=True)
+    thread_count = fields.IntField(default=0)
+    post_count = fields.IntField(default=0)
+    actor: fields.OneToOneRelation[object] = fields.OneToOneField(
+        "forum.Actor", related_name="board", on_delete=fields.RESTRICT
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "board"
+
+
+class Membership(Model):
+    # Private link between an account and a board; never shown publicly.
+
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[object] = fields.ForeignKeyField(
+        "forum.Account", related_name="memberships", on_delete=fields.CASCADE
+    )
+    board: fields.ForeignKeyRelation[Board] = fields.ForeignKeyField(
+        "forum.Board", related_name="memberships", on_delete=fields.CASCADE
+    )
+    role = fields.CharEnumField(MemberRole, max_length=16, default=MemberRole.member)
+    approved_post_count = fields.IntField(default=0)
+    joined_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "membership"
+        unique_together = (("account", "board"),)
+
+
+class Persona(Model):
+    # A member's pseudonym in one board. Shares no public attribute with their others.
+
+    id = fields.IntField(primary_key=True)
+    board: fields.ForeignKeyRelation[Board] = fields.ForeignKeyField(
+        "forum.Board", related_name="personas", on_delete=fields.CASCADE
+    )
+    # Null once the account is deleted and its posts are kept as "[deleted]".
+    account: fields.ForeignKeyNullableRelation[object] = fields.ForeignKeyField(
+        "forum.Account", related_name="personas", null=True, on_delete=fields.SET_NULL
+    )
+    actor: fields.OneToOneRelation[object] = fields.OneToOneField(
+        "forum.Actor", related_name="persona", on_delete=fields.RESTRICT
+    )
+    name_key = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "persona"
+        unique_together = (("board", "name_key"), ("board", "account"))

@@ -1,0 +1,20 @@
+"""Single-use invite codes: to register (invite-only mode) or to join a private board."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Invite(Model):
+    id = fields.IntField(primary_key=True)
+    code_hash = fields.CharField(max_length=64, unique=True)
+    # Null: a registration invite. Set: an invitation into a (private) board.
+    board: fields.ForeignKeyNullableRelation[object] = fields.ForeignKeyField(
+        "forum.Board", related_name="invites", null=True, on_delete=fields.CASCADE
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "invite"

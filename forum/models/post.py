@@ -1,0 +1,85 @@
+"""Threads (ActivityPub Page), their posts (the opener and replies) and reactions."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class PostState(StrEnum):
+    visible = "visible"
+    held = "held"
+    removed = "removed"
+    deleted = "deleted"
+
+
+class Thread(Model):
+    id = fields.IntField(primary_key=True)
+    board: fields.ForeignKeyRelation[object] = fields.ForeignKeyField(
+        "forum.Board", related_name="threads", on_delete=fields.CASCADE
+    )
+    author: fields.ForeignKeyRelation[object] = fields.ForeignKeyField(
+        "forum.Actor", related_name="threads", on_delete=fields.RESTRICT
+    )
+    title = fields.CharField(max_length=200)
+    content_note = fields.CharField(max_length=120, default="")
+    state = fields.CharEnumField(PostState, max_length=16, default=PostState.visible)
+    pinned = fields.BooleanField(default=False)
+    locked = fields.BooleanField(default=False)
+    # Counters are kept on write so that read paths never COUNT(*).
+    post_count = fields.IntField(default=0)
+    last_activity_at = fields.DatetimeField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "thread"
+        indexes = (("board_id", "pinned", "last_activity_at"),)
+
+
+class Post(Model):
+    # One post in a thread. `seq` numbers posts 1, 2, 3… within the thread (1 = opener).
+    #
+    # Seqs are dense and never reused (deleted posts keep theirs), so page N of a thread is
+    # the range seq in ((N-1)*50, N*50]: an index seek whose cost does not grow with depth.
+
+    id = fields.IntField(primary_key=True)
+    thread: fields.ForeignKeyRelation[Thread] = fields.ForeignKeyField(
+        "forum.Thread", related_name="posts", on_delete=fields.CASCADE
+    )
+    seq = fields.IntField()
+    author: fields.ForeignKeyRelation[object] = fields.ForeignKeyField(
+        "forum.Actor", related_name="posts", on_delete=fields.RESTRICT
+    )
+    reply_to: fields.ForeignKeyNullableRelation[Post] = fields.ForeignKeyField(
+        "forum.Post", related_name="replies", null=True, on_delete=fields.SET_NULL
+    )
+    body_source = fields.TextField()
+    body_html = fields.TextField()
+    state = fields.CharEnumField(PostState, max_length=16, default=PostState.visible)
+    reaction_counts: dict[str, int] = fields.JSONField(default=dict)  # type: ignore[assignment]
+    created_at = fields.DatetimeField(auto_now_add=True)
+    edited_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "post"
+        unique_together = (("thread", "seq"),)
+
+
+class Reaction(Model):
+    # A supportive reaction; one of each kind per actor per post. No downvotes exist.
+
+    id = fields.IntField(primary_key=True)
+    post: fields.ForeignKeyRelation[Post] = fields.ForeignKeyField(
+        "forum.Post", related_name="reactions", on_delete=fields.CASCADE
+    )
+    actor: fields.ForeignKeyRelation[object] = fields.ForeignKeyField(
+        "forum.Actor", related_name="reactions", on_delete=fields.CASCADE
+    )
+    kind = fields.CharField(max_length=32)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "reaction"
+        unique_together = (("post", "actor", "kind"),)

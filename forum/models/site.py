@@ -1,0 +1,32 @@
+"""Instance settings an admin edits in the browser (one row)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class RegistrationMode(StrEnum):
+    open = "open"
+    invite = "invite"
+    closed = "closed"
+
+
+class SiteSettings(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=80, default="Kindred")
+    registration_mode = fields.CharEnumField(
+        RegistrationMode, max_length=16, default=RegistrationMode.open
+    )
+    # Where quick exit goes: a neutral, everyday page chosen by the admin.
+    quick_exit_url = fields.CharField(max_length=512, default="https://www.bbc.com/weather")
+    crisis_resources_source = fields.TextField(default="")
+    crisis_resources_html = fields.TextField(default="")
+    default_theme = fields.CharField(max_length=64, default="default")
+    # SHA-256 of the one-time setup token, while no admin exists.
+    setup_token_hash = fields.CharField(max_length=64, null=True)
+
+    class Meta:
+        table = "site_settings"

@@ -1,0 +1,91 @@
+"""Rate limits keyed by an expiring keyed hash of the client address (never the raw IP).
+
+Counts live in memory (one process is a whole instance). The hash key rotates every
+window, so yesterday's keys cannot be linked to today's or reversed into addresses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from forum.errors import RateLimitedError
+
+
+@dataclass(frozen=True)
+class Limit:
+    count: int
+    seconds: int
+    message: str
+
+
+DEFAULT_LIMITS: dict[str, Limit] = {
+    "register": Limit(5, 3600, "Too many new accounts from here; try again later."),
+    "login_failure": Limit(10, 900, "Too many failed log-ins; wait a while and try again."),
+    "handle_failure": Limit(20, 900, "Too many failed log-ins for this handle; try later."),
+    "recover_failure": Limit(10, 3600, "Too many failed recovery attempts; try later."),
+    "thread": Limit(10, 600, "You are starting threads very quickly; take a breath."),
+    "reply": Limit(40, 600, "You are replying very quickly; take a breath."),
+}
+
+
+class RateLimiter:
+    def __init__(
+        self,
+        secret: bytes,
+        limits: dict[str, Limit] | None = None,
+        clock: Callable[[], float] = time.time,
+        max_keys: int = 100_000,
+    ) -> None:
+        self._secret = secret
+        self.limits = dict(DEFAULT_LIMITS if limits is None else limits)
+        self._clock = clock
+        self._max_keys = max_keys
+        # (action, hashed key) -> (window index, count)
+        self._counts: dict[tuple[str, str], tuple[int, int]] = {}
+
+    def _key(self, action: str, subject: str, window: int) -> tuple[str, str]:
+        message = f"{action}|{window}|{subject}".encode()
+        return action, hmac.new(self._secret, message, hashlib.sha256).hexdigest()[:32]
+
+    def _window(self, limit: Limit) -> tuple[int, int]:
+        now = self._clock()
+        window = int(now // limit.seconds)
+        retry_after = max(1, int((window + 1) * limit.seconds - now))
+        return window, retry_after
+
+    def check(self, action: str, subject: str) -> None:
+        """Raise RateLimitedError when `subject` has used up `action` in this window."""
+        limit = self.limits[action]
+        window, retry_after = self._window(limit)
+        stored = self._counts.get(self._key(action, subject, window))
+        if stored and stored[0] == window and stored[1] >= limit.count:
+            raise RateLimitedError(limit.message, retry_after=retry_after)
+
+    def hit(self, action: str, subject: str) -> None:
+        limit = self.limits[action]
+        window, _ = self._window(limit)
+        key = self._key(action, subject, window)
+        stored = self._counts.get(key)
+        count = stored[1] + 1 if stored and stored[0] == window else 1
+        if len(self._counts) >= self._max_keys:
+            self._expire()
+        self._counts[key] = (window, count)
+
+    def consume(self, action: str, subject: str) -> None:
+        """check + hit: for actions that count every attempt (posting, registering)."""
+        self.check(action, subject)
+        self.hit(action, subject)
+
+    def reset(self) -> None:
+        self._counts.clear()
+
+    def _expire(self) -> None:
+        live = {}
+        for (action, hashed), (window, count) in self._counts.items():
+            if window == self._window(self.limits[action])[0]:
+                live[(action, hashed)] = (window, count)
+        self._counts = live

@@ -1,0 +1,1 @@
+"""Services own every write: permission check, transaction, changes. Views call one each."""

@@ -1,0 +1,245 @@
+"""Accounts without email: register, log in, recover, change passphrase, delete."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from forum import tokens
+from forum.errors import ConflictError, InvalidInputError, LoginRequiredError, NotAllowedError
+from forum.handles import check_handle, handle_warnings, normalize_handle
+from forum.models import Account, ApiToken, Invite, Persona, RecoveryCode, Session
+from forum.models.account import Role
+from forum.models.site import RegistrationMode
+from forum.passphrases import check_passphrase, dummy_hash, hash_passphrase, verify_passphrase
+from forum.ratelimits import RateLimiter
+from forum.services.site import get_site_settings
+from forum.services.viewer import Viewer
+
+RECOVERY_CODE_COUNT = 10
+SESSION_DAYS = 30
+BAD_LOGIN = "That handle and passphrase do not match an account."
+
+
+@dataclass
+class Registration:
+    account: Account
+    recovery_codes: list[str]
+    warnings: list[str] = field(default_factory=list)
+
+
+async def register(
+    handle: str,
+    passphrase: str,
+    *,
+    invite_code: str = "",
+    role: Role = Role.member,
+    bypass_mode: bool = False,
+    limiter: RateLimiter | None = None,
+    client: str = "",
+) -> Registration:
+    """Create an account; `bypass_mode` is for the setup page and the CLI."""
+    canonical = check_handle(handle)
+    check_passphrase(passphrase, handle=canonical)
+    invite: Invite | None = None
+    if not bypass_mode:
+        site = await get_site_settings()
+        if site.registration_mode == RegistrationMode.closed:
+            raise NotAllowedError("Registration is closed on this instance.")
+        if site.registration_mode == RegistrationMode.invite:
+            invite = await _usable_invite(invite_code)
+        if limiter:
+            limiter.consume("register", client)
+    if await Account.filter(handle=canonical).exists():
+        raise ConflictError("That handle is taken; choose another.", field="handle")
+    passphrase_hash = await hash_passphrase(passphrase)
+    codes = [tokens.new_code() for _ in range(RECOVERY_CODE_COUNT)]
+    try:
+        async with in_transaction():
+            if invite is not None:
+                used = await Invite.filter(id=invite.id, used_at=None).update(
+                    used_at=datetime.now(UTC)
+                )
+                if not used:
+                    raise InvalidInputError("That invite code has been used.", field="invite")
+            account = await Account.create(
+                handle=canonical, passphrase_hash=passphrase_hash, role=role
+            )
+            await RecoveryCode.bulk_create(
+                [RecoveryCode(account=account, code_hash=tokens.digest(c)) for c in codes]
+            )
+    except IntegrityError:
+        raise ConflictError("That handle is taken; choose another.", field="handle") from None
+    return Registration(account=account, recovery_codes=codes, warnings=handle_warnings(handle))
+
+
+async def _usable_invite(code: str) -> Invite:
+    invite = await Invite.filter(
+        code_hash=tokens.digest(tokens.normalize_code(code)), board_id=None, used_at=None
+    ).first()
+    if invite is None:
+        raise InvalidInputError(
+            "Registration here needs an invite code from an admin.", field="invite"
+        )
+    return invite
+
+
+async def authenticate(
+    handle: str, passphrase: str, *, limiter: RateLimiter | None = None, client: str = ""
+) -> Account:
+    """The account for these credentials. Unknown handle and wrong passphrase look alike."""
+    canonical = normalize_handle(handle)
+    if limiter:
+        limiter.check("login_failure", client)
+        limiter.check("handle_failure", canonical)
+    account = await Account.filter(handle=canonical).first()
+    encoded = account.passphrase_hash if account else dummy_hash()
+    ok = await verify_passphrase(passphrase, encoded)
+    if account is None or not ok:
+        if limiter:
+            limiter.hit("login_failure", client)
+            limiter.hit("handle_failure", canonical)
+        raise InvalidInputError(BAD_LOGIN)
+    return account
+
+
+async def start_session(account: Account) -> str:
+    token = tokens.new_token()
+    await Session.create(
+        token_hash=tokens.digest(token),
+        account=account,
+        expires_at=datetime.now(UTC) + timedelta(days=SESSION_DAYS),
+    )
+    return token
+
+
+async def account_for_session(token: str) -> Account | None:
+    session = (
+        await Session.filter(token_hash=tokens.digest(token), expires_at__gt=datetime.now(UTC))
+        .select_related("account")
+        .first()
+    )
+    return session.account if session else None
+
+
+async def end_session(token: str) -> None:
+    await Session.filter(token_hash=tokens.digest(token)).delete()
+
+
+async def end_all_sessions(viewer: Viewer) -> int:
+    account = _require(viewer)
+    return await Session.filter(account_id=account.id).delete()
+
+
+async def recover(
+    handle: str,
+    code: str,
+    new_passphrase: str,
+    *,
+    limiter: RateLimiter | None = None,
+    client: str = "",
+) -> Account:
+    """Set a new passphrase with a one-time recovery code; ends every other session."""
+    canonical = normalize_handle(handle)
+    if limiter:
+        limiter.check("recover_failure", client)
+    check_passphrase(new_passphrase, handle=canonical)
+    code_hash = tokens.digest(tokens.normalize_code(code))
+    record = (
+        await RecoveryCode.filter(code_hash=code_hash, account__handle=canonical)
+        .select_related("account")
+        .first()
+    )
+    if record is None:
+        if limiter:
+            limiter.hit("recover_failure", client)
+        raise InvalidInputError("That handle and recovery code do not match.")
+    new_hash = await hash_passphrase(new_passphrase)
+    async with in_transaction():
+        deleted = await RecoveryCode.filter(id=record.id).delete()
+        if not deleted:
+            raise InvalidInputError("That recovery code has been used.")
+        await Account.filter(id=record.account.id).update(passphrase_hash=new_hash)
+        await Session.filter(account_id=record.account.id).delete()
+    return record.account
+
+
+async def change_passphrase(viewer: Viewer, current: str, new: str) -> None:
+    account = _require(viewer)
+    if not await verify_passphrase(current, account.passphrase_hash):
+        raise InvalidInputError("Your current passphrase is not right.", field="current")
+    check_passphrase(new, handle=account.handle)
+    account.passphrase_hash = await hash_passphrase(new)
+    await account.save(update_fields=["passphrase_hash"])
+
+
+async def new_recovery_codes(viewer: Viewer) -> list[str]:
+    """Replace every recovery code with ten new ones, shown once."""
+    account = _require(viewer)
+    codes = [tokens.new_code() for _ in range(RECOVERY_CODE_COUNT)]
+    async with in_transaction():
+        await RecoveryCode.filter(account_id=account.id).delete()
+        await RecoveryCode.bulk_create(
+            [RecoveryCode(account_id=account.id, code_hash=tokens.digest(c)) for c in codes]
+        )
+    return codes
+
+
+async def remaining_recovery_codes(viewer: Viewer) -> int:
+    account = _require(viewer)
+    return await RecoveryCode.filter(account_id=account.id).count()
+
+
+async def create_api_token(viewer: Viewer, name: str) -> str:
+    account = _require(viewer)
+    name = name.strip() or "token"
+    if len(name) > 64:
+        raise InvalidInputError("A token name is at most 64 characters.", field="name")
+    token = tokens.new_token()
+    await ApiToken.create(token_hash=tokens.digest(token), name=name, account=account)
+    return token
+
+
+async def account_for_api_token(token: str) -> Account | None:
+    record = (
+        await ApiToken.filter(token_hash=tokens.digest(token)).select_related("account").first()
+    )
+    return record.account if record else None
+
+
+async def list_api_tokens(viewer: Viewer) -> list[ApiToken]:
+    account = _require(viewer)
+    return await ApiToken.filter(account_id=account.id).order_by("created_at")
+
+
+async def revoke_api_token(viewer: Viewer, token_id: int) -> None:
+    account = _require(viewer)
+    await ApiToken.filter(id=token_id, account_id=account.id).delete()
+
+
+async def delete_account(viewer: Viewer, passphrase: str, *, erase_posts: bool) -> None:
+    """Delete the account. Posts are erased, or kept with their author shown as [deleted].
+
+    Either way every persona is cut from the account and renamed, so nothing left behind
+    points back to it.
+    """
+    from forum.services.personas import retire_persona  # personas import accounts' helpers
+
+    account = _require(viewer)
+    if not await verify_passphrase(passphrase, account.passphrase_hash):
+        raise InvalidInputError("Your passphrase is not right.", field="passphrase")
+    if account.role == Role.admin and await Account.filter(role=Role.admin).count() == 1:
+        raise NotAllowedError("You are the only admin; make another admin first.")
+    async with in_transaction():
+        for persona in await Persona.filter(account_id=account.id):
+            await retire_persona(persona, erase_posts=erase_posts)
+        await account.delete()
+
+
+def _require(viewer: Viewer) -> Account:
+    if viewer.account is None:
+        raise LoginRequiredError()
+    return viewer.account

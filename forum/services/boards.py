@@ -1,0 +1,242 @@
+"""Boards: creation by admins, who may see what, and joining (which makes a persona)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TypeVar
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from forum.errors import (
+    ConflictError,
+    InvalidInputError,
+    LoginRequiredError,
+    NotAllowedError,
+    NotFoundError,
+)
+from forum.models import Actor, Board, Membership, Persona
+from forum.models.actor import ActorKind
+from forum.models.board import FederationMode, MemberRole, PostingPolicy, Visibility
+from forum.rendering import render_markdown
+from forum.services.viewer import Viewer
+
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$")
+E = TypeVar("E", bound=StrEnum)
+RESERVED_SLUGS = frozenset({"new", "admin", "api", "static", "mod", "inbox", "outbox"})
+
+
+@dataclass(frozen=True)
+class BoardAccess:
+    """A board as one viewer sees it."""
+
+    board: Board
+    membership: Membership | None
+    persona: Persona | None
+    is_admin: bool
+
+    @property
+    def is_member(self) -> bool:
+        return self.membership is not None
+
+    @property
+    def is_moderator(self) -> bool:
+        return self.is_admin or (
+            self.membership is not None and self.membership.role == MemberRole.moderator
+        )
+
+    @property
+    def can_read(self) -> bool:
+        return (
+            self.board.visibility == Visibility.public or self.is_member or self.is_admin
+        )
+
+    @property
+    def can_reply(self) -> bool:
+        return self.persona is not None
+
+    @property
+    def can_start_thread(self) -> bool:
+        if self.persona is None:
+            return False
+        return self.board.posting_policy == PostingPolicy.members or self.is_moderator
+
+
+def check_slug(slug: str) -> str:
+    slug = slug.strip().lower()
+    if not SLUG.match(slug) or slug in RESERVED_SLUGS:
+        raise InvalidInputError(
+            "A board slug is 1 to 48 lower-case letters, digits and dashes "
+            "(not starting or ending with a dash).",
+            field="slug",
+        )
+    return slug
+
+
+def _check_text(value: str, name: str, field: str, limit: int, *, required: bool) -> str:
+    value = value.strip()
+    if required and not value:
+        raise InvalidInputError(f"The {name} is required.", field=field)
+    if len(value) > limit:
+        raise InvalidInputError(f"The {name} is at most {limit:,} characters.", field=field)
+    return value
+
+
+def _enum(kind: type[E], value: str, field: str) -> E:
+    try:
+        return kind(value)
+    except ValueError:
+        choices = ", ".join(str(v) for v in kind)
+        raise InvalidInputError(f"The {field} must be one of: {choices}.", field=field) from None
+
+
+async def create_board(
+    viewer: Viewer | None,
+    *,
+    slug: str,
+    title: str,
+    description: str = "",
+    rules: str = "",
+    visibility: str = "public",
+    posting_policy: str = "members",
+    federation: str = "off",
+    theme: str | None = None,
+) -> Board:
+    """Create a board. `viewer=None` is the CLI, which acts with the operator's authority."""
+    if viewer is not None and not viewer.is_admin:
+        raise NotAllowedError("Only admins can create boards.")
+    slug = check_slug(slug)
+    title = _check_text(title, "title", "title", 120, required=True)
+    description = _check_text(description, "description", "description", 5_000, required=False)
+    rules = _check_text(rules, "rules", "rules", 10_000, required=False)
+    vis = _enum(Visibility, visibility, "visibility")
+    fed = _enum(FederationMode, federation, "federation")
+    if vis != Visibility.public and fed != FederationMode.off:
+        raise InvalidInputError(
+            "Only public boards can federate; members-only and private boards never do.",
+            field="federation",
+        )
+    if await Board.filter(slug=slug).exists():
+        raise ConflictError(f"A board called {slug!r} exists already.", field="slug")
+    try:
+        async with in_transaction():
+            actor = await Actor.create(kind=ActorKind.group, username=slug, name=title)
+            return await Board.create(
+                slug=slug,
+                title=title,
+                description_source=description,
+                description_html=render_markdown(description),
+                rules_source=rules,
+                rules_html=render_markdown(rules),
+                visibility=vis,
+                posting_policy=_enum(PostingPolicy, posting_policy, "posting_policy"),
+                federation=fed,
+                theme=theme or None,
+                actor=actor,
+            )
+    except IntegrityError:
+        raise ConflictError(f"A board called {slug!r} exists already.", field="slug") from None
+
+
+async def update_board(
+    viewer: Viewer | None,
+    slug: str,
+    *,
+    title: str,
+    description: str,
+    rules: str,
+    visibility: str,
+    posting_policy: str,
+    theme: str | None,
+) -> Board:
+    if viewer is not None and not viewer.is_admin:
+        raise NotAllowedError("Only admins can change boards.")
+    board = await Board.filter(slug=slug).first()
+    if board is None:
+        raise NotFoundError()
+    board.title = _check_text(title, "title", "title", 120, required=True)
+    board.description_source = _check_text(
+        description, "description", "description", 5_000, required=False
+    )
+    board.description_html = render_markdown(board.description_source)
+    board.rules_source = _check_text(rules, "rules", "rules", 10_000, required=False)
+    board.rules_html = render_markdown(board.rules_source)
+    board.visibility = _enum(Visibility, visibility, "visibility")
+    if board.visibility != Visibility.public:
+        board.federation = FederationMode.off
+    board.posting_policy = _enum(PostingPolicy, posting_policy, "posting_policy")
+    board.theme = theme or None
+    await board.save()
+    await Actor.filter(id=board.actor_id).update(name=board.title)  # type: ignore[attr-defined]
+    return board
+
+
+async def access_board(slug: str, viewer: Viewer) -> BoardAccess:
+    """The board as `viewer` sees it; NotFoundError alike for missing and hidden boards."""
+    board = await Board.filter(slug=slug).first()
+    if board is None:
+        raise NotFoundError()
+    membership: Membership | None = None
+    persona: Persona | None = None
+    if viewer.account is not None:
+        membership = await Membership.filter(account_id=viewer.account.id, board_id=board.id).first()
+        if membership is not None:
+            persona = (
+                await Persona.filter(account_id=viewer.account.id, board_id=board.id)
+                .select_related("actor")
+                .first()
+            )
+    access = BoardAccess(board, membership, persona, viewer.is_admin)
+    if board.visibility == Visibility.private and not (access.is_member or access.is_admin):
+        raise NotFoundError()
+    return access
+
+
+async def require_readable(slug: str, viewer: Viewer) -> BoardAccess:
+    access = await access_board(slug, viewer)
+    if not access.can_read:
+        # A members-only board's content is hidden from outsiders like a missing page.
+        raise NotFoundError()
+    return access
+
+
+async def list_boards(viewer: Viewer) -> list[Board]:
+    """Boards `viewer` may know of: public and members-only ones, and private ones joined."""
+    boards = await Board.all().order_by("title")
+    if viewer.is_admin:
+        return boards
+    joined: set[int] = set()
+    if viewer.account is not None:
+        joined = set(
+            await Membership.filter(account_id=viewer.account.id).values_list("board_id", flat=True)  # type: ignore[arg-type]
+        )
+    return [b for b in boards if b.visibility != Visibility.private or b.id in joined]
+
+
+async def set_member_role(
+    viewer: Viewer | None, slug: str, persona_name: str, role: str
+) -> Membership:
+    """Admins appoint moderators and peer supporters, naming the persona (not the account)."""
+    from forum.pseudonyms import name_key
+
+    if viewer is not None and not viewer.is_admin:
+        raise NotAllowedError("Only admins can change roles.")
+    board = await Board.filter(slug=slug).first()
+    if board is None:
+        raise NotFoundError()
+    persona = await Persona.filter(board_id=board.id, name_key=name_key(persona_name)).first()
+    if persona is None or persona.account_id is None:  # type: ignore[attr-defined]
+        raise NotFoundError("No member by that name in this board.")
+    membership = await Membership.get(
+        account_id=persona.account_id, board_id=board.id  # type: ignore[attr-defined]
+    )
+    membership.role = _enum(MemberRole, role, "role")
+    await membership.save(update_fields=["role"])
+    return membership
+
+
+def require_login(viewer: Viewer) -> None:
+    if viewer.account is None:
+        raise LoginRequiredError()

@@ -1,0 +1,120 @@
+"""Personas: a member's pseudonym in one board, made when they join it."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from forum import tokens
+from forum.errors import ConflictError, InvalidInputError, NotFoundError
+from forum.keys import generate_key_pair
+from forum.models import Actor, Board, Invite, Membership, Persona, Post, Thread
+from forum.models.actor import ActorKind
+from forum.models.board import Visibility
+from forum.models.post import PostState
+from forum.pseudonyms import check_pseudonym, name_key, random_pseudonym
+from forum.services.reactions import remove_reactions_of
+from forum.services.boards import BoardAccess, access_board, require_login
+from forum.services.viewer import Viewer
+
+DELETED_NAME = "[deleted]"
+
+
+async def join_board(
+    slug: str, viewer: Viewer, *, accept_rules: bool, invite_code: str = ""
+) -> Persona:
+    """Join a board by accepting its rules; returns the new persona (or the existing one)."""
+    require_login(viewer)
+    assert viewer.account is not None
+    board = await Board.filter(slug=slug).first()
+    if board is None:
+        raise NotFoundError()
+    existing = await Persona.filter(account_id=viewer.account.id, board_id=board.id).first()
+    if existing is not None:
+        return existing
+    invite: Invite | None = None
+    if board.visibility == Visibility.private and not viewer.is_admin:
+        invite = await Invite.filter(
+            code_hash=tokens.digest(tokens.normalize_code(invite_code)),
+            board_id=board.id,
+            used_at=None,
+        ).first()
+        if invite is None:
+            raise NotFoundError()  # private boards stay invisible without an invitation
+    if not accept_rules:
+        raise InvalidInputError(
+            "Please read the board's rules and tick the box to accept them.",
+            field="accept_rules",
+        )
+    # Each persona gets its own key pair: nothing public links two personas of one member.
+    private_pem, public_pem = await generate_key_pair()
+    for _attempt in range(5):
+        name = random_pseudonym()
+        try:
+            async with in_transaction():
+                if invite is not None:
+                    used = await Invite.filter(id=invite.id, used_at=None).update(
+                        used_at=datetime.now(UTC)
+                    )
+                    if not used:
+                        raise NotFoundError()
+                actor = await Actor.create(
+                    kind=ActorKind.person,
+                    username=secrets.token_hex(8),
+                    name=name,
+                    private_key_pem=private_pem,
+                    public_key_pem=public_pem,
+                )
+                persona = await Persona.create(
+                    board=board, account_id=viewer.account.id, actor=actor, name_key=name_key(name)
+                )
+                await Membership.create(account_id=viewer.account.id, board=board)
+                return persona
+        except IntegrityError:
+            # Either the random name was taken (try another) or a double submit joined
+            # already (return that persona).
+            existing = await Persona.filter(
+                account_id=viewer.account.id, board_id=board.id
+            ).first()
+            if existing is not None:
+                return existing
+    raise ConflictError("Could not find a free name; please try again.")
+
+
+async def rename_persona(slug: str, viewer: Viewer, new_name: str) -> Persona:
+    access: BoardAccess = await access_board(slug, viewer)
+    if access.persona is None:
+        raise NotFoundError()
+    name = check_pseudonym(new_name)
+    persona = access.persona
+    try:
+        async with in_transaction():
+            persona.name_key = name_key(name)
+            await persona.save(update_fields=["name_key"])
+            await Actor.filter(id=persona.actor_id).update(name=name)  # type: ignore[attr-defined]
+    except IntegrityError:
+        raise ConflictError(
+            "Someone in this board has that name already.", field="display_name"
+        ) from None
+    return persona
+
+
+async def retire_persona(persona: Persona, *, erase_posts: bool) -> None:
+    """Cut a persona from its account for good (account deletion). Call inside a transaction."""
+    actor_id = persona.actor_id  # type: ignore[attr-defined]
+    if erase_posts:
+        await Post.filter(author_id=actor_id).update(
+            body_source="", body_html="", state=PostState.deleted
+        )
+        await Thread.filter(author_id=actor_id).update(title=DELETED_NAME, content_note="")
+    # Reactions are personal: they go either way.
+    await remove_reactions_of(actor_id)
+    await Actor.filter(id=actor_id).update(name=DELETED_NAME, private_key_pem=None)
+    persona.account_id = None  # type: ignore[attr-defined]
+    persona.name_key = f"{DELETED_NAME}-{persona.id}"
+    await persona.save(update_fields=["account_id", "name_key"])
+
+

@@ -1,0 +1,110 @@
+"""Instance settings edited by the admin, and the first-start setup token."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from forum import tokens
+from forum.errors import InvalidInputError, NotAllowedError, NotFoundError
+from forum.models import Account, SiteSettings
+from forum.models.account import Role
+from forum.models.site import RegistrationMode
+from forum.rendering import render_markdown
+from forum.services.viewer import Viewer
+
+DEFAULT_CRISIS_RESOURCES = """\
+**If you are in immediate danger, call your local emergency number now.**
+
+- International: find a helpline near you at <https://findahelpline.com>
+- United States: call or text **988** (Suicide & Crisis Lifeline)
+- United Kingdom and Ireland: call **116 123** (Samaritans)
+- Australia: call **13 11 14** (Lifeline)
+
+You are not alone. The people in these communities are peers, not professionals:
+please reach out to a crisis line or emergency service when you are at risk.
+"""
+
+
+async def get_site_settings() -> SiteSettings:
+    site = await SiteSettings.filter(id=1).first()
+    if site is None:
+        site, _ = await SiteSettings.get_or_create(
+            id=1,
+            defaults={
+                "crisis_resources_source": DEFAULT_CRISIS_RESOURCES,
+                "crisis_resources_html": render_markdown(DEFAULT_CRISIS_RESOURCES),
+            },
+        )
+    return site
+
+
+async def update_site_settings(
+    viewer: Viewer,
+    *,
+    name: str,
+    registration_mode: str,
+    quick_exit_url: str,
+    crisis_resources: str,
+    default_theme: str,
+    known_themes: set[str],
+) -> SiteSettings:
+    if not viewer.is_admin:
+        raise NotAllowedError("Only admins can change instance settings.")
+    name = name.strip()
+    if not 1 <= len(name) <= 80:
+        raise InvalidInputError("The instance name is 1 to 80 characters.", field="name")
+    try:
+        mode = RegistrationMode(registration_mode)
+    except ValueError:
+        raise InvalidInputError(
+            "Registration is open, invite or closed.", field="registration_mode"
+        ) from None
+    check_exit_url(quick_exit_url)
+    if len(crisis_resources) > 20_000:
+        raise InvalidInputError("Crisis resources are at most 20,000 characters.")
+    if default_theme not in known_themes:
+        raise InvalidInputError("Unknown theme.", field="default_theme")
+    site = await get_site_settings()
+    site.name = name
+    site.registration_mode = mode
+    site.quick_exit_url = quick_exit_url.strip()
+    site.crisis_resources_source = crisis_resources
+    site.crisis_resources_html = render_markdown(crisis_resources)
+    site.default_theme = default_theme
+    await site.save()
+    return site
+
+
+def check_exit_url(url: str) -> None:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in {"http", "https"} or not parts.netloc or len(url) > 512:
+        raise InvalidInputError(
+            "The quick exit address must be a full http(s) URL.", field="quick_exit_url"
+        )
+
+
+async def admin_exists() -> bool:
+    return await Account.filter(role=Role.admin).exists()
+
+
+async def issue_setup_token() -> str | None:
+    """A fresh one-time setup token while no admin exists (None once one does)."""
+    if await admin_exists():
+        return None
+    token = tokens.new_token()
+    site = await get_site_settings()
+    site.setup_token_hash = tokens.digest(token)
+    await site.save(update_fields=["setup_token_hash"])
+    return token
+
+
+async def check_setup_token(token: str) -> None:
+    site = await get_site_settings()
+    if site.setup_token_hash is None or site.setup_token_hash != tokens.digest(token):
+        raise NotFoundError()
+    if await admin_exists():
+        raise NotFoundError()
+
+
+async def consume_setup_token() -> None:
+    await SiteSettings.filter(id=1).update(setup_token_hash=None)

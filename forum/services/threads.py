@@ -1,0 +1,213 @@
+"""Threads: start one, list a board's, read one page of one, lock and pin."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tortoise.expressions import F, Q
+from tortoise.transactions import in_transaction
+
+from forum.errors import InvalidInputError, NotAllowedError, NotFoundError
+from forum.models import Board, Post, Reaction, Thread
+from forum.models.post import PostState
+from forum.ratelimits import RateLimiter
+from forum.rendering import render_markdown
+from forum.services.boards import BoardAccess, access_board, require_login, require_readable
+from forum.services.viewer import Viewer
+
+POSTS_PER_PAGE = 50
+THREADS_PER_PAGE = 30
+TITLE_MAX = 200
+BODY_MAX = 20_000
+CONTENT_NOTE_MAX = 120
+READABLE_STATES = (PostState.visible, PostState.deleted, PostState.removed)
+
+
+@dataclass(frozen=True)
+class ThreadList:
+    pinned: list[Thread]
+    threads: list[Thread]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class ThreadPage:
+    thread: Thread
+    posts: list[Post]
+    page: int
+    page_count: int
+    # kinds of reaction the viewer gave, per post id
+    my_reactions: dict[int, set[str]]
+
+
+def check_title(title: str) -> str:
+    title = " ".join(title.split())
+    if not title:
+        raise InvalidInputError("Give your thread a title.", field="title")
+    if len(title) > TITLE_MAX:
+        raise InvalidInputError(f"A title is at most {TITLE_MAX} characters.", field="title")
+    return title
+
+
+def check_body(body: str) -> str:
+    if not body.strip():
+        raise InvalidInputError("Write something before posting.", field="body")
+    if len(body) > BODY_MAX:
+        raise InvalidInputError(f"A post is at most {BODY_MAX:,} characters.", field="body")
+    return body
+
+
+def check_content_note(note: str) -> str:
+    note = " ".join(note.split())
+    if len(note) > CONTENT_NOTE_MAX:
+        raise InvalidInputError(
+            f"A content note is at most {CONTENT_NOTE_MAX} characters.", field="content_note"
+        )
+    return note
+
+
+async def create_thread(
+    slug: str,
+    viewer: Viewer,
+    *,
+    title: str,
+    body: str,
+    content_note: str = "",
+    limiter: RateLimiter | None = None,
+) -> Thread:
+    require_login(viewer)
+    access = await access_board(slug, viewer)
+    if access.persona is None:
+        raise NotAllowedError("Join this board to start a thread.")
+    if not access.can_start_thread:
+        raise NotAllowedError("Only this board's moderators start threads here.")
+    title = check_title(title)
+    body = check_body(body)
+    content_note = check_content_note(content_note)
+    if limiter:
+        limiter.consume("thread", str(viewer.account_id))
+    html = render_markdown(body)
+    now = datetime.now(UTC)
+    author_id = access.persona.actor_id  # type: ignore[attr-defined]
+    async with in_transaction():
+        thread = await Thread.create(
+            board_id=access.board.id,
+            author_id=author_id,
+            title=title,
+            content_note=content_note,
+            post_count=1,
+            last_activity_at=now,
+        )
+        await Post.create(
+            thread=thread, seq=1, author_id=author_id, body_source=body, body_html=html
+        )
+        await Board.filter(id=access.board.id).update(
+            thread_count=F("thread_count") + 1, post_count=F("post_count") + 1
+        )
+    return thread
+
+
+def _encode_cursor(thread: Thread) -> str:
+    raw = f"{thread.last_activity_at.isoformat()}|{thread.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        stamp, _, ident = raw.partition("|")
+        return datetime.fromisoformat(stamp), int(ident)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInputError("That page link is broken.") from None
+
+
+async def list_threads(access: BoardAccess, cursor: str | None = None) -> ThreadList:
+    """Threads by last activity, pinned first (on the first page), keyset-paginated."""
+    board_id = access.board.id
+    base = Thread.filter(board_id=board_id, state=PostState.visible)
+    pinned: list[Thread] = []
+    query = base.filter(pinned=False)
+    if cursor:
+        stamp, ident = _decode_cursor(cursor)
+        query = query.filter(
+            Q(last_activity_at__lt=stamp) | Q(last_activity_at=stamp, id__lt=ident)
+        )
+    else:
+        pinned = await base.filter(pinned=True).order_by("-last_activity_at").select_related(
+            "author"
+        ).limit(THREADS_PER_PAGE)
+    threads = (
+        await query.order_by("-last_activity_at", "-id")
+        .select_related("author")
+        .limit(THREADS_PER_PAGE + 1)
+    )
+    next_cursor = _encode_cursor(threads[THREADS_PER_PAGE - 1]) if len(threads) > THREADS_PER_PAGE else None
+    return ThreadList(pinned, threads[:THREADS_PER_PAGE], next_cursor)
+
+
+async def get_thread(access: BoardAccess, thread_id: int) -> Thread:
+    thread = await Thread.filter(
+        id=thread_id, board_id=access.board.id, state__in=READABLE_STATES
+    ).first()
+    if thread is None:
+        raise NotFoundError()
+    return thread
+
+
+def page_count(thread: Thread) -> int:
+    return max(1, -(-thread.post_count // POSTS_PER_PAGE))
+
+
+async def read_thread(
+    slug: str, thread_id: int, viewer: Viewer, page: int = 1
+) -> tuple[BoardAccess, ThreadPage]:
+    """One page of a thread: a range seek on (thread, seq), whatever the page's depth."""
+    access = await require_readable(slug, viewer)
+    thread = await get_thread(access, thread_id)
+    pages = page_count(thread)
+    if page < 1 or page > pages:
+        raise NotFoundError("There is no such page in this thread.")
+    low = (page - 1) * POSTS_PER_PAGE
+    posts = (
+        await Post.filter(thread_id=thread.id, seq__gt=low, seq__lte=low + POSTS_PER_PAGE)
+        .exclude(state=PostState.held)
+        .order_by("seq")
+        .select_related("author", "reply_to__author")
+    )
+    mine: dict[int, set[str]] = {}
+    if access.persona is not None and posts:
+        rows = await Reaction.filter(
+            actor_id=access.persona.actor_id,  # type: ignore[attr-defined]
+            post_id__in=[p.id for p in posts],
+        ).values_list("post_id", "kind")
+        for post_id, kind in rows:
+            mine.setdefault(int(post_id), set()).add(str(kind))  # type: ignore[call-overload]
+    return access, ThreadPage(thread, list(posts), page, pages, mine)
+
+
+async def set_thread_flags(
+    slug: str,
+    thread_id: int,
+    viewer: Viewer,
+    *,
+    locked: bool | None = None,
+    pinned: bool | None = None,
+) -> Thread:
+    """Lock/unlock and pin/unpin: for the board's moderators and admins."""
+    require_login(viewer)
+    access = await access_board(slug, viewer)
+    if not access.is_moderator:
+        raise NotAllowedError("Only this board's moderators can do that.")
+    thread = await get_thread(access, thread_id)
+    fields: list[str] = []
+    if locked is not None:
+        thread.locked = locked
+        fields.append("locked")
+    if pinned is not None:
+        thread.pinned = pinned
+        fields.append("pinned")
+    if fields:
+        await thread.save(update_fields=fields)
+    return thread

@@ -1,0 +1,180 @@
+"""One typed settings object, read from `KINDRED_*` variables and an optional TOML file.
+
+Precedence: environment variable > TOML file (`KINDRED_CONFIG`) > default. Every
+name is documented in the README's configuration reference.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from forum.errors import ConfigError
+
+DEFAULT_REACTIONS = (("me_too", "Me too"), ("thank_you", "Thank you"), ("strength", "Sending strength"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    public_url: str
+    secret_key: bytes = field(repr=False)
+    max_body_bytes: int = 1024 * 1024
+    trust_proxy: bool = False
+    reactions: tuple[tuple[str, str], ...] = DEFAULT_REACTIONS
+    log_level: str = "info"
+    run_workers: bool = True
+
+    @property
+    def https(self) -> bool:
+        return self.public_url.startswith("https://")
+
+    @property
+    def host(self) -> str:
+        """host[:port] of the public URL, as used in ActivityPub ids and WebFinger."""
+        return urlsplit(self.public_url).netloc
+
+    def absolute(self, path: str) -> str:
+        return self.public_url + path
+
+
+_KEYS = {
+    "data_dir": str,
+    "database_url": str,
+    "public_url": str,
+    "max_body_bytes": int,
+    "trust_proxy": bool,
+    "reactions": str,
+    "log_level": str,
+    "run_workers": bool,
+}
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build the settings from `env` (default: os.environ); raise ConfigError with a sentence."""
+    env = os.environ if env is None else env
+    raw: dict[str, Any] = {}
+    config_path = env.get("KINDRED_CONFIG")
+    if config_path:
+        raw.update(_read_toml(Path(config_path)))
+    for key in _KEYS:
+        value = env.get("KINDRED_" + key.upper())
+        if value is not None and value != "":
+            raw[key] = value
+
+    data_dir = Path(str(raw.get("data_dir", "./data"))).expanduser().resolve()
+    database_url = str(raw.get("database_url") or f"sqlite://{data_dir / 'kindred.sqlite3'}")
+    if not database_url.startswith(("sqlite://", "postgres://", "postgresql://")):
+        raise ConfigError(
+            f"KINDRED_DATABASE_URL must start with sqlite:// or postgres://, not {database_url!r}."
+        )
+    if database_url.startswith("postgresql://"):
+        database_url = "postgres://" + database_url.removeprefix("postgresql://")
+
+    public_url = _parse_public_url(str(raw.get("public_url", "http://127.0.0.1:8000")))
+    max_body = _to_int("max_body_bytes", raw.get("max_body_bytes", 1024 * 1024))
+    if max_body < 16 * 1024:
+        raise ConfigError("KINDRED_MAX_BODY_BYTES must be at least 16384.")
+    log_level = str(raw.get("log_level", "info")).lower()
+    if log_level not in {"debug", "info", "warning", "error"}:
+        raise ConfigError("KINDRED_LOG_LEVEL must be one of debug, info, warning, error.")
+
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        public_url=public_url,
+        secret_key=_load_secret_key(data_dir),
+        max_body_bytes=max_body,
+        trust_proxy=_to_bool("trust_proxy", raw.get("trust_proxy", False)),
+        reactions=_parse_reactions(raw.get("reactions")),
+        log_level=log_level,
+        run_workers=_to_bool("run_workers", raw.get("run_workers", True)),
+    )
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"KINDRED_CONFIG points at {path}, which does not exist.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"The config file {path} is not valid TOML: {exc}.") from None
+    unknown = sorted(set(data) - set(_KEYS))
+    if unknown:
+        raise ConfigError(f"The config file {path} has unknown keys: {', '.join(unknown)}.")
+    return data
+
+
+def _parse_public_url(value: str) -> str:
+    parts = urlsplit(value.rstrip("/"))
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ConfigError(
+            f"KINDRED_PUBLIC_URL must be http(s)://host[:port], not {value!r}."
+        )
+    if parts.path or parts.query or parts.fragment:
+        raise ConfigError("KINDRED_PUBLIC_URL must not have a path, query or fragment.")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _to_int(name: str, value: object) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        raise ConfigError(f"KINDRED_{name.upper()} must be a whole number, not {value!r}.") from None
+
+
+def _to_bool(name: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"KINDRED_{name.upper()} must be true or false, not {value!r}.")
+
+
+def _parse_reactions(value: object) -> tuple[tuple[str, str], ...]:
+    """`me_too:Me too,thank_you:Thank you` -> (("me_too", "Me too"), ...)."""
+    if value is None or value == "":
+        return DEFAULT_REACTIONS
+    pairs: list[tuple[str, str]] = []
+    for item in str(value).split(","):
+        key, _, label = item.partition(":")
+        key, label = key.strip(), label.strip()
+        if not key.replace("_", "").isalnum() or not label or len(key) > 32:
+            raise ConfigError(
+                "KINDRED_REACTIONS must look like 'me_too:Me too,thank_you:Thank you'."
+            )
+        pairs.append((key, label))
+    return tuple(pairs)
+
+
+def _load_secret_key(data_dir: Path) -> bytes:
+    """Read the instance secret, creating it (mode 0600) on first start."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"Cannot create the data directory {data_dir}: {exc.strerror}.") from None
+    path = data_dir / "secret.key"
+    if not path.exists():
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process created it a moment ago
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+    os.chmod(path, 0o600)
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise ConfigError(f"The secret key in {path} is too short; delete it to make a new one.")
+    return key.encode()

@@ -1,0 +1,111 @@
+"""The Starlette application: routes, middleware, error handlers, lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import Mount, Route
+
+from forum.db import close_database, open_database
+from forum.errors import ForumError
+from forum.ratelimits import RateLimiter
+from forum.services.site import issue_setup_token
+from forum.settings import Settings
+from forum.web import api, errors
+from forum.web.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from forum.web.state import AppState
+from forum.web.views import accounts, admin, boards, site, threads
+
+log = logging.getLogger("kindred")
+
+BOARD = "/b/{slug:str}"
+THREAD = BOARD + "/t/{thread_id:int}"
+POST = THREAD + "/p/{seq:int}"
+
+ROUTES = [
+    Route("/", site.home),
+    Route("/help", site.help_page),
+    Route("/healthz", site.healthz),
+    Route("/static/{theme:str}/{path:path}", site.static),
+    Route("/setup/{token:str}", site.setup_page),
+    Route("/setup/{token:str}", site.setup, methods=["POST"]),
+    Route("/register", accounts.register_page),
+    Route("/register", accounts.register, methods=["POST"]),
+    Route("/login", accounts.login_page),
+    Route("/login", accounts.login, methods=["POST"]),
+    Route("/logout", accounts.logout, methods=["POST"]),
+    Route("/recover", accounts.recover_page),
+    Route("/recover", accounts.recover, methods=["POST"]),
+    Route("/account", accounts.account_page),
+    Route("/account/passphrase", accounts.change_passphrase, methods=["POST"]),
+    Route("/account/sessions", accounts.end_all_sessions, methods=["POST"]),
+    Route("/account/recovery-codes", accounts.new_recovery_codes, methods=["POST"]),
+    Route("/account/tokens", accounts.create_token, methods=["POST"]),
+    Route("/account/tokens/revoke", accounts.revoke_token, methods=["POST"]),
+    Route("/account/delete", accounts.delete_account, methods=["POST"]),
+    Route("/admin", admin.dashboard),
+    Route("/admin/boards", admin.create_board, methods=["POST"]),
+    Route("/admin/boards/{slug:str}", admin.edit_board_page),
+    Route("/admin/boards/{slug:str}", admin.edit_board, methods=["POST"]),
+    Route("/admin/invites", admin.create_invites, methods=["POST"]),
+    Route("/admin/settings", admin.update_settings, methods=["POST"]),
+    Route(BOARD, boards.board_page),
+    Route(BOARD + "/join", boards.join_page),
+    Route(BOARD + "/join", boards.join, methods=["POST"]),
+    Route(BOARD + "/persona", boards.rename, methods=["POST"]),
+    Route(BOARD + "/new", boards.new_thread_page),
+    Route(BOARD + "/new", boards.create_thread, methods=["POST"]),
+    Route(THREAD, threads.thread_page),
+    Route(THREAD + "/reply", threads.reply, methods=["POST"]),
+    Route(THREAD + "/moderate", threads.moderate, methods=["POST"]),
+    Route(POST + "/edit", threads.edit_page),
+    Route(POST + "/edit", threads.edit, methods=["POST"]),
+    Route(POST + "/delete", threads.delete, methods=["POST"]),
+    Route(POST + "/react", threads.react, methods=["POST"]),
+    Mount("/api", routes=api.routes),
+]
+
+
+def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette:
+    """The ASGI app. Tests that open the database themselves pass manage_database=False."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if manage_database:
+            await open_database(settings)
+        try:
+            token = await issue_setup_token()
+            if token:
+                # Printed, not logged to a file: it is a one-time secret for the operator.
+                print(
+                    "No admin yet. Create one in your browser within this run:\n"
+                    f"  {settings.public_url}/setup/{token}",
+                    flush=True,
+                )
+            yield
+        finally:
+            if manage_database:
+                await close_database()
+
+    app = Starlette(
+        routes=ROUTES,
+        middleware=[
+            Middleware(SecurityHeadersMiddleware, https=settings.https),
+            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+        ],
+        exception_handlers={
+            ForumError: errors.forum_error,
+            HTTPException: errors.http_error,
+            Exception: errors.server_error,
+        },
+        lifespan=lifespan,
+    )
+    app.state.kindred = AppState(
+        settings=settings, limiter=RateLimiter(settings.secret_key)
+    )
+    return app

@@ -1,0 +1,65 @@
+"""One place that maps errors to HTML or JSON answers with the right status."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from forum.errors import ForumError, RateLimitedError
+from forum.web.pages import render
+
+log = logging.getLogger("kindred.web")
+
+TITLES = {
+    400: "That did not work",
+    401: "Please log in",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not allowed",
+    409: "Already taken",
+    413: "Too large",
+    429: "Slow down",
+    500: "Something went wrong",
+}
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+async def _answer(request: Request, status: int, message: str, headers: dict[str, str]) -> Response:
+    if wants_json(request):
+        return JSONResponse({"error": message}, status_code=status, headers=headers)
+    return await render(
+        request,
+        "error.html",
+        {"status": status, "title": TITLES.get(status, "Error"), "message": message},
+        status=status,
+        headers=headers,
+    )
+
+
+async def forum_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ForumError)
+    headers: dict[str, str] = {}
+    if isinstance(exc, RateLimitedError):
+        headers["Retry-After"] = str(exc.retry_after)
+    if exc.status == 401 and not wants_json(request):
+        headers["WWW-Authenticate"] = 'Cookie realm="kindred"'
+    return await _answer(request, exc.status, exc.message, headers)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    message = {404: "There is nothing here.", 405: "That method is not allowed here."}.get(
+        exc.status_code, str(exc.detail)
+    )
+    return await _answer(request, exc.status_code, message, dict(exc.headers or {}))
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return await _answer(request, 500, "Something went wrong on our side. Please try again.", {})

@@ -1,0 +1,53 @@
+"""Render a theme template into a response, with what every page needs in its context."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from forum import __version__
+from forum.models import Board
+from forum.web.cookies import attach_new_cookies, csrf_token
+from forum.web.state import app_state
+from forum.web.viewers import load_viewer
+from themes import environment, theme_or_default
+
+
+async def render(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    status: int = 200,
+    board: Board | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> HTMLResponse:
+    state = app_state(request)
+    site = await state.site()
+    theme = theme_or_default(board.theme if board and board.theme else site.default_theme)
+    viewer = await load_viewer(request)
+    page = environment(theme.name).get_template(template)
+    html = page.render(
+        {
+            "request": request,
+            "site": site,
+            "viewer": viewer,
+            "theme": theme.name,
+            "csrf_token": csrf_token(request),
+            "reactions": state.settings.reactions,
+            "version": __version__,
+            "board": board,
+            **(context or {}),
+        }
+    )
+    response = HTMLResponse(html, status_code=status, headers=dict(headers or {}))
+    attach_new_cookies(request, response)
+    return response
+
+
+def redirect(url: str) -> Response:
+    # 303 so that a form POST is followed by a GET (no resubmission on reload).
+    return RedirectResponse(url, status_code=303)

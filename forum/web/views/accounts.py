@@ -1,0 +1,205 @@
+"""Register, log in and out, recover, and the account page."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from forum.errors import ConflictError, InvalidInputError, NotAllowedError
+from forum.services import accounts
+from forum.services.viewer import Viewer
+from forum.web.cookies import clear_session_cookie, read_session_token, set_session_cookie
+from forum.web.forms import read_form
+from forum.web.pages import redirect, render
+from forum.web.state import app_state
+from forum.web.viewers import load_viewer
+
+FORM_ERRORS = (InvalidInputError, ConflictError, NotAllowedError)
+
+
+async def register_page(request: Request) -> Response:
+    site = await app_state(request).site()
+    return await render(request, "register.html", {"mode": site.registration_mode})
+
+
+async def register(request: Request) -> Response:
+    form = await read_form(request)
+    viewer = await load_viewer(request)
+    state = app_state(request)
+    site = await state.site()
+    try:
+        result = await accounts.register(
+            form.text("handle"),
+            form.text("passphrase"),
+            invite_code=form.text("invite"),
+            limiter=state.limiter,
+            client=viewer.client,
+        )
+    except FORM_ERRORS as exc:
+        return await render(
+            request,
+            "register.html",
+            {"mode": site.registration_mode, "error": exc, "values": form.values()},
+            status=exc.status,
+        )
+    token = await accounts.start_session(result.account)
+    request.state.viewer = Viewer(account=result.account, client=viewer.client)
+    response = await render(
+        request,
+        "registered.html",
+        {"codes": result.recovery_codes, "warnings": result.warnings},
+        headers={"Cache-Control": "no-store"},
+    )
+    set_session_cookie(request, response, token)
+    return response
+
+
+async def login_page(request: Request) -> Response:
+    return await render(request, "login.html", {"next": _safe_next(request.query_params.get("next"))})
+
+
+async def login(request: Request) -> Response:
+    form = await read_form(request)
+    viewer = await load_viewer(request)
+    state = app_state(request)
+    try:
+        account = await accounts.authenticate(
+            form.text("handle"), form.text("passphrase"), limiter=state.limiter, client=viewer.client
+        )
+    except InvalidInputError as exc:
+        return await render(
+            request,
+            "login.html",
+            {"error": exc, "values": form.values(), "next": _safe_next(form.text("next"))},
+            status=400,
+        )
+    token = await accounts.start_session(account)
+    response = redirect(_safe_next(form.text("next")))
+    set_session_cookie(request, response, token)
+    return response
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site paths: never an open redirect.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+async def logout(request: Request) -> Response:
+    await read_form(request)
+    token = read_session_token(request)
+    if token:
+        await accounts.end_session(token)
+    response = redirect("/")
+    clear_session_cookie(request, response)
+    return response
+
+
+async def recover_page(request: Request) -> Response:
+    return await render(request, "recover.html")
+
+
+async def recover(request: Request) -> Response:
+    form = await read_form(request)
+    viewer = await load_viewer(request)
+    try:
+        account = await accounts.recover(
+            form.text("handle"),
+            form.text("code"),
+            form.text("passphrase"),
+            limiter=app_state(request).limiter,
+            client=viewer.client,
+        )
+    except InvalidInputError as exc:
+        return await render(
+            request, "recover.html", {"error": exc, "values": form.values()}, status=400
+        )
+    token = await accounts.start_session(account)
+    response = redirect("/account?recovered=1")
+    set_session_cookie(request, response, token)
+    return response
+
+
+async def account_page(request: Request) -> Response:
+    viewer = await load_viewer(request)
+    if viewer.account is None:
+        return redirect("/login?next=/account")
+    return await _account(request, viewer)
+
+
+async def _account(
+    request: Request, viewer: Viewer, *, status: int = 200, **context: object
+) -> Response:
+    return await render(
+        request,
+        "account.html",
+        {
+            "codes_left": await accounts.remaining_recovery_codes(viewer),
+            "tokens": await accounts.list_api_tokens(viewer),
+            "notice": request.query_params.get("done") or request.query_params.get("recovered"),
+            **context,
+        },
+        status=status,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+async def change_passphrase(request: Request) -> Response:
+    form = await read_form(request)
+    viewer = await load_viewer(request)
+    try:
+        await accounts.change_passphrase(viewer, form.text("current"), form.text("passphrase"))
+    except InvalidInputError as exc:
+        return await _account(request, viewer, status=400, error=exc)
+    return redirect("/account?done=passphrase")
+
+
+async def end_all_sessions(request: Request) -> Response:
+    await read_form(request)
+    viewer = await load_viewer(request)
+    await accounts.end_all_sessions(viewer)
+    response = redirect("/login")
+    clear_session_cookie(request, response)
+    return response
+
+
+async def new_recovery_codes(request: Request) -> Response:
+    await read_form(request)
+    viewer = await load_viewer(request)
+    codes = await accounts.new_recovery_codes(viewer)
+    return await _account(request, viewer, new_codes=codes)
+
+
+async def create_token(request: Request) -> Response:
+    form = await read_form(request)
+    viewer = await load_viewer(request)
+    try:
+        token = await accounts.create_api_token(viewer, form.text("name"))
+    except InvalidInputError as exc:
+        return await _account(request, viewer, status=400, error=exc)
+    return await _account(request, viewer, new_token=token)
+
+
+async def revoke_token(request: Request) -> Response:
+    form = await read_form(request)
+    viewer = await load_viewer(request)
+    await accounts.revoke_api_token(viewer, form.integer("token_id") or 0)
+    return redirect("/account?done=token")
+
+
+async def delete_account(request: Request) -> Response:
+    form = await read_form(request)
+    viewer = await load_viewer(request)
+    erase = form.text("posts") == "erase"
+    try:
+        await accounts.delete_account(viewer, form.text("passphrase"), erase_posts=erase)
+    except (InvalidInputError, NotAllowedError) as exc:
+        return await _account(request, viewer, status=exc.status, delete_error=exc)
+    request.state.viewer = Viewer(account=None)
+    response = await render(
+        request, "deleted.html", {"erased": erase}, headers={"Cache-Control": "no-store"}
+    )
+    clear_session_cookie(request, response)
+    return response
+

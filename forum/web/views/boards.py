@@ -1,0 +1,115 @@
+"""Board pages: the thread list (or front door), joining, starting a thread, persona name."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from forum.errors import ConflictError, InvalidInputError, NotAllowedError
+from forum.services import boards, personas, threads
+from forum.web.forms import read_form
+from forum.web.pages import redirect, render
+from forum.web.state import app_state
+from forum.web.viewers import load_viewer
+
+
+async def board_page(request: Request) -> Response:
+    viewer = await load_viewer(request)
+    access = await boards.access_board(request.path_params["slug"], viewer)
+    if not access.can_read:
+        return await render(request, "front_door.html", {"access": access}, board=access.board)
+    listing = await threads.list_threads(access, request.query_params.get("after"))
+    return await render(
+        request, "board.html", {"access": access, "listing": listing}, board=access.board
+    )
+
+
+async def join_page(request: Request) -> Response:
+    viewer = await load_viewer(request)
+    access = await boards.access_board(request.path_params["slug"], viewer)
+    if access.persona is not None:
+        return redirect(f"/b/{access.board.slug}")
+    return await render(
+        request,
+        "join.html",
+        {"access": access, "invite": request.query_params.get("invite", "")},
+        board=access.board,
+    )
+
+
+async def join(request: Request) -> Response:
+    form = await read_form(request)
+    viewer = await load_viewer(request)
+    slug = request.path_params["slug"]
+    if viewer.account is None:
+        return redirect(f"/login?next=/b/{slug}/join")
+    try:
+        await personas.join_board(
+            slug, viewer, accept_rules=form.flag("accept_rules"), invite_code=form.text("invite")
+        )
+    except InvalidInputError as exc:
+        access = await boards.access_board(slug, viewer)
+        return await render(
+            request,
+            "join.html",
+            {"access": access, "error": exc, "invite": form.text("invite")},
+            status=400,
+            board=access.board,
+        )
+    return redirect(f"/b/{slug}?joined=1")
+
+
+async def rename(request: Request) -> Response:
+    form = await read_form(request)
+    viewer = await load_viewer(request)
+    slug = request.path_params["slug"]
+    try:
+        await personas.rename_persona(slug, viewer, form.text("display_name"))
+    except (InvalidInputError, ConflictError) as exc:
+        access = await boards.access_board(slug, viewer)
+        return await render(
+            request,
+            "join.html",
+            {"access": access, "rename_error": exc, "values": form.values()},
+            status=exc.status,
+            board=access.board,
+        )
+    return redirect(f"/b/{slug}?renamed=1")
+
+
+async def new_thread_page(request: Request) -> Response:
+    viewer = await load_viewer(request)
+    slug = request.path_params["slug"]
+    if viewer.account is None:
+        return redirect(f"/login?next=/b/{slug}/new")
+    access = await boards.access_board(slug, viewer)
+    if access.persona is None:
+        return redirect(f"/b/{slug}/join")
+    if not access.can_start_thread:
+        raise NotAllowedError("Only this board's moderators start threads here.")
+    return await render(request, "new_thread.html", {"access": access}, board=access.board)
+
+
+async def create_thread(request: Request) -> Response:
+    form = await read_form(request)
+    viewer = await load_viewer(request)
+    slug = request.path_params["slug"]
+    try:
+        thread = await threads.create_thread(
+            slug,
+            viewer,
+            title=form.text("title"),
+            body=form.text("body"),
+            content_note=form.text("content_note"),
+            limiter=app_state(request).limiter,
+        )
+    except InvalidInputError as exc:
+        access = await boards.access_board(slug, viewer)
+        return await render(
+            request,
+            "new_thread.html",
+            {"access": access, "error": exc, "values": form.values()},
+            status=400,
+            board=access.board,
+        )
+    return redirect(f"/b/{slug}/t/{thread.id}")

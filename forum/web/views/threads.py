@@ -1,0 +1,150 @@
+"""Thread pages: read, reply, edit, delete, react, and moderators' lock and pin."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from forum.errors import InvalidInputError, NotFoundError
+from forum.models import Post
+from forum.services import boards, posts, reactions, threads
+from forum.web.forms import read_form
+from forum.web.pages import redirect, render
+from forum.web.state import app_state
+from forum.web.viewers import load_viewer
+
+
+def _page_number(request: Request) -> int:
+    raw = request.query_params.get("page", "1")
+    if not raw.isdigit() or len(raw) > 9:
+        raise NotFoundError("There is no such page in this thread.")
+    return int(raw)
+
+
+def _post_url(slug: str, thread_id: int, post: Post) -> str:
+    page = (post.seq - 1) // threads.POSTS_PER_PAGE + 1
+    return f"/b/{slug}/t/{thread_id}?page={page}#post-{post.seq}"
+
+
+async def thread_page(request: Request) -> Response:
+    viewer = await load_viewer(request)
+    access, page = await threads.read_thread(
+        request.path_params["slug"], request.path_params["thread_id"], viewer, _page_number(request)
+    )
+    return await render(
+        request, "thread.html", {"access": access, "page": page}, board=access.board
+    )
+
+
+async def reply(request: Request) -> Response:
+    form = await read_form(request)
+    viewer = await load_viewer(request)
+    slug, thread_id = request.path_params["slug"], request.path_params["thread_id"]
+    try:
+        post = await posts.create_reply(
+            slug,
+            thread_id,
+            viewer,
+            body=form.text("body"),
+            reply_to_seq=form.integer("reply_to"),
+            limiter=app_state(request).limiter,
+        )
+    except InvalidInputError as exc:
+        access, page = await threads.read_thread(slug, thread_id, viewer, 1)
+        return await render(
+            request,
+            "thread.html",
+            {"access": access, "page": page, "error": exc, "values": form.values()},
+            status=400,
+            board=access.board,
+        )
+    return redirect(_post_url(slug, thread_id, post))
+
+
+async def edit_page(request: Request) -> Response:
+    viewer = await load_viewer(request)
+    slug, thread_id = request.path_params["slug"], request.path_params["thread_id"]
+    access = await boards.require_readable(slug, viewer)
+    thread = await threads.get_thread(access, thread_id)
+    post = await Post.filter(thread_id=thread.id, seq=request.path_params["seq"]).first()
+    if post is None or access.persona is None or post.author_id != access.persona.actor_id:  # type: ignore[attr-defined]
+        raise NotFoundError()
+    return await render(
+        request,
+        "edit_post.html",
+        {"access": access, "thread": thread, "post": post},
+        board=access.board,
+    )
+
+
+async def edit(request: Request) -> Response:
+    form = await read_form(request)
+    viewer = await load_viewer(request)
+    slug, thread_id, seq = (
+        request.path_params["slug"],
+        request.path_params["thread_id"],
+        request.path_params["seq"],
+    )
+    try:
+        post = await posts.edit_post(
+            slug,
+            thread_id,
+            seq,
+            viewer,
+            body=form.text("body"),
+            title=form.text("title") if seq == 1 else None,
+            content_note=form.text("content_note") if seq == 1 else None,
+        )
+    except InvalidInputError as exc:
+        access = await boards.require_readable(slug, viewer)
+        thread = await threads.get_thread(access, thread_id)
+        draft = await Post.get(thread_id=thread.id, seq=seq)
+        draft.body_source = form.text("body")
+        return await render(
+            request,
+            "edit_post.html",
+            {"access": access, "thread": thread, "post": draft, "error": exc},
+            status=400,
+            board=access.board,
+        )
+    return redirect(_post_url(slug, thread_id, post))
+
+
+async def delete(request: Request) -> Response:
+    await read_form(request)
+    viewer = await load_viewer(request)
+    slug, thread_id = request.path_params["slug"], request.path_params["thread_id"]
+    post = await posts.delete_post(slug, thread_id, request.path_params["seq"], viewer)
+    return redirect(_post_url(slug, thread_id, post))
+
+
+async def react(request: Request) -> Response:
+    form = await read_form(request)
+    viewer = await load_viewer(request)
+    slug, thread_id, seq = (
+        request.path_params["slug"],
+        request.path_params["thread_id"],
+        request.path_params["seq"],
+    )
+    await reactions.toggle_reaction(
+        slug, thread_id, seq, viewer, form.text("kind"), app_state(request).reaction_kinds
+    )
+    page = (seq - 1) // threads.POSTS_PER_PAGE + 1
+    return redirect(f"/b/{slug}/t/{thread_id}?page={page}#post-{seq}")
+
+
+async def moderate(request: Request) -> Response:
+    form = await read_form(request)
+    viewer = await load_viewer(request)
+    slug, thread_id = request.path_params["slug"], request.path_params["thread_id"]
+    action = form.text("action")
+    flags = {
+        "lock": {"locked": True},
+        "unlock": {"locked": False},
+        "pin": {"pinned": True},
+        "unpin": {"pinned": False},
+    }.get(action)
+    if flags is None:
+        raise InvalidInputError("Unknown action.")
+    await threads.set_thread_flags(slug, thread_id, viewer, **flags)
+    return redirect(f"/b/{slug}/t/{thread_id}")

@@ -1,0 +1,79 @@
+"""Theme loader: `themes/<name>/` holds templates/, static/ and theme.toml.
+
+A theme overrides any template or static file and falls back to `default` for the rest.
+"""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+THEMES_DIR = Path(__file__).resolve().parent
+DEFAULT = "default"
+
+
+@dataclass(frozen=True)
+class Theme:
+    name: str
+    title: str
+    description: str
+    path: Path
+
+
+class ThemeError(Exception):
+    pass
+
+
+@functools.cache
+def available_themes() -> dict[str, Theme]:
+    themes: dict[str, Theme] = {}
+    for manifest in sorted(THEMES_DIR.glob("*/theme.toml")):
+        try:
+            data = tomllib.loads(manifest.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise ThemeError(f"The theme manifest {manifest} is not valid TOML: {exc}.") from None
+        name = manifest.parent.name
+        themes[name] = Theme(
+            name=name,
+            title=str(data.get("title", name)),
+            description=str(data.get("description", "")),
+            path=manifest.parent,
+        )
+    if DEFAULT not in themes:
+        raise ThemeError(f"The default theme is missing from {THEMES_DIR}.")
+    return themes
+
+
+def theme_or_default(name: str | None) -> Theme:
+    themes = available_themes()
+    return themes.get(name or DEFAULT) or themes[DEFAULT]
+
+
+@functools.cache
+def environment(name: str) -> Environment:
+    """A Jinja2 environment that looks in the theme first, then in `default`."""
+    theme = theme_or_default(name)
+    search = [str(theme.path / "templates")]
+    if theme.name != DEFAULT:
+        search.append(str(THEMES_DIR / DEFAULT / "templates"))
+    return Environment(
+        loader=FileSystemLoader(search),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+
+
+def static_file(name: str, path: str) -> Path | None:
+    """The file for /static/<theme>/<path>: the theme's own, else default's; never outside."""
+    theme = theme_or_default(name)
+    for root in (theme.path / "static", THEMES_DIR / DEFAULT / "static"):
+        candidate = (root / path).resolve()
+        if candidate.is_relative_to(root.resolve()) and candidate.is_file():
+            return candidate
+    return None
