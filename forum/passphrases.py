@@ -22,7 +22,11 @@ _ITERATIONS = 2
 @functools.cache
 def _common() -> frozenset[str]:
     text = resources.files("forum").joinpath("common_passphrases.txt").read_text()
-    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+    return frozenset(
+        line.strip().lower()
+        for line in text.splitlines()
+        if line.strip() and not line.startswith("#")
+    )
 
 
 def check_passphrase(passphrase: str, *, handle: str = "") -> None:

@@ -7,23 +7,97 @@ import secrets
 
 from forum.errors import InvalidInputError
 
-_ADJECTIVES = (
-    "Amber Brave Bright Calm Clear Gentle Golden Hopeful Kind Light Mellow Mild Patient "
-    "Quiet Restful Silver Soft Steady Still Sunny Tender Warm Wise Willow Bold Cozy Dawn "
-    "Early Fair Green Humble Misty Noble Open Peaceful Rosy Serene Sturdy True Velvet"
-).split()
-_NOUNS = (
-    "Alder Aspen Badger Birch Brook Cedar Cloud Comet Crane Dove Elm Fern Finch Fox Harbor "
-    "Hazel Heron Juniper Lark Linden Maple Meadow Moss Oak Otter Owl Pebble Pine Plover "
-    "Rain River Robin Sparrow Spruce Stone Swallow Thistle Wren Yarrow Lantern Beacon Tide"
-).split()
+_ADJECTIVES = [
+    "Amber",
+    "Brave",
+    "Bright",
+    "Calm",
+    "Clear",
+    "Gentle",
+    "Golden",
+    "Hopeful",
+    "Kind",
+    "Light",
+    "Mellow",
+    "Mild",
+    "Patient",
+    "Quiet",
+    "Restful",
+    "Silver",
+    "Soft",
+    "Steady",
+    "Still",
+    "Sunny",
+    "Tender",
+    "Warm",
+    "Wise",
+    "Willow",
+    "Bold",
+    "Cozy",
+    "Dawn",
+    "Early",
+    "Fair",
+    "Green",
+    "Humble",
+    "Misty",
+    "Noble",
+    "Open",
+    "Peaceful",
+    "Rosy",
+    "Serene",
+    "Sturdy",
+    "True",
+    "Velvet",
+]
+_NOUNS = [
+    "Alder",
+    "Aspen",
+    "Badger",
+    "Birch",
+    "Brook",
+    "Cedar",
+    "Cloud",
+    "Comet",
+    "Crane",
+    "Dove",
+    "Elm",
+    "Fern",
+    "Finch",
+    "Fox",
+    "Harbor",
+    "Hazel",
+    "Heron",
+    "Juniper",
+    "Lark",
+    "Linden",
+    "Maple",
+    "Meadow",
+    "Moss",
+    "Oak",
+    "Otter",
+    "Owl",
+    "Pebble",
+    "Pine",
+    "Plover",
+    "Rain",
+    "River",
+    "Robin",
+    "Sparrow",
+    "Spruce",
+    "Stone",
+    "Swallow",
+    "Thistle",
+    "Wren",
+    "Yarrow",
+    "Lantern",
+    "Beacon",
+    "Tide",
+]
 _NAME = re.compile(r"^[\w][\w .'-]{1,38}[\w.]$")
 
 
 def random_pseudonym() -> str:
-    return (
-        f"{secrets.choice(_ADJECTIVES)} {secrets.choice(_NOUNS)} {secrets.randbelow(900) + 100}"
-    )
+    return f"{secrets.choice(_ADJECTIVES)} {secrets.choice(_NOUNS)} {secrets.randbelow(900) + 100}"
 
 
 def check_pseudonym(name: str) -> str:

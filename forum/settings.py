@@ -17,7 +17,11 @@ from urllib.parse import urlsplit
 
 from forum.errors import ConfigError
 
-DEFAULT_REACTIONS = (("me_too", "Me too"), ("thank_you", "Thank you"), ("strength", "Sending strength"))
+DEFAULT_REACTIONS = (
+    ("me_too", "Me too"),
+    ("thank_you", "Thank you"),
+    ("strength", "Sending strength"),
+)
 
 
 @dataclass(frozen=True)
@@ -116,9 +120,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 def _parse_public_url(value: str) -> str:
     parts = urlsplit(value.rstrip("/"))
     if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise ConfigError(
-            f"KINDRED_PUBLIC_URL must be http(s)://host[:port], not {value!r}."
-        )
+        raise ConfigError(f"KINDRED_PUBLIC_URL must be http(s)://host[:port], not {value!r}.")
     if parts.path or parts.query or parts.fragment:
         raise ConfigError("KINDRED_PUBLIC_URL must not have a path, query or fragment.")
     return f"{parts.scheme}://{parts.netloc}"
@@ -128,7 +130,9 @@ def _to_int(name: str, value: object) -> int:
     try:
         return int(str(value))
     except ValueError:
-        raise ConfigError(f"KINDRED_{name.upper()} must be a whole number, not {value!r}.") from None
+        raise ConfigError(
+            f"KINDRED_{name.upper()} must be a whole number, not {value!r}."
+        ) from None
 
 
 def _to_bool(name: str, value: object) -> bool:

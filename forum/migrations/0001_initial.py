@@ -94,19 +94,6 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
-            name='Membership',
-            fields=[
-                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
-                ('account', fields.ForeignKeyField('forum.Account', source_field='account_id', db_constraint=True, to_field='id', related_name='memberships', on_delete=OnDelete.CASCADE)),
-                ('board', fields.ForeignKeyField('forum.Board', source_field='board_id', db_constraint=True, to_field='id', related_name='memberships', on_delete=OnDelete.CASCADE)),
-                ('role', fields.CharEnumField(default=MemberRole.member, description='member: member\npeer_supporter: peer_supporter\nmoderator: moderator', enum_type=MemberRole, max_length=16)),
-                ('approved_post_count', fields.IntField(default=0)),
-                ('joined_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
-            ],
-            options={'table': 'membership', 'app': 'forum', 'unique_together': (('account', 'board'),), 'pk_attr': 'id'},
-            bases=['Model'],
-        ),
-        ops.CreateModel(
             name='Persona',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -117,6 +104,20 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
             options={'table': 'persona', 'app': 'forum', 'unique_together': (('board', 'name_key'), ('board', 'account')), 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Membership',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('account', fields.ForeignKeyField('forum.Account', source_field='account_id', db_constraint=True, to_field='id', related_name='memberships', on_delete=OnDelete.CASCADE)),
+                ('board', fields.ForeignKeyField('forum.Board', source_field='board_id', db_constraint=True, to_field='id', related_name='memberships', on_delete=OnDelete.CASCADE)),
+                ('persona', fields.OneToOneField('forum.Persona', source_field='persona_id', db_constraint=True, to_field='id', related_name='membership', on_delete=OnDelete.CASCADE)),
+                ('role', fields.CharEnumField(default=MemberRole.member, description='member: member\npeer_supporter: peer_supporter\nmoderator: moderator', enum_type=MemberRole, max_length=16)),
+                ('approved_post_count', fields.IntField(default=0)),
+                ('joined_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'membership', 'app': 'forum', 'unique_together': (('account', 'board'),), 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -44,6 +44,7 @@ class Session(Model):
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "forum.Account", related_name="sessions", on_delete=fields.CASCADE
     )
+    account_id: int
     created_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField()
 

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from forum.models.account import Account
+    from forum.models.actor import Actor
 
 
 class Visibility(StrEnum):
@@ -47,9 +52,10 @@ class Board(Model):
     theme = fields.CharField(max_length=64, null=True)
     thread_count = fields.IntField(default=0)
     post_count = fields.IntField(default=0)
-    actor: fields.OneToOneRelation[object] = fields.OneToOneField(
+    actor: fields.OneToOneRelation[Actor] = fields.OneToOneField(
         "forum.Actor", related_name="board", on_delete=fields.RESTRICT
     )
+    actor_id: int
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -60,12 +66,18 @@ class Membership(Model):
     # Private link between an account and a board; never shown publicly.
 
     id = fields.IntField(primary_key=True)
-    account: fields.ForeignKeyRelation[object] = fields.ForeignKeyField(
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "forum.Account", related_name="memberships", on_delete=fields.CASCADE
     )
+    account_id: int
     board: fields.ForeignKeyRelation[Board] = fields.ForeignKeyField(
         "forum.Board", related_name="memberships", on_delete=fields.CASCADE
     )
+    board_id: int
+    persona: fields.OneToOneRelation[Persona] = fields.OneToOneField(
+        "forum.Persona", related_name="membership", on_delete=fields.CASCADE
+    )
+    persona_id: int
     role = fields.CharEnumField(MemberRole, max_length=16, default=MemberRole.member)
     approved_post_count = fields.IntField(default=0)
     joined_at = fields.DatetimeField(auto_now_add=True)
@@ -82,13 +94,16 @@ class Persona(Model):
     board: fields.ForeignKeyRelation[Board] = fields.ForeignKeyField(
         "forum.Board", related_name="personas", on_delete=fields.CASCADE
     )
+    board_id: int
     # Null once the account is deleted and its posts are kept as "[deleted]".
-    account: fields.ForeignKeyNullableRelation[object] = fields.ForeignKeyField(
+    account: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
         "forum.Account", related_name="personas", null=True, on_delete=fields.SET_NULL
     )
-    actor: fields.OneToOneRelation[object] = fields.OneToOneField(
+    account_id: int | None
+    actor: fields.OneToOneRelation[Actor] = fields.OneToOneField(
         "forum.Actor", related_name="persona", on_delete=fields.RESTRICT
     )
+    actor_id: int
     name_key = fields.CharField(max_length=64)
     created_at = fields.DatetimeField(auto_now_add=True)
 

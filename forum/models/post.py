@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from forum.models.actor import Actor
+    from forum.models.board import Board
 
 
 class PostState(StrEnum):
@@ -17,12 +22,14 @@ class PostState(StrEnum):
 
 class Thread(Model):
     id = fields.IntField(primary_key=True)
-    board: fields.ForeignKeyRelation[object] = fields.ForeignKeyField(
+    board: fields.ForeignKeyRelation[Board] = fields.ForeignKeyField(
         "forum.Board", related_name="threads", on_delete=fields.CASCADE
     )
-    author: fields.ForeignKeyRelation[object] = fields.ForeignKeyField(
+    board_id: int
+    author: fields.ForeignKeyRelation[Actor] = fields.ForeignKeyField(
         "forum.Actor", related_name="threads", on_delete=fields.RESTRICT
     )
+    author_id: int
     title = fields.CharField(max_length=200)
     content_note = fields.CharField(max_length=120, default="")
     state = fields.CharEnumField(PostState, max_length=16, default=PostState.visible)
@@ -48,17 +55,20 @@ class Post(Model):
     thread: fields.ForeignKeyRelation[Thread] = fields.ForeignKeyField(
         "forum.Thread", related_name="posts", on_delete=fields.CASCADE
     )
+    thread_id: int
     seq = fields.IntField()
-    author: fields.ForeignKeyRelation[object] = fields.ForeignKeyField(
+    author: fields.ForeignKeyRelation[Actor] = fields.ForeignKeyField(
         "forum.Actor", related_name="posts", on_delete=fields.RESTRICT
     )
+    author_id: int
     reply_to: fields.ForeignKeyNullableRelation[Post] = fields.ForeignKeyField(
         "forum.Post", related_name="replies", null=True, on_delete=fields.SET_NULL
     )
+    reply_to_id: int | None
     body_source = fields.TextField()
     body_html = fields.TextField()
     state = fields.CharEnumField(PostState, max_length=16, default=PostState.visible)
-    reaction_counts: dict[str, int] = fields.JSONField(default=dict)  # type: ignore[assignment]
+    reaction_counts: dict[str, int] = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(auto_now_add=True)
     edited_at = fields.DatetimeField(null=True)
 
@@ -74,9 +84,11 @@ class Reaction(Model):
     post: fields.ForeignKeyRelation[Post] = fields.ForeignKeyField(
         "forum.Post", related_name="reactions", on_delete=fields.CASCADE
     )
-    actor: fields.ForeignKeyRelation[object] = fields.ForeignKeyField(
+    post_id: int
+    actor: fields.ForeignKeyRelation[Actor] = fields.ForeignKeyField(
         "forum.Actor", related_name="reactions", on_delete=fields.CASCADE
     )
+    actor_id: int
     kind = fields.CharField(max_length=32)
     created_at = fields.DatetimeField(auto_now_add=True)
 

@@ -49,9 +49,7 @@ class BoardAccess:
 
     @property
     def can_read(self) -> bool:
-        return (
-            self.board.visibility == Visibility.public or self.is_member or self.is_admin
-        )
+        return self.board.visibility == Visibility.public or self.is_member or self.is_admin
 
     @property
     def can_reply(self) -> bool:
@@ -169,7 +167,7 @@ async def update_board(
     board.posting_policy = _enum(PostingPolicy, posting_policy, "posting_policy")
     board.theme = theme or None
     await board.save()
-    await Actor.filter(id=board.actor_id).update(name=board.title)  # type: ignore[attr-defined]
+    await Actor.filter(id=board.actor_id).update(name=board.title)
     return board
 
 
@@ -181,13 +179,12 @@ async def access_board(slug: str, viewer: Viewer) -> BoardAccess:
     membership: Membership | None = None
     persona: Persona | None = None
     if viewer.account is not None:
-        membership = await Membership.filter(account_id=viewer.account.id, board_id=board.id).first()
-        if membership is not None:
-            persona = (
-                await Persona.filter(account_id=viewer.account.id, board_id=board.id)
-                .select_related("actor")
-                .first()
-            )
+        membership = (
+            await Membership.filter(account_id=viewer.account.id, board_id=board.id)
+            .select_related("persona__actor")
+            .first()
+        )
+        persona = membership.persona if membership is not None else None
     access = BoardAccess(board, membership, persona, viewer.is_admin)
     if board.visibility == Visibility.private and not (access.is_member or access.is_admin):
         raise NotFoundError()
@@ -227,10 +224,11 @@ async def set_member_role(
     if board is None:
         raise NotFoundError()
     persona = await Persona.filter(board_id=board.id, name_key=name_key(persona_name)).first()
-    if persona is None or persona.account_id is None:  # type: ignore[attr-defined]
+    if persona is None or persona.account_id is None:
         raise NotFoundError("No member by that name in this board.")
     membership = await Membership.get(
-        account_id=persona.account_id, board_id=board.id  # type: ignore[attr-defined]
+        account_id=persona.account_id,
+        board_id=board.id,
     )
     membership.role = _enum(MemberRole, role, "role")
     await membership.save(update_fields=["role"])

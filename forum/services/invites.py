@@ -10,7 +10,9 @@ from forum.services.viewer import Viewer
 MAX_BATCH = 500
 
 
-async def create_invites(viewer: Viewer | None, count: int = 1, board_slug: str | None = None) -> list[str]:
+async def create_invites(
+    viewer: Viewer | None, count: int = 1, board_slug: str | None = None
+) -> list[str]:
     """`viewer=None` is the CLI. A board slug makes invitations into that board."""
     if viewer is not None and not viewer.is_admin:
         raise NotAllowedError("Only admins can make invite codes.")

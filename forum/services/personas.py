@@ -16,8 +16,8 @@ from forum.models.actor import ActorKind
 from forum.models.board import Visibility
 from forum.models.post import PostState
 from forum.pseudonyms import check_pseudonym, name_key, random_pseudonym
-from forum.services.reactions import remove_reactions_of
 from forum.services.boards import BoardAccess, access_board, require_login
+from forum.services.reactions import remove_reactions_of
 from forum.services.viewer import Viewer
 
 DELETED_NAME = "[deleted]"
@@ -71,14 +71,12 @@ async def join_board(
                 persona = await Persona.create(
                     board=board, account_id=viewer.account.id, actor=actor, name_key=name_key(name)
                 )
-                await Membership.create(account_id=viewer.account.id, board=board)
+                await Membership.create(account_id=viewer.account.id, board=board, persona=persona)
                 return persona
         except IntegrityError:
             # Either the random name was taken (try another) or a double submit joined
             # already (return that persona).
-            existing = await Persona.filter(
-                account_id=viewer.account.id, board_id=board.id
-            ).first()
+            existing = await Persona.filter(account_id=viewer.account.id, board_id=board.id).first()
             if existing is not None:
                 return existing
     raise ConflictError("Could not find a free name; please try again.")
@@ -94,7 +92,7 @@ async def rename_persona(slug: str, viewer: Viewer, new_name: str) -> Persona:
         async with in_transaction():
             persona.name_key = name_key(name)
             await persona.save(update_fields=["name_key"])
-            await Actor.filter(id=persona.actor_id).update(name=name)  # type: ignore[attr-defined]
+            await Actor.filter(id=persona.actor_id).update(name=name)
     except IntegrityError:
         raise ConflictError(
             "Someone in this board has that name already.", field="display_name"
@@ -104,7 +102,7 @@ async def rename_persona(slug: str, viewer: Viewer, new_name: str) -> Persona:
 
 async def retire_persona(persona: Persona, *, erase_posts: bool) -> None:
     """Cut a persona from its account for good (account deletion). Call inside a transaction."""
-    actor_id = persona.actor_id  # type: ignore[attr-defined]
+    actor_id = persona.actor_id
     if erase_posts:
         await Post.filter(author_id=actor_id).update(
             body_source="", body_html="", state=PostState.deleted
@@ -113,8 +111,6 @@ async def retire_persona(persona: Persona, *, erase_posts: bool) -> None:
     # Reactions are personal: they go either way.
     await remove_reactions_of(actor_id)
     await Actor.filter(id=actor_id).update(name=DELETED_NAME, private_key_pem=None)
-    persona.account_id = None  # type: ignore[attr-defined]
+    persona.account_id = None
     persona.name_key = f"{DELETED_NAME}-{persona.id}"
     await persona.save(update_fields=["account_id", "name_key"])
-
-

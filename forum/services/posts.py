@@ -68,7 +68,7 @@ async def create_reply(
                 post = await Post.create(
                     thread_id=thread.id,
                     seq=fresh.post_count + 1,
-                    author_id=access.persona.actor_id,  # type: ignore[attr-defined]
+                    author_id=access.persona.actor_id,
                     reply_to_id=parent_id,
                     body_source=body,
                     body_html=html,
@@ -90,7 +90,7 @@ async def _own_post(slug: str, thread_id: int, seq: int, viewer: Viewer) -> tupl
     if post is None or post.state == PostState.deleted:
         raise NotFoundError()
     assert access.persona is not None
-    if post.author_id != access.persona.actor_id:  # type: ignore[attr-defined]
+    if post.author_id != access.persona.actor_id:
         raise NotAllowedError("You can only change your own posts.")
     return thread, post
 

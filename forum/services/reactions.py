@@ -29,7 +29,7 @@ async def toggle_reaction(
     post = await Post.filter(thread_id=thread.id, seq=seq, state=PostState.visible).first()
     if post is None:
         raise NotFoundError()
-    actor_id = access.persona.actor_id  # type: ignore[attr-defined]
+    actor_id = access.persona.actor_id
     async with in_transaction():
         post = await Post.select_for_update().get(id=post.id)
         removed = await Reaction.filter(post_id=post.id, actor_id=actor_id, kind=kind).delete()
@@ -52,7 +52,7 @@ async def toggle_reaction(
 async def remove_reactions_of(actor_id: int) -> None:
     """Take back every reaction an actor gave, keeping the posts' counts right."""
     for reaction in await Reaction.filter(actor_id=actor_id):
-        post = await Post.get(id=reaction.post_id)  # type: ignore[attr-defined]
+        post = await Post.get(id=reaction.post_id)
         counts = dict(post.reaction_counts or {})
         counts[reaction.kind] = max(0, counts.get(reaction.kind, 0) - 1)
         post.reaction_counts = {k: v for k, v in counts.items() if v}

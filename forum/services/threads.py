@@ -90,7 +90,7 @@ async def create_thread(
         limiter.consume("thread", str(viewer.account_id))
     html = render_markdown(body)
     now = datetime.now(UTC)
-    author_id = access.persona.actor_id  # type: ignore[attr-defined]
+    author_id = access.persona.actor_id
     async with in_transaction():
         thread = await Thread.create(
             board_id=access.board.id,
@@ -135,15 +135,20 @@ async def list_threads(access: BoardAccess, cursor: str | None = None) -> Thread
             Q(last_activity_at__lt=stamp) | Q(last_activity_at=stamp, id__lt=ident)
         )
     else:
-        pinned = await base.filter(pinned=True).order_by("-last_activity_at").select_related(
-            "author"
-        ).limit(THREADS_PER_PAGE)
+        pinned = (
+            await base.filter(pinned=True)
+            .order_by("-last_activity_at")
+            .select_related("author")
+            .limit(THREADS_PER_PAGE)
+        )
     threads = (
         await query.order_by("-last_activity_at", "-id")
         .select_related("author")
         .limit(THREADS_PER_PAGE + 1)
     )
-    next_cursor = _encode_cursor(threads[THREADS_PER_PAGE - 1]) if len(threads) > THREADS_PER_PAGE else None
+    next_cursor = (
+        _encode_cursor(threads[THREADS_PER_PAGE - 1]) if len(threads) > THREADS_PER_PAGE else None
+    )
     return ThreadList(pinned, threads[:THREADS_PER_PAGE], next_cursor)
 
 
@@ -179,11 +184,11 @@ async def read_thread(
     mine: dict[int, set[str]] = {}
     if access.persona is not None and posts:
         rows = await Reaction.filter(
-            actor_id=access.persona.actor_id,  # type: ignore[attr-defined]
+            actor_id=access.persona.actor_id,
             post_id__in=[p.id for p in posts],
         ).values_list("post_id", "kind")
         for post_id, kind in rows:
-            mine.setdefault(int(post_id), set()).add(str(kind))  # type: ignore[call-overload]
+            mine.setdefault(int(post_id), set()).add(str(kind))
     return access, ThreadPage(thread, list(posts), page, pages, mine)
 
 

@@ -105,7 +105,5 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         },
         lifespan=lifespan,
     )
-    app.state.kindred = AppState(
-        settings=settings, limiter=RateLimiter(settings.secret_key)
-    )
+    app.state.kindred = AppState(settings=settings, limiter=RateLimiter(settings.secret_key))
     return app

@@ -55,7 +55,9 @@ async def register(request: Request) -> Response:
 
 
 async def login_page(request: Request) -> Response:
-    return await render(request, "login.html", {"next": _safe_next(request.query_params.get("next"))})
+    return await render(
+        request, "login.html", {"next": _safe_next(request.query_params.get("next"))}
+    )
 
 
 async def login(request: Request) -> Response:
@@ -64,7 +66,10 @@ async def login(request: Request) -> Response:
     state = app_state(request)
     try:
         account = await accounts.authenticate(
-            form.text("handle"), form.text("passphrase"), limiter=state.limiter, client=viewer.client
+            form.text("handle"),
+            form.text("passphrase"),
+            limiter=state.limiter,
+            client=viewer.client,
         )
     except InvalidInputError as exc:
         return await render(
@@ -202,4 +207,3 @@ async def delete_account(request: Request) -> Response:
     )
     clear_session_cookie(request, response)
     return response
-

@@ -59,9 +59,7 @@ async def create_board(request: Request) -> Response:
             theme=form.text("theme") or None,
         )
     except FORM_ERRORS as exc:
-        return await _admin_page(
-            request, status=exc.status, board_error=exc, values=form.values()
-        )
+        return await _admin_page(request, status=exc.status, board_error=exc, values=form.values())
     return redirect(f"/b/{board.slug}")
 
 

@@ -67,7 +67,7 @@ async def edit_page(request: Request) -> Response:
     access = await boards.require_readable(slug, viewer)
     thread = await threads.get_thread(access, thread_id)
     post = await Post.filter(thread_id=thread.id, seq=request.path_params["seq"]).first()
-    if post is None or access.persona is None or post.author_id != access.persona.actor_id:  # type: ignore[attr-defined]
+    if post is None or access.persona is None or post.author_id != access.persona.actor_id:
         raise NotFoundError()
     return await render(
         request,

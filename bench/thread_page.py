@@ -1,0 +1,784 @@
+"""Benchmark: one 50-post page of a 10,000-post thread, uncached, one server process.
+
+    .venv/bin/python bench/thread_page.py [--db sqlite|postgres|both] [--requests N] [--seconds S]
+
+For each database it makes a fresh data dir and database, runs `kindred migrate`, seeds one
+public board with one thread of 10,000 posts, starts ONE `kindred serve` on 127.0.0.1 and
+drives anonymous GETs of /b/<slug>/t/<id>?page=K with K spread over all 200 pages (so no
+page is served from any cache and deep pages are covered). The load generator is `wrk`
+(Debian package) with a small Lua script, else a bounded asyncio + httpx loop. Every load
+phase is bounded in both request count and time, and only ever targets 127.0.0.1.
+
+It prints a table (db, req/s, p50, p99, errors) and writes bench/results/thread_page.json
+with the machine's details. With --profile it also samples the server with py-spy while a
+second, separate load runs (so profiling overhead does not touch the measured figures) and
+prints the hottest functions and packages.
+
+The target from the issue: >= 500 requests/s on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = ROOT / "bench" / "results"
+RESULTS_FILE = RESULTS_DIR / "thread_page.json"
+PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/test"
+PG_BASE_URL = "postgres://postgres@127.0.0.1:5432/"
+HOST = "127.0.0.1"  # loopback only, for the server and every request
+TARGET_RPS = 500.0
+
+POSTS = 10_000
+POSTS_PER_PAGE = 50  # forum.services.threads.POSTS_PER_PAGE; checked when seeding
+SLUG = "bench-board"
+PASSPHRASE = "blue kettle river morning"
+
+# A few realistic ~400-character Markdown paragraphs; each is rendered once while seeding.
+PARAGRAPHS = [
+    "I've been reading this thread for a few weeks before posting. What helped me most "
+    "was **writing down one small thing** each evening that went okay, even if the day "
+    "was mostly hard. Some days it was just *I drank a glass of water* or *I answered "
+    "one message*. It sounds tiny, but after a month I could look back and see that the "
+    "bad days were not the whole story. Thank you all for being here.",
+    "Sending strength to everyone who posted today. My counsellor suggested the "
+    "[5-4-3-2-1 grounding exercise](https://example.org/grounding) and I was sceptical, "
+    "but it does take the edge off when my thoughts start racing at night. Name five "
+    "things you can see, four you can touch, three you can hear, two you can smell and "
+    "one you can taste. It gives my brain something else to hold on to.",
+    "Things that have helped me this week:\n\n- going for a short walk before work\n"
+    "- texting my sister instead of waiting for her to text me\n- putting my phone in "
+    "another room at 10pm\n- eating breakfast, even just toast\n\nNone of it fixes "
+    "anything, but together they make the days feel a bit less heavy. I'm trying not to "
+    "be hard on myself on the days I manage none of them.",
+    "> It's okay to not be okay.\n\nI needed to read that today. I had a setback after "
+    "three good weeks and I felt like all the progress was gone. Reading back through "
+    "the earlier pages of this thread reminded me that setbacks are part of it, not the "
+    "end of it. I'm going to call the helpline number pinned at the top if tonight gets "
+    "bad, and I'll check in here tomorrow morning.",
+    "A question for anyone who has been through the waiting list: how did you cope with "
+    "the months before your first appointment? I've been told it could be `12 weeks` or "
+    "more. I'm keeping a journal and trying the sleep routine people suggested on page "
+    "three, but some evenings are long. Any books, podcasts or small habits that got you "
+    "through would mean a lot. No pressure to answer, of course.",
+    "Welcome to the newer folks. A reminder of what this board is about: we are peers, "
+    "not professionals, and nobody here will judge you for how you're feeling. Take what "
+    "helps and leave the rest. If you're in crisis, please use the resources linked in "
+    "the footer of every page, they are there for exactly that. Otherwise, just posting "
+    "~~perfectly~~ honestly is enough. We're glad you found us.",
+]
+
+
+# ----------------------------------------------------------------------------- utilities
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def kindred_command() -> list[str]:
+    script = Path(sys.executable).parent / "kindred"
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "import sys; from forum.cli import main; sys.exit(main())"]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    rank = max(0, min(len(sorted_values) - 1, round(q / 100 * len(sorted_values) + 0.5) - 1))
+    return sorted_values[rank]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process, from /proc (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def page_order(pages: int, count: int, offset: int = 0) -> Iterator[int]:
+    """Pages 1..pages in a fixed scrambled order (stride coprime with `pages`)."""
+    stride = next(s for s in (73, 71, 67, 61, 59, 53, 47, 43, 41, 37, 31, 1) if pages % s)
+    for i in range(count):
+        yield (offset + i * stride) % pages + 1
+
+
+def machine_info() -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "nproc": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+    }
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+        mem = Path("/proc/meminfo").read_text().split("\n", 1)[0]
+        info["mem_total_kb"] = int(mem.split()[1])
+    except (OSError, IndexError, ValueError):
+        pass
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+    except ImportError:  # pragma: no cover
+        return info
+    versions = {}
+    for name in (
+        "starlette", "uvicorn", "tortoise-orm", "jinja2", "asyncpg", "aiosqlite",
+        "uvloop", "httptools", "h11", "markupsafe",
+    ):  # fmt: skip
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = None
+    info["packages"] = versions
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True, text=True, timeout=5, check=False,
+        ).stdout.strip()  # fmt: skip
+        info["git_head"] = head or None
+    except (OSError, subprocess.TimeoutExpired):
+        info["git_head"] = None
+    return info
+
+
+# ------------------------------------------------------------------- databases and seeding
+
+
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN_URL, timeout=10)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@contextmanager
+def fresh_database(kind: str) -> Iterator[tuple[dict[str, str], Path]]:
+    """A temporary data dir and an empty database; yields the KINDRED_* env and the dir."""
+    data_dir = Path(tempfile.mkdtemp(prefix=f"kindred-bench-{kind}-"))
+    pg_name = None
+    try:
+        if kind == "sqlite":
+            url = f"sqlite://{data_dir / 'kindred.sqlite3'}"
+        else:
+            pg_name = f"kindred_bench_{secrets.token_hex(4)}"
+            asyncio.run(_pg_admin(f'CREATE DATABASE "{pg_name}"'))
+            url = PG_BASE_URL + pg_name
+        env = {
+            "KINDRED_DATA_DIR": str(data_dir),
+            "KINDRED_DATABASE_URL": url,
+            "KINDRED_LOG_LEVEL": "warning",
+        }
+        yield env, data_dir
+    finally:
+        if pg_name:
+            try:
+                asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+            except Exception as exc:  # noqa: BLE001 - report, keep cleaning up
+                say(f"  warning: could not drop database {pg_name}: {exc}")
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+async def seed(env: dict[str, str]) -> dict[str, Any]:
+    """One public board, four personas, one thread of POSTS posts (runs in a child process)."""
+    from tortoise import Tortoise
+
+    from forum.db import close_database, open_database
+    from forum.models import Account, Board, Persona, Post, Thread
+    from forum.models.post import PostState
+    from forum.rendering import render_markdown
+    from forum.services.accounts import register
+    from forum.services.boards import create_board
+    from forum.services.personas import join_board
+    from forum.services.threads import POSTS_PER_PAGE as SERVICE_PAGE, create_thread
+    from forum.services.viewer import Viewer
+    from forum.settings import load_settings
+
+    assert SERVICE_PAGE == POSTS_PER_PAGE, "POSTS_PER_PAGE changed: update the benchmark"
+    started = time.perf_counter()
+    settings = load_settings(env)
+    await open_database(settings)
+    try:
+        board = await create_board(None, slug=SLUG, title="Benchmark board", rules="Be kind.")
+        personas: list[Persona] = []
+        accounts: list[Account] = []
+        for handle in ("bench-alder", "bench-birch", "bench-cedar", "bench-damson"):
+            account = (await register(handle, PASSPHRASE, bypass_mode=True)).account
+            accounts.append(account)
+            personas.append(
+                await join_board(SLUG, Viewer(account=account), accept_rules=True)
+            )
+        thread = await create_thread(
+            SLUG,
+            Viewer(account=accounts[0]),
+            title="Small things that helped this week",
+            body=PARAGRAPHS[0],
+        )
+        rendered = [(source, render_markdown(source)) for source in PARAGRAPHS]
+        base = dt.datetime.now(dt.UTC) - dt.timedelta(days=400)
+        rows = []
+        for seq in range(2, POSTS + 1):
+            source, html = rendered[seq % len(rendered)]
+            counts = {"me_too": seq % 7, "thank_you": seq % 3} if seq % 4 == 0 else {}
+            rows.append(
+                Post(
+                    thread_id=thread.id,
+                    seq=seq,
+                    author_id=personas[seq % len(personas)].actor_id,  # type: ignore[attr-defined]
+                    body_source=source,
+                    body_html=html,
+                    state=PostState.visible,
+                    reaction_counts=counts,
+                    created_at=base + dt.timedelta(minutes=seq * 50),
+                )
+            )
+        await Post.bulk_create(rows, batch_size=1000)
+        # Every fifth post replies to the one three before it, so the reply_to join has rows.
+        conn = Tortoise.get_connection("default")
+        await conn.execute_script(
+            "UPDATE post SET reply_to_id = (SELECT p2.id FROM post p2 "
+            "WHERE p2.thread_id = post.thread_id AND p2.seq = post.seq - 3) "
+            f"WHERE post.thread_id = {int(thread.id)} AND post.seq % 5 = 0 AND post.seq > 3"
+        )
+        last = base + dt.timedelta(minutes=POSTS * 50)
+        await Thread.filter(id=thread.id).update(post_count=POSTS, last_activity_at=last)
+        await Board.filter(id=board.id).update(post_count=POSTS)
+        if settings.database_url.startswith("postgres"):
+            await conn.execute_script("ANALYZE")
+        count = await Post.filter(thread_id=thread.id).count()
+        assert count == POSTS, f"seeded {count} posts, wanted {POSTS}"
+        return {
+            "board": SLUG,
+            "thread_id": thread.id,
+            "posts": count,
+            "pages": -(-POSTS // POSTS_PER_PAGE),
+            "seed_seconds": round(time.perf_counter() - started, 2),
+        }
+    finally:
+        await close_database()
+
+
+# ------------------------------------------------------------------------------ the server
+
+
+class Server:
+    def __init__(self, env: dict[str, str], data_dir: Path) -> None:
+        self.port = free_port()
+        self.base = f"http://{HOST}:{self.port}"
+        self.env = {**os.environ, **env, "KINDRED_PUBLIC_URL": self.base}
+        self.log_path = data_dir / "server.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 30.0) -> None:
+        import httpx
+
+        log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(
+            [*kindred_command(), "serve", "--host", HOST, "--port", str(self.port)],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"kindred serve exited:\n{self.log_path.read_text()[-3000:]}")
+            try:
+                if httpx.get(self.base + "/healthz", timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"kindred serve did not answer /healthz within {timeout:.0f} s")
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+
+
+def check_pages(base: str, path: str, pages: int) -> None:
+    """Page 1 and the last page answer 200 with their posts: the load measures real pages."""
+    import httpx
+
+    for page, first, last in ((1, 1, POSTS_PER_PAGE), (pages, POSTS - POSTS_PER_PAGE + 1, POSTS)):
+        response = httpx.get(f"{base}{path}?page={page}", timeout=10.0)
+        if response.status_code != 200:
+            raise RuntimeError(f"page {page} answered {response.status_code}")
+        ids = [int(n) for n in re.findall(r'<li class="post" id="post-(\d+)"', response.text)]
+        if ids != list(range(first, last + 1)):
+            raise RuntimeError(f"page {page} shows posts {ids[:3]}..{ids[-3:]}, not {first}..{last}")
+
+
+# --------------------------------------------------------------------------------- load
+
+WRK_LUA = r"""
+-- Rotates ?page=K over all pages in a scrambled order; stops after a per-thread count.
+local threads = {}
+local counter = 0
+function setup(thread)
+  thread:set("id", #threads)
+  table.insert(threads, thread)
+end
+function init(args)
+  counter = 0
+  non200 = 0
+  responses = 0
+  limit = tonumber(args[1])
+  pages = tonumber(args[2])
+  stride = tonumber(args[3])
+  path = args[4]
+end
+function request()
+  local k = (id * 37 + counter * stride) % pages + 1
+  counter = counter + 1
+  return wrk.format("GET", path .. "?page=" .. k)
+end
+function response(status, headers, body)
+  responses = responses + 1
+  if status ~= 200 then non200 = non200 + 1 end
+  if responses >= limit then wrk.thread:stop() end
+end
+function done(summary, latency, requests)
+  local bad = 0
+  for _, t in ipairs(threads) do bad = bad + t:get("non200") end
+  local e = summary.errors
+  io.write(string.format(
+    'WRKJSON {"requests": %d, "duration_us": %d, "bytes": %d, "non200": %d, ' ..
+    '"socket_errors": %d, "timeouts": %d, "p50_us": %d, "p90_us": %d, "p99_us": %d, ' ..
+    '"max_us": %d, "mean_us": %.1f}\n',
+    summary.requests, summary.duration, summary.bytes, bad,
+    e.connect + e.read + e.write, e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99),
+    latency.max, latency.mean))
+end
+"""
+
+
+def run_wrk(
+    base: str, path: str, pages: int, *, seconds: float, max_requests: int, connections: int,
+    threads: int, script: Path,
+) -> dict[str, Any]:  # fmt: skip
+    stride = next(s for s in (73, 71, 67, 61, 59, 53, 47, 43, 41, 37, 31, 1) if pages % s)
+    per_thread = max(1, -(-max_requests // threads))
+    cmd = [
+        "wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
+        "--timeout", "10s", "--latency", "-s", str(script), base,
+        "--", str(per_thread), str(pages), str(stride), path,
+    ]  # fmt: skip
+    out = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=seconds + 60, check=False
+    )
+    match = re.search(r"^WRKJSON (.*)$", out.stdout, re.MULTILINE)
+    if out.returncode != 0 or not match:
+        raise RuntimeError(f"wrk failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
+    raw = json.loads(match.group(1))
+    secs = raw["duration_us"] / 1e6
+    return {
+        "loadgen": "wrk",
+        "requests": raw["requests"],
+        "seconds": round(secs, 3),
+        "rps": round(raw["requests"] / secs, 1) if secs else 0.0,
+        "p50_ms": raw["p50_us"] / 1000,
+        "p90_ms": raw["p90_us"] / 1000,
+        "p99_ms": raw["p99_us"] / 1000,
+        "max_ms": raw["max_us"] / 1000,
+        "mean_ms": round(raw["mean_us"] / 1000, 3),
+        "non_200": raw["non200"],
+        "socket_errors": raw["socket_errors"],
+        "timeouts": raw["timeouts"],
+        "mb_per_s": round(raw["bytes"] / secs / 1e6, 2) if secs else 0.0,
+        "avg_page_kb": round(raw["bytes"] / max(1, raw["requests"]) / 1024, 1),
+    }
+
+
+async def _python_load(
+    base: str, path: str, pages: int, *, seconds: float, max_requests: int, connections: int
+) -> dict[str, Any]:
+    import httpx
+
+    order = page_order(pages, max_requests)
+    latencies: list[float] = []
+    statuses: Counter[int] = Counter()
+    errors = 0
+    nbytes = 0
+    deadline = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=10.0) as client:
+
+        async def worker() -> None:
+            nonlocal errors, nbytes
+            for page in order:  # shared iterator: bounded by max_requests
+                if time.perf_counter() >= deadline:
+                    return
+                t0 = time.perf_counter()
+                try:
+                    response = await client.get(f"{path}?page={page}")
+                except httpx.HTTPError:
+                    errors += 1
+                    continue
+                latencies.append(time.perf_counter() - t0)
+                statuses[response.status_code] += 1
+                nbytes += len(response.content)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(connections)))
+        secs = time.perf_counter() - started
+    latencies.sort()
+    done = len(latencies)
+    return {
+        "loadgen": "python-httpx",
+        "requests": done,
+        "seconds": round(secs, 3),
+        "rps": round(done / secs, 1) if secs else 0.0,
+        "p50_ms": round(percentile(latencies, 50) * 1000, 3),
+        "p90_ms": round(percentile(latencies, 90) * 1000, 3),
+        "p99_ms": round(percentile(latencies, 99) * 1000, 3),
+        "max_ms": round(latencies[-1] * 1000, 3) if latencies else float("nan"),
+        "mean_ms": round(sum(latencies) / done * 1000, 3) if done else float("nan"),
+        "non_200": done - statuses.get(200, 0),
+        "socket_errors": errors,
+        "timeouts": 0,
+        "mb_per_s": round(nbytes / secs / 1e6, 2) if secs else 0.0,
+        "avg_page_kb": round(nbytes / max(1, done) / 1024, 1),
+    }
+
+
+def run_load(args: argparse.Namespace, base: str, path: str, pages: int, *, seconds: float,
+             max_requests: int, script: Path | None) -> dict[str, Any]:  # fmt: skip
+    if script is not None:
+        return run_wrk(
+            base, path, pages, seconds=seconds, max_requests=max_requests,
+            connections=args.connections, threads=args.wrk_threads, script=script,
+        )  # fmt: skip
+    return asyncio.run(
+        _python_load(
+            base, path, pages, seconds=seconds, max_requests=max_requests,
+            connections=args.connections,
+        )  # fmt: skip
+    )
+
+
+# ----------------------------------------------------------------------------- profiling
+
+PACKAGE_PATTERNS = [
+    ("sqlite3/aiosqlite", ("aiosqlite", "sqlite3")),
+    ("asyncpg", ("asyncpg",)),
+    ("tortoise (ORM)", ("tortoise/",)),
+    ("pypika (SQL build)", ("pypika",)),
+    ("jinja2 (templates)", ("jinja2", "<template>", "templates/")),
+    ("markupsafe", ("markupsafe",)),
+    ("uvicorn/h11 (HTTP)", ("uvicorn", "h11", "httptools")),
+    ("starlette", ("starlette",)),
+    ("asyncio/selectors", ("asyncio/", "selectors.py")),
+    ("forum/themes (app code)", ("forum/", "themes/")),
+    ("itsdangerous/hmac", ("itsdangerous", "hmac.py")),
+]
+
+
+def _frame_package(frame: str) -> str:
+    for name, needles in PACKAGE_PATTERNS:
+        if any(n in frame for n in needles):
+            return name
+    return "other"
+
+
+def _short_frame(frame: str) -> str:
+    """`func (/long/path/site-packages/pkg/mod.py)` -> `func (pkg/mod.py)`."""
+    match = re.match(r"^(.*) \((.*?)(?::\d+)?\)$", frame)
+    if not match:
+        return frame
+    func, file = match.groups()
+    for marker in ("site-packages/", "/lib/python3", str(ROOT) + "/"):
+        if marker in file:
+            file = file.split(marker, 1)[1]
+            if marker.startswith("/lib/python3"):
+                file = "stdlib" + file.split("/", 1)[1] if "/" in file else file
+            break
+    return f"{func} ({file})"
+
+
+def analyse_profile(raw_path: Path, top: int = 25) -> dict[str, Any]:
+    """Self and inclusive sample shares from py-spy's collapsed (--format raw) output."""
+    self_counts: Counter[str] = Counter()
+    incl_counts: Counter[str] = Counter()
+    pkg_self: Counter[str] = Counter()
+    thread_counts: Counter[str] = Counter()
+    total = 0
+    for line in raw_path.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        frames = stack.split(";")
+        if frames and frames[0].startswith(("thread (", "process ")):
+            while frames and frames[0].startswith(("thread (", "process ")):
+                head = frames.pop(0)
+                if head.startswith("thread ("):
+                    thread_counts[head] += count
+        if not frames:
+            continue
+        total += count
+        leaf = _short_frame(frames[-1])
+        self_counts[leaf] += count
+        pkg_self[_frame_package(frames[-1])] += count
+        for frame in {_short_frame(f) for f in frames}:
+            incl_counts[frame] += count
+
+    def share(counter: Counter[str], n: int) -> list[dict[str, Any]]:
+        return [
+            {"function": name, "samples": c, "pct": round(100 * c / total, 1)}
+            for name, c in counter.most_common(n)
+        ]
+
+    interesting_incl = Counter(
+        {k: v for k, v in incl_counts.items() if not k.startswith(("<module>", "run ("))}
+    )
+    return {
+        "samples": total,
+        "threads": {k: v for k, v in thread_counts.most_common()},
+        "by_package_self": [
+            {"package": k, "samples": v, "pct": round(100 * v / total, 1)}
+            for k, v in pkg_self.most_common()
+        ]
+        if total
+        else [],
+        "top_self": share(self_counts, top) if total else [],
+        "top_inclusive": share(interesting_incl, top + 15) if total else [],
+    }
+
+
+def profile_server(
+    args: argparse.Namespace, server: Server, path: str, pages: int, script: Path | None,
+    out_dir: Path, label: str,
+) -> dict[str, Any] | None:  # fmt: skip
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(spy).exists() and not shutil.which(spy):
+        say("  (py-spy not found: `.venv/bin/pip install py-spy` to profile)")
+        return None
+    raw = out_dir / f"thread_page_{label}.pyspy.txt"
+    secs = args.profile_seconds
+    proc = subprocess.Popen(
+        [spy, "record", "--pid", str(server.pid), "--duration", str(secs), "--rate", "250",
+         "--format", "raw", "--threads", "--output", str(raw), "--nonblocking"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    time.sleep(0.5)
+    load = run_load(
+        args, server.base, path, pages, seconds=secs + 1, max_requests=args.requests,
+        script=script,
+    )  # fmt: skip
+    try:
+        output, _ = proc.communicate(timeout=secs + 30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        output, _ = proc.communicate()
+    if proc.returncode != 0 or not raw.exists():
+        say(f"  py-spy failed ({proc.returncode}): {output.decode(errors='replace')[-800:]}")
+        return None
+    result = analyse_profile(raw)
+    result["raw_file"] = str(raw.relative_to(ROOT))
+    result["rps_while_profiling"] = load["rps"]
+    return result
+
+
+# ----------------------------------------------------------------------------- one run
+
+
+def bench_one(kind: str, args: argparse.Namespace, script: Path | None) -> dict[str, Any]:
+    say(f"\n== {kind} ==")
+    with fresh_database(kind) as (env, data_dir):
+        child_env = {**os.environ, **env}
+        say("  migrating ...")
+        subprocess.run(
+            [*kindred_command(), "migrate"], env=child_env, cwd=ROOT, check=True,
+            stdout=subprocess.DEVNULL, timeout=300,
+        )  # fmt: skip
+        say(f"  seeding {POSTS:,} posts ...")
+        out = subprocess.run(
+            [sys.executable, str(Path(__file__).resolve()), "--_seed"],
+            env=child_env, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
+        )  # fmt: skip
+        if out.returncode != 0:
+            raise RuntimeError(f"seeding failed:\n{out.stdout}\n{out.stderr}")
+        seeded = json.loads(out.stdout.strip().splitlines()[-1])
+        say(f"  seeded in {seeded['seed_seconds']} s; starting one server process ...")
+        server = Server(env, data_dir)
+        try:
+            server.start()
+            path = f"/b/{seeded['board']}/t/{seeded['thread_id']}"
+            pages = seeded["pages"]
+            check_pages(server.base, path, pages)
+            say(f"  warm-up {args.warmup:g} s ...")
+            run_load(args, server.base, path, pages, seconds=args.warmup,
+                     max_requests=args.requests, script=script)  # fmt: skip
+            say(f"  measuring {args.seconds:g} s (at most {args.requests:,} requests) ...")
+            cpu0, wall0 = cpu_seconds(server.pid), time.perf_counter()
+            result = run_load(args, server.base, path, pages, seconds=args.seconds,
+                              max_requests=args.requests, script=script)  # fmt: skip
+            cpu1, wall1 = cpu_seconds(server.pid), time.perf_counter()
+            result["server_cpu_pct"] = round(100 * (cpu1 - cpu0) / (wall1 - wall0), 1)
+            result["server_cpu_ms_per_request"] = (
+                round(1000 * (cpu1 - cpu0) / result["requests"], 3) if result["requests"] else None
+            )
+            result["db"] = kind
+            result["connections"] = args.connections
+            result["pages"] = pages
+            result["posts"] = seeded["posts"]
+            result["seed_seconds"] = seeded["seed_seconds"]
+            result["target_rps"] = TARGET_RPS
+            result["meets_target"] = result["rps"] >= TARGET_RPS and result["non_200"] == 0
+            say(
+                f"  {result['rps']:.1f} req/s, p50 {result['p50_ms']:.2f} ms, "
+                f"p99 {result['p99_ms']:.2f} ms, non-200 {result['non_200']}, "
+                f"server CPU {result['server_cpu_pct']}%"
+            )
+            if kind in args.profile_dbs:
+                say(f"  profiling the server with py-spy for {args.profile_seconds} s ...")
+                profile = profile_server(args, server, path, pages, script, RESULTS_DIR, kind)
+                if profile:
+                    result["profile"] = profile
+                    print_profile(kind, profile)
+            return result
+        finally:
+            server.stop()
+
+
+def print_profile(kind: str, profile: dict[str, Any]) -> None:
+    say(f"  hotspots on {kind} ({profile['samples']} samples, "
+        f"{profile['rps_while_profiling']} req/s while sampling):")  # fmt: skip
+    say("    by package (self time):")
+    for row in profile["by_package_self"][:10]:
+        say(f"      {row['pct']:5.1f}%  {row['package']}")
+    say("    top functions (self time):")
+    for row in profile["top_self"][:15]:
+        say(f"      {row['pct']:5.1f}%  {row['function']}")
+    say("    top functions (inclusive):")
+    for row in profile["top_inclusive"][:20]:
+        say(f"      {row['pct']:5.1f}%  {row['function']}")
+
+
+def print_table(results: list[dict[str, Any]]) -> None:
+    header = f"{'db':<10} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'CPU%':>6}  target"
+    say("\n" + header)
+    say("-" * len(header))
+    for r in results:
+        errors = r["non_200"] + r["socket_errors"] + r["timeouts"]
+        verdict = "met" if r["meets_target"] else "NOT met"
+        say(
+            f"{r['db']:<10} {r['rps']:>9.1f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} "
+            f"{errors:>7} {r['server_cpu_pct']:>6}  {verdict} (>= {TARGET_RPS:.0f})"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--requests", type=int, default=200_000,
+                        help="at most this many requests per load phase (default 200000)")
+    parser.add_argument("--seconds", type=float, default=15.0,
+                        help="measured phase length in seconds (default 15)")
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--wrk-threads", type=int, default=1,
+                        help="wrk threads (default 1: the machine has few cores to share)")
+    parser.add_argument("--loadgen", choices=["auto", "wrk", "python"], default="auto")
+    parser.add_argument("--profile", choices=["none", "sqlite", "postgres", "both"],
+                        default="none", help="also sample the server with py-spy")
+    parser.add_argument("--profile-seconds", type=int, default=10)
+    parser.add_argument("--_seed", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)  # fmt: skip
+
+    if args._seed:
+        print(json.dumps(asyncio.run(seed(dict(os.environ)))), flush=True)
+        return 0
+    if args.requests < 1 or not 0 < args.seconds <= 600 or args.connections < 1:
+        parser.error("--requests >= 1, 0 < --seconds <= 600 and --connections >= 1")
+    args.profile_dbs = {"both": {"sqlite", "postgres"}, "none": set()}.get(
+        args.profile, {args.profile}
+    )
+
+    use_wrk = args.loadgen == "wrk" or (args.loadgen == "auto" and shutil.which("wrk"))
+    if args.loadgen == "wrk" and not shutil.which("wrk"):
+        parser.error("wrk is not installed (apt-get install -y wrk)")
+    if not use_wrk:
+        say("wrk not found: using the Python (asyncio + httpx) load generator")
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+    results: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="kindred-bench-wrk-") as tmp:
+        script = None
+        if use_wrk:
+            script = Path(tmp) / "pages.lua"
+            script.write_text(WRK_LUA)
+        for kind in kinds:
+            results.append(bench_one(kind, args, script))
+
+    print_table(results)
+    report = {
+        "benchmark": "thread_page",
+        "description": (
+            f"GET one {POSTS_PER_PAGE}-post page of a {POSTS:,}-post thread, anonymous, "
+            "pages rotated over the whole thread, one `kindred serve` process"
+        ),
+        "machine": machine_info(),
+        "settings": {
+            "seconds": args.seconds, "warmup": args.warmup, "max_requests": args.requests,
+            "connections": args.connections,
+            "wrk_threads": args.wrk_threads if use_wrk else None,
+        },  # fmt: skip
+        "target_rps": TARGET_RPS,
+        "results": results,
+    }
+    RESULTS_FILE.write_text(json.dumps(report, indent=2) + "\n")
+    say(f"\nwrote {RESULTS_FILE.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
