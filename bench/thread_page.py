@@ -34,7 +34,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -124,6 +124,32 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
+def system_cpu() -> tuple[float, float]:
+    """(busy, total) jiffies over all CPUs, from /proc/stat: to see what else ran meanwhile."""
+    try:
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return float("nan"), float("nan")
+    idle = values[3] + (values[4] if len(values) > 4 else 0)
+    return float(sum(values) - idle), float(sum(values))
+
+
+def wait_for_quiet(max_wait: float, threshold: float = 25.0) -> float:
+    """Wait (at most max_wait s) until the machine is mostly idle; return the last busy %.
+
+    Other people's test runs share this machine; measuring while they run halves the
+    figures. This only waits and reports: it never touches other processes.
+    """
+    deadline = time.monotonic() + max_wait
+    while True:
+        b0, t0 = system_cpu()
+        time.sleep(1.0)
+        b1, t1 = system_cpu()
+        busy = 100 * (b1 - b0) / (t1 - t0) if t1 > t0 else 0.0
+        if busy < threshold or time.monotonic() >= deadline:
+            return round(busy, 1)
+
+
 def page_order(pages: int, count: int, offset: int = 0) -> Iterator[int]:
     """Pages 1..pages in a fixed scrambled order (stride coprime with `pages`)."""
     stride = next(s for s in (73, 71, 67, 61, 59, 53, 47, 43, 41, 37, 31, 1) if pages % s)
@@ -152,11 +178,19 @@ def machine_info() -> dict[str, Any]:
         from importlib.metadata import PackageNotFoundError, version
     except ImportError:  # pragma: no cover
         return info
-    versions = {}
+    versions: dict[str, str | None] = {}
     for name in (
-        "starlette", "uvicorn", "tortoise-orm", "jinja2", "asyncpg", "aiosqlite",
-        "uvloop", "httptools", "h11", "markupsafe",
-    ):  # fmt: skip
+        "starlette",
+        "uvicorn",
+        "tortoise-orm",
+        "jinja2",
+        "asyncpg",
+        "aiosqlite",
+        "uvloop",
+        "httptools",
+        "h11",
+        "markupsafe",
+    ):
         try:
             versions[name] = version(name)
         except PackageNotFoundError:
@@ -165,8 +199,11 @@ def machine_info() -> dict[str, Any]:
     try:
         head = subprocess.run(
             ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-            capture_output=True, text=True, timeout=5, check=False,
-        ).stdout.strip()  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        ).stdout.strip()
         info["git_head"] = head or None
     except (OSError, subprocess.TimeoutExpired):
         info["git_head"] = None
@@ -177,7 +214,7 @@ def machine_info() -> dict[str, Any]:
 
 
 async def _pg_admin(sql: str) -> None:
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped]
 
     conn = await asyncpg.connect(PG_ADMIN_URL, timeout=10)
     try:
@@ -208,7 +245,7 @@ def fresh_database(kind: str) -> Iterator[tuple[dict[str, str], Path]]:
         if pg_name:
             try:
                 asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
-            except Exception as exc:  # noqa: BLE001 - report, keep cleaning up
+            except Exception as exc:
                 say(f"  warning: could not drop database {pg_name}: {exc}")
         shutil.rmtree(data_dir, ignore_errors=True)
 
@@ -224,7 +261,8 @@ async def seed(env: dict[str, str]) -> dict[str, Any]:
     from forum.services.accounts import register
     from forum.services.boards import create_board
     from forum.services.personas import join_board
-    from forum.services.threads import POSTS_PER_PAGE as SERVICE_PAGE, create_thread
+    from forum.services.threads import POSTS_PER_PAGE as SERVICE_PAGE
+    from forum.services.threads import create_thread
     from forum.services.viewer import Viewer
     from forum.settings import load_settings
 
@@ -239,9 +277,7 @@ async def seed(env: dict[str, str]) -> dict[str, Any]:
         for handle in ("bench-alder", "bench-birch", "bench-cedar", "bench-damson"):
             account = (await register(handle, PASSPHRASE, bypass_mode=True)).account
             accounts.append(account)
-            personas.append(
-                await join_board(SLUG, Viewer(account=account), accept_rules=True)
-            )
+            personas.append(await join_board(SLUG, Viewer(account=account), accept_rules=True))
         thread = await create_thread(
             SLUG,
             Viewer(account=accounts[0]),
@@ -258,7 +294,7 @@ async def seed(env: dict[str, str]) -> dict[str, Any]:
                 Post(
                     thread_id=thread.id,
                     seq=seq,
-                    author_id=personas[seq % len(personas)].actor_id,  # type: ignore[attr-defined]
+                    author_id=personas[seq % len(personas)].actor_id,
                     body_source=source,
                     body_html=html,
                     state=PostState.visible,
@@ -292,14 +328,143 @@ async def seed(env: dict[str, str]) -> dict[str, Any]:
         await close_database()
 
 
+async def breakdown(env: dict[str, str], thread_id: int, pages: int, n: int) -> dict[str, Any]:
+    """In-process split of one request's cost (runs in a child process, no HTTP server).
+
+    - sql: the page's three SELECTs as raw SQL through the driver (no ORM objects)
+    - read_thread: the service call (the same queries plus Tortoise building the models)
+    - render: forum.web.pages.render of thread.html for data already fetched
+    - asgi: the whole app called in-process (middleware, routing, service, template)
+    """
+    from starlette.requests import Request
+    from tortoise import Tortoise
+
+    from forum.db import close_database, open_database
+    from forum.models import Board, Post, Thread
+    from forum.models.post import PostState
+    from forum.services.threads import READABLE_STATES, read_thread
+    from forum.services.viewer import ANONYMOUS
+    from forum.settings import load_settings
+    from forum.web.app import create_app
+    from forum.web.pages import render
+
+    settings = load_settings(env)
+    await open_database(settings)
+    try:
+        app = create_app(settings, manage_database=False)
+        path = f"/b/{SLUG}/t/{thread_id}"
+
+        def scope(page: int) -> dict[str, Any]:
+            return {
+                "type": "http",
+                "asgi": {"version": "3.0"},
+                "http_version": "1.1",
+                "method": "GET",
+                "scheme": "http",
+                "path": path,
+                "raw_path": path.encode(),
+                "query_string": f"page={page}".encode(),
+                "root_path": "",
+                "headers": [(b"host", b"127.0.0.1:8000"), (b"accept", b"text/html")],
+                "client": (HOST, 50000),
+                "server": (HOST, 8000),
+                "app": app,
+                "state": {},
+                "path_params": {"slug": SLUG, "thread_id": thread_id},
+            }
+
+        conn = Tortoise.get_connection("default")
+
+        def sql_for(page: int) -> list[str]:
+            low = (page - 1) * POSTS_PER_PAGE
+            return [
+                Board.filter(slug=SLUG).limit(1).sql(params_inline=True),
+                Thread.filter(id=thread_id, state__in=READABLE_STATES)
+                .limit(1)
+                .sql(params_inline=True),
+                Post.filter(thread_id=thread_id, seq__gt=low, seq__lte=low + POSTS_PER_PAGE)
+                .exclude(state=PostState.held)
+                .order_by("seq")
+                .select_related("author", "reply_to__author")
+                .sql(params_inline=True),
+            ]
+
+        order = list(page_order(pages, n, offset=11))
+        statements = [sql_for(p) for p in order]
+        timings: dict[str, float] = {}
+
+        async def timed(name: str, work: Any) -> None:
+            # Process CPU time (all threads, so aiosqlite's worker counts): steadier than
+            # wall time when other work shares the machine. Wall time is kept beside it.
+            await work(order[: max(1, n // 10)])  # warm
+            c0, t0 = time.process_time(), time.perf_counter()
+            await work(order)
+            c1, t1 = time.process_time(), time.perf_counter()
+            timings[name] = (c1 - c0) / len(order) * 1000
+            timings["wall_" + name] = (t1 - t0) / len(order) * 1000
+
+        async def do_sql(pages_: list[int]) -> None:
+            for i, _ in enumerate(pages_):
+                for statement in statements[i]:
+                    await conn.execute_query(statement)
+
+        async def do_read(pages_: list[int]) -> None:
+            for page in pages_:
+                await read_thread(SLUG, thread_id, ANONYMOUS, page)
+
+        fetched = [await read_thread(SLUG, thread_id, ANONYMOUS, p) for p in order]
+
+        async def do_render(pages_: list[int]) -> None:
+            for i, page in enumerate(pages_):
+                access, data = fetched[i]
+                request = Request(scope(page))
+                await render(
+                    request, "thread.html", {"access": access, "page": data}, board=access.board
+                )
+
+        async def do_asgi(pages_: list[int]) -> None:
+            sent: list[MutableMapping[str, Any]] = []
+
+            async def receive() -> MutableMapping[str, Any]:
+                return {"type": "http.request", "body": b"", "more_body": False}
+
+            async def send(message: MutableMapping[str, Any]) -> None:
+                sent.append(message)
+
+            for page in pages_:
+                sent.clear()
+                s = scope(page)
+                del s["path_params"]
+                await app(s, receive, send)
+                assert sent[0]["status"] == 200, sent[0]
+
+        await timed("sql_ms", do_sql)
+        await timed("read_thread_ms", do_read)
+        await timed("render_ms", do_render)
+        await timed("asgi_ms", do_asgi)
+        timings = {k: round(v, 3) for k, v in timings.items()}
+        timings["orm_overhead_ms"] = round(timings["read_thread_ms"] - timings["sql_ms"], 3)
+        timings["other_ms"] = round(
+            timings["asgi_ms"] - timings["read_thread_ms"] - timings["render_ms"], 3
+        )
+        timings["requests_each"] = len(order)
+        return timings
+    finally:
+        await close_database()
+
+
 # ------------------------------------------------------------------------------ the server
 
 
 class Server:
-    def __init__(self, env: dict[str, str], data_dir: Path) -> None:
+    def __init__(self, env: dict[str, str], data_dir: Path, pythonpath: str | None = None) -> None:
         self.port = free_port()
         self.base = f"http://{HOST}:{self.port}"
         self.env = {**os.environ, **env, "KINDRED_PUBLIC_URL": self.base}
+        if pythonpath:
+            self.env["PYTHONPATH"] = os.pathsep.join(
+                [pythonpath, *filter(None, [os.environ.get("PYTHONPATH")])]
+            )
         self.log_path = data_dir / "server.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -352,7 +517,9 @@ def check_pages(base: str, path: str, pages: int) -> None:
             raise RuntimeError(f"page {page} answered {response.status_code}")
         ids = [int(n) for n in re.findall(r'<li class="post" id="post-(\d+)"', response.text)]
         if ids != list(range(first, last + 1)):
-            raise RuntimeError(f"page {page} shows posts {ids[:3]}..{ids[-3:]}, not {first}..{last}")
+            raise RuntimeError(
+                f"page {page} shows posts {ids[:3]}..{ids[-3:]}, not {first}..{last}"
+            )
 
 
 # --------------------------------------------------------------------------------- load
@@ -401,19 +568,36 @@ end
 
 
 def run_wrk(
-    base: str, path: str, pages: int, *, seconds: float, max_requests: int, connections: int,
-    threads: int, script: Path,
-) -> dict[str, Any]:  # fmt: skip
+    base: str,
+    path: str,
+    pages: int,
+    *,
+    seconds: float,
+    max_requests: int,
+    connections: int,
+    threads: int,
+    script: Path,
+) -> dict[str, Any]:
     stride = next(s for s in (73, 71, 67, 61, 59, 53, 47, 43, 41, 37, 31, 1) if pages % s)
     per_thread = max(1, -(-max_requests // threads))
     cmd = [
-        "wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
-        "--timeout", "10s", "--latency", "-s", str(script), base,
-        "--", str(per_thread), str(pages), str(stride), path,
-    ]  # fmt: skip
-    out = subprocess.run(
-        cmd, capture_output=True, text=True, timeout=seconds + 60, check=False
-    )
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--timeout",
+        "10s",
+        "--latency",
+        "-s",
+        str(script),
+        base,
+        "--",
+        str(per_thread),
+        str(pages),
+        str(stride),
+        path,
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, check=False)
     match = re.search(r"^WRKJSON (.*)$", out.stdout, re.MULTILINE)
     if out.returncode != 0 or not match:
         raise RuntimeError(f"wrk failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
@@ -489,18 +673,36 @@ async def _python_load(
     }
 
 
-def run_load(args: argparse.Namespace, base: str, path: str, pages: int, *, seconds: float,
-             max_requests: int, script: Path | None) -> dict[str, Any]:  # fmt: skip
+def run_load(
+    args: argparse.Namespace,
+    base: str,
+    path: str,
+    pages: int,
+    *,
+    seconds: float,
+    max_requests: int,
+    script: Path | None,
+) -> dict[str, Any]:
     if script is not None:
         return run_wrk(
-            base, path, pages, seconds=seconds, max_requests=max_requests,
-            connections=args.connections, threads=args.wrk_threads, script=script,
-        )  # fmt: skip
+            base,
+            path,
+            pages,
+            seconds=seconds,
+            max_requests=max_requests,
+            connections=args.connections,
+            threads=args.wrk_threads,
+            script=script,
+        )
     return asyncio.run(
         _python_load(
-            base, path, pages, seconds=seconds, max_requests=max_requests,
+            base,
+            path,
+            pages,
+            seconds=seconds,
+            max_requests=max_requests,
             connections=args.connections,
-        )  # fmt: skip
+        )
     )
 
 
@@ -576,8 +778,15 @@ def analyse_profile(raw_path: Path, top: int = 25) -> dict[str, Any]:
             for name, c in counter.most_common(n)
         ]
 
+    # Inclusive shares only for the app's own frames and templates: the framework's
+    # wrappers all sit near 100% and say nothing.
     interesting_incl = Counter(
-        {k: v for k, v in incl_counts.items() if not k.startswith(("<module>", "run ("))}
+        {
+            k: v
+            for k, v in incl_counts.items()
+            if ("(forum/" in k or "(themes/" in k or ".html)" in k)
+            and not k.startswith(("main (", "cmd_serve ("))
+        }
     )
     return {
         "samples": total,
@@ -594,9 +803,14 @@ def analyse_profile(raw_path: Path, top: int = 25) -> dict[str, Any]:
 
 
 def profile_server(
-    args: argparse.Namespace, server: Server, path: str, pages: int, script: Path | None,
-    out_dir: Path, label: str,
-) -> dict[str, Any] | None:  # fmt: skip
+    args: argparse.Namespace,
+    server: Server,
+    path: str,
+    pages: int,
+    script: Path | None,
+    out_dir: Path,
+    label: str,
+) -> dict[str, Any] | None:
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(spy).exists() and not shutil.which(spy):
         say("  (py-spy not found: `.venv/bin/pip install py-spy` to profile)")
@@ -604,15 +818,35 @@ def profile_server(
     raw = out_dir / f"thread_page_{label}.pyspy.txt"
     secs = args.profile_seconds
     proc = subprocess.Popen(
-        [spy, "record", "--pid", str(server.pid), "--duration", str(secs), "--rate", "250",
-         "--format", "raw", "--threads", "--output", str(raw), "--nonblocking"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [
+            spy,
+            "record",
+            "--pid",
+            str(server.pid),
+            "--duration",
+            str(secs),
+            "--rate",
+            "250",
+            "--format",
+            "raw",
+            "--threads",
+            "--output",
+            str(raw),
+            "--nonblocking",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     time.sleep(0.5)
     load = run_load(
-        args, server.base, path, pages, seconds=secs + 1, max_requests=args.requests,
+        args,
+        server.base,
+        path,
+        pages,
+        seconds=secs + 1,
+        max_requests=args.requests,
         script=script,
-    )  # fmt: skip
+    )
     try:
         output, _ = proc.communicate(timeout=secs + 30)
     except subprocess.TimeoutExpired:
@@ -636,36 +870,76 @@ def bench_one(kind: str, args: argparse.Namespace, script: Path | None) -> dict[
         child_env = {**os.environ, **env}
         say("  migrating ...")
         subprocess.run(
-            [*kindred_command(), "migrate"], env=child_env, cwd=ROOT, check=True,
-            stdout=subprocess.DEVNULL, timeout=300,
-        )  # fmt: skip
+            [*kindred_command(), "migrate"],
+            env=child_env,
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            timeout=300,
+        )
         say(f"  seeding {POSTS:,} posts ...")
         out = subprocess.run(
             [sys.executable, str(Path(__file__).resolve()), "--_seed"],
-            env=child_env, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
-        )  # fmt: skip
+            env=child_env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
         if out.returncode != 0:
             raise RuntimeError(f"seeding failed:\n{out.stdout}\n{out.stderr}")
         seeded = json.loads(out.stdout.strip().splitlines()[-1])
         say(f"  seeded in {seeded['seed_seconds']} s; starting one server process ...")
-        server = Server(env, data_dir)
+        server = Server(env, data_dir, args.server_pythonpath)
         try:
             server.start()
             path = f"/b/{seeded['board']}/t/{seeded['thread_id']}"
             pages = seeded["pages"]
             check_pages(server.base, path, pages)
             say(f"  warm-up {args.warmup:g} s ...")
-            run_load(args, server.base, path, pages, seconds=args.warmup,
-                     max_requests=args.requests, script=script)  # fmt: skip
-            say(f"  measuring {args.seconds:g} s (at most {args.requests:,} requests) ...")
+            run_load(
+                args,
+                server.base,
+                path,
+                pages,
+                seconds=args.warmup,
+                max_requests=args.requests,
+                script=script,
+            )
+            background = wait_for_quiet(args.quiet_wait) if args.quiet_wait > 0 else None
+            say(
+                f"  measuring {args.seconds:g} s (at most {args.requests:,} requests; "
+                f"machine {background}% busy before) ..."
+            )
             cpu0, wall0 = cpu_seconds(server.pid), time.perf_counter()
-            result = run_load(args, server.base, path, pages, seconds=args.seconds,
-                              max_requests=args.requests, script=script)  # fmt: skip
+            busy0, total0 = system_cpu()
+            result = run_load(
+                args,
+                server.base,
+                path,
+                pages,
+                seconds=args.seconds,
+                max_requests=args.requests,
+                script=script,
+            )
             cpu1, wall1 = cpu_seconds(server.pid), time.perf_counter()
+            busy1, total1 = system_cpu()
+            ncpu = os.cpu_count() or 1
             result["server_cpu_pct"] = round(100 * (cpu1 - cpu0) / (wall1 - wall0), 1)
             result["server_cpu_ms_per_request"] = (
                 round(1000 * (cpu1 - cpu0) / result["requests"], 3) if result["requests"] else None
             )
+            # What one fully busy core would give at the measured CPU cost per request.
+            result["cpu_bound_ceiling_rps"] = (
+                round(1000 / result["server_cpu_ms_per_request"], 1)
+                if result["server_cpu_ms_per_request"]
+                else None
+            )
+            result["machine_busy_pct"] = round(100 * (busy1 - busy0) / (total1 - total0), 1)
+            result["machine_cores"] = ncpu
+            result["machine_busy_before_pct"] = background
+            result["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
             result["db"] = kind
             result["connections"] = args.connections
             result["pages"] = pages
@@ -678,33 +952,82 @@ def bench_one(kind: str, args: argparse.Namespace, script: Path | None) -> dict[
                 f"p99 {result['p99_ms']:.2f} ms, non-200 {result['non_200']}, "
                 f"server CPU {result['server_cpu_pct']}%"
             )
+            if args.baseline:
+                # The floor under any page: the same server answering its tiniest route.
+                base = run_load(
+                    args,
+                    server.base,
+                    "/healthz",
+                    pages,
+                    seconds=args.baseline,
+                    max_requests=args.requests,
+                    script=script,
+                )
+                result["healthz_baseline"] = {
+                    k: base[k] for k in ("rps", "p50_ms", "p99_ms", "non_200", "requests")
+                }
+                say(
+                    f"  baseline GET /healthz: {base['rps']:.1f} req/s, p50 {base['p50_ms']:.2f} ms"
+                )
             if kind in args.profile_dbs:
                 say(f"  profiling the server with py-spy for {args.profile_seconds} s ...")
                 profile = profile_server(args, server, path, pages, script, RESULTS_DIR, kind)
                 if profile:
                     result["profile"] = profile
                     print_profile(kind, profile)
-            return result
         finally:
             server.stop()
+        if args.breakdown:
+            say(f"  in-process cost split over {args.breakdown} pages ...")
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    str(Path(__file__).resolve()),
+                    "--_breakdown",
+                    f"{seeded['thread_id']},{pages},{args.breakdown}",
+                ],
+                env=child_env,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=600,
+                check=False,
+            )
+            if out.returncode != 0:
+                say(f"  breakdown failed:\n{out.stderr[-2000:]}")
+            else:
+                split = json.loads(out.stdout.strip().splitlines()[-1])
+                result["breakdown_ms"] = split
+                say(
+                    "  per request, in-process: "
+                    f"raw SQL {split['sql_ms']:.2f} ms, read_thread (SQL+ORM) "
+                    f"{split['read_thread_ms']:.2f} ms, render {split['render_ms']:.2f} ms, "
+                    f"whole ASGI app {split['asgi_ms']:.2f} ms"
+                )
+        return result
 
 
 def print_profile(kind: str, profile: dict[str, Any]) -> None:
-    say(f"  hotspots on {kind} ({profile['samples']} samples, "
-        f"{profile['rps_while_profiling']} req/s while sampling):")  # fmt: skip
+    say(
+        f"  hotspots on {kind} ({profile['samples']} samples, "
+        f"{profile['rps_while_profiling']} req/s while sampling):"
+    )
     say("    by package (self time):")
     for row in profile["by_package_self"][:10]:
         say(f"      {row['pct']:5.1f}%  {row['package']}")
     say("    top functions (self time):")
     for row in profile["top_self"][:15]:
         say(f"      {row['pct']:5.1f}%  {row['function']}")
-    say("    top functions (inclusive):")
-    for row in profile["top_inclusive"][:20]:
+    say("    app functions and templates (inclusive):")
+    for row in profile["top_inclusive"][:15]:
         say(f"      {row['pct']:5.1f}%  {row['function']}")
 
 
 def print_table(results: list[dict[str, Any]]) -> None:
-    header = f"{'db':<10} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'CPU%':>6}  target"
+    header = (
+        f"{'db':<10} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
+        f"{'srv CPU%':>8} {'CPU ms/req':>10} {'box busy%':>9}  target"
+    )
     say("\n" + header)
     say("-" * len(header))
     for r in results:
@@ -712,30 +1035,79 @@ def print_table(results: list[dict[str, Any]]) -> None:
         verdict = "met" if r["meets_target"] else "NOT met"
         say(
             f"{r['db']:<10} {r['rps']:>9.1f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} "
-            f"{errors:>7} {r['server_cpu_pct']:>6}  {verdict} (>= {TARGET_RPS:.0f})"
+            f"{errors:>7} {r['server_cpu_pct']:>8} {r['server_cpu_ms_per_request']:>10} "
+            f"{r['machine_busy_pct']:>9}  {verdict} (>= {TARGET_RPS:.0f})"
         )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
-    parser.add_argument("--requests", type=int, default=200_000,
-                        help="at most this many requests per load phase (default 200000)")
-    parser.add_argument("--seconds", type=float, default=15.0,
-                        help="measured phase length in seconds (default 15)")
+    parser.add_argument(
+        "--requests",
+        type=int,
+        default=200_000,
+        help="at most this many requests per load phase (default 200000)",
+    )
+    parser.add_argument(
+        "--seconds", type=float, default=15.0, help="measured phase length in seconds (default 15)"
+    )
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--wrk-threads", type=int, default=1,
-                        help="wrk threads (default 1: the machine has few cores to share)")
+    parser.add_argument(
+        "--wrk-threads",
+        type=int,
+        default=1,
+        help="wrk threads (default 1: the machine has few cores to share)",
+    )
     parser.add_argument("--loadgen", choices=["auto", "wrk", "python"], default="auto")
-    parser.add_argument("--profile", choices=["none", "sqlite", "postgres", "both"],
-                        default="none", help="also sample the server with py-spy")
+    parser.add_argument(
+        "--profile",
+        choices=["none", "sqlite", "postgres", "both"],
+        default="none",
+        help="also sample the server with py-spy",
+    )
     parser.add_argument("--profile-seconds", type=int, default=10)
+    parser.add_argument(
+        "--breakdown",
+        type=int,
+        default=400,
+        metavar="N",
+        help="in-process cost split over N page reads (0: skip; default 400)",
+    )
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="before measuring, wait up to S s for the machine to be under "
+        "25%% busy (other test runs share it; 0: don't wait; default 60)",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=float,
+        default=3.0,
+        metavar="S",
+        help="also load GET /healthz for S seconds as the HTTP stack's floor (0: skip; default 3)",
+    )
+    parser.add_argument(
+        "--server-pythonpath",
+        default=None,
+        metavar="DIR",
+        help="prepend DIR to the server's PYTHONPATH (A/B trials, e.g. a "
+        "`pip install --target DIR uvloop httptools`)",
+    )
     parser.add_argument("--_seed", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)  # fmt: skip
+    parser.add_argument("--_breakdown", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
 
     if args._seed:
         print(json.dumps(asyncio.run(seed(dict(os.environ)))), flush=True)
+        return 0
+    if args._breakdown:
+        thread_id, pages, n = (int(x) for x in args._breakdown.split(","))
+        split = asyncio.run(breakdown(dict(os.environ), thread_id, pages, n))
+        print(json.dumps(split), flush=True)
         return 0
     if args.requests < 1 or not 0 < args.seconds <= 600 or args.connections < 1:
         parser.error("--requests >= 1, 0 < --seconds <= 600 and --connections >= 1")
@@ -768,10 +1140,12 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "machine": machine_info(),
         "settings": {
-            "seconds": args.seconds, "warmup": args.warmup, "max_requests": args.requests,
+            "seconds": args.seconds,
+            "warmup": args.warmup,
+            "max_requests": args.requests,
             "connections": args.connections,
             "wrk_threads": args.wrk_threads if use_wrk else None,
-        },  # fmt: skip
+        },
         "target_rps": TARGET_RPS,
         "results": results,
     }

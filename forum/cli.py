@@ -148,8 +148,16 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_makemigrations(settings: Settings, args: argparse.Namespace) -> None:
     """For developers: write a migration for model changes (Tortoise's autodetector)."""
-    from forum.migrations_check import write_migrations
+    from forum.migrations_check import unmigrated_changes, write_migrations
 
+    if args.check:
+        missing = asyncio.run(unmigrated_changes(settings))
+        if missing:
+            raise CliError(
+                "The models have changes with no migration: run `kindred makemigrations`.", 1
+            )
+        _say("Models and migrations agree.")
+        return
     names = asyncio.run(write_migrations(settings, args.name))
     _say("\n".join(f"Created {n}" for n in names) if names else "No changes detected.")
 
@@ -183,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("makemigrations", help="(developers) write migrations for model changes")
     p.add_argument("--name", default=None)
+    p.add_argument("--check", action="store_true", help="only check; exit 1 if one is needed")
     p.set_defaults(func=cmd_makemigrations)
 
     board = sub.add_parser("board", help="manage boards").add_subparsers(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+from importlib import resources
 
 from forum.errors import InvalidInputError
 
@@ -10,21 +12,12 @@ _HANDLE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,31}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
 _PHONE = re.compile(r"^\+?[\d ()./-]{7,}$")
 _FIRST_LAST = re.compile(r"^([a-z]{2,})[._ -]?[a-z]?[._ -][a-z]{2,}\d{0,4}$", re.IGNORECASE)
-# Common given names from many languages: enough to catch "maria.garcia" or "john_smith".
-_GIVEN_NAMES = frozenset(
-    """
-    aaron abdul adam adrian ahmed aisha alan albert alejandro alex alexander alice ali amanda
-    amy ana andrea andrew angela anna anne anthony antonio ashley barbara ben benjamin beth
-    brian carlos carmen carol caroline catherine charles charlotte chris christine claire daniel
-    david deborah diana diego dmitri elena elizabeth emily emma eric eva fatima francesca frank
-    gary george grace hannah harry helen ivan jack james jane jason javier jennifer jessica joe
-    john jonathan jorge jose joseph joshua juan julia karen kate kevin laura lauren linda lisa
-    lucas lucy luis marco margaret maria mark martin mary matthew michael michelle mohammed
-    muhammad nancy natalia nicholas nicole noah oliver olivia omar pablo patricia paul peter
-    rachel rebecca richard robert ryan sam samuel sandra sara sarah sophie steven susan thomas
-    tim timothy tom victoria william yusuf zoe
-    """.split()
-)
+
+
+@functools.cache
+def _given_names() -> frozenset[str]:
+    text = resources.files("forum").joinpath("given_names.txt").read_text()
+    return frozenset(n.strip() for n in text.splitlines() if n.strip() and not n.startswith("#"))
 
 
 def normalize_handle(handle: str) -> str:
@@ -61,6 +54,6 @@ def handle_warnings(handle: str) -> list[str]:
         warnings.append("This looks like an email address.")
     elif sum(ch.isdigit() for ch in text) >= 7 and _PHONE.match(text):
         warnings.append("This looks like a phone number.")
-    elif (match := _FIRST_LAST.match(text)) and match.group(1).lower() in _GIVEN_NAMES:
+    elif (match := _FIRST_LAST.match(text)) and match.group(1).lower() in _given_names():
         warnings.append("This looks like a first and last name.")
     return warnings

@@ -59,9 +59,9 @@ class JsonBody:
             return ""
         if not isinstance(value, str):
             raise InvalidInputError(f"The field {name!r} must be a string.", field=name)
-        # JSON can spell what no form can: lone surrogates (not encodable, so the database
-        # driver fails) and NUL (PostgreSQL text cannot hold it).
-        if "\x00" in value or (not value.isascii() and not _encodable(value)):
+        # Only JSON can spell lone surrogates, which no database driver can encode; NUL
+        # PostgreSQL text cannot hold (the services do not reject it yet).
+        if "\x00" in value or not _encodable(value):
             raise InvalidInputError(
                 f"The field {name!r} holds characters that are not text.", field=name
             )
@@ -98,9 +98,17 @@ async def read_json(request: Request, fields: frozenset[str]) -> JsonBody:
     return JsonBody(data)
 
 
+async def load_reader(request: Request) -> Viewer:
+    """The viewer; a token that matches no account is a 401, not a quiet anonymous read."""
+    viewer = await load_viewer(request)
+    if getattr(request.state, "via_token", None) is False:
+        raise LoginRequiredError("That personal token is not valid; it may have been revoked.")
+    return viewer
+
+
 async def load_writer(request: Request) -> Viewer:
     """The viewer allowed to write: a personal token, or the session cookie plus CSRF header."""
-    viewer = await load_viewer(request)
+    viewer = await load_reader(request)
     if viewer.account is None:
         raise LoginRequiredError()
     if not getattr(request.state, "via_token", False) and not csrf_token_valid(
@@ -195,19 +203,19 @@ def _post(post: Post) -> dict[str, object]:
 
 
 async def list_boards(request: Request) -> JSONResponse:
-    viewer = await load_viewer(request)
+    viewer = await load_reader(request)
     found = await boards.list_boards(viewer)
     return _json({"items": [_board(request, board) for board in found]})
 
 
 async def get_board(request: Request) -> JSONResponse:
-    viewer = await load_viewer(request)
+    viewer = await load_reader(request)
     access = await boards.access_board(request.path_params["slug"], viewer)
     return _json(_board_detail(request, access))
 
 
 async def list_threads(request: Request) -> JSONResponse:
-    viewer = await load_viewer(request)
+    viewer = await load_reader(request)
     access = await boards.require_readable(request.path_params["slug"], viewer)
     listing = await threads.list_threads(access, request.query_params.get("after") or None)
     slug = access.board.slug
@@ -232,7 +240,7 @@ async def create_thread(request: Request) -> JSONResponse:
 
 
 async def get_thread(request: Request) -> JSONResponse:
-    viewer = await load_viewer(request)
+    viewer = await load_reader(request)
     number = _page_number(request)
     slug = await _thread_slug(request.path_params["thread_id"])
     _access, page = await threads.read_thread(

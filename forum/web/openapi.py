@@ -145,7 +145,7 @@ def _error(description: str, headers: Schema | None = None) -> Schema:
 
 RESPONSES: dict[str, Schema] = {
     "BadRequest": _error("Not JSON, not an object, or a field missing or wrong."),
-    "Unauthorized": _error("Not logged in, or the token is not valid."),
+    "Unauthorized": _error("Not logged in (writes), or a personal token that is not valid."),
     "Forbidden": _error("Not allowed here, or a session request without X-CSRF-Token."),
     "NotFound": _error("Missing, or hidden from you: the two look the same."),
     "Conflict": _error("The thread was busy; send the same request again."),
@@ -238,7 +238,10 @@ PATHS: dict[str, Schema] = {
             "operationId": "listBoards",
             "summary": "The boards you may know of",
             "security": READ,
-            "responses": _ok("BoardList", "Public and members-only boards, and your private ones."),
+            "responses": {
+                **_ok("BoardList", "Public and members-only boards, and your private ones."),
+                **_errors("Unauthorized"),
+            },
         }
     },
     "/boards/{slug}": {
@@ -247,7 +250,10 @@ PATHS: dict[str, Schema] = {
             "operationId": "getBoard",
             "summary": "One board, and what you may do in it",
             "security": READ,
-            "responses": {**_ok("BoardDetail", "The board."), **_errors("NotFound")},
+            "responses": {
+                **_ok("BoardDetail", "The board."),
+                **_errors("Unauthorized", "NotFound"),
+            },
         },
     },
     "/boards/{slug}/threads": {
@@ -259,7 +265,7 @@ PATHS: dict[str, Schema] = {
             "parameters": [_ref("parameters", "after")],
             "responses": {
                 **_ok("ThreadList", "Up to 30 threads."),
-                **_errors("BadRequest", "NotFound"),
+                **_errors("BadRequest", "Unauthorized", "NotFound"),
             },
         },
         "post": {
@@ -282,7 +288,7 @@ PATHS: dict[str, Schema] = {
             "parameters": [_ref("parameters", "page")],
             "responses": {
                 **_ok("ThreadPage", "The thread and the page's posts."),
-                **_errors("BadRequest", "NotFound"),
+                **_errors("BadRequest", "Unauthorized", "NotFound"),
             },
         },
     },

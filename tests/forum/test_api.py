@@ -12,8 +12,9 @@ from starlette.routing import Route
 from forum.models import Post, Thread
 from forum.models.account import Role
 from forum.models.post import PostState
-from forum.services.accounts import create_api_token
+from forum.services.accounts import create_api_token, list_api_tokens, revoke_api_token
 from forum.services.accounts import register as register_account
+from forum.services.invites import create_invites
 from forum.services.personas import join_board
 from forum.services.threads import create_thread, set_thread_flags
 from forum.services.viewer import Viewer
@@ -75,11 +76,15 @@ async def test_board_list_shows_public_and_members_boards_but_not_private_ones(
     assert recovery["url"] == "http://127.0.0.1:8000/b/recovery"
 
 
-async def test_member_of_private_board_sees_it_listed(client: httpx.AsyncClient) -> None:
+async def test_invited_member_of_private_board_sees_it(client: httpx.AsyncClient) -> None:
     await make_board("inner", visibility="private")
-    _admin, token = await member("keeper", "inner", role=Role.admin)
+    viewer, token = await member("invited")
+    [code] = await create_invites(None, board_slug="inner")
+    await join_board("inner", viewer, accept_rules=True, invite_code=code)
     response = await client.get("/api/boards", headers=bearer(token))
     assert [b["slug"] for b in response.json()["items"]] == ["inner"]
+    detail = await client.get("/api/boards/inner", headers=bearer(token))
+    assert detail.status_code == 200 and detail.json()["viewer"]["is_member"] is True
 
 
 async def test_private_board_is_404_exactly_like_a_missing_one(client: httpx.AsyncClient) -> None:
@@ -216,17 +221,29 @@ async def test_session_write_with_csrf_header_starts_thread(client: httpx.AsyncC
     assert await Thread.all().count() == 1
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer not-a-real-token"}])
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [({}, "log in"), ({"Authorization": "Bearer not-a-real-token"}, "token is not valid")],
+)
 async def test_write_without_login_is_401_and_writes_nothing(
-    client: httpx.AsyncClient, headers: dict[str, str]
+    client: httpx.AsyncClient, headers: dict[str, str], message: str
 ) -> None:
     await make_board("recovery")
     response = await client.post(
         "/api/boards/recovery/threads", json={"title": "T", "body": "B"}, headers=headers
     )
     assert response.status_code == 401
-    assert response.json() == {"error": "Please log in first."}
+    assert message in response.json()["error"]
     assert await Thread.all().count() == 0
+
+
+async def test_read_with_a_revoked_token_is_401_not_anonymous(client: httpx.AsyncClient) -> None:
+    await make_board("recovery")
+    viewer, token = await member("reader")
+    await revoke_api_token(viewer, (await list_api_tokens(viewer))[0].id)
+    response = await client.get("/api/boards", headers=bearer(token))
+    assert response.status_code == 401
+    assert (await client.get("/api/boards")).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -385,9 +402,14 @@ async def test_reply_with_token_appears_in_thread(client: httpx.AsyncClient) -> 
     assert post["seq"] == 2 and post["reply_to"] == 1 and post["state"] == "visible"
     assert response.headers["location"] == f"/api/threads/{thread_id}?page=1"
 
+    plain = await client.post(
+        f"/api/threads/{thread_id}/posts", json={"body": "Same here"}, headers=bearer(token)
+    )
+    assert plain.status_code == 201 and plain.json()["reply_to"] is None
+
     page = (await client.get(f"/api/threads/{thread_id}")).json()
-    assert page["posts"][1] == post
-    assert page["thread"]["post_count"] == 2
+    assert page["posts"][1:] == [post, plain.json()]
+    assert page["thread"]["post_count"] == 3
     assert (page["page"], page["page_count"]) == (1, 1)
 
 

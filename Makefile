@@ -1,0 +1,58 @@
+# Kindred developer entry points. `make run` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test check lint typecheck test-sqlite test-postgres test-browser-deps chromium bench clean
+
+# Build the virtualenv and install Kindred with its test and dev tools.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+## run: set up and run the server on SQLite at http://$(HOST):$(PORT)
+run: $(STAMP)
+	$(BIN)/kindred migrate
+	$(BIN)/kindred serve --host $(HOST) --port $(PORT)
+
+## test: set up everything, then lint, type-check and run the suite on SQLite and PostgreSQL
+test: $(STAMP) chromium test-browser-deps lint typecheck test-sqlite test-postgres
+
+check: test
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check forum federation moderation themes tests bench
+	$(BIN)/ruff check forum federation moderation themes tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test-sqlite: $(STAMP)
+	KINDRED_TEST_DB=sqlite $(BIN)/pytest
+
+# Browser tests run once (they drive a real server on its own SQLite file).
+test-postgres: $(STAMP)
+	KINDRED_TEST_DB=postgres $(BIN)/pytest -m "not browser"
+
+# Debian's Chromium for the Playwright tests (Playwright never downloads a browser here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+
+# axe-core for the accessibility checks, pinned in tests/browser/package-lock.json.
+test-browser-deps:
+	@test -d tests/browser/node_modules/axe-core || npm ci --prefix tests/browser --no-audit --no-fund
+
+## bench: thread-page throughput on SQLite and PostgreSQL (prints and writes bench/results/)
+bench: $(STAMP)
+	$(BIN)/python bench/thread_page.py --db both
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache artifacts

@@ -1,0 +1,1 @@
+"""Moderation toolkit: built in the moderation issue."""
