@@ -14,7 +14,13 @@ from forum.models.post import PostState
 from forum.ratelimits import RateLimiter
 from forum.rendering import render_markdown
 from forum.services.boards import BoardAccess, access_board, require_login
-from forum.services.threads import check_body, check_content_note, check_title, get_thread
+from forum.services.threads import (
+    check_body,
+    check_content_note,
+    check_seq,
+    check_title,
+    get_thread,
+)
 from forum.services.viewer import Viewer
 
 DELETED_TITLE = "[deleted]"
@@ -48,7 +54,7 @@ async def create_reply(
     body = check_body(body)
     parent_id: int | None = None
     if reply_to_seq is not None:
-        parent = await Post.filter(thread_id=thread.id, seq=reply_to_seq).first()
+        parent = await Post.filter(thread_id=thread.id, seq=check_seq(reply_to_seq)).first()
         if parent is None:
             raise NotFoundError("The post you are replying to does not exist.")
         parent_id = parent.id
@@ -86,7 +92,7 @@ async def create_reply(
 async def _own_post(slug: str, thread_id: int, seq: int, viewer: Viewer) -> tuple[Thread, Post]:
     access = await _member_access(slug, viewer)
     thread = await get_thread(access, thread_id)
-    post = await Post.filter(thread_id=thread.id, seq=seq).first()
+    post = await Post.filter(thread_id=thread.id, seq=check_seq(seq)).first()
     if post is None or post.state == PostState.deleted:
         raise NotFoundError()
     assert access.persona is not None

@@ -9,7 +9,7 @@ from forum.errors import InvalidInputError, NotAllowedError, NotFoundError
 from forum.models import Post, Reaction
 from forum.models.post import PostState
 from forum.services.boards import access_board, require_login
-from forum.services.threads import get_thread
+from forum.services.threads import check_seq, get_thread
 from forum.services.viewer import Viewer
 
 
@@ -26,7 +26,9 @@ async def toggle_reaction(
             raise NotFoundError()
         raise NotAllowedError("Join this board to react to posts.")
     thread = await get_thread(access, thread_id)
-    post = await Post.filter(thread_id=thread.id, seq=seq, state=PostState.visible).first()
+    post = await Post.filter(
+        thread_id=thread.id, seq=check_seq(seq), state=PostState.visible
+    ).first()
     if post is None:
         raise NotFoundError()
     actor_id = access.persona.actor_id

@@ -15,6 +15,7 @@ from forum.models.post import PostState
 from forum.ratelimits import RateLimiter
 from forum.rendering import render_markdown
 from forum.services.boards import BoardAccess, access_board, require_login, require_readable
+from forum.services.post_views import PostView, posts_in_range
 from forum.services.viewer import Viewer
 
 POSTS_PER_PAGE = 50
@@ -22,6 +23,7 @@ THREADS_PER_PAGE = 30
 TITLE_MAX = 200
 BODY_MAX = 20_000
 CONTENT_NOTE_MAX = 120
+MAX_ID = 2**31 - 1  # ids are 32-bit integers; larger ones cannot exist
 READABLE_STATES = (PostState.visible, PostState.deleted, PostState.removed)
 
 
@@ -35,15 +37,22 @@ class ThreadList:
 @dataclass(frozen=True)
 class ThreadPage:
     thread: Thread
-    posts: list[Post]
+    posts: list[PostView]
     page: int
     page_count: int
     # kinds of reaction the viewer gave, per post id
     my_reactions: dict[int, set[str]]
 
 
+def _no_nul(text: str, field: str) -> str:
+    # PostgreSQL text cannot hold NUL, and no person types one.
+    if "\x00" in text:
+        raise InvalidInputError("The text contains a character that is not allowed.", field=field)
+    return text
+
+
 def check_title(title: str) -> str:
-    title = " ".join(title.split())
+    title = " ".join(_no_nul(title, "title").split())
     if not title:
         raise InvalidInputError("Give your thread a title.", field="title")
     if len(title) > TITLE_MAX:
@@ -52,6 +61,7 @@ def check_title(title: str) -> str:
 
 
 def check_body(body: str) -> str:
+    _no_nul(body, "body")
     if not body.strip():
         raise InvalidInputError("Write something before posting.", field="body")
     if len(body) > BODY_MAX:
@@ -60,7 +70,7 @@ def check_body(body: str) -> str:
 
 
 def check_content_note(note: str) -> str:
-    note = " ".join(note.split())
+    note = " ".join(_no_nul(note, "content_note").split())
     if len(note) > CONTENT_NOTE_MAX:
         raise InvalidInputError(
             f"A content note is at most {CONTENT_NOTE_MAX} characters.", field="content_note"
@@ -118,9 +128,12 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         stamp, _, ident = raw.partition("|")
-        return datetime.fromisoformat(stamp), int(ident)
+        moment, number = datetime.fromisoformat(stamp), int(ident)
     except (ValueError, UnicodeDecodeError):
         raise InvalidInputError("That page link is broken.") from None
+    if not 0 < number <= MAX_ID:
+        raise InvalidInputError("That page link is broken.")
+    return moment, number
 
 
 async def list_threads(access: BoardAccess, cursor: str | None = None) -> ThreadList:
@@ -153,12 +166,21 @@ async def list_threads(access: BoardAccess, cursor: str | None = None) -> Thread
 
 
 async def get_thread(access: BoardAccess, thread_id: int) -> Thread:
+    if not 0 < thread_id <= MAX_ID:
+        raise NotFoundError()
     thread = await Thread.filter(
         id=thread_id, board_id=access.board.id, state__in=READABLE_STATES
     ).first()
     if thread is None:
         raise NotFoundError()
     return thread
+
+
+def check_seq(seq: int) -> int:
+    """A post number that can exist; anything else is simply not found."""
+    if not 0 < seq <= MAX_ID:
+        raise NotFoundError()
+    return seq
 
 
 def page_count(thread: Thread) -> int:
@@ -175,12 +197,7 @@ async def read_thread(
     if page < 1 or page > pages:
         raise NotFoundError("There is no such page in this thread.")
     low = (page - 1) * POSTS_PER_PAGE
-    posts = (
-        await Post.filter(thread_id=thread.id, seq__gt=low, seq__lte=low + POSTS_PER_PAGE)
-        .exclude(state=PostState.held)
-        .order_by("seq")
-        .select_related("author", "reply_to__author")
-    )
+    posts = await posts_in_range(thread.id, low, low + POSTS_PER_PAGE)
     mine: dict[int, set[str]] = {}
     if access.persona is not None and posts:
         rows = await Reaction.filter(

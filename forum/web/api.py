@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from forum.errors import InvalidInputError, LoginRequiredError, NotAllowedError, NotFoundError
-from forum.models import Board, Post, Thread
+from forum.models import Board, Thread
 from forum.models.post import PostState
 from forum.services import boards, posts, threads
 from forum.services.boards import BoardAccess
@@ -184,7 +184,38 @@ def _thread(request: Request, slug: str, thread: Thread) -> dict[str, object]:
     }
 
 
-def _post(post: Post) -> dict[str, object]:
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+class _Numbered(Protocol):
+    @property
+    def seq(self) -> int: ...
+
+
+class PostLike(Protocol):
+    """What a post answer needs: a Post model, or the read-only rows thread pages load."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def body_html(self) -> str: ...
+    @property
+    def reaction_counts(self) -> dict[str, int]: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def edited_at(self) -> datetime | None: ...
+    @property
+    def author(self) -> _Named: ...
+    @property
+    def reply_to(self) -> _Numbered | None: ...
+
+
+def _post(post: PostLike) -> dict[str, object]:
     visible = post.state == PostState.visible
     return {
         "seq": post.seq,

@@ -145,3 +145,35 @@ async def test_oversized_streamed_request_without_length_is_413(member: httpx.As
 async def test_wrong_method_is_405(member: httpx.AsyncClient) -> None:
     response = await member.delete("/b/grief")
     assert response.status_code == 405
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/b/grief/t/99999999999",
+        "/b/grief/t/1/p/99999999999/edit",
+        "/b/grief/t/1?page=%C2%B2",
+    ],
+)
+async def test_out_of_range_numbers_are_404_not_500(member: httpx.AsyncClient, path: str) -> None:
+    await start_thread(member, "grief")
+    assert (await member.get(path)).status_code == 404
+
+
+async def test_out_of_range_cursor_is_400(member: httpx.AsyncClient) -> None:
+    import base64
+
+    cursor = base64.urlsafe_b64encode(b"2026-01-01T00:00:00+00:00|99999999999").decode()
+    assert (await member.get(f"/b/grief?after={cursor}")).status_code == 400
+
+
+async def test_nul_characters_are_refused(member: httpx.AsyncClient) -> None:
+    response = await start_thread(member, "grief", "Title", "bad \x00 byte")
+    assert response.status_code == 400
+    tid = thread_id_from(await start_thread(member, "grief"))
+    page = f"/b/grief/t/{tid}"
+    reply = await post_form(
+        member, f"{page}/reply", {"body": "x", "reply_to": "99999999999"}, form_page=page
+    )
+    assert reply.status_code == 404
+    assert await Thread.all().count() == 1

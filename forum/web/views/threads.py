@@ -16,7 +16,7 @@ from forum.web.viewers import load_viewer
 
 def _page_number(request: Request) -> int:
     raw = request.query_params.get("page", "1")
-    if not raw.isdigit() or len(raw) > 9:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
         raise NotFoundError("There is no such page in this thread.")
     return int(raw)
 
@@ -66,7 +66,8 @@ async def edit_page(request: Request) -> Response:
     slug, thread_id = request.path_params["slug"], request.path_params["thread_id"]
     access = await boards.require_readable(slug, viewer)
     thread = await threads.get_thread(access, thread_id)
-    post = await Post.filter(thread_id=thread.id, seq=request.path_params["seq"]).first()
+    seq = threads.check_seq(request.path_params["seq"])
+    post = await Post.filter(thread_id=thread.id, seq=seq).first()
     if post is None or access.persona is None or post.author_id != access.persona.actor_id:
         raise NotFoundError()
     return await render(
