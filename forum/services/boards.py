@@ -176,6 +176,11 @@ async def access_board(slug: str, viewer: Viewer) -> BoardAccess:
     board = await Board.filter(slug=slug).first()
     if board is None:
         raise NotFoundError()
+    return await access_for(board, viewer)
+
+
+async def access_for(board: Board, viewer: Viewer) -> BoardAccess:
+    """Like access_board, for a board already loaded (e.g. joined onto a thread)."""
     membership: Membership | None = None
     persona: Persona | None = None
     if viewer.account is not None:

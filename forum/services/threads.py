@@ -14,7 +14,7 @@ from forum.models import Board, Post, Reaction, Thread
 from forum.models.post import PostState
 from forum.ratelimits import RateLimiter
 from forum.rendering import render_markdown
-from forum.services.boards import BoardAccess, access_board, require_login, require_readable
+from forum.services.boards import BoardAccess, access_board, access_for, require_login
 from forum.services.post_views import PostView, posts_in_range
 from forum.services.viewer import Viewer
 
@@ -191,8 +191,19 @@ async def read_thread(
     slug: str, thread_id: int, viewer: Viewer, page: int = 1
 ) -> tuple[BoardAccess, ThreadPage]:
     """One page of a thread: a range seek on (thread, seq), whatever the page's depth."""
-    access = await require_readable(slug, viewer)
-    thread = await get_thread(access, thread_id)
+    if not 0 < thread_id <= MAX_ID:
+        raise NotFoundError()
+    # Thread and board in one query; a missing board and a missing thread look the same.
+    thread = (
+        await Thread.filter(id=thread_id, board__slug=slug, state__in=READABLE_STATES)
+        .select_related("board")
+        .first()
+    )
+    if thread is None:
+        raise NotFoundError()
+    access = await access_for(thread.board, viewer)
+    if not access.can_read:
+        raise NotFoundError()
     pages = page_count(thread)
     if page < 1 or page > pages:
         raise NotFoundError("There is no such page in this thread.")
