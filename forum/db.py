@@ -13,7 +13,8 @@ from forum.errors import PendingMigrationsError
 from forum.settings import Settings
 
 APP_LABEL = "forum"
-MODEL_MODULES = ["forum.models"]
+# Federation keeps its models in its own package; they share the one app and migrations.
+MODEL_MODULES = ["forum.models", "federation.models"]
 MIGRATIONS_MODULE = "forum.migrations"
 
 

@@ -35,6 +35,12 @@ class Settings:
     reactions: tuple[tuple[str, str], ...] = DEFAULT_REACTIONS
     log_level: str = "info"
     run_workers: bool = True
+    # Test mode: plain-HTTP peers and private/loopback addresses (never in production).
+    federation_insecure: bool = False
+    # Base of the delivery retry backoff; tests shorten it.
+    federation_retry_seconds: float = 60.0
+    # How far a signed request's Date/created may be from our clock.
+    signature_max_skew_seconds: int = 3600
 
     @property
     def https(self) -> bool:
@@ -58,6 +64,9 @@ _KEYS = {
     "reactions": str,
     "log_level": str,
     "run_workers": bool,
+    "federation_insecure": bool,
+    "federation_retry_seconds": float,
+    "signature_max_skew_seconds": int,
 }
 
 
@@ -100,6 +109,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         reactions=_parse_reactions(raw.get("reactions")),
         log_level=log_level,
         run_workers=_to_bool("run_workers", raw.get("run_workers", True)),
+        federation_insecure=_to_bool("federation_insecure", raw.get("federation_insecure", False)),
+        federation_retry_seconds=_to_float(
+            "federation_retry_seconds", raw.get("federation_retry_seconds", 60.0)
+        ),
+        signature_max_skew_seconds=_to_int(
+            "signature_max_skew_seconds", raw.get("signature_max_skew_seconds", 3600)
+        ),
     )
 
 
@@ -133,6 +149,16 @@ def _to_int(name: str, value: object) -> int:
         raise ConfigError(
             f"KINDRED_{name.upper()} must be a whole number, not {value!r}."
         ) from None
+
+
+def _to_float(name: str, value: object) -> float:
+    try:
+        number = float(str(value))
+    except ValueError:
+        raise ConfigError(f"KINDRED_{name.upper()} must be a number, not {value!r}.") from None
+    if number <= 0:
+        raise ConfigError(f"KINDRED_{name.upper()} must be more than zero.")
+    return number
 
 
 def _to_bool(name: str, value: object) -> bool:

@@ -1,11 +1,12 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
+from federation.models import DeliveryState, FollowState, InboxState
 from forum.models.account import Role
 from forum.models.actor import ActorKind
 from forum.models.board import FederationMode, MemberRole, PostingPolicy, Visibility
 from forum.models.post import PostState
-from forum.models.site import RegistrationMode
+from forum.models.site import InstanceFederation, RegistrationMode
 from json import dumps, loads
 from tortoise.fields.base import OnDelete
 from tortoise import fields
@@ -82,6 +83,50 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='Follow',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('follower', fields.ForeignKeyField('forum.Actor', source_field='follower_id', db_constraint=True, to_field='id', related_name='following', on_delete=OnDelete.CASCADE)),
+                ('followed', fields.ForeignKeyField('forum.Actor', source_field='followed_id', db_constraint=True, to_field='id', related_name='followers', on_delete=OnDelete.CASCADE)),
+                ('ap_id', fields.CharField(null=True, max_length=512)),
+                ('state', fields.CharEnumField(default=FollowState.pending, description='pending: pending\naccepted: accepted\nrejected: rejected', enum_type=FollowState, max_length=16)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'follow', 'app': 'forum', 'unique_together': (('follower', 'followed'),), 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='InboxItem',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('ap_id', fields.CharField(unique=True, max_length=512)),
+                ('kind', fields.CharField(max_length=32)),
+                ('actor_ap_id', fields.CharField(max_length=512)),
+                ('payload', fields.TextField(unique=False)),
+                ('state', fields.CharEnumField(default=InboxState.received, description='received: received\nprocessed: processed\nrejected: rejected\nignored: ignored\nfailed: failed', enum_type=InboxState, max_length=16)),
+                ('reason', fields.CharField(default='', max_length=255)),
+                ('attempts', fields.IntField(default=0)),
+                ('claimed_until', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('received_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('processed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'inbox_item', 'app': 'forum', 'indexes': [Index(fields=['state', 'received_at'])], 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='InstanceHealth',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('host', fields.CharField(unique=True, max_length=255)),
+                ('consecutive_failures', fields.IntField(default=0)),
+                ('paused_until', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('last_success_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('last_failure_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'instance_health', 'app': 'forum', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='Invite',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -91,6 +136,36 @@ class Migration(migrations.Migration):
                 ('used_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'invite', 'app': 'forum', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='OutboxActivity',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('ap_id', fields.CharField(unique=True, max_length=512)),
+                ('kind', fields.CharField(max_length=32)),
+                ('actor', fields.ForeignKeyField('forum.Actor', source_field='actor_id', db_constraint=True, to_field='id', related_name='activities', on_delete=OnDelete.CASCADE)),
+                ('payload', fields.TextField(unique=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'outbox_activity', 'app': 'forum', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Delivery',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('activity', fields.ForeignKeyField('forum.OutboxActivity', source_field='activity_id', db_constraint=True, to_field='id', related_name='deliveries', on_delete=OnDelete.CASCADE)),
+                ('inbox', fields.CharField(max_length=512)),
+                ('host', fields.CharField(max_length=255)),
+                ('state', fields.CharEnumField(default=DeliveryState.queued, description='queued: queued\ndelivering: delivering\ndelivered: delivered\ndead: dead\ngone: gone', enum_type=DeliveryState, max_length=16)),
+                ('attempts', fields.IntField(default=0)),
+                ('next_attempt_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('claimed_until', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('last_error', fields.CharField(default='', max_length=255)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'delivery', 'app': 'forum', 'unique_together': (('activity', 'inbox'),), 'indexes': [Index(fields=['state', 'next_attempt_at'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -152,6 +227,8 @@ class Migration(migrations.Migration):
                 ('crisis_resources_source', fields.TextField(default='', unique=False)),
                 ('crisis_resources_html', fields.TextField(default='', unique=False)),
                 ('default_theme', fields.CharField(default='default', max_length=64)),
+                ('federation', fields.CharEnumField(default=InstanceFederation.blocklist, description='blocklist: blocklist\nallowlist: allowlist\noff: off', enum_type=InstanceFederation, max_length=16)),
+                ('show_usage', fields.BooleanField(default=False)),
                 ('setup_token_hash', fields.CharField(null=True, max_length=64)),
             ],
             options={'table': 'site_settings', 'app': 'forum', 'pk_attr': 'id'},
@@ -163,6 +240,7 @@ class Migration(migrations.Migration):
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('board', fields.ForeignKeyField('forum.Board', source_field='board_id', db_constraint=True, to_field='id', related_name='threads', on_delete=OnDelete.CASCADE)),
                 ('author', fields.ForeignKeyField('forum.Actor', source_field='author_id', db_constraint=True, to_field='id', related_name='threads', on_delete=OnDelete.RESTRICT)),
+                ('ap_id', fields.CharField(null=True, unique=True, max_length=512)),
                 ('title', fields.CharField(max_length=200)),
                 ('content_note', fields.CharField(default='', max_length=120)),
                 ('state', fields.CharEnumField(default=PostState.visible, description='visible: visible\nheld: held\nremoved: removed\ndeleted: deleted', enum_type=PostState, max_length=16)),
@@ -181,6 +259,7 @@ class Migration(migrations.Migration):
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('thread', fields.ForeignKeyField('forum.Thread', source_field='thread_id', db_constraint=True, to_field='id', related_name='posts', on_delete=OnDelete.CASCADE)),
                 ('seq', fields.IntField()),
+                ('ap_id', fields.CharField(null=True, unique=True, max_length=512)),
                 ('author', fields.ForeignKeyField('forum.Actor', source_field='author_id', db_constraint=True, to_field='id', related_name='posts', on_delete=OnDelete.RESTRICT)),
                 ('reply_to', fields.ForeignKeyField('forum.Post', source_field='reply_to_id', null=True, db_constraint=True, to_field='id', related_name='replies', on_delete=OnDelete.SET_NULL)),
                 ('body_source', fields.TextField(unique=False)),

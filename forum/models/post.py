@@ -30,6 +30,8 @@ class Thread(Model):
         "forum.Actor", related_name="threads", on_delete=fields.RESTRICT
     )
     author_id: int
+    # Set for threads that came from another server; ours derive theirs from the URL.
+    ap_id = fields.CharField(max_length=512, null=True, unique=True)
     title = fields.CharField(max_length=200)
     content_note = fields.CharField(max_length=120, default="")
     state = fields.CharEnumField(PostState, max_length=16, default=PostState.visible)
@@ -57,6 +59,7 @@ class Post(Model):
     )
     thread_id: int
     seq = fields.IntField()
+    ap_id = fields.CharField(max_length=512, null=True, unique=True)
     author: fields.ForeignKeyRelation[Actor] = fields.ForeignKeyField(
         "forum.Actor", related_name="posts", on_delete=fields.RESTRICT
     )

@@ -14,6 +14,12 @@ class RegistrationMode(StrEnum):
     closed = "closed"
 
 
+class InstanceFederation(StrEnum):
+    blocklist = "blocklist"  # federate with everyone except blocked domains
+    allowlist = "allowlist"  # only with listed partner instances
+    off = "off"
+
+
 class SiteSettings(Model):
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=80, default="Kindred")
@@ -25,6 +31,11 @@ class SiteSettings(Model):
     crisis_resources_source = fields.TextField(default="")
     crisis_resources_html = fields.TextField(default="")
     default_theme = fields.CharField(max_length=64, default="default")
+    federation = fields.CharEnumField(
+        InstanceFederation, max_length=16, default=InstanceFederation.blocklist
+    )
+    # NodeInfo usage figures can reveal how small a community is; admins may hide them.
+    show_usage = fields.BooleanField(default=False)
     # SHA-256 of the one-time setup token, while no admin exists.
     setup_token_hash = fields.CharField(max_length=64, null=True)
 

@@ -10,6 +10,7 @@ from tortoise.transactions import in_transaction
 
 from forum import tokens
 from forum.errors import ConflictError, InvalidInputError, NotFoundError
+from forum.events import PostDeleted, emit
 from forum.keys import generate_key_pair
 from forum.models import Actor, Board, Invite, Membership, Persona, Post, Thread
 from forum.models.actor import ActorKind
@@ -104,13 +105,17 @@ async def retire_persona(persona: Persona, *, erase_posts: bool) -> None:
     """Cut a persona from its account for good (account deletion). Call inside a transaction."""
     actor_id = persona.actor_id
     if erase_posts:
+        erased = await Post.filter(author_id=actor_id).exclude(state=PostState.deleted)
         await Post.filter(author_id=actor_id).update(
             body_source="", body_html="", state=PostState.deleted
         )
         await Thread.filter(author_id=actor_id).update(title=DELETED_NAME, content_note="")
+        for post in erased:
+            await emit(PostDeleted(post.id))
     # Reactions are personal: they go either way.
     await remove_reactions_of(actor_id)
-    await Actor.filter(id=actor_id).update(name=DELETED_NAME, private_key_pem=None)
+    # The key stays: the Deletes that tell other servers are signed with it.
+    await Actor.filter(id=actor_id).update(name=DELETED_NAME)
     persona.account_id = None
     persona.name_key = f"{DELETED_NAME}-{persona.id}"
     await persona.save(update_fields=["account_id", "name_key"])

@@ -9,6 +9,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from forum.errors import ConflictError, NotAllowedError, NotFoundError
+from forum.events import PostAdded, PostDeleted, PostEdited, emit
 from forum.models import Board, Post, Thread
 from forum.models.post import PostState
 from forum.ratelimits import RateLimiter
@@ -83,6 +84,7 @@ async def create_reply(
                     post_count=F("post_count") + 1, last_activity_at=now
                 )
                 await Board.filter(id=access.board.id).update(post_count=F("post_count") + 1)
+                await emit(PostAdded(post.id))
                 return post
         except IntegrityError:
             continue
@@ -124,6 +126,7 @@ async def edit_post(
         post.body_html = render_markdown(body)
         post.edited_at = datetime.now(UTC)
         await post.save(update_fields=["body_source", "body_html", "edited_at"])
+        await emit(PostEdited(post.id))
     return post
 
 
@@ -139,4 +142,5 @@ async def delete_post(slug: str, thread_id: int, seq: int, viewer: Viewer) -> Po
             thread.title = DELETED_TITLE
             thread.content_note = ""
             await thread.save(update_fields=["title", "content_note"])
+        await emit(PostDeleted(post.id))
     return post

@@ -6,6 +6,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from forum.errors import InvalidInputError, NotAllowedError, NotFoundError
+from forum.events import ReactionChanged, emit
 from forum.models import Post, Reaction
 from forum.models.post import PostState
 from forum.services.boards import access_board, require_login
@@ -48,6 +49,7 @@ async def toggle_reaction(
             now_on = True
         post.reaction_counts = {k: v for k, v in counts.items() if v}
         await post.save(update_fields=["reaction_counts"])
+        await emit(ReactionChanged(post.id, actor_id, kind, added=now_on))
     return now_on
 
 
@@ -60,3 +62,4 @@ async def remove_reactions_of(actor_id: int) -> None:
         post.reaction_counts = {k: v for k, v in counts.items() if v}
         await post.save(update_fields=["reaction_counts"])
         await reaction.delete()
+        await emit(ReactionChanged(post.id, actor_id, reaction.kind, added=False))

@@ -10,6 +10,7 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from forum.errors import InvalidInputError, NotAllowedError, NotFoundError
+from forum.events import ThreadStarted, emit
 from forum.models import Board, Post, Reaction, Thread
 from forum.models.post import PostState
 from forum.ratelimits import RateLimiter
@@ -116,6 +117,7 @@ async def create_thread(
         await Board.filter(id=access.board.id).update(
             thread_count=F("thread_count") + 1, post_count=F("post_count") + 1
         )
+        await emit(ThreadStarted(thread.id))
     return thread
 
 

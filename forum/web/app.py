@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 
+from federation import install as install_federation
 from forum.db import close_database, open_database
 from forum.errors import ForumError
 from forum.ratelimits import RateLimiter
@@ -105,5 +106,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         },
         lifespan=lifespan,
     )
+    # Federation is an add-on the forum knows only by this entry point.
+    install_federation(app, settings)
     app.state.kindred = AppState(settings=settings, limiter=RateLimiter(settings.secret_key))
     return app

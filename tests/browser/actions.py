@@ -65,7 +65,9 @@ def react(page: Page, seq: int, label: str) -> None:
     )
 
 
-def save_instance_settings(page: Page, *, quick_exit_url: str = "", default_theme: str = "") -> None:
+def save_instance_settings(
+    page: Page, *, quick_exit_url: str = "", default_theme: str = ""
+) -> None:
     """Change instance settings on the admin page (the viewer must be an admin)."""
     page.goto("/admin")
     if quick_exit_url:

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Page
+from playwright.sync_api import BrowserContext, Page
 
 HERE = Path(__file__).resolve().parent
 AXE_SCRIPT = HERE / "node_modules" / "axe-core" / "axe.min.js"
@@ -36,15 +36,24 @@ def install_axe() -> Path:
 
 
 def run_axe(page: Page, script: Path) -> list[dict[str, Any]]:
-    """axe's violations on the loaded page. The context must bypass the page's CSP."""
+    """axe's violations on the loaded page.
+
+    The context must bypass the page's CSP and keep JavaScript on: with it off, axe's timers
+    never fire and axe.run() never settles. To audit the page as a reader without JavaScript
+    sees it, block the page's own scripts instead (see `block_page_scripts`).
+    """
     page.add_script_tag(path=str(script))
     if not page.evaluate("typeof axe !== 'undefined'"):
-        # With JavaScript off the tag is inert; Playwright's own evaluation still runs.
-        page.evaluate(script.read_text())
+        raise RuntimeError("axe-core did not load: is JavaScript or bypass_csp off?")
     violations: list[dict[str, Any]] = page.evaluate(
         "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
     )
     return violations
+
+
+def block_page_scripts(context: BrowserContext) -> None:
+    """Serve the page without its scripts, while Playwright can still run axe in it."""
+    context.route("**/*.js", lambda route: route.abort())
 
 
 def blocking(violations: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -1,7 +1,9 @@
 """A real Kindred server, a neutral exit site and Debian's Chromium driven by Playwright.
 
-The forum is set up once per session through its CLI (migrate, init, boards) and its admin
-pages (quick exit address), then every test opens fresh browser contexts against it.
+The forum is set up once through its CLI (migrate, init, boards) and its admin pages (quick
+exit address), then every test opens fresh browser contexts against it. Fixtures are
+package-scoped, not session-scoped: Playwright's sync API keeps an event loop marked as
+running while it is open, which would break the async tests collected after this folder.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, StorageState, sync_playwright
 
 from tests.browser import actions
 from tests.browser.axe import install_axe
@@ -34,7 +36,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    # Belt and braces: no name but loopback resolves, so nothing can leave the machine.
+    # Belt and braces: no host name resolves, so a stray link cannot leave the machine.
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
@@ -49,20 +51,20 @@ class Forum:
     exit_url: str
     before_url: str
     thread_path: str
-    admin_state: dict[str, Any]
+    admin_state: StorageState
 
     def is_forum(self, url: str) -> bool:
-        return url.startswith(self.url)
+        return url == self.url or url.startswith(self.url + "/")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def exit_site() -> Iterator[ExitSite]:
     site = start_exit_site()
     yield site
     site.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def forum_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ForumServer]:
     server = start_forum(
         tmp_path_factory.mktemp("kindred-browser"),
@@ -72,7 +74,7 @@ def forum_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ForumServ
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail(
@@ -86,7 +88,7 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def forum(browser: Browser, forum_server: ForumServer, exit_site: ExitSite) -> Forum:
     """The admin points quick exit at the exit site and starts a thread with a reply."""
     context = browser.new_context(base_url=forum_server.url)
@@ -103,8 +105,6 @@ def forum(browser: Browser, forum_server: ForumServer, exit_site: ExitSite) -> F
             "Some days are *heavier* than others.\n\n> a quote I keep close",
             content_note="low mood",
         )
-        page.goto(thread_path)
-        page.get_by_text("(show post)").click()
         actions.reply(page, "Welcome. Small steps count.")
         actions.react(page, 1, "Thank you")
         return Forum(
@@ -160,7 +160,7 @@ def set_instance_theme(new_context: NewContext) -> Iterator[Callable[[str], None
         actions.save_instance_settings(page, default_theme="default")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def axe_script() -> Path:
     try:
         return install_axe()
@@ -168,7 +168,7 @@ def axe_script() -> Path:
         pytest.fail(str(exc), pytrace=False)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS

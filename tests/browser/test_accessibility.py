@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.axe import blocking, describe, run_axe
+from tests.browser.axe import block_page_scripts, blocking, describe, run_axe
 from tests.browser.conftest import BOARD, THEMES, Forum, NewContext
 
 pytestmark = pytest.mark.browser
@@ -25,9 +25,12 @@ def test_key_pages_have_no_serious_accessibility_violations(
     javascript: bool,
 ) -> None:
     set_instance_theme(theme)
-    options = {"bypass_csp": True, "color_scheme": color_scheme, "java_script_enabled": javascript}
-    visitor = new_context(**options).new_page()
-    member = new_context(as_admin=True, **options).new_page()
+    visitor_context = new_context(bypass_csp=True, color_scheme=color_scheme)
+    member_context = new_context(as_admin=True, bypass_csp=True, color_scheme=color_scheme)
+    if not javascript:
+        block_page_scripts(visitor_context)
+        block_page_scripts(member_context)
+    visitor, member = visitor_context.new_page(), member_context.new_page()
     pages = [
         (visitor, "/"),
         (visitor, "/login"),

@@ -1,0 +1,125 @@
+"""ActivityPub documents for our actors: boards (Group), personas (Person), the instance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from federation.urls import AS_CONTEXT, SECURITY_CONTEXT, Urls
+from forum.keys import generate_key_pair
+from forum.models import Actor, Board, Persona
+from forum.models.actor import ActorKind
+from forum.models.board import PostingPolicy
+
+INSTANCE_USERNAME = "instance.actor"
+CONTEXT: list[Any] = [
+    AS_CONTEXT,
+    SECURITY_CONTEXT,
+    {
+        "lemmy": "https://join-lemmy.org/ns#",
+        "postingRestrictedToMods": "lemmy:postingRestrictedToMods",
+        "sensitive": "as:sensitive",
+        "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+    },
+]
+
+
+async def ensure_keys(actor: Actor) -> Actor:
+    """Give a local actor its key pair the first time it federates."""
+    if actor.public_key_pem:
+        return actor
+    private_pem, public_pem = await generate_key_pair()
+    updated = await Actor.filter(id=actor.id, public_key_pem=None).update(
+        private_key_pem=private_pem, public_key_pem=public_pem
+    )
+    if not updated:  # another request made them first
+        return await Actor.get(id=actor.id)
+    actor.private_key_pem, actor.public_key_pem = private_pem, public_pem
+    return actor
+
+
+async def instance_actor() -> Actor:
+    """The Application actor that signs fetches and Flags; made (with keys) on first use."""
+    actor = await Actor.filter(
+        kind=ActorKind.application, local=True, username=INSTANCE_USERNAME
+    ).first()
+    if actor is None:
+        async with in_transaction():
+            actor, _ = await Actor.get_or_create(
+                kind=ActorKind.application,
+                local=True,
+                username=INSTANCE_USERNAME,
+                domain=None,
+                defaults={"name": "Kindred instance"},
+            )
+    return await ensure_keys(actor)
+
+
+def _key(urls: Urls, actor_url: str, actor: Actor) -> dict[str, str]:
+    return {
+        "id": urls.key(actor_url),
+        "owner": actor_url,
+        "publicKeyPem": actor.public_key_pem or "",
+    }
+
+
+def group_document(urls: Urls, board: Board, actor: Actor) -> dict[str, Any]:
+    url = urls.board(board.slug)
+    return {
+        "@context": CONTEXT,
+        "id": url,
+        "type": "Group",
+        "preferredUsername": board.slug,
+        "name": board.title,
+        "summary": board.description_html,
+        "source": {"content": board.description_source, "mediaType": "text/markdown"},
+        "url": url,
+        "inbox": f"{url}/inbox",
+        "outbox": f"{url}/outbox",
+        "followers": f"{url}/followers",
+        "featured": f"{url}/featured",
+        # Lemmy's convention: attributedTo names the moderators collection.
+        "attributedTo": f"{url}/moderators",
+        "postingRestrictedToMods": board.posting_policy == PostingPolicy.moderators,
+        "manuallyApprovesFollowers": False,
+        "sensitive": False,
+        "endpoints": {"sharedInbox": urls.shared_inbox()},
+        "publicKey": _key(urls, url, actor),
+        "published": board.created_at.isoformat(),
+    }
+
+
+def person_document(urls: Urls, persona: Persona, actor: Actor) -> dict[str, Any]:
+    # Only what the persona shows in its board: opaque id, its name, its own key.
+    url = urls.persona(actor.username)
+    return {
+        "@context": CONTEXT,
+        "id": url,
+        "type": "Person",
+        "preferredUsername": actor.username,
+        "name": actor.name,
+        "url": url,
+        "inbox": f"{url}/inbox",
+        "outbox": f"{url}/outbox",
+        "endpoints": {"sharedInbox": urls.shared_inbox()},
+        "publicKey": _key(urls, url, actor),
+        "manuallyApprovesFollowers": False,
+    }
+
+
+def application_document(urls: Urls, actor: Actor) -> dict[str, Any]:
+    url = urls.instance_actor()
+    return {
+        "@context": CONTEXT,
+        "id": url,
+        "type": "Application",
+        "preferredUsername": INSTANCE_USERNAME,
+        "name": actor.name,
+        "url": url,
+        "inbox": urls.shared_inbox(),
+        "outbox": f"{url}/outbox",
+        "endpoints": {"sharedInbox": urls.shared_inbox()},
+        "publicKey": _key(urls, url, actor),
+        "manuallyApprovesFollowers": True,
+    }

@@ -1,0 +1,96 @@
+"""ActivityPub objects for our content: threads as Page, replies as Note, tombstones."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from federation.urls import AS_CONTEXT, AS_PUBLIC, Urls
+from forum.models import Actor, Board, Post, Thread
+from forum.models.post import PostState
+
+
+def _author_url(urls: Urls, author: Actor) -> str:
+    if author.local:
+        return urls.persona(author.username)
+    return author.ap_id or ""
+
+
+def thread_id(urls: Urls, board: Board, thread: Thread) -> str:
+    return thread.ap_id or urls.thread(board.slug, thread.id)
+
+
+def post_id(urls: Urls, board: Board, thread: Thread, post: Post) -> str:
+    if post.ap_id:
+        return post.ap_id
+    if post.seq == 1:
+        return thread_id(urls, board, thread)
+    return urls.post(board.slug, thread.id, post.seq)
+
+
+def page_document(
+    urls: Urls, board: Board, thread: Thread, opener: Post, author: Actor
+) -> dict[str, Any]:
+    """A thread as FEP-1b12 / Lemmy expect it: a Page addressed to its group."""
+    group = urls.board(board.slug)
+    doc: dict[str, Any] = {
+        "@context": AS_CONTEXT,
+        "id": thread_id(urls, board, thread),
+        "type": "Page",
+        "attributedTo": _author_url(urls, author),
+        "name": thread.title,
+        "content": opener.body_html,
+        "mediaType": "text/html",
+        "source": {"content": opener.body_source, "mediaType": "text/markdown"},
+        "to": [group, AS_PUBLIC],
+        "cc": [],
+        "audience": group,
+        "url": urls.thread(board.slug, thread.id),
+        "published": thread.created_at.isoformat(),
+        "commentsEnabled": not thread.locked,
+        "stickied": thread.pinned,
+        "sensitive": bool(thread.content_note),
+    }
+    if thread.content_note:
+        doc["summary"] = thread.content_note
+    if opener.edited_at:
+        doc["updated"] = opener.edited_at.isoformat()
+    return doc
+
+
+def note_document(
+    urls: Urls,
+    board: Board,
+    thread: Thread,
+    post: Post,
+    author: Actor,
+    parent: Post | None,
+) -> dict[str, Any]:
+    group = urls.board(board.slug)
+    in_reply_to = post_id(urls, board, thread, parent) if parent else thread_id(urls, board, thread)
+    doc: dict[str, Any] = {
+        "@context": AS_CONTEXT,
+        "id": post_id(urls, board, thread, post),
+        "type": "Note",
+        "attributedTo": _author_url(urls, author),
+        "content": post.body_html,
+        "mediaType": "text/html",
+        "source": {"content": post.body_source, "mediaType": "text/markdown"},
+        "inReplyTo": in_reply_to,
+        "context": thread_id(urls, board, thread),
+        "audience": group,
+        "to": [AS_PUBLIC],
+        "cc": [group],
+        "url": f"{urls.thread(board.slug, thread.id)}#post-{post.seq}",
+        "published": post.created_at.isoformat(),
+    }
+    if post.edited_at:
+        doc["updated"] = post.edited_at.isoformat()
+    return doc
+
+
+def tombstone(object_id: str, former_type: str) -> dict[str, Any]:
+    return {"@context": AS_CONTEXT, "id": object_id, "type": "Tombstone", "formerType": former_type}
+
+
+def is_public(post: Post) -> bool:
+    return post.state == PostState.visible

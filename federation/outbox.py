@@ -1,0 +1,188 @@
+"""Outbound: domain events become activities, stored once, with one delivery per inbox.
+
+Runs inside the emitting service's transaction (forum.events), so a post and the
+deliveries announcing it commit together. Nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from federation import objects
+from federation.eligibility import board_federates
+from federation.models import Delivery, FollowState, OutboxActivity
+from federation.urls import AS_CONTEXT, AS_PUBLIC, Urls
+from forum import events
+from forum.models import Actor, Board, Post, Thread
+from forum.services.site import get_site_settings
+from forum.settings import Settings
+
+RECENT_ITEMS = 20
+
+
+class Publisher:
+    """Turns forum events into activities for the instance configured last."""
+
+    def __init__(self) -> None:
+        self.urls: Urls | None = None
+
+    def configure(self, settings: Settings) -> None:
+        self.urls = Urls(settings)
+
+    async def __call__(self, event: events.Event) -> None:
+        if self.urls is None:
+            return
+        if isinstance(event, events.ReactionChanged):
+            await self._reaction(event)
+            return
+        post_id = event.thread_id if isinstance(event, events.ThreadStarted) else event.post_id
+        if isinstance(event, events.ThreadStarted):
+            post = await Post.filter(thread_id=event.thread_id, seq=1).first()
+        else:
+            post = await Post.filter(id=post_id).first()
+        if post is None:
+            return
+        loaded = await self._load(post)
+        if loaded is None:
+            return
+        board, thread, author = loaded
+        urls = self.urls
+        doc = await _object_document(urls, board, thread, post, author)
+        if isinstance(event, events.ThreadStarted | events.PostAdded):
+            inner = _activity(urls, "Create", author, doc, board)
+        elif isinstance(event, events.PostEdited):
+            inner = _activity(urls, "Update", author, doc, board)
+        else:
+            tomb = objects.tombstone(doc["id"], doc["type"])
+            inner = _activity(urls, "Delete", author, tomb["id"], board)
+        await announce(urls, board, author, inner)
+
+    async def _reaction(self, event: events.ReactionChanged) -> None:
+        assert self.urls is not None
+        post = await Post.filter(id=event.post_id).first()
+        actor = await Actor.filter(id=event.actor_id).first()
+        if post is None or actor is None or not actor.local:
+            return
+        loaded = await self._load(post, require_local_author=False)
+        if loaded is None:
+            return
+        board, thread, _ = loaded
+        target = objects.post_id(self.urls, board, thread, post)
+        like = _activity(self.urls, "Like", actor, target, board)
+        like["content"] = event.kind
+        inner = like if event.added else _activity(self.urls, "Undo", actor, like, board)
+        await announce(self.urls, board, actor, inner)
+
+    async def _load(
+        self, post: Post, *, require_local_author: bool = True
+    ) -> tuple[Board, Thread, Actor] | None:
+        thread = await Thread.get(id=post.thread_id).select_related("board")
+        author = await Actor.get(id=post.author_id)
+        if require_local_author and not author.local:
+            return None  # remote contributions are announced as they arrive
+        if not board_federates(thread.board, await get_site_settings()):
+            return None
+        return thread.board, thread, author
+
+
+publisher = Publisher()
+
+
+async def _object_document(
+    urls: Urls, board: Board, thread: Thread, post: Post, author: Actor
+) -> dict[str, Any]:
+    if post.seq == 1:
+        return objects.page_document(urls, board, thread, post, author)
+    parent = await Post.filter(id=post.reply_to_id).first() if post.reply_to_id else None
+    return objects.note_document(urls, board, thread, post, author, parent)
+
+
+def actor_url(urls: Urls, actor: Actor) -> str:
+    if not actor.local:
+        return actor.ap_id or ""
+    if actor.kind == "Group":
+        return urls.board(actor.username)
+    if actor.kind == "Application":
+        return urls.instance_actor()
+    return urls.persona(actor.username)
+
+
+def _activity(urls: Urls, kind: str, actor: Actor, obj: Any, board: Board) -> dict[str, Any]:
+    group = urls.board(board.slug)
+    return {
+        "@context": AS_CONTEXT,
+        "id": urls.activity(),
+        "type": kind,
+        "actor": actor_url(urls, actor),
+        "object": obj,
+        "to": [group, AS_PUBLIC],
+        "cc": [],
+        "audience": group,
+        "published": datetime.now(UTC).isoformat(),
+    }
+
+
+async def announce(urls: Urls, board: Board, author: Actor, inner: dict[str, Any]) -> None:
+    """FEP-1b12: the group Announces every activity in it to its followers."""
+    await store(inner, author)
+    group_actor = await Actor.get(id=board.actor_id)
+    group = urls.board(board.slug)
+    wrapper = {
+        "@context": AS_CONTEXT,
+        "id": urls.activity(),
+        "type": "Announce",
+        "actor": group,
+        "object": inner,
+        "to": [AS_PUBLIC],
+        "cc": [f"{group}/followers"],
+        "audience": group,
+        "published": datetime.now(UTC).isoformat(),
+    }
+    await deliver(wrapper, group_actor, await follower_inboxes(board.actor_id))
+
+
+async def store(activity: dict[str, Any], actor: Actor) -> OutboxActivity:
+    return await OutboxActivity.create(
+        ap_id=activity["id"],
+        kind=activity["type"],
+        actor_id=actor.id,
+        payload=json.dumps(activity, separators=(",", ":")),
+    )
+
+
+async def follower_inboxes(actor_id: int) -> list[str]:
+    """One inbox per remote server where possible: its shared inbox, else each inbox."""
+    rows = await Actor.filter(
+        following__followed_id=actor_id,
+        following__state=FollowState.accepted,
+        local=False,
+    ).values_list("shared_inbox", "inbox")
+    inboxes = {str(shared or inbox) for shared, inbox in rows if shared or inbox}
+    return sorted(inboxes)
+
+
+async def deliver(activity: dict[str, Any], actor: Actor, inboxes: list[str]) -> OutboxActivity:
+    """Store the activity once and queue one delivery per distinct inbox."""
+    stored = await store(activity, actor)
+    now = datetime.now(UTC)
+    await Delivery.bulk_create(
+        [
+            Delivery(
+                activity_id=stored.id,
+                inbox=inbox,
+                host=urlsplit(inbox).netloc.lower(),
+                next_attempt_at=now,
+            )
+            for inbox in dict.fromkeys(inboxes)
+        ],
+        batch_size=500,
+    )
+    return stored
+
+
+async def recent_board_activities(urls: Urls, board: Board) -> list[dict[str, Any]]:
+    rows = await OutboxActivity.filter(actor_id=board.actor_id).order_by("-id").limit(RECENT_ITEMS)
+    return [json.loads(row.payload) for row in rows]

@@ -1,0 +1,198 @@
+"""HTTP views for discovery, actors, objects and collections (JSON only)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from federation import actors, discovery, objects
+from federation.eligibility import board_federates
+from federation.errors import FederationError, NotFederatedError
+from federation.models import Follow, FollowState
+from federation.urls import AS_CONTEXT, Urls
+from forum.models import Board, Persona, Post, SiteSettings, Thread
+from forum.models.actor import ActorKind
+from forum.models.post import PostState
+from forum.web.state import app_state
+
+AP_MEDIA = "application/activity+json"
+AP_ACCEPT = ("application/activity+json", "application/ld+json")
+
+
+def wants_activitypub(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return any(kind in accept for kind in AP_ACCEPT)
+
+
+def ap_response(doc: dict[str, Any], status: int = 200, media: str = AP_MEDIA) -> Response:
+    return Response(
+        json.dumps(doc, separators=(",", ":")),
+        status_code=status,
+        media_type=media,
+        headers={"Vary": "Accept", "Cache-Control": "max-age=60"},
+    )
+
+
+def error_response(exc: FederationError) -> Response:
+    return JSONResponse({"error": exc.message}, status_code=exc.status, headers={"Vary": "Accept"})
+
+
+async def _context(request: Request) -> tuple[Urls, SiteSettings]:
+    state = app_state(request)
+    return Urls(state.settings), await state.site()
+
+
+async def _federating_board(request: Request) -> tuple[Urls, Board]:
+    urls, site = await _context(request)
+    board = await Board.filter(slug=request.path_params["slug"]).select_related("actor").first()
+    if board is None or not board_federates(board, site):
+        raise NotFederatedError()
+    return urls, board
+
+
+async def webfinger(request: Request) -> Response:
+    resource = request.query_params.get("resource", "").strip()
+    if not resource:
+        return JSONResponse({"error": "The resource parameter is required."}, status_code=400)
+    urls, site = await _context(request)
+    try:
+        actor_url = await discovery.resolve_actor_url(
+            resource, urls, app_state(request).settings.host, site
+        )
+    except NotFederatedError as exc:
+        return error_response(exc)
+    return ap_response(
+        discovery.webfinger_document(resource, actor_url), media="application/jrd+json"
+    )
+
+
+async def host_meta(request: Request) -> Response:
+    urls, _ = await _context(request)
+    return Response(discovery.host_meta(urls), media_type="application/xrd+xml")
+
+
+async def nodeinfo_links(request: Request) -> Response:
+    urls, _ = await _context(request)
+    return JSONResponse(discovery.nodeinfo_links(urls))
+
+
+async def nodeinfo(request: Request) -> Response:
+    version = request.path_params["version"]
+    if version not in {"2.0", "2.1"}:
+        return JSONResponse({"error": "Unknown NodeInfo version."}, status_code=404)
+    _, site = await _context(request)
+    profile = f"http://nodeinfo.diaspora.software/ns/schema/{version}#"
+    return JSONResponse(
+        await discovery.nodeinfo(version, site),
+        media_type=f'application/json; profile="{profile}"',
+    )
+
+
+async def instance_actor(request: Request) -> Response:
+    urls, _ = await _context(request)
+    actor = await actors.instance_actor()
+    return ap_response(actors.application_document(urls, actor))
+
+
+async def board_actor(request: Request) -> Response:
+    urls, board = await _federating_board(request)
+    actor = await actors.ensure_keys(board.actor)
+    return ap_response(actors.group_document(urls, board, actor))
+
+
+async def persona_actor(request: Request) -> Response:
+    urls, site = await _context(request)
+    persona = (
+        await Persona.filter(
+            actor__username=request.path_params["username"],
+            actor__kind=ActorKind.person,
+            actor__local=True,
+        )
+        .select_related("actor", "board")
+        .first()
+    )
+    if persona is None or persona.account_id is None or not board_federates(persona.board, site):
+        raise NotFederatedError()
+    if not wants_activitypub(request):
+        # A persona exists only in its board: people are sent there.
+        return RedirectResponse(f"/b/{persona.board.slug}", status_code=303)
+    actor = await actors.ensure_keys(persona.actor)
+    return ap_response(actors.person_document(urls, persona, actor))
+
+
+async def thread_object(request: Request) -> Response:
+    urls, board = await _federating_board(request)
+    thread = (
+        await Thread.filter(id=request.path_params["thread_id"], board_id=board.id, ap_id=None)
+        .select_related("author")
+        .first()
+    )
+    if thread is None or thread.state != PostState.visible:
+        raise NotFederatedError()
+    opener = await Post.get(thread_id=thread.id, seq=1)
+    return ap_response(objects.page_document(urls, board, thread, opener, thread.author))
+
+
+async def post_object(request: Request) -> Response:
+    urls, board = await _federating_board(request)
+    thread = await Thread.filter(id=request.path_params["thread_id"], board_id=board.id).first()
+    if thread is None or thread.state != PostState.visible:
+        raise NotFederatedError()
+    post = (
+        await Post.filter(thread_id=thread.id, seq=request.path_params["seq"], ap_id=None)
+        .select_related("author", "reply_to")
+        .first()
+    )
+    if post is None or post.state != PostState.visible:
+        raise NotFederatedError()
+    if post.seq == 1:
+        return RedirectResponse(urls.thread(board.slug, thread.id), status_code=301)
+    return ap_response(objects.note_document(urls, board, thread, post, post.author, post.reply_to))
+
+
+def _collection(url: str, total: int, items: list[Any] | None = None) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "@context": AS_CONTEXT,
+        "id": url,
+        "type": "OrderedCollection",
+        "totalItems": total,
+    }
+    if items is not None:
+        doc["orderedItems"] = items
+    return doc
+
+
+async def board_followers(request: Request) -> Response:
+    urls, board = await _federating_board(request)
+    total = await Follow.filter(followed_id=board.actor_id, state=FollowState.accepted).count()
+    # The count only: who follows a support board is nobody else's business.
+    return ap_response(_collection(f"{urls.board(board.slug)}/followers", total))
+
+
+async def board_moderators(request: Request) -> Response:
+    urls, board = await _federating_board(request)
+    # Moderators act as "the moderators of the board", never under their personas.
+    return ap_response(_collection(f"{urls.board(board.slug)}/moderators", 0, []))
+
+
+async def board_featured(request: Request) -> Response:
+    urls, board = await _federating_board(request)
+    pinned = await Thread.filter(
+        board_id=board.id, pinned=True, state=PostState.visible, ap_id=None
+    ).select_related("author")
+    items = []
+    for thread in pinned:
+        opener = await Post.get(thread_id=thread.id, seq=1)
+        items.append(objects.page_document(urls, board, thread, opener, thread.author))
+    return ap_response(_collection(f"{urls.board(board.slug)}/featured", len(items), items))
+
+
+async def board_outbox(request: Request) -> Response:
+    urls, board = await _federating_board(request)
+    from federation.outbox import recent_board_activities
+
+    items = await recent_board_activities(urls, board)
+    return ap_response(_collection(f"{urls.board(board.slug)}/outbox", len(items), items))

@@ -1,0 +1,60 @@
+"""Domain events: what the world may need to hear about, emitted by services.
+
+Services emit inside their transaction, and subscribers (federation's outbox) write their
+rows in that same transaction, so a change and its deliveries commit or fail together.
+The forum knows nothing of who listens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ThreadStarted:
+    thread_id: int
+
+
+@dataclass(frozen=True)
+class PostAdded:
+    post_id: int
+
+
+@dataclass(frozen=True)
+class PostEdited:
+    post_id: int
+
+
+@dataclass(frozen=True)
+class PostDeleted:
+    post_id: int
+
+
+@dataclass(frozen=True)
+class ReactionChanged:
+    post_id: int
+    actor_id: int
+    kind: str
+    added: bool
+
+
+Event = ThreadStarted | PostAdded | PostEdited | PostDeleted | ReactionChanged
+Subscriber = Callable[[Event], Awaitable[None]]
+
+_subscribers: list[Subscriber] = []
+
+
+def subscribe(subscriber: Subscriber) -> None:
+    if subscriber not in _subscribers:
+        _subscribers.append(subscriber)
+
+
+def unsubscribe(subscriber: Subscriber) -> None:
+    if subscriber in _subscribers:
+        _subscribers.remove(subscriber)
+
+
+async def emit(event: Event) -> None:
+    for subscriber in list(_subscribers):
+        await subscriber(event)
