@@ -17,6 +17,8 @@ from tortoise.connection import get_connection
 
 from forum.models.post import PostState
 
+POSTS_PER_PAGE = 50  # also forum.services.threads.POSTS_PER_PAGE, which imports this
+
 
 @dataclass(frozen=True, slots=True)
 class AuthorView:
@@ -28,6 +30,10 @@ class AuthorView:
 class ReplyRef:
     seq: int
     author: AuthorView
+
+    @property
+    def page(self) -> int:
+        return (self.seq - 1) // POSTS_PER_PAGE + 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +48,14 @@ class PostView:
     author_id: int
     author: AuthorView
     reply_to: ReplyRef | None
+
+    @property
+    def created_iso(self) -> str:
+        return self.created_at.isoformat()
+
+    @property
+    def created_label(self) -> str:
+        return self.created_at.strftime("%d %b %Y, %H:%M UTC")
 
 
 # Constant SQL: the only inputs are the bound parameters.

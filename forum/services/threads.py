@@ -16,10 +16,10 @@ from forum.models.post import PostState
 from forum.ratelimits import RateLimiter
 from forum.rendering import render_markdown
 from forum.services.boards import BoardAccess, access_board, access_for, require_login
+from forum.services.post_views import POSTS_PER_PAGE as POSTS_PER_PAGE
 from forum.services.post_views import PostView, posts_in_range
 from forum.services.viewer import Viewer
 
-POSTS_PER_PAGE = 50
 THREADS_PER_PAGE = 30
 TITLE_MAX = 200
 BODY_MAX = 20_000

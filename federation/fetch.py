@@ -1,0 +1,449 @@
+"""The one outbound HTTP client federation uses, guarded against hostile URLs.
+
+Peers hand us URLs (actor ids, key ids, inboxes) and we request them, so every request
+goes through three checks before a byte leaves: the URL (https only, no user:password,
+no IP literals), then the address, which the network backend resolves itself and checks
+before connecting to exactly the address it checked, so a DNS answer cannot change
+between the check and the connection (DNS rebinding). TLS SNI, certificate checks and
+the Host header still use the host name. `fetch_json` and `post` add manual redirects
+(each hop checked again), size limits and clear errors on top.
+
+Test mode (`FetchPolicy.insecure`, from KINDRED_FEDERATION_INSECURE=1) allows plain http
+and private addresses so two instances can federate on 127.0.0.x.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import ssl
+import zlib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpcore
+import httpx
+
+from federation.addresses import IPAddress, Resolver, is_public_address, parse_ip, resolve_host
+
+# Peers serve HTML and JSON at one URL (Kindred does too); Accept picks the JSON.
+ACTIVITY_JSON = (
+    "application/activity+json, "
+    'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+)
+
+# A POST's outcome is its status; keep only enough of the answer to log why it failed.
+_POST_ANSWER_BYTES = 64 * 1024
+# Headers that belong to one origin; dropped when a redirect leaves it.
+_CREDENTIAL_HEADERS = ("authorization", "cookie", "signature", "signature-input")
+
+
+class FetchError(Exception):
+    """Base for every reason an outbound request did not give a usable answer."""
+
+
+class UnsafeURLError(FetchError):
+    """The URL is not one federation may request (scheme, user:password, no host)."""
+
+
+class BlockedAddressError(FetchError):
+    """The host is, or resolves to, an address federation must not reach.
+
+    The message names the host but not the address, so callers may show it to a peer
+    without turning us into a probe of our own network's DNS; `address` is for logs.
+    """
+
+    def __init__(self, message: str, address: IPAddress) -> None:
+        super().__init__(message)
+        self.address = address
+
+
+class TooManyRedirectsError(FetchError):
+    """The redirect chain was longer than the policy allows."""
+
+
+class ResponseTooLargeError(FetchError):
+    """The answer was bigger than the policy allows (declared or actually sent)."""
+
+
+class BadResponseError(FetchError):
+    """The answer is not what was asked for: wrong content type, encoding or JSON."""
+
+
+class FetchFailedError(FetchError):
+    """The network failed, the request timed out, or the peer answered an error status."""
+
+    def __init__(self, message: str, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+@dataclass(frozen=True)
+class FetchTimeouts:
+    """Seconds to connect (including DNS), to wait between reads, and for a whole call."""
+
+    connect: float = 10.0
+    read: float = 10.0
+    total: float = 30.0
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    insecure: bool = False
+    timeout: FetchTimeouts = field(default_factory=FetchTimeouts)
+    max_response_bytes: int = 5 * 1024 * 1024
+    max_redirects: int = 3
+    user_agent: str = "Kindred/0.1.0"
+
+    def __post_init__(self) -> None:
+        timeouts = (self.timeout.connect, self.timeout.read, self.timeout.total)
+        if min(timeouts) <= 0:
+            raise ValueError("Fetch timeouts must be positive numbers of seconds.")
+        if self.max_response_bytes <= 0:
+            raise ValueError("max_response_bytes must be positive.")
+        if self.max_redirects < 0:
+            raise ValueError("max_redirects must be zero or more.")
+
+
+class SafeClient(httpx.AsyncClient):
+    """An httpx client bound to a FetchPolicy; build it with `make_client`.
+
+    Plain `get`/`post` calls on it are still address- and URL-checked by its transport;
+    `fetch_json` and `post` below add the redirect and size rules.
+    """
+
+    def __init__(self, policy: FetchPolicy, transport: httpx.AsyncBaseTransport) -> None:
+        super().__init__(
+            transport=transport,
+            timeout=httpx.Timeout(
+                connect=policy.timeout.connect,
+                read=policy.timeout.read,
+                write=policy.timeout.read,
+                pool=policy.timeout.connect,
+            ),
+            headers={"User-Agent": policy.user_agent, "Accept-Encoding": "gzip"},
+            follow_redirects=False,
+            # No proxies or .netrc credentials from the environment: either would send
+            # requests somewhere other than the address we checked.
+            trust_env=False,
+        )
+        self.policy = policy
+
+
+def make_client(
+    policy: FetchPolicy,
+    *,
+    resolver: Resolver | None = None,
+    ssl_context: ssl.SSLContext | None = None,
+    network_backend: httpcore.AsyncNetworkBackend | None = None,
+) -> SafeClient:
+    """The client all federation traffic uses; one per process, closed on shutdown.
+
+    `resolver` turns host names into addresses (default: the system resolver);
+    `ssl_context` replaces the default trust store; `network_backend` opens the sockets
+    once an address has passed the checks. Tests inject all three.
+    """
+    transport = _GuardedTransport(
+        policy,
+        resolver=resolver or resolve_host,
+        ssl_context=ssl_context or httpx.create_ssl_context(),
+        network_backend=network_backend or httpcore.AnyIOBackend(),
+    )
+    return SafeClient(policy, transport)
+
+
+def check_url(url: str | httpx.URL, policy: FetchPolicy) -> httpx.URL:
+    """The parsed URL if federation may request it; raises UnsafeURLError or
+    BlockedAddressError (IP literals) otherwise. Host names are checked at connect time."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise UnsafeURLError(f"Not a valid URL: {exc}.") from None
+    allowed = ("http", "https") if policy.insecure else ("https",)
+    if parsed.scheme not in allowed:
+        raise UnsafeURLError(f"Only {' or '.join(allowed)} URLs may be fetched, not {url}.")
+    if parsed.userinfo:
+        # The URL is left out of the message: it holds a password.
+        raise UnsafeURLError("URLs with a user name or password are refused.")
+    if not parsed.host:
+        raise UnsafeURLError(f"The URL {url} has no host.")
+    literal = parse_ip(parsed.host)
+    if literal is not None and not policy.insecure:
+        raise BlockedAddressError(f"{url} names an IP address instead of a host.", literal)
+    return parsed
+
+
+async def fetch_json(
+    client: SafeClient,
+    url: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    accept: str = ACTIVITY_JSON,
+    auth: httpx.Auth | None = None,
+) -> dict[str, Any]:
+    """GET a JSON object, following redirects up to the policy's limit.
+
+    `auth` runs for every hop, so an HTTP-signature Auth signs each URL it is sent to.
+    """
+    policy = client.policy
+    try:
+        async with asyncio.timeout(policy.timeout.total):
+            body = await _get_following_redirects(client, url, headers, accept, auth)
+    except TimeoutError:
+        raise FetchFailedError(f"{url} took longer than {policy.timeout.total} s.") from None
+    try:
+        obj = json.loads(body)
+    except (ValueError, RecursionError):
+        raise BadResponseError(f"{url} did not answer valid JSON.") from None
+    if not isinstance(obj, dict):
+        raise BadResponseError(f"{url} answered JSON that is not an object.")
+    return obj
+
+
+async def post(
+    client: SafeClient,
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    auth: httpx.Auth | None = None,
+) -> httpx.Response:
+    """POST `body` and return the peer's answer, whatever its status.
+
+    Redirects are returned, not followed: a signed POST is only valid for the URL it
+    was signed for. Only the first 64 KiB of the answer's body is kept.
+    """
+    policy = client.policy
+    target = check_url(url, policy)
+    request = client.build_request("POST", target, content=body, headers=headers)
+    try:
+        async with asyncio.timeout(policy.timeout.total):
+            with _network_errors(target):
+                response = await client.send(request, auth=auth, stream=True)
+                try:
+                    answer = await _read_answer(response)
+                finally:
+                    await response.aclose()
+    except TimeoutError:
+        raise FetchFailedError(f"{url} took longer than {policy.timeout.total} s.") from None
+    kept = [
+        (name, value)
+        for name, value in response.headers.multi_items()
+        if name not in ("content-encoding", "content-length", "transfer-encoding")
+    ]
+    return httpx.Response(response.status_code, headers=kept, content=answer, request=request)
+
+
+async def _get_following_redirects(
+    client: SafeClient,
+    url: str,
+    headers: Mapping[str, str] | None,
+    accept: str,
+    auth: httpx.Auth | None,
+) -> bytes:
+    policy = client.policy
+    request_headers = httpx.Headers({"Accept": accept, **(headers or {})})
+    target = check_url(url, policy)
+    for _hop in range(policy.max_redirects + 1):
+        request = client.build_request("GET", target, headers=request_headers)
+        with _network_errors(target):
+            response = await client.send(request, auth=auth, stream=True)
+            try:
+                if response.has_redirect_location:
+                    following = _redirect_target(response)
+                    if _origin(following) != _origin(target):
+                        for name in _CREDENTIAL_HEADERS:
+                            request_headers.pop(name, None)
+                    target = check_url(following, policy)
+                    continue
+                if not response.is_success:
+                    raise FetchFailedError(
+                        f"{target} answered {response.status_code}.", response.status_code
+                    )
+                _check_json_type(response)
+                return await _read_body(response, policy.max_response_bytes)
+            finally:
+                await response.aclose()
+    raise TooManyRedirectsError(f"{url} redirected more than {policy.max_redirects} times.")
+
+
+def _redirect_target(response: httpx.Response) -> httpx.URL:
+    location = response.headers["Location"]
+    try:
+        return response.url.join(location).copy_with(fragment=None)
+    except httpx.InvalidURL:
+        raise UnsafeURLError(f"{response.url} redirected to an invalid URL.") from None
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host, url.port
+
+
+def _check_json_type(response: httpx.Response) -> None:
+    content_type = response.headers.get("Content-Type", "")
+    media_type = content_type.partition(";")[0].strip().lower()
+    # application/json, activity+json, ld+json, jrd+json (WebFinger) and friends.
+    if media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    ):
+        return
+    raise BadResponseError(f"{response.url} answered {media_type or 'no content type'}, not JSON.")
+
+
+async def _read_body(response: httpx.Response, limit: int, *, truncate: bool = False) -> bytes:
+    """Read at most `limit` decoded bytes, counting what actually arrives: Content-Length
+    only matters when it admits to being too big (chunked answers may carry a false one).
+
+    Gzip is inflated here with a bound on the output, so a small bomb cannot expand past
+    the limit in memory the way decoding whole chunks would.
+    """
+    declared = response.headers.get("Content-Length", "")
+    if not truncate and declared.isdigit() and int(declared) > limit:
+        raise ResponseTooLargeError(
+            f"{response.url} announced {declared} bytes; the limit is {limit}."
+        )
+    encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding not in ("identity", "gzip", "x-gzip"):
+        raise BadResponseError(
+            f"{response.url} answered in an encoding we did not ask for: {encoding}."
+        )
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS) if encoding != "identity" else None
+    body = bytearray()
+    try:
+        async for chunk in response.aiter_raw():
+            body += inflater.decompress(chunk, limit + 1 - len(body)) if inflater else chunk
+            if len(body) > limit:
+                if truncate:
+                    return bytes(body[:limit])
+                raise ResponseTooLargeError(f"{response.url} sent more than {limit} bytes.")
+        if inflater is not None and not inflater.eof:
+            raise BadResponseError(f"{response.url} sent a truncated gzip body.")
+    except zlib.error:
+        raise BadResponseError(f"{response.url} sent a corrupt gzip body.") from None
+    return bytes(body)
+
+
+async def _read_answer(response: httpx.Response) -> bytes:
+    """The start of a POST's answer, for logs: once the status is in, the POST happened,
+    so nothing about the body may turn it into an error (and a re-delivery)."""
+    try:
+        return await _read_body(response, _POST_ANSWER_BYTES, truncate=True)
+    except (BadResponseError, httpx.HTTPError):
+        return b""
+
+
+@contextlib.contextmanager
+def _network_errors(url: httpx.URL) -> Iterator[None]:
+    """Turn httpx's transport errors into FetchFailedError, naming the URL."""
+    try:
+        yield
+    except httpx.TimeoutException:
+        raise FetchFailedError(f"{url} timed out.") from None
+    except httpx.HTTPError as exc:
+        raise FetchFailedError(
+            f"{url} could not be fetched: {str(exc) or type(exc).__name__}."
+        ) from exc
+
+
+class _GuardedTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport with URL checks and a connection pool on `_GuardedBackend`.
+
+    httpx has no public way to pass a network backend, so the pool it builds is replaced
+    with an equivalent one; the fetch tests fail if that ever stops taking effect.
+    """
+
+    def __init__(
+        self,
+        policy: FetchPolicy,
+        *,
+        resolver: Resolver,
+        ssl_context: ssl.SSLContext,
+        network_backend: httpcore.AsyncNetworkBackend,
+    ) -> None:
+        super().__init__(verify=ssl_context)
+        self._policy = policy
+        # Keep-alive pool, no per-host cap below the total: several connections per peer.
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=ssl_context,
+            max_connections=100,
+            max_keepalive_connections=20,
+            keepalive_expiry=30.0,
+            network_backend=_GuardedBackend(policy, resolver, network_backend),
+        )
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        check_url(request.url, self._policy)
+        return await super().handle_async_request(request)
+
+
+class _GuardedBackend(httpcore.AsyncNetworkBackend):
+    """Resolves the host, refuses it if any address is not public, then connects to a
+    checked address itself. httpcore still uses the host name for TLS (SNI, certificate)."""
+
+    def __init__(
+        self, policy: FetchPolicy, resolver: Resolver, inner: httpcore.AsyncNetworkBackend
+    ) -> None:
+        self._policy = policy
+        self._resolver = resolver
+        self._inner = inner
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        try:
+            async with asyncio.timeout(timeout):
+                addresses = await self._resolve(host, port)
+        except TimeoutError:
+            raise httpcore.ConnectTimeout(f"Resolving {host} timed out.") from None
+        if not self._policy.insecure:
+            # One bad address refuses the host: a name that mixes public and private
+            # answers is either misconfigured or hoping one of the private ones is picked.
+            for address in addresses:
+                if not is_public_address(address):
+                    raise BlockedAddressError(f"{host} resolves to a non-public address.", address)
+        failure: Exception | None = None
+        for address in addresses:
+            try:
+                return await self._inner.connect_tcp(
+                    str(address),
+                    port,
+                    timeout=timeout,
+                    local_address=local_address,
+                    socket_options=socket_options,
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc
+        assert failure is not None
+        raise failure
+
+    async def _resolve(self, host: str, port: int) -> list[IPAddress]:
+        literal = parse_ip(host)
+        if literal is not None:
+            return [literal]
+        try:
+            answers = await self._resolver(host, port)
+        except OSError as exc:
+            raise httpcore.ConnectError(f"Cannot resolve {host}: {exc}.") from None
+        addresses = [parse_ip(answer) for answer in answers]
+        valid = [address for address in addresses if address is not None]
+        if not valid or len(valid) != len(addresses):
+            raise httpcore.ConnectError(f"Cannot resolve {host}: no usable addresses.")
+        return valid
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("Federation never connects to unix sockets.")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
