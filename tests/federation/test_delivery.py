@@ -1,0 +1,173 @@
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from federation.actors import ensure_keys
+from federation.delivery import GIVE_UP_AFTER, MAX_BACKOFF, DeliveryWorker, backoff
+from federation.fetch import FetchPolicy, make_client
+from federation.models import Delivery, DeliveryState, InstanceHealth
+from federation.outbox import deliver
+from federation.signatures import load_public_key, parse_signature, verify_signature
+from forum.models import Actor, Board
+from forum.settings import Settings
+from tests.federation.sink import Sink, running_sink
+from tests.helpers import make_board
+
+
+@pytest.fixture
+async def sink() -> AsyncIterator[Sink]:
+    async with running_sink() as s:
+        yield s
+
+
+@pytest.fixture
+async def worker(settings: Settings) -> AsyncIterator[DeliveryWorker]:
+    client = make_client(FetchPolicy(insecure=True))
+    try:
+        yield DeliveryWorker(settings, client)
+    finally:
+        await client.aclose()
+
+
+async def _queue(inboxes: list[str]) -> Actor:
+    await make_board("grief", federation="open")
+    board = await Board.get(slug="grief")
+    actor = await ensure_keys(await Actor.get(id=board.actor_id))
+    activity = {"id": "http://127.0.0.1:8000/activities/1", "type": "Announce", "actor": "x"}
+    await deliver(activity, actor, inboxes)
+    return actor
+
+
+async def test_delivery_is_signed_and_marked_delivered(
+    db: None, sink: Sink, worker: DeliveryWorker
+) -> None:
+    actor = await _queue([sink.inbox])
+    assert await worker.run_once() == 1
+    [(headers, body)] = sink.received
+    assert headers["content-type"] == "application/activity+json"
+    signed = parse_signature("POST", "/inbox", headers)
+    assert signed.key_id == "http://127.0.0.1:8000/b/grief#main-key"
+    verify_signature(
+        signed, load_public_key(actor.public_key_pem or ""), body=body, now=datetime.now(UTC)
+    )
+    delivery = await Delivery.get()
+    assert delivery.state == DeliveryState.delivered and delivery.attempts == 1
+    assert await worker.run_once() == 0  # nothing left
+
+
+@pytest.mark.parametrize(
+    ("status", "state"),
+    [
+        (404, DeliveryState.dead),
+        (401, DeliveryState.dead),
+        (410, DeliveryState.gone),
+        (500, DeliveryState.queued),
+        (503, DeliveryState.queued),
+        (429, DeliveryState.queued),
+        (408, DeliveryState.queued),
+    ],
+)
+async def test_answers_decide_the_outcome(
+    db: None, sink: Sink, worker: DeliveryWorker, status: int, state: DeliveryState
+) -> None:
+    await _queue([sink.inbox])
+    sink.script = [status]
+    await worker.run_once()
+    delivery = await Delivery.get()
+    assert delivery.state == state
+    if state == DeliveryState.queued:
+        assert delivery.next_attempt_at > datetime.now(UTC)
+        assert delivery.last_error == f"HTTP {status}"
+
+
+async def test_failed_delivery_is_retried_then_delivered(
+    db: None, sink: Sink, worker: DeliveryWorker
+) -> None:
+    await _queue([sink.inbox])
+    sink.script = [500]
+    await worker.run_once()
+    await Delivery.all().update(next_attempt_at=datetime.now(UTC) - timedelta(seconds=1))
+    await worker.run_once()
+    delivery = await Delivery.get()
+    assert delivery.state == DeliveryState.delivered and delivery.attempts == 2
+    assert len(sink.received) == 2
+
+
+async def test_unreachable_host_is_retried(db: None, worker: DeliveryWorker) -> None:
+    # a closed loopback port: nothing listens there
+    with __import__("socket").socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    await _queue([f"http://127.0.0.1:{port}/inbox"])
+    await worker.run_once()
+    delivery = await Delivery.get()
+    assert delivery.state == DeliveryState.queued and delivery.attempts == 1
+
+
+async def test_gives_up_after_the_retry_window(
+    db: None, sink: Sink, worker: DeliveryWorker
+) -> None:
+    await _queue([sink.inbox])
+    await Delivery.all().update(created_at=datetime.now(UTC) - GIVE_UP_AFTER - timedelta(hours=1))
+    sink.script = [503]
+    await worker.run_once()
+    assert (await Delivery.get()).state == DeliveryState.dead
+
+
+async def test_two_workers_never_send_one_delivery_twice(
+    db: None, sink: Sink, settings: Settings
+) -> None:
+    await _queue([f"{sink.inbox}?n={i}" for i in range(30)])
+    sink.delay = 0.02
+    clients = [make_client(FetchPolicy(insecure=True)) for _ in range(3)]
+    try:
+        workers = [DeliveryWorker(settings, c) for c in clients]
+        counts = await asyncio.gather(*(w.run_once() for w in workers))
+    finally:
+        for c in clients:
+            await c.aclose()
+    assert sum(counts) == 30
+    assert len(sink.received) == 30
+    assert await Delivery.filter(state=DeliveryState.delivered).count() == 30
+
+
+async def test_work_claimed_by_a_crashed_worker_is_taken_up_again(
+    db: None, sink: Sink, worker: DeliveryWorker
+) -> None:
+    await _queue([sink.inbox])
+    await Delivery.all().update(
+        state=DeliveryState.delivering, claimed_until=datetime.now(UTC) + timedelta(minutes=1)
+    )
+    assert await worker.run_once() == 0  # still held by the other worker
+    await Delivery.all().update(claimed_until=datetime.now(UTC) - timedelta(seconds=1))
+    assert await worker.run_once() == 1
+    assert (await Delivery.get()).state == DeliveryState.delivered
+
+
+async def test_a_host_that_keeps_failing_is_paused(
+    db: None, sink: Sink, worker: DeliveryWorker
+) -> None:
+    await _queue([f"{sink.inbox}?n={i}" for i in range(7)])
+    sink.script = [500] * 5
+    await worker.run_once(limit=5)
+    health = await InstanceHealth.get()
+    assert health.consecutive_failures == 5
+    assert health.paused_until is not None and health.paused_until > datetime.now(UTC)
+    # the two deliveries still queued for that host wait out the pause
+    assert await worker.run_once() == 0
+    await InstanceHealth.all().update(paused_until=datetime.now(UTC) - timedelta(seconds=1))
+    assert await worker.run_once() == 2
+    assert (await InstanceHealth.get()).consecutive_failures == 0
+
+
+def test_backoff_is_capped_and_jittered() -> None:
+    rng = random.Random(7)
+    first = backoff(1, 60, rng)
+    assert timedelta(seconds=45) <= first <= timedelta(seconds=75)
+    assert backoff(30, 60, rng) <= MAX_BACKOFF * 1.25
+    assert backoff(5, 60, rng) > backoff(2, 60, rng)
