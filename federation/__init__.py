@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -13,14 +16,22 @@ from forum.settings import Settings
 
 log = logging.getLogger("kindred.federation")
 
+Lifespan = Callable[[], AbstractAsyncContextManager[None]]
 
-def install(app: Starlette, settings: Settings) -> None:
-    """Add federation's routes, content negotiation and outbox to a forum app."""
+
+def install(app: Starlette, settings: Settings) -> Lifespan:
+    """Add federation's routes, negotiation and outbox to a forum app.
+
+    Returns the lifespan to enter once the database is open: it runs the workers (when
+    KINDRED_RUN_WORKERS is on) and closes the outbound client.
+    """
     from federation.errors import FederationError
     from federation.negotiation import ActivityPubNegotiation
     from federation.outbox import publisher
     from federation.routes import ROUTES
+    from federation.runtime import Runtime
     from federation.views import error_response
+    from federation.workers import start_workers, stop_workers
 
     app.router.routes[0:0] = ROUTES
     app.add_middleware(ActivityPubNegotiation)
@@ -32,8 +43,22 @@ def install(app: Starlette, settings: Settings) -> None:
     app.add_exception_handler(FederationError, handle)
     publisher.configure(settings)
     events.subscribe(publisher)
+    runtime = Runtime.create(settings)
+    app.state.federation = runtime
     if settings.federation_insecure:
         log.warning(
             "KINDRED_FEDERATION_INSECURE is on: plain-HTTP peers and private addresses are "
             "allowed. Never use this outside tests."
         )
+
+    @asynccontextmanager
+    async def lifespan() -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        tasks = start_workers(runtime, stop) if settings.run_workers else []
+        try:
+            yield
+        finally:
+            await stop_workers(tasks, stop)
+            await runtime.aclose()
+
+    return lifespan

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from tortoise.expressions import F, Q
 
 from federation import fetch
+from federation.actors import ensure_keys
 from federation.models import Delivery, DeliveryState, InstanceHealth, OutboxActivity
 from federation.outbox import actor_url
 from federation.signer import ActorSigner
@@ -111,7 +112,8 @@ class DeliveryWorker:
 
     async def _send(self, delivery: Delivery) -> Outcome:
         activity = await OutboxActivity.get(id=delivery.activity_id)
-        actor = await Actor.get(id=activity.actor_id)
+        # A board gets its key pair the first time it federates: here, off the request path.
+        actor = await ensure_keys(await Actor.get(id=activity.actor_id))
         if not actor.private_key_pem:
             return Outcome(DeliveryState.dead, "the sending actor has no key")
         signer = ActorSigner(self.urls.key(actor_url(self.urls, actor)), actor.private_key_pem)

@@ -144,6 +144,24 @@ async def announce(urls: Urls, board: Board, author: Actor, inner: dict[str, Any
     await deliver(wrapper, group_actor, await follower_inboxes(board.actor_id))
 
 
+async def announce_received(urls: Urls, board: Board, activity: dict[str, Any]) -> None:
+    """Announce a remote actor's activity in our board to the board's followers."""
+    group_actor = await Actor.get(id=board.actor_id)
+    group = urls.board(board.slug)
+    wrapper = {
+        "@context": AS_CONTEXT,
+        "id": urls.activity(),
+        "type": "Announce",
+        "actor": group,
+        "object": activity,
+        "to": [AS_PUBLIC],
+        "cc": [f"{group}/followers"],
+        "audience": group,
+        "published": datetime.now(UTC).isoformat(),
+    }
+    await deliver(wrapper, group_actor, await follower_inboxes(board.actor_id))
+
+
 async def store(activity: dict[str, Any], actor: Actor) -> OutboxActivity:
     return await OutboxActivity.create(
         ap_id=activity["id"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from federation import views
+from federation import inbox, views
 
 ROUTES = [
     Route("/.well-known/webfinger", views.webfinger),
@@ -12,6 +12,9 @@ ROUTES = [
     Route("/.well-known/nodeinfo", views.nodeinfo_links),
     Route("/nodeinfo/{version:str}", views.nodeinfo),
     Route("/actor", views.instance_actor),
+    Route("/inbox", inbox.receive, methods=["POST"]),
+    Route("/b/{slug:str}/inbox", inbox.receive, methods=["POST"]),
+    Route("/p/{username:str}/inbox", inbox.receive, methods=["POST"]),
     Route("/p/{username:str}", views.persona_actor),
     Route("/b/{slug:str}/followers", views.board_followers),
     Route("/b/{slug:str}/moderators", views.board_moderators),

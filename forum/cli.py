@@ -146,6 +146,30 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     )
 
 
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
+    """Run the inbox and delivery workers without the web server (for scaling out)."""
+    import signal
+
+    from federation.runtime import Runtime
+    from federation.workers import start_workers, stop_workers
+
+    async def work() -> None:
+        runtime = Runtime.create(settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        tasks = start_workers(runtime, stop)
+        _say("Kindred workers running (inbox, delivery); stop with Ctrl-C.")
+        try:
+            await stop.wait()
+        finally:
+            await stop_workers(tasks, stop)
+            await runtime.aclose()
+
+    asyncio.run(_with_db(settings, work))
+
+
 def cmd_makemigrations(settings: Settings, args: argparse.Namespace) -> None:
     """For developers: write a migration for model changes (Tortoise's autodetector)."""
     from forum.migrations_check import unmigrated_changes, write_migrations
@@ -185,6 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("worker", help="run the background workers without the web server")
+    p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("migrate", help="apply database migrations")
     p.set_defaults(func=cmd_migrate)

@@ -13,8 +13,9 @@ from forum.errors import PendingMigrationsError
 from forum.settings import Settings
 
 APP_LABEL = "forum"
-# Federation keeps its models in its own package; they share the one app and migrations.
-MODEL_MODULES = ["forum.models", "federation.models"]
+# Federation and moderation keep their models in their own packages; all share one app
+# (and one migration history).
+MODEL_MODULES = ["forum.models", "federation.models", "moderation.models"]
 MIGRATIONS_MODULE = "forum.migrations"
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -69,6 +69,9 @@ def settings(data_dir: Path, database_url: str) -> Settings:
             "KINDRED_DATA_DIR": str(data_dir),
             "KINDRED_DATABASE_URL": database_url,
             "KINDRED_PUBLIC_URL": "http://127.0.0.1:8000",
+            # Federation tests talk to peers on loopback over plain HTTP.
+            "KINDRED_FEDERATION_INSECURE": "1",
+            "KINDRED_FEDERATION_RETRY_SECONDS": "0.1",
         }
     )
 
@@ -107,8 +110,10 @@ async def db(database: None) -> AsyncIterator[None]:
 
 
 @pytest.fixture
-def app(settings: Settings, db: None) -> Iterator[object]:
-    yield create_app(settings, manage_database=False)
+async def app(settings: Settings, db: None) -> AsyncIterator[object]:
+    application = create_app(settings, manage_database=False)
+    yield application
+    await application.state.federation.aclose()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from forum.models.board import FederationMode, MemberRole, PostingPolicy, Visibi
 from forum.models.post import PostState
 from forum.models.site import InstanceFederation, RegistrationMode
 from json import dumps, loads
+from moderation.models import Severity
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
@@ -38,6 +39,7 @@ class Migration(migrations.Migration):
                 ('local', fields.BooleanField(default=True)),
                 ('domain', fields.CharField(null=True, max_length=255)),
                 ('ap_id', fields.CharField(null=True, unique=True, max_length=512)),
+                ('key_id', fields.CharField(null=True, db_index=True, max_length=512)),
                 ('inbox', fields.CharField(null=True, max_length=512)),
                 ('shared_inbox', fields.CharField(null=True, max_length=512)),
                 ('public_key_pem', fields.TextField(null=True, unique=False)),
@@ -45,7 +47,7 @@ class Migration(migrations.Migration):
                 ('fetched_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'actor', 'app': 'forum', 'unique_together': (('domain', 'username'),), 'pk_attr': 'id'},
+            options={'table': 'actor', 'app': 'forum', 'indexes': [Index(fields=['local', 'username'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -80,6 +82,21 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
             options={'table': 'board', 'app': 'forum', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='DomainPolicy',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('domain', fields.CharField(unique=True, max_length=255)),
+                ('severity', fields.CharEnumField(description='allow: allow\nsilence: silence\nsuspend: suspend', enum_type=Severity, max_length=16)),
+                ('reject_media', fields.BooleanField(default=False)),
+                ('reject_reports', fields.BooleanField(default=False)),
+                ('public_comment', fields.CharField(default='', max_length=500)),
+                ('private_comment', fields.CharField(default='', max_length=500)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'domain_policy', 'app': 'forum', 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -24,6 +24,7 @@ class Actor(Model):
     domain = fields.CharField(max_length=255, null=True)
     # Remote actors only; local ones derive their URLs from KINDRED_PUBLIC_URL.
     ap_id = fields.CharField(max_length=512, null=True, unique=True)
+    key_id = fields.CharField(max_length=512, null=True, db_index=True)
     inbox = fields.CharField(max_length=512, null=True)
     shared_inbox = fields.CharField(max_length=512, null=True)
     public_key_pem = fields.TextField(null=True)
@@ -33,4 +34,6 @@ class Actor(Model):
 
     class Meta:
         table = "actor"
-        unique_together = (("domain", "username"),)
+        # Remote usernames are not unique per domain (Lemmy has a person and a community
+        # both called "foo"): remote actors are unique by ap_id, local ones by their owner.
+        indexes = (("local", "username"),)

@@ -80,15 +80,16 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         if manage_database:
             await open_database(settings)
         try:
-            token = await issue_setup_token()
-            if token:
-                # Printed, not logged to a file: it is a one-time secret for the operator.
-                print(
-                    "No admin yet. Create one in your browser within this run:\n"
-                    f"  {settings.public_url}/setup/{token}",
-                    flush=True,
-                )
-            yield
+            async with federation_lifespan():
+                token = await issue_setup_token()
+                if token:
+                    # Printed, not logged to a file: it is a one-time secret for the operator.
+                    print(
+                        "No admin yet. Create one in your browser within this run:\n"
+                        f"  {settings.public_url}/setup/{token}",
+                        flush=True,
+                    )
+                yield
         finally:
             if manage_database:
                 await close_database()
@@ -107,6 +108,6 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         lifespan=lifespan,
     )
     # Federation is an add-on the forum knows only by this entry point.
-    install_federation(app, settings)
+    federation_lifespan = install_federation(app, settings)
     app.state.kindred = AppState(settings=settings, limiter=RateLimiter(settings.secret_key))
     return app

@@ -1,0 +1,25 @@
+"""One module per activity type; this table routes an activity to its handler.
+
+Types without a handler are recorded as ignored and answered politely (202 at the inbox).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from federation.activities import create, delete, follow, like, undo, update
+from federation.activities.context import Ignored, Incoming, Rejected
+
+Handler = Callable[[Incoming], Awaitable[None]]
+
+HANDLERS: dict[str, Handler] = {
+    "Follow": follow.receive,
+    "Undo": undo.receive,
+    "Create": create.receive,
+    "Update": update.receive,
+    "Delete": delete.receive,
+    "Like": like.receive,
+    "EmojiReact": like.receive,
+}
+
+__all__ = ["HANDLERS", "Handler", "Ignored", "Incoming", "Rejected"]

@@ -1,0 +1,80 @@
+"""Create: a remote person posts a thread (Page/Article/Note/Question) or a reply in one of
+our open boards. Stored (held when the board or domain asks for review), then announced."""
+
+from __future__ import annotations
+
+from federation.activities.context import Ignored, Incoming, Rejected
+from federation.documents import ObjectDoc, ObjectRole
+from federation.eligibility import board_accepts_remote_posts
+from federation.outbox import announce_received
+from federation.policy import domain_silenced
+from forum.models import Board, Thread
+from forum.models.board import PostingPolicy
+from forum.models.post import PostState
+from forum.services.remote import add_remote_reply, add_remote_thread
+
+
+def _object(incoming: Incoming) -> ObjectDoc:
+    obj = incoming.activity.object
+    if not isinstance(obj, ObjectDoc):
+        raise Rejected("Create needs the object embedded.")
+    if obj.role == ObjectRole.unsupported:
+        raise Ignored(f"Kindred does not keep {obj.kind} objects.")
+    if obj.author != incoming.activity.actor:
+        raise Rejected("The object's author is not the activity's actor.")
+    return obj
+
+
+async def _state(incoming: Incoming) -> PostState:
+    host = incoming.actor.domain or ""
+    return PostState.held if await domain_silenced(host) else PostState.visible
+
+
+async def receive(incoming: Incoming) -> None:
+    obj = _object(incoming)
+    if obj.role == ObjectRole.thread:
+        board = await _addressed_board(incoming, obj)
+        if board.posting_policy == PostingPolicy.moderators:
+            raise Rejected("Only this board's moderators start threads.")
+        thread = await add_remote_thread(
+            board,
+            incoming.actor,
+            ap_id=obj.id,
+            title=obj.name or "",
+            html=obj.content_html,
+            source=obj.source_markdown or "",
+            content_note=obj.content_warning or "",
+            state=await _state(incoming),
+        )
+        if thread.state == PostState.visible:
+            await announce_received(incoming.urls, board, incoming.raw)
+        return
+    parent = await incoming.find_post(obj.in_reply_to or "")
+    if parent is None:
+        raise Ignored("It replies to something we do not hold.")
+    thread = await Thread.get(id=parent.thread_id).select_related("board")
+    if not board_accepts_remote_posts(thread.board, incoming.site):
+        raise Rejected("That board does not take posts from other servers.")
+    if thread.locked:
+        raise Rejected("That thread is locked.")
+    post = await add_remote_reply(
+        thread,
+        incoming.actor,
+        ap_id=obj.id,
+        html=obj.content_html,
+        source=obj.source_markdown or "",
+        reply_to=None if parent.seq == 1 else parent,
+        state=await _state(incoming),
+    )
+    if post.state == PostState.visible:
+        await announce_received(incoming.urls, thread.board, incoming.raw)
+
+
+async def _addressed_board(incoming: Incoming, obj: ObjectDoc) -> Board:
+    for url in (*obj.audience, *obj.to, *obj.cc, *incoming.activity.audience):
+        board = await incoming.local_board(url)
+        if board is not None:
+            if not board_accepts_remote_posts(board, incoming.site):
+                raise Rejected("That board does not take posts from other servers.")
+            return board
+    raise Ignored("It is not addressed to any of our boards.")

@@ -1,0 +1,25 @@
+"""Delete: a remote author removes a post of theirs; our copy goes too."""
+
+from __future__ import annotations
+
+from federation.activities.context import Ignored, Incoming, Rejected
+from federation.outbox import announce_received
+from forum.models import Thread
+from forum.models.post import PostState
+from forum.services.remote import delete_remote_post
+
+
+async def receive(incoming: Incoming) -> None:
+    target = incoming.activity.object_id
+    if target == incoming.activity.actor:
+        raise Ignored("Account deletions are not handled yet.")
+    post = await incoming.find_post(target or "")
+    if post is None:
+        raise Ignored("Not a post we hold.")
+    if post.author_id != incoming.actor.id:
+        raise Rejected("Only a post's author can delete it.")
+    if post.state == PostState.deleted:
+        raise Ignored("Already deleted.")
+    await delete_remote_post(post)
+    thread = await Thread.get(id=post.thread_id).select_related("board")
+    await announce_received(incoming.urls, thread.board, incoming.raw)

@@ -1,0 +1,37 @@
+"""Undo: of a Follow (stop delivering) or of a Like (take the reaction back)."""
+
+from __future__ import annotations
+
+from federation.activities import like
+from federation.activities.context import Ignored, Incoming, Rejected
+from federation.documents import ActivityDoc
+from federation.models import Follow
+
+
+async def receive(incoming: Incoming) -> None:
+    inner = incoming.activity.object
+    inner_id = incoming.activity.object_id
+    if isinstance(inner, ActivityDoc):
+        if inner.actor != incoming.activity.actor:
+            raise Rejected("Only an activity's own actor can undo it.")
+        kind = inner.kind
+    else:
+        follow = await Follow.filter(ap_id=inner_id, follower_id=incoming.actor.id).first()
+        if follow is None:
+            raise Ignored("Nothing to undo.")
+        kind = "Follow"
+    if kind == "Follow":
+        removed = await Follow.filter(follower_id=incoming.actor.id, ap_id=inner_id).delete()
+        if not removed and isinstance(inner, ActivityDoc) and inner.object_id:
+            board = await incoming.local_board(inner.object_id)
+            if board is not None:
+                removed = await Follow.filter(
+                    follower_id=incoming.actor.id, followed_id=board.actor_id
+                ).delete()
+        if not removed:
+            raise Ignored("There was no such follow.")
+        return
+    if kind in {"Like", "EmojiReact"} and isinstance(inner, ActivityDoc):
+        await like.apply(incoming, inner, on=False)
+        return
+    raise Ignored(f"Undo of {kind} is not something Kindred keeps.")

@@ -1,0 +1,28 @@
+"""Update: a remote author edits a post or thread of theirs that we hold."""
+
+from __future__ import annotations
+
+from federation.activities.context import Ignored, Incoming, Rejected
+from federation.documents import ObjectDoc
+from federation.outbox import announce_received
+from forum.models import Thread
+from forum.models.post import PostState
+from forum.services.remote import edit_remote_post
+
+
+async def receive(incoming: Incoming) -> None:
+    obj = incoming.activity.object
+    if not isinstance(obj, ObjectDoc):
+        raise Ignored("Only updates of posts are kept.")
+    post = await incoming.find_post(obj.id)
+    if post is None or (post.ap_id is None and (await Thread.get(id=post.thread_id)).ap_id is None):
+        raise Ignored("Not a post we hold from elsewhere.")
+    if post.author_id != incoming.actor.id:
+        raise Rejected("Only a post's author can edit it.")
+    if post.state != PostState.visible:
+        raise Ignored("The post is not visible.")
+    await edit_remote_post(
+        post, html=obj.content_html, source=obj.source_markdown or "", title=obj.name
+    )
+    thread = await Thread.get(id=post.thread_id).select_related("board")
+    await announce_received(incoming.urls, thread.board, incoming.raw)

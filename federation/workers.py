@@ -1,0 +1,45 @@
+"""Background workers: the inbox processor and the delivery worker, each its own loop.
+
+They run inside `kindred serve` by default (one process is a whole instance) and in
+`kindred worker` processes when an admin scales out; claims keep them from colliding.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from federation.delivery import DeliveryWorker
+from federation.processing import InboxProcessor
+from federation.runtime import Runtime
+
+log = logging.getLogger("kindred.workers")
+IDLE_SECONDS = 0.5
+
+
+async def _loop(name: str, step: Callable[[], Awaitable[int]], stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            done = await step()
+        except Exception:
+            log.exception("%s worker step failed; going on", name)
+            done = 0
+        if not done:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), IDLE_SECONDS)
+
+
+def start_workers(runtime: Runtime, stop: asyncio.Event) -> list[asyncio.Task[None]]:
+    delivery = DeliveryWorker(runtime.settings, runtime.client)
+    processor = InboxProcessor(runtime)
+    return [
+        asyncio.create_task(_loop("inbox", processor.run_once, stop), name="kindred-inbox"),
+        asyncio.create_task(_loop("delivery", delivery.run_once, stop), name="kindred-delivery"),
+    ]
+
+
+async def stop_workers(tasks: list[asyncio.Task[None]], stop: asyncio.Event) -> None:
+    stop.set()
+    await asyncio.gather(*tasks, return_exceptions=True)
