@@ -12,6 +12,7 @@ from pathlib import Path
 from forum import __version__
 from forum.db import apply_migrations, close_database, open_database, pending_migrations
 from forum.errors import ConfigError, ForumError
+from forum.services.boards import FEDERATION_WARNING
 from forum.settings import Settings, load_settings
 
 EXIT_USAGE = 2
@@ -93,8 +94,43 @@ def cmd_board_create(settings: Settings, args: argparse.Namespace) -> None:
             rules=args.rules,
             visibility=args.visibility,
             posting_policy=args.posting_policy,
+            federation=args.federation,
         )
         _say(f"Board {board.slug!r} created: {settings.public_url}/b/{board.slug}")
+        if board.federation != "off":
+            _say(f"Federation: {board.federation}. {FEDERATION_WARNING}")
+
+    asyncio.run(_with_db(settings, work))
+
+
+def cmd_board_update(settings: Settings, args: argparse.Namespace) -> None:
+    from forum.services.boards import set_board_federation, update_board
+
+    async def work() -> None:
+        from forum.models import Board
+
+        board = await Board.filter(slug=args.slug).first()
+        if board is None:
+            raise CliError(f"No board called {args.slug!r}.")
+        if any(v is not None for v in (args.title, args.visibility, args.posting_policy)):
+            board = await update_board(
+                None,
+                args.slug,
+                title=args.title or board.title,
+                description=board.description_source,
+                rules=board.rules_source,
+                visibility=args.visibility or board.visibility,
+                posting_policy=args.posting_policy or board.posting_policy,
+                theme=board.theme,
+            )
+        if args.federation is not None:
+            if args.federation != "off" and board.federation == "off" and not args.yes:
+                raise CliError(f"{FEDERATION_WARNING} Add --yes to confirm.", EXIT_USAGE)
+            board = await set_board_federation(None, args.slug, args.federation, confirmed=True)
+        _say(
+            f"Board {board.slug!r}: visibility {board.visibility}, "
+            f"posting {board.posting_policy}, federation {board.federation}."
+        )
 
     asyncio.run(_with_db(settings, work))
 
@@ -231,7 +267,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rules", default="")
     p.add_argument("--visibility", choices=["public", "members", "private"], default="public")
     p.add_argument("--posting-policy", choices=["members", "moderators"], default="members")
+    p.add_argument("--federation", choices=["off", "publish", "open"], default="off")
     p.set_defaults(func=cmd_board_create)
+
+    p = board.add_parser("update", help="change a board's settings")
+    p.add_argument("slug")
+    p.add_argument("--title")
+    p.add_argument("--visibility", choices=["public", "members", "private"])
+    p.add_argument("--posting-policy", choices=["members", "moderators"])
+    p.add_argument("--federation", choices=["off", "publish", "open"])
+    p.add_argument("--yes", action="store_true", help="confirm turning federation on")
+    p.set_defaults(func=cmd_board_update)
 
     invite = sub.add_parser("invite", help="manage invite codes").add_subparsers(
         dest="invite_command", required=True, metavar="ACTION"

@@ -171,6 +171,37 @@ async def update_board(
     return board
 
 
+FEDERATION_WARNING = (
+    "Once a board federates, its posts are copied to other servers. Kindred asks them to "
+    "delete copies when posts are deleted, but cannot force them to: remote copies cannot "
+    "be recalled."
+)
+
+
+async def set_board_federation(
+    viewer: Viewer | None, slug: str, mode: str, *, confirmed: bool
+) -> Board:
+    """Change a board's federation mode. Turning it on needs the admin's confirmation."""
+    if viewer is not None and not viewer.is_admin:
+        raise NotAllowedError("Only admins can change federation.")
+    board = await Board.filter(slug=slug).first()
+    if board is None:
+        raise NotFoundError()
+    new = _enum(FederationMode, mode, "federation")
+    if new != FederationMode.off and board.visibility != Visibility.public:
+        raise InvalidInputError(
+            "Only public boards can federate; members-only and private boards never do.",
+            field="federation",
+        )
+    if new != FederationMode.off and board.federation == FederationMode.off and not confirmed:
+        raise InvalidInputError(
+            FEDERATION_WARNING + " Tick the box to confirm.", field="confirm_federation"
+        )
+    board.federation = new
+    await board.save(update_fields=["federation"])
+    return board
+
+
 async def access_board(slug: str, viewer: Viewer) -> BoardAccess:
     """The board as `viewer` sees it; NotFoundError alike for missing and hidden boards."""
     board = await Board.filter(slug=slug).first()

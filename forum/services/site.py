@@ -8,7 +8,7 @@ from forum import tokens
 from forum.errors import InvalidInputError, NotAllowedError, NotFoundError
 from forum.models import Account, SiteSettings
 from forum.models.account import Role
-from forum.models.site import RegistrationMode
+from forum.models.site import InstanceFederation, RegistrationMode
 from forum.rendering import render_markdown
 from forum.services.viewer import Viewer
 
@@ -47,6 +47,8 @@ async def update_site_settings(
     crisis_resources: str,
     default_theme: str,
     known_themes: set[str],
+    federation: str = "blocklist",
+    show_usage: bool = False,
 ) -> SiteSettings:
     if not viewer.is_admin:
         raise NotAllowedError("Only admins can change instance settings.")
@@ -64,6 +66,12 @@ async def update_site_settings(
         raise InvalidInputError("Crisis resources are at most 20,000 characters.")
     if default_theme not in known_themes:
         raise InvalidInputError("Unknown theme.", field="default_theme")
+    try:
+        instance_federation = InstanceFederation(federation)
+    except ValueError:
+        raise InvalidInputError(
+            "Instance federation is blocklist, allowlist or off.", field="federation"
+        ) from None
     site = await get_site_settings()
     site.name = name
     site.registration_mode = mode
@@ -71,6 +79,8 @@ async def update_site_settings(
     site.crisis_resources_source = crisis_resources
     site.crisis_resources_html = render_markdown(crisis_resources)
     site.default_theme = default_theme
+    site.federation = instance_federation
+    site.show_usage = show_usage
     await site.save()
     return site
 

@@ -173,3 +173,43 @@ async def test_member_changes_their_persona_name(
     assert taken.status_code == 409
     bad = await post_form(other_client, "/b/grief/persona", {"display_name": "<script>"})
     assert bad.status_code == 400
+
+
+async def test_turning_federation_on_needs_confirmation(client: httpx.AsyncClient) -> None:
+    await make_admin(client)
+    await make_board("grief")
+    page = "/admin/boards/grief"
+    text = (await client.get(page)).text
+    assert "cannot be recalled" in text
+    refused = await post_form(
+        client, page, {"action": "federation", "federation": "open"}, form_page=page
+    )
+    assert refused.status_code == 400 and "cannot be recalled" in refused.text
+    assert (await Board.get(slug="grief")).federation == "off"
+    ok = await post_form(
+        client,
+        page,
+        {"action": "federation", "federation": "open", "confirm_federation": "on"},
+        form_page=page,
+    )
+    assert ok.status_code == 303
+    assert (await Board.get(slug="grief")).federation == "open"
+    # switching back off needs no confirmation
+    off = await post_form(
+        client, page, {"action": "federation", "federation": "off"}, form_page=page
+    )
+    assert off.status_code == 303 and (await Board.get(slug="grief")).federation == "off"
+
+
+async def test_members_only_boards_cannot_federate(client: httpx.AsyncClient) -> None:
+    await make_admin(client)
+    await make_board("inside", visibility="members")
+    page = "/admin/boards/inside"
+    response = await post_form(
+        client,
+        page,
+        {"action": "federation", "federation": "open", "confirm_federation": "on"},
+        form_page=page,
+    )
+    assert response.status_code == 400
+    assert (await Board.get(slug="inside")).federation == "off"

@@ -81,3 +81,19 @@ def test_bad_config_exits_3_with_a_sentence(tmp_path: Path) -> None:
     )
     assert result.returncode == 3
     assert "KINDRED_PUBLIC_URL must be" in result.stderr
+
+
+def test_board_federation_flags(instance: Path) -> None:
+    made = run(instance, "board", "create", "open-board", "--title", "Open", "--federation", "open")
+    assert made.returncode == 0 and "cannot be recalled" in made.stdout
+    run(instance, "board", "create", "later", "--title", "Later")
+    unconfirmed = run(instance, "board", "update", "later", "--federation", "publish")
+    assert unconfirmed.returncode == 2 and "--yes" in unconfirmed.stderr
+    confirmed = run(instance, "board", "update", "later", "--federation", "publish", "--yes")
+    assert confirmed.returncode == 0 and "federation publish" in confirmed.stdout
+    private = run(instance, "board", "update", "later", "--visibility", "private")
+    assert private.returncode == 0 and "federation off" in private.stdout
+    bad = run(instance, "board", "update", "later", "--federation", "open", "--yes")
+    assert bad.returncode == 4 and "Only public boards" in bad.stderr
+    missing = run(instance, "board", "update", "nowhere", "--title", "X")
+    assert missing.returncode == 4

@@ -71,7 +71,7 @@ async def edit_board_page(request: Request) -> Response:
     return await render(
         request,
         "admin_board.html",
-        {"edited": board, "themes": available_themes()},
+        {"edited": board, "themes": available_themes(), "warning": boards.FEDERATION_WARNING},
         headers={"Cache-Control": "no-store"},
     )
 
@@ -83,6 +83,10 @@ async def edit_board(request: Request) -> Response:
     try:
         if form.text("action") == "role":
             await boards.set_member_role(viewer, slug, form.text("persona"), form.text("role"))
+        elif form.text("action") == "federation":
+            await boards.set_board_federation(
+                viewer, slug, form.text("federation"), confirmed=form.flag("confirm_federation")
+            )
         else:
             await boards.update_board(
                 viewer,
@@ -99,7 +103,12 @@ async def edit_board(request: Request) -> Response:
         return await render(
             request,
             "admin_board.html",
-            {"edited": board, "themes": available_themes(), "error": exc},
+            {
+                "edited": board,
+                "themes": available_themes(),
+                "error": exc,
+                "warning": boards.FEDERATION_WARNING,
+            },
             status=exc.status,
         )
     return redirect(f"/admin/boards/{slug}?done=1")
@@ -129,6 +138,8 @@ async def update_settings(request: Request) -> Response:
             crisis_resources=form.text("crisis_resources"),
             default_theme=form.text("default_theme"),
             known_themes=set(available_themes()),
+            federation=form.text("federation", "blocklist"),
+            show_usage=form.flag("show_usage"),
         )
     except InvalidInputError as exc:
         return await _admin_page(request, status=400, settings_error=exc)
