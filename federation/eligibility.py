@@ -8,6 +8,8 @@ from forum.models.site import InstanceFederation
 
 
 def board_federates(board: Board, site: SiteSettings) -> bool:
+    if board.remote:  # a mirror of another server's group: federating is what it is for
+        return site.federation != InstanceFederation.off
     # Private and members-only boards never federate, whatever their mode says.
     return (
         board.visibility == Visibility.public

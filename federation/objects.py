@@ -15,6 +15,11 @@ def _author_url(urls: Urls, author: Actor) -> str:
     return author.ap_id or ""
 
 
+def group_url(urls: Urls, board: Board) -> str:
+    """The board's Group id: ours, or, for a mirrored group, the one on its server."""
+    return board.ap_id or urls.board(board.slug)
+
+
 def thread_id(urls: Urls, board: Board, thread: Thread) -> str:
     return thread.ap_id or urls.thread(board.slug, thread.id)
 
@@ -31,7 +36,7 @@ def page_document(
     urls: Urls, board: Board, thread: Thread, opener: Post, author: Actor
 ) -> dict[str, Any]:
     """A thread as FEP-1b12 / Lemmy expect it: a Page addressed to its group."""
-    group = urls.board(board.slug)
+    group = group_url(urls, board)
     doc: dict[str, Any] = {
         "@context": AS_CONTEXT,
         "id": thread_id(urls, board, thread),
@@ -65,7 +70,7 @@ def note_document(
     author: Actor,
     parent: Post | None,
 ) -> dict[str, Any]:
-    group = urls.board(board.slug)
+    group = group_url(urls, board)
     in_reply_to = post_id(urls, board, thread, parent) if parent else thread_id(urls, board, thread)
     doc: dict[str, Any] = {
         "@context": AS_CONTEXT,

@@ -13,10 +13,10 @@ from urllib.parse import urlsplit
 
 from federation import objects
 from federation.eligibility import board_federates
-from federation.models import Delivery, FollowState, OutboxActivity
+from federation.models import Delivery, Follow, FollowState, OutboxActivity
 from federation.urls import AS_CONTEXT, AS_PUBLIC, Urls
 from forum import events
-from forum.models import Actor, Board, Post, Thread
+from forum.models import Actor, Board, Persona, Post, Thread
 from forum.services.site import get_site_settings
 from forum.settings import Settings
 
@@ -38,6 +38,9 @@ class Publisher:
         if isinstance(event, events.ReactionChanged):
             await self._reaction(event)
             return
+        if isinstance(event, events.MemberJoined):
+            await self._joined(event)
+            return
         post_id = event.thread_id if isinstance(event, events.ThreadStarted) else event.post_id
         if isinstance(event, events.ThreadStarted):
             post = await Post.filter(thread_id=event.thread_id, seq=1).first()
@@ -58,7 +61,38 @@ class Publisher:
         else:
             tomb = objects.tombstone(doc["id"], doc["type"])
             inner = _activity(urls, "Delete", author, tomb["id"], board)
-        await announce(urls, board, author, inner)
+        await self._publish(board, author, inner)
+
+    async def _publish(self, board: Board, author: Actor, activity: dict[str, Any]) -> None:
+        assert self.urls is not None
+        if board.remote:
+            # In another server's group we only send to the group; it announces (FEP-1b12).
+            group = await Actor.get(id=board.actor_id)
+            await deliver(activity, author, [group.inbox or ""])
+        else:
+            await announce(self.urls, board, author, activity)
+
+    async def _joined(self, event: events.MemberJoined) -> None:
+        """Joining another server's group: the new persona follows it."""
+        assert self.urls is not None
+        persona = await Persona.get(id=event.persona_id).select_related("board", "actor")
+        if not persona.board.remote:
+            return
+        group = await Actor.get(id=persona.board.actor_id)
+        follow = {
+            "@context": AS_CONTEXT,
+            "id": self.urls.activity(),
+            "type": "Follow",
+            "actor": self.urls.persona(persona.actor.username),
+            "object": group.ap_id,
+            "to": [group.ap_id],
+        }
+        await Follow.get_or_create(
+            follower_id=persona.actor_id,
+            followed_id=group.id,
+            defaults={"ap_id": follow["id"], "state": FollowState.pending},
+        )
+        await deliver(follow, persona.actor, [group.inbox or ""])
 
     async def _reaction(self, event: events.ReactionChanged) -> None:
         assert self.urls is not None
@@ -74,7 +108,7 @@ class Publisher:
         like = _activity(self.urls, "Like", actor, target, board)
         like["content"] = event.kind
         inner = like if event.added else _activity(self.urls, "Undo", actor, like, board)
-        await announce(self.urls, board, actor, inner)
+        await self._publish(board, actor, inner)
 
     async def _load(
         self, post: Post, *, require_local_author: bool = True
@@ -111,7 +145,7 @@ def actor_url(urls: Urls, actor: Actor) -> str:
 
 
 def _activity(urls: Urls, kind: str, actor: Actor, obj: Any, board: Board) -> dict[str, Any]:
-    group = urls.board(board.slug)
+    group = objects.group_url(urls, board)
     return {
         "@context": AS_CONTEXT,
         "id": urls.activity(),
@@ -129,7 +163,7 @@ async def announce(urls: Urls, board: Board, author: Actor, inner: dict[str, Any
     """FEP-1b12: the group Announces every activity in it to its followers."""
     await store(inner, author)
     group_actor = await Actor.get(id=board.actor_id)
-    group = urls.board(board.slug)
+    group = objects.group_url(urls, board)
     wrapper = {
         "@context": AS_CONTEXT,
         "id": urls.activity(),
@@ -147,7 +181,7 @@ async def announce(urls: Urls, board: Board, author: Actor, inner: dict[str, Any
 async def announce_received(urls: Urls, board: Board, activity: dict[str, Any]) -> None:
     """Announce a remote actor's activity in our board to the board's followers."""
     group_actor = await Actor.get(id=board.actor_id)
-    group = urls.board(board.slug)
+    group = objects.group_url(urls, board)
     wrapper = {
         "@context": AS_CONTEXT,
         "id": urls.activity(),
@@ -182,23 +216,28 @@ async def follower_inboxes(actor_id: int) -> list[str]:
     return sorted(inboxes)
 
 
-async def deliver(activity: dict[str, Any], actor: Actor, inboxes: list[str]) -> OutboxActivity:
-    """Store the activity once and queue one delivery per distinct inbox."""
-    stored = await store(activity, actor)
+async def deliver(
+    activity: dict[str, Any], actor: Actor, inboxes: list[str], *, stored: bool = True
+) -> OutboxActivity:
+    """Store the activity (unless it is already) and queue one delivery per distinct inbox."""
+    record = (
+        await store(activity, actor) if stored else await OutboxActivity.get(ap_id=activity["id"])
+    )
     now = datetime.now(UTC)
     await Delivery.bulk_create(
         [
             Delivery(
-                activity_id=stored.id,
+                activity_id=record.id,
                 inbox=inbox,
                 host=urlsplit(inbox).netloc.lower(),
                 next_attempt_at=now,
             )
             for inbox in dict.fromkeys(inboxes)
+            if inbox
         ],
         batch_size=500,
     )
-    return stored
+    return record
 
 
 async def recent_board_activities(urls: Urls, board: Board) -> list[dict[str, Any]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from federation import inbox, views
+from federation import inbox, lookup, views
 
 ROUTES = [
     Route("/.well-known/webfinger", views.webfinger),
@@ -12,6 +12,8 @@ ROUTES = [
     Route("/.well-known/nodeinfo", views.nodeinfo_links),
     Route("/nodeinfo/{version:str}", views.nodeinfo),
     Route("/actor", views.instance_actor),
+    Route("/remote", lookup.lookup_page),
+    Route("/remote", lookup.lookup, methods=["POST"]),
     Route("/inbox", inbox.receive, methods=["POST"]),
     Route("/b/{slug:str}/inbox", inbox.receive, methods=["POST"]),
     Route("/p/{username:str}/inbox", inbox.receive, methods=["POST"]),

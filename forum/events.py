@@ -39,7 +39,12 @@ class ReactionChanged:
     added: bool
 
 
-Event = ThreadStarted | PostAdded | PostEdited | PostDeleted | ReactionChanged
+@dataclass(frozen=True)
+class MemberJoined:
+    persona_id: int
+
+
+Event = ThreadStarted | PostAdded | PostEdited | PostDeleted | ReactionChanged | MemberJoined
 Subscriber = Callable[[Event], Awaitable[None]]
 
 _subscribers: list[Subscriber] = []

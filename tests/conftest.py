@@ -35,7 +35,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("kindred-data")
 
 
-async def _pg_admin(sql: str) -> None:
+async def pg_admin(sql: str) -> None:
     import asyncpg
 
     conn = await asyncpg.connect(PG_ADMIN_URL.replace("postgres://", "postgresql://", 1))
@@ -53,13 +53,13 @@ async def database_url(data_dir: Path) -> AsyncIterator[str]:
     if BACKEND != "postgres":
         raise RuntimeError(f"KINDRED_TEST_DB must be sqlite or postgres, not {BACKEND!r}")
     name = f"kindred_test_{os.getpid()}_{secrets.token_hex(3)}"
-    await _pg_admin(f'CREATE DATABASE "{name}"')
+    await pg_admin(f'CREATE DATABASE "{name}"')
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
     try:
         yield f"{base}/{name}"
     finally:
         await Tortoise.close_connections()
-        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from federation.activities import create, delete, follow, like, undo, update
+from federation.activities import accept, announce, create, delete, follow, like, undo, update
 from federation.activities.context import Ignored, Incoming, Rejected
 
 Handler = Callable[[Incoming], Awaitable[None]]
@@ -20,6 +20,9 @@ HANDLERS: dict[str, Handler] = {
     "Delete": delete.receive,
     "Like": like.receive,
     "EmojiReact": like.receive,
+    "Accept": accept.receive,
+    "Reject": accept.receive_reject,
+    "Announce": announce.receive,
 }
 
 __all__ = ["HANDLERS", "Handler", "Ignored", "Incoming", "Rejected"]

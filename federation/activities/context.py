@@ -27,6 +27,8 @@ class Incoming:
     activity: ActivityDoc
     raw: dict[str, Any]
     actor: Actor
+    # Set when this activity came inside an Announce from a remote group we mirror.
+    via_group: Board | None = None
 
     @property
     def urls(self) -> Urls:
@@ -37,8 +39,19 @@ class Incoming:
         return match.group(1) if match else None
 
     async def local_board(self, url: str) -> Board | None:
+        """Our board with this Group id, or the mirror of a remote group we follow.
+
+        Content for a mirror is taken only as that group announces it.
+        """
         slug = self.local_board_slug(url)
-        return await Board.filter(slug=slug).first() if slug else None
+        if slug:
+            return await Board.filter(slug=slug, remote=False).first()
+        if self.via_group is not None and self.via_group.ap_id == url:
+            return self.via_group
+        return None
+
+    def may_post_in(self, board: Board) -> bool:
+        return not board.remote or (self.via_group is not None and self.via_group.id == board.id)
 
     async def find_post(self, url: str) -> Post | None:
         """A post we hold, by its ActivityPub id (ours by URL, remote ones by ap_id)."""

@@ -46,13 +46,15 @@ async def receive(incoming: Incoming) -> None:
             content_note=obj.content_warning or "",
             state=await _state(incoming),
         )
-        if thread.state == PostState.visible:
+        if thread.state == PostState.visible and not board.remote:
             await announce_received(incoming.urls, board, incoming.raw)
         return
     parent = await incoming.find_post(obj.in_reply_to or "")
     if parent is None:
         raise Ignored("It replies to something we do not hold.")
     thread = await Thread.get(id=parent.thread_id).select_related("board")
+    if not incoming.may_post_in(thread.board):
+        raise Ignored("Replies in a mirrored group come only through that group.")
     if not board_accepts_remote_posts(thread.board, incoming.site):
         raise Rejected("That board does not take posts from other servers.")
     if thread.locked:
@@ -66,7 +68,7 @@ async def receive(incoming: Incoming) -> None:
         reply_to=None if parent.seq == 1 else parent,
         state=await _state(incoming),
     )
-    if post.state == PostState.visible:
+    if post.state == PostState.visible and not thread.board.remote:
         await announce_received(incoming.urls, thread.board, incoming.raw)
 
 

@@ -16,10 +16,14 @@ async def receive(incoming: Incoming) -> None:
     post = await incoming.find_post(target or "")
     if post is None:
         raise Ignored("Not a post we hold.")
+    board = (await Thread.get(id=post.thread_id).select_related("board")).board
+    if not incoming.may_post_in(board):
+        raise Ignored("Changes in a mirrored group come only through that group.")
     if post.author_id != incoming.actor.id:
         raise Rejected("Only a post's author can delete it.")
     if post.state == PostState.deleted:
         raise Ignored("Already deleted.")
     await delete_remote_post(post)
     thread = await Thread.get(id=post.thread_id).select_related("board")
-    await announce_received(incoming.urls, thread.board, incoming.raw)
+    if not thread.board.remote:
+        await announce_received(incoming.urls, thread.board, incoming.raw)

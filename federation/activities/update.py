@@ -17,6 +17,9 @@ async def receive(incoming: Incoming) -> None:
     post = await incoming.find_post(obj.id)
     if post is None or (post.ap_id is None and (await Thread.get(id=post.thread_id)).ap_id is None):
         raise Ignored("Not a post we hold from elsewhere.")
+    board = (await Thread.get(id=post.thread_id).select_related("board")).board
+    if not incoming.may_post_in(board):
+        raise Ignored("Changes in a mirrored group come only through that group.")
     if post.author_id != incoming.actor.id:
         raise Rejected("Only a post's author can edit it.")
     if post.state != PostState.visible:
@@ -25,4 +28,5 @@ async def receive(incoming: Incoming) -> None:
         post, html=obj.content_html, source=obj.source_markdown or "", title=obj.name
     )
     thread = await Thread.get(id=post.thread_id).select_related("board")
-    await announce_received(incoming.urls, thread.board, incoming.raw)
+    if not thread.board.remote:
+        await announce_received(incoming.urls, thread.board, incoming.raw)

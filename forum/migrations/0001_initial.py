@@ -75,6 +75,8 @@ class Migration(migrations.Migration):
                 ('visibility', fields.CharEnumField(default=Visibility.public, description='public: public\nmembers: members\nprivate: private', enum_type=Visibility, max_length=16)),
                 ('posting_policy', fields.CharEnumField(default=PostingPolicy.members, description='members: members\nmoderators: moderators', enum_type=PostingPolicy, max_length=16)),
                 ('federation', fields.CharEnumField(default=FederationMode.off, description='off: off\npublish: publish\nopen: open', enum_type=FederationMode, max_length=16)),
+                ('remote', fields.BooleanField(default=False)),
+                ('ap_id', fields.CharField(null=True, unique=True, max_length=512)),
                 ('theme', fields.CharField(null=True, max_length=64)),
                 ('thread_count', fields.IntField(default=0)),
                 ('post_count', fields.IntField(default=0)),

@@ -49,6 +49,9 @@ class Board(Model):
         PostingPolicy, max_length=16, default=PostingPolicy.members
     )
     federation = fields.CharEnumField(FederationMode, max_length=16, default=FederationMode.off)
+    # A local mirror of a group on another server (its actor is that remote group).
+    remote = fields.BooleanField(default=False)
+    ap_id = fields.CharField(max_length=512, null=True, unique=True)
     theme = fields.CharField(max_length=64, null=True)
     thread_count = fields.IntField(default=0)
     post_count = fields.IntField(default=0)

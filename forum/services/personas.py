@@ -10,7 +10,7 @@ from tortoise.transactions import in_transaction
 
 from forum import tokens
 from forum.errors import ConflictError, InvalidInputError, NotFoundError
-from forum.events import PostDeleted, emit
+from forum.events import MemberJoined, PostDeleted, emit
 from forum.keys import generate_key_pair
 from forum.models import Actor, Board, Invite, Membership, Persona, Post, Thread
 from forum.models.actor import ActorKind
@@ -73,6 +73,7 @@ async def join_board(
                     board=board, account_id=viewer.account.id, actor=actor, name_key=name_key(name)
                 )
                 await Membership.create(account_id=viewer.account.id, board=board, persona=persona)
+                await emit(MemberJoined(persona.id))
                 return persona
         except IntegrityError:
             # Either the random name was taken (try another) or a double submit joined

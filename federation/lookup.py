@@ -1,0 +1,39 @@
+"""The page where a member looks up a group on another server to read and join it."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from federation.groups import GroupLookupError, look_up_and_mirror
+from federation.inbox import runtime_of
+from forum.web.forms import read_form
+from forum.web.pages import redirect, render
+from forum.web.state import app_state
+from forum.web.viewers import load_viewer
+
+
+async def lookup_page(request: Request) -> Response:
+    viewer = await load_viewer(request)
+    if viewer.account is None:
+        return redirect("/login?next=/remote")
+    return await render(request, "remote_lookup.html")
+
+
+async def lookup(request: Request) -> Response:
+    form = await read_form(request)
+    viewer = await load_viewer(request)
+    if viewer.account is None:
+        return redirect("/login?next=/remote")
+    state = app_state(request)
+    state.limiter.consume("remote_lookup", viewer.client)
+    query = form.text("query")
+    try:
+        board = await look_up_and_mirror(
+            runtime_of(request).resolver, query, insecure=state.settings.federation_insecure
+        )
+    except GroupLookupError as exc:
+        return await render(
+            request, "remote_lookup.html", {"error": exc, "query": query}, status=exc.status
+        )
+    return redirect(f"/b/{board.slug}")
