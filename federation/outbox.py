@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from federation import objects
 from federation.eligibility import board_federates
 from federation.models import Delivery, Follow, FollowState, OutboxActivity
+from federation.policy import allowed_hosts
 from federation.urls import AS_CONTEXT, AS_PUBLIC, Urls
 from forum import events
 from forum.models import Actor, Board, Persona, Post, Thread
@@ -216,13 +217,12 @@ async def follower_inboxes(actor_id: int) -> list[str]:
     return sorted(inboxes)
 
 
-async def deliver(
-    activity: dict[str, Any], actor: Actor, inboxes: list[str], *, stored: bool = True
-) -> OutboxActivity:
-    """Store the activity (unless it is already) and queue one delivery per distinct inbox."""
-    record = (
-        await store(activity, actor) if stored else await OutboxActivity.get(ap_id=activity["id"])
-    )
+async def deliver(activity: dict[str, Any], actor: Actor, inboxes: list[str]) -> OutboxActivity:
+    """Store the activity once and queue one delivery per distinct inbox."""
+    record = await store(activity, actor)
+    # Blocked (or, in allowlist mode, unlisted) servers get nothing from us.
+    hosts = {urlsplit(inbox).netloc.lower() for inbox in inboxes if inbox}
+    allowed = await allowed_hosts(hosts, await get_site_settings())
     now = datetime.now(UTC)
     await Delivery.bulk_create(
         [
@@ -233,7 +233,7 @@ async def deliver(
                 next_attempt_at=now,
             )
             for inbox in dict.fromkeys(inboxes)
-            if inbox
+            if inbox and urlsplit(inbox).netloc.lower() in allowed
         ],
         batch_size=500,
     )

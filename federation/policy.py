@@ -15,17 +15,35 @@ async def domain_allowed(host: str, site: SiteSettings) -> bool:
     """True when `host` (or a parent domain) may talk to us, in the instance's mode."""
     if site.federation == InstanceFederation.off:
         return False
-    domain = domain_of(host)
-    parts = domain.split(".")
-    candidates = [".".join(parts[i:]) for i in range(len(parts) - 1)] or [domain]
-    policies = {p.domain: p.severity for p in await DomainPolicy.filter(domain__in=candidates)}
     # The most specific entry decides: a subdomain can be allowed inside a blocked domain.
-    decision = next((policies[c] for c in candidates if c in policies), None)
-    if site.federation == InstanceFederation.allowlist:
-        return decision == Severity.allow
-    return decision != Severity.suspend
+    return host in await allowed_hosts({host}, site)
 
 
 async def domain_silenced(host: str) -> bool:
     domain = domain_of(host)
     return await DomainPolicy.filter(domain=domain, severity=Severity.silence).exists()
+
+
+async def allowed_hosts(hosts: set[str], site: SiteSettings) -> set[str]:
+    """The subset of `hosts` we may send to (one query for any number of hosts)."""
+    if site.federation == InstanceFederation.off:
+        return set()
+    domains = {host: domain_of(host) for host in hosts}
+    candidates: set[str] = set()
+    for domain in domains.values():
+        parts = domain.split(".")
+        candidates.update(".".join(parts[i:]) for i in range(max(1, len(parts) - 1)))
+    policies = {
+        p.domain: p.severity for p in await DomainPolicy.filter(domain__in=list(candidates))
+    }
+    allowed = set()
+    for host, domain in domains.items():
+        parts = domain.split(".")
+        chain = [".".join(parts[i:]) for i in range(max(1, len(parts) - 1))]
+        decision = next((policies[c] for c in chain if c in policies), None)
+        if site.federation == InstanceFederation.allowlist:
+            if decision == Severity.allow:
+                allowed.add(host)
+        elif decision != Severity.suspend:
+            allowed.add(host)
+    return allowed

@@ -121,3 +121,26 @@ async def test_outbox_collection_lists_recent_announces(member: httpx.AsyncClien
     ).json()
     assert outbox["type"] == "OrderedCollection"
     assert outbox["orderedItems"][0]["object"]["object"]["name"] == "Visible in outbox"
+
+
+async def test_blocked_servers_get_nothing_and_allowlist_mode_sends_only_to_partners(
+    member: httpx.AsyncClient,
+) -> None:
+    from forum.models.site import InstanceFederation
+    from forum.services.site import get_site_settings
+    from moderation.models import DomainPolicy, Severity
+
+    await _remote_followers("grief", 6, 3)  # host0..host2.example
+    await DomainPolicy.create(domain="host1.example", severity=Severity.suspend)
+    await start_thread(member, "grief", "First")
+    assert sorted(await Delivery.all().values_list("host", flat=True)) == [
+        "host0.example",
+        "host2.example",
+    ]
+    await Delivery.all().delete()
+    site = await get_site_settings()
+    site.federation = InstanceFederation.allowlist
+    await site.save()
+    await DomainPolicy.create(domain="host2.example", severity=Severity.allow)
+    await start_thread(member, "grief", "Second")
+    assert await Delivery.all().values_list("host", flat=True) == ["host2.example"]
