@@ -7,7 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from federation.activities import accept, announce, create, delete, follow, like, undo, update
+from federation.activities import (
+    accept,
+    announce,
+    create,
+    delete,
+    featured,
+    follow,
+    like,
+    lock,
+    undo,
+    update,
+)
 from federation.activities.context import Ignored, Incoming, Rejected
 
 Handler = Callable[[Incoming], Awaitable[None]]
@@ -23,6 +34,11 @@ HANDLERS: dict[str, Handler] = {
     "Accept": accept.receive,
     "Reject": accept.receive_reject,
     "Announce": announce.receive,
+    # Lemmy's moderation activities arrive inside a mirrored group's Announce; sent to us
+    # directly they are recorded as ignored (see lock and featured).
+    "Lock": lock.receive,
+    "Add": featured.receive_add,
+    "Remove": featured.receive_remove,
 }
 
 __all__ = ["HANDLERS", "Handler", "Ignored", "Incoming", "Rejected"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from federation.activities import create, delete, like, undo, update
+from federation.activities import create, delete, featured, like, lock, undo, update
 from federation.activities.context import Ignored, Incoming, Rejected
 from federation.documents import ActivityDoc, DocumentError, ObjectDoc, parse_activity, parse_object
 from federation.models import Follow, FollowState
@@ -24,6 +24,9 @@ INNER_HANDLERS = {
     "Like": like.receive,
     "EmojiReact": like.receive,
     "Undo": undo.receive,
+    "Lock": lock.receive,
+    "Add": featured.receive_add,
+    "Remove": featured.receive_remove,
 }
 
 

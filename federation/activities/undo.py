@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from federation.activities import like
+from federation.activities import like, lock
 from federation.activities.context import Ignored, Incoming, Rejected
 from federation.documents import ActivityDoc
 from federation.models import Follow
@@ -33,5 +33,16 @@ async def receive(incoming: Incoming) -> None:
         return
     if kind in {"Like", "EmojiReact"} and isinstance(inner, ActivityDoc):
         await like.apply(incoming, inner, on=False)
+        return
+    if kind == "Lock" and isinstance(inner, ActivityDoc):
+        nested = Incoming(
+            incoming.runtime,
+            incoming.site,
+            inner,
+            incoming.raw,
+            incoming.actor,
+            via_group=incoming.via_group,
+        )
+        await lock.apply(nested, locked=False)
         return
     raise Ignored(f"Undo of {kind} is not something Kindred keeps.")

@@ -39,6 +39,9 @@ class Peer:
     key: rsa.RSAPrivateKey | None = None
     public_pem: str = ""
     received: list[dict[str, Any]] = field(default_factory=list)
+    # documents served at their own URLs (posts, activities), as an origin server would
+    documents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
     counter: int = 0
 
@@ -47,6 +50,14 @@ class Peer:
 
     def key_id(self, name: str = "alice") -> str:
         return f"{self.actor(name)}#main-key"
+
+    def group(self, name: str = "support") -> str:
+        return f"{self.base}/c/{name}"
+
+    def serve(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """Make `doc` fetchable at its id (which must be on this peer)."""
+        self.documents[doc["id"].removeprefix(self.base)] = doc
+        return doc
 
     def new_id(self) -> str:
         self.counter += 1
@@ -60,6 +71,7 @@ class Peer:
         name: str = "alice",
         key: rsa.RSAPrivateKey | None = None,
         scheme: str = "cavage",
+        key_id: str | None = None,
     ) -> dict[str, str]:
         headers = {"Content-Type": "application/activity+json"}
         headers.update(
@@ -68,7 +80,7 @@ class Peer:
                 url,
                 headers,
                 body,
-                key_id=self.key_id(name),
+                key_id=key_id or self.key_id(name),
                 private_key=key or self.key,  # type: ignore[arg-type]
                 scheme=scheme,  # type: ignore[arg-type]
             )
@@ -111,6 +123,47 @@ async def running_peer() -> AsyncIterator[Peer]:
             media_type="application/activity+json",
         )
 
+    async def group(request: Request) -> Response:
+        url = peer.group(request.path_params["name"])
+        return JSONResponse(
+            {
+                "@context": [AS, "https://w3id.org/security/v1"],
+                "id": url,
+                "type": "Group",
+                "preferredUsername": request.path_params["name"],
+                "name": "Peer support",
+                "inbox": f"{url}/inbox",
+                "outbox": f"{url}/outbox",
+                "featured": f"{url}/featured",
+                "endpoints": {"sharedInbox": f"{peer.base}/inbox"},
+                "publicKey": {
+                    "id": f"{url}#main-key",
+                    "owner": url,
+                    "publicKeyPem": peer.public_pem,
+                },
+            },
+            media_type="application/activity+json",
+        )
+
+    async def group_outbox(request: Request) -> Response:
+        url = f"{peer.group(request.path_params['name'])}/outbox"
+        return JSONResponse(
+            {
+                "@context": AS,
+                "id": url,
+                "type": "OrderedCollection",
+                "totalItems": len(peer.outbox),
+                "orderedItems": peer.outbox,
+            },
+            media_type="application/activity+json",
+        )
+
+    async def document(request: Request) -> Response:
+        doc = peer.documents.get(request.url.path)
+        if doc is None:
+            return Response(status_code=404)
+        return JSONResponse(doc, media_type="application/activity+json")
+
     async def inbox(request: Request) -> Response:
         peer.headers.append(dict(request.headers))
         peer.received.append(json.loads(await request.body()))
@@ -120,7 +173,11 @@ async def running_peer() -> AsyncIterator[Peer]:
         routes=[
             Route("/users/{name}", actor),
             Route("/users/{name}/inbox", inbox, methods=["POST"]),
+            Route("/c/{name}", group),
+            Route("/c/{name}/outbox", group_outbox),
+            Route("/c/{name}/inbox", inbox, methods=["POST"]),
             Route("/inbox", inbox, methods=["POST"]),
+            Route("/{path:path}", document),
         ]
     )
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -1,0 +1,24 @@
+"""Lock (and Undo(Lock) via undo): a mirrored group's moderators lock a thread there;
+our copy follows. Only accepted as that group announces it."""
+
+from __future__ import annotations
+
+from federation.activities.context import Ignored, Incoming
+from forum.models import Thread
+
+
+async def receive(incoming: Incoming) -> None:
+    await apply(incoming, locked=True)
+
+
+async def apply(incoming: Incoming, *, locked: bool) -> None:
+    if incoming.via_group is None:
+        raise Ignored("Locks are taken only from the groups we mirror, as they announce them.")
+    target = incoming.activity.object_id
+    post = await incoming.find_post(target or "")
+    if post is None:
+        raise Ignored("Not a thread we hold.")
+    thread = await Thread.get(id=post.thread_id)
+    if thread.board_id != incoming.via_group.id:
+        raise Ignored("That thread is not in the announcing group.")
+    await Thread.filter(id=thread.id).update(locked=locked)
