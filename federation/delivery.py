@@ -15,6 +15,7 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from tortoise.expressions import F, Q
 
@@ -52,6 +53,13 @@ def backoff(attempts: int, base_seconds: float, rng: random.Random | None = None
     return timedelta(seconds=seconds * rng.uniform(0.75, 1.25))
 
 
+Scheme = Literal["cavage", "rfc9421"]
+
+
+def _other(scheme: Scheme) -> Scheme:
+    return "rfc9421" if scheme == "cavage" else "cavage"
+
+
 def classify(status: int) -> DeliveryState | None:
     if 200 <= status < 300:
         return DeliveryState.delivered
@@ -70,6 +78,8 @@ class DeliveryWorker:
         self._host_slots: defaultdict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(PER_HOST)
         )
+        # The signature scheme each host accepted last (draft-cavage until one refuses it).
+        self._schemes: dict[str, Scheme] = {}
 
     async def claim(self, limit: int = BATCH) -> list[Delivery]:
         now = datetime.now(UTC)
@@ -116,11 +126,19 @@ class DeliveryWorker:
         actor = await ensure_keys(await Actor.get(id=activity.actor_id))
         if not actor.private_key_pem:
             return Outcome(DeliveryState.dead, "the sending actor has no key")
-        signer = ActorSigner(self.urls.key(actor_url(self.urls, actor)), actor.private_key_pem)
+        key_id = self.urls.key(actor_url(self.urls, actor))
         body = activity.payload.encode()
         headers = {"Content-Type": "application/activity+json"}
+        first = self._schemes.get(delivery.host, "cavage")
         try:
-            response = await fetch.post(self.client, delivery.inbox, body, headers, auth=signer)
+            for scheme in (first, _other(first)):
+                signer = ActorSigner(key_id, actor.private_key_pem, scheme)
+                response = await fetch.post(self.client, delivery.inbox, body, headers, auth=signer)
+                # A peer that cannot verify one scheme answers 400/401: try the other once
+                # ("double knock"), and remember what worked for that host.
+                if response.status_code not in (400, 401):
+                    self._schemes[delivery.host] = scheme
+                    break
         except PERMANENT_ERRORS as exc:
             return Outcome(DeliveryState.dead, str(exc)[:200])
         except fetch.FetchError as exc:

@@ -76,7 +76,7 @@ async def test_answers_decide_the_outcome(
     db: None, sink: Sink, worker: DeliveryWorker, status: int, state: DeliveryState
 ) -> None:
     await _queue([sink.inbox])
-    sink.script = [status]
+    sink.script = [status, status]  # 400/401 are tried again with the other signature scheme
     await worker.run_once()
     delivery = await Delivery.get()
     assert delivery.state == state
@@ -171,3 +171,19 @@ def test_backoff_is_capped_and_jittered() -> None:
     assert timedelta(seconds=45) <= first <= timedelta(seconds=75)
     assert backoff(30, 60, rng) <= MAX_BACKOFF * 1.25
     assert backoff(5, 60, rng) > backoff(2, 60, rng)
+
+
+async def test_a_peer_refusing_one_signature_scheme_gets_the_other(
+    db: None, sink: Sink, worker: DeliveryWorker
+) -> None:
+    await _queue([sink.inbox, f"{sink.inbox}?second"])
+    sink.script = [401]  # refuses the draft-cavage signature
+    await worker.run_once(limit=1)
+    first, retried = sink.received[0][0], sink.received[1][0]
+    assert "signature-input" not in first and "digest" in first
+    assert "signature-input" in retried and "content-digest" in retried
+    assert (await Delivery.get(inbox=sink.inbox)).state == DeliveryState.delivered
+    # the host's preference is remembered: the next delivery is RFC 9421 straight away
+    await worker.run_once()
+    assert "signature-input" in sink.received[2][0]
+    assert len(sink.received) == 3
