@@ -143,3 +143,17 @@ async def test_instance_actor(client: httpx.AsyncClient, federated: int) -> None
     actor = (await client.get("/actor", headers=AP)).json()
     assert actor["type"] == "Application"
     assert "BEGIN PUBLIC KEY" in actor["publicKey"]["publicKeyPem"]
+
+
+async def test_webfinger_finds_personas_by_their_opaque_name(
+    client: httpx.AsyncClient, federated: int
+) -> None:
+    persona = await Persona.get(board__slug="grief").select_related("actor")
+    response = await client.get(
+        f"/.well-known/webfinger?resource=acct:{persona.actor.username}@127.0.0.1:8000"
+    )
+    assert response.status_code == 200
+    assert response.json()["links"][0]["href"] == f"{BASE}/p/{persona.actor.username}"
+    quiet = await Persona.get(board__slug="quiet").select_related("actor")
+    hidden = f"/.well-known/webfinger?resource=acct:{quiet.actor.username}@127.0.0.1:8000"
+    assert (await client.get(hidden)).status_code == 404
