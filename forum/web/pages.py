@@ -16,6 +16,25 @@ from forum.web.viewers import load_viewer
 from themes import environment, theme_or_default
 
 
+class LazyCsrfToken:
+    """The form token, made only when a template prints it: pages without forms (most
+    reading) set no cookie at all, and skip the HMAC."""
+
+    __slots__ = ("_request", "_value")
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+        self._value: str | None = None
+
+    def __str__(self) -> str:
+        if self._value is None:
+            self._value = csrf_token(self._request)
+        return self._value
+
+    def __html__(self) -> str:
+        return str(self)
+
+
 async def render(
     request: Request,
     template: str,
@@ -36,7 +55,7 @@ async def render(
             "site": site,
             "viewer": viewer,
             "theme": theme.name,
-            "csrf_token": csrf_token(request),
+            "csrf_token": LazyCsrfToken(request),
             "reactions": state.settings.reactions,
             "version": __version__,
             "board": board,

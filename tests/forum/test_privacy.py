@@ -148,3 +148,15 @@ async def test_handles_and_keys_never_appear_in_public_pages(
         text = (await other_client.get(path)).text
         assert "quietfern" not in text
         assert "PRIVATE KEY" not in text and "PUBLIC KEY" not in text
+
+
+async def test_reading_sets_no_cookie(
+    client: httpx.AsyncClient, other_client: httpx.AsyncClient
+) -> None:
+    a, _ = await _two_boards_one_member(client)
+    for path in ["/", "/b/grief", f"/b/grief/t/{a}", "/help"]:
+        response = await other_client.get(path)
+        assert response.status_code == 200
+        assert "set-cookie" not in response.headers, path
+    # a page with a form does set the CSRF cookie it needs
+    assert "kindred_csrf=" in (await other_client.get("/login")).headers["set-cookie"]
