@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test check lint typecheck test-sqlite test-postgres test-browser-deps chromium bench clean
+.PHONY: run test check lint typecheck test-sqlite test-postgres test-browser-deps test-fedify-deps chromium bench clean
 
 # Build the virtualenv and install Kindred with its test and dev tools.
 $(STAMP): pyproject.toml
@@ -21,7 +21,7 @@ run: $(STAMP)
 	$(BIN)/kindred serve --host $(HOST) --port $(PORT)
 
 ## test: set up everything, then lint, type-check and run the suite on SQLite and PostgreSQL
-test: $(STAMP) chromium test-browser-deps lint typecheck test-sqlite test-postgres
+test: $(STAMP) chromium test-browser-deps test-fedify-deps lint typecheck test-sqlite test-postgres
 
 check: test
 
@@ -35,9 +35,9 @@ typecheck: $(STAMP)
 test-sqlite: $(STAMP)
 	KINDRED_TEST_DB=sqlite $(BIN)/pytest
 
-# Browser tests run once (they drive a real server on its own SQLite file).
+# Browser and Fedify tests run once: they drive their own servers on SQLite files.
 test-postgres: $(STAMP)
-	KINDRED_TEST_DB=postgres $(BIN)/pytest -m "not browser"
+	KINDRED_TEST_DB=postgres $(BIN)/pytest -m "not browser and not interop"
 
 # Debian's Chromium for the Playwright tests (Playwright never downloads a browser here).
 chromium:
@@ -49,6 +49,10 @@ chromium:
 # axe-core for the accessibility checks, pinned in tests/browser/package-lock.json.
 test-browser-deps:
 	@test -d tests/browser/node_modules/axe-core || npm ci --prefix tests/browser --no-audit --no-fund
+
+# Fedify, the third-party ActivityPub peer, pinned in tests/fedify/package-lock.json.
+test-fedify-deps:
+	@test -d tests/fedify/node_modules/@fedify || npm ci --prefix tests/fedify --no-audit --no-fund
 
 ## bench: thread-page throughput on SQLite and PostgreSQL (prints and writes bench/results/)
 bench: $(STAMP)
