@@ -8,6 +8,7 @@ so templates and the API treat both alike.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from typing import Any
 
 from tortoise.connection import get_connection
 
+from forum.models import Board, Thread
 from forum.models.post import PostState
 
 POSTS_PER_PAGE = 50  # also forum.services.threads.POSTS_PER_PAGE, which imports this
@@ -112,3 +114,36 @@ async def posts_in_range(thread_id: int, low: int, high: int) -> list[PostView]:
             )
         )
     return views
+
+
+@functools.cache
+def _thread_board_sql(dialect: str) -> str:
+    def columns(model: type[Thread] | type[Board], alias: str) -> str:
+        return ", ".join(
+            f'{alias}."{column}" AS "{alias}__{column}"' for column in model._meta.db_fields
+        )
+
+    # Only the models' own column names are interpolated; values are bound parameters.
+    sql = (
+        f"SELECT {columns(Thread, 't')}, {columns(Board, 'b')} "  # noqa: S608
+        "FROM thread t JOIN board b ON b.id = t.board_id "
+        "WHERE t.id = ? AND b.slug = ? AND t.state IN (?, ?, ?)"
+    )
+    if dialect == "postgres":
+        sql = "".join(f"${n}{part}" if n else part for n, part in enumerate(sql.split("?")))
+    return sql
+
+
+async def thread_and_board(slug: str, thread_id: int) -> tuple[Thread, Board] | None:
+    """The thread with its board in one narrow query (the hottest read in Kindred)."""
+    conn = get_connection("default")
+    readable = [PostState.visible.value, PostState.deleted.value, PostState.removed.value]
+    _, rows = await conn.execute_query(
+        _thread_board_sql(conn.capabilities.dialect), [thread_id, slug, *readable]
+    )
+    if not rows:
+        return None
+    row = dict(rows[0])
+    thread_cols = {k[3:]: v for k, v in row.items() if k.startswith("t__")}
+    board_cols = {k[3:]: v for k, v in row.items() if k.startswith("b__")}
+    return Thread._init_from_db(**thread_cols), Board._init_from_db(**board_cols)

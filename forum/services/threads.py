@@ -17,7 +17,7 @@ from forum.ratelimits import RateLimiter
 from forum.rendering import render_markdown
 from forum.services.boards import BoardAccess, access_board, access_for, require_login
 from forum.services.post_views import POSTS_PER_PAGE as POSTS_PER_PAGE
-from forum.services.post_views import PostView, posts_in_range
+from forum.services.post_views import PostView, posts_in_range, thread_and_board
 from forum.services.viewer import Viewer
 
 THREADS_PER_PAGE = 30
@@ -196,14 +196,11 @@ async def read_thread(
     if not 0 < thread_id <= MAX_ID:
         raise NotFoundError()
     # Thread and board in one query; a missing board and a missing thread look the same.
-    thread = (
-        await Thread.filter(id=thread_id, board__slug=slug, state__in=READABLE_STATES)
-        .select_related("board")
-        .first()
-    )
-    if thread is None:
+    found = await thread_and_board(slug, thread_id)
+    if found is None:
         raise NotFoundError()
-    access = await access_for(thread.board, viewer)
+    thread, board = found
+    access = await access_for(board, viewer)
     if not access.can_read:
         raise NotFoundError()
     pages = page_count(thread)
