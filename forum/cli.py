@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
 from pathlib import Path
 
 from forum import __version__
@@ -95,6 +96,7 @@ def cmd_board_create(settings: Settings, args: argparse.Namespace) -> None:
             visibility=args.visibility,
             posting_policy=args.posting_policy,
             federation=args.federation,
+            premod_count=args.premod,
         )
         _say(f"Board {board.slug!r} created: {settings.public_url}/b/{board.slug}")
         if board.federation != "off":
@@ -206,6 +208,64 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
     asyncio.run(_with_db(settings, work))
 
 
+def cmd_blocklist_import(settings: Settings, args: argparse.Namespace) -> None:
+    from moderation.blocklists import (
+        MAX_BYTES,
+        apply_import,
+        decode_blocklist,
+        parse_blocklist,
+        preview_import,
+    )
+
+    path = Path(args.file)
+    try:
+        with path.open("rb") as file:
+            data = file.read(MAX_BYTES + 1)  # one byte over is enough to refuse it
+    except OSError as exc:
+        raise CliError(f"Cannot read the blocklist {path}: {exc.strerror}.") from None
+    parsed = parse_blocklist(decode_blocklist(data))  # BlocklistError is a ForumError: exit 4
+
+    async def work() -> None:
+        preview = await preview_import(parsed, mode="replace" if args.replace else "merge")
+        for note in parsed.errors:
+            print(f"kindred: {path}: {note}", file=sys.stderr)
+        for note in parsed.warnings + preview.warnings:
+            print(f"kindred: {path}: warning: {note}", file=sys.stderr)
+        if args.dry_run:
+            for change in preview.added + preview.changed + preview.removed:
+                _say(str(change))
+        else:
+            source = f"Imported from {path.name} on {date.today().isoformat()}"
+            await apply_import(preview, private_comment=source)
+        verb = (
+            ("Would add", "change", "remove") if args.dry_run else ("Added", "changed", "removed")
+        )
+        _say(
+            f"{verb[0]} {len(preview.added)}, {verb[1]} {len(preview.changed)}, "
+            f"{verb[2]} {len(preview.removed)}; {len(preview.unchanged)} unchanged."
+            + (" Dry run: nothing was changed." if args.dry_run else "")
+        )
+        if parsed.errors:
+            raise CliError(f"{len(parsed.errors)} line(s) of {path} could not be imported.")
+
+    asyncio.run(_with_db(settings, work))
+
+
+def cmd_blocklist_export(settings: Settings, args: argparse.Namespace) -> None:
+    from moderation.blocklists import export_blocklist
+
+    exported: list[str] = []
+
+    async def work() -> None:
+        exported.append(await export_blocklist())
+
+    asyncio.run(_with_db(settings, work))
+    if args.output:
+        Path(args.output).write_text(exported[0], encoding="utf-8")
+    else:
+        sys.stdout.write(exported[0])
+
+
 def cmd_makemigrations(settings: Settings, args: argparse.Namespace) -> None:
     """For developers: write a migration for model changes (Tortoise's autodetector)."""
     from forum.migrations_check import unmigrated_changes, write_migrations
@@ -268,6 +328,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--visibility", choices=["public", "members", "private"], default="public")
     p.add_argument("--posting-policy", choices=["members", "moderators"], default="members")
     p.add_argument("--federation", choices=["off", "publish", "open"], default="off")
+    p.add_argument(
+        "--premod", type=int, default=0, metavar="N", help="hold each new member's first N posts"
+    )
     p.set_defaults(func=cmd_board_create)
 
     p = board.add_parser("update", help="change a board's settings")
@@ -286,6 +349,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--count", type=int, default=1)
     p.add_argument("--board", default=None, help="invitations into this (private) board")
     p.set_defaults(func=cmd_invite_create)
+
+    blocklist = sub.add_parser(
+        "blocklist", help="import or export domain blocks (Mastodon's CSV)"
+    ).add_subparsers(dest="blocklist_command", required=True, metavar="ACTION")
+    p = blocklist.add_parser("import", help="import a domain-block CSV or a list of domains")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--dry-run", action="store_true", help="show the changes; make none")
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="also lift silence/suspend policies the file does not list (allows are kept)",
+    )
+    p.set_defaults(func=cmd_blocklist_import)
+    p = blocklist.add_parser("export", help="write silence/suspend policies as Mastodon's CSV")
+    p.add_argument("-o", "--output", metavar="FILE", help="write here instead of to stdout")
+    p.set_defaults(func=cmd_blocklist_export)
 
     admin = sub.add_parser("admin", help="manage admins").add_subparsers(
         dest="admin_command", required=True, metavar="ACTION"

@@ -40,11 +40,19 @@ class ReactionChanged:
 
 
 @dataclass(frozen=True)
+class PostHeld:
+    # A post waits for a moderator (pre-moderation); nothing is published yet.
+    post_id: int
+
+
+@dataclass(frozen=True)
 class MemberJoined:
     persona_id: int
 
 
-Event = ThreadStarted | PostAdded | PostEdited | PostDeleted | ReactionChanged | MemberJoined
+Event = (
+    ThreadStarted | PostAdded | PostEdited | PostDeleted | ReactionChanged | MemberJoined | PostHeld
+)
 Subscriber = Callable[[Event], Awaitable[None]]
 
 _subscribers: list[Subscriber] = []

@@ -29,6 +29,7 @@ DEFAULT_LIMITS: dict[str, Limit] = {
     "recover_failure": Limit(10, 3600, "Too many failed recovery attempts; try later."),
     "thread": Limit(10, 600, "You are starting threads very quickly; take a breath."),
     "reply": Limit(40, 600, "You are replying very quickly; take a breath."),
+    "report": Limit(20, 3600, "You have sent many reports; the moderators will get to them."),
     "remote_lookup": Limit(20, 600, "Too many look-ups of other servers; try again later."),
 }
 

@@ -8,7 +8,7 @@ from forum.models.board import FederationMode, MemberRole, PostingPolicy, Visibi
 from forum.models.post import PostState
 from forum.models.site import InstanceFederation, RegistrationMode
 from json import dumps, loads
-from moderation.models import Severity
+from moderation.models import ReportCategory, ReportStatus, ReviewKind, ReviewState, Severity
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
@@ -78,6 +78,7 @@ class Migration(migrations.Migration):
                 ('remote', fields.BooleanField(default=False)),
                 ('ap_id', fields.CharField(null=True, unique=True, max_length=512)),
                 ('theme', fields.CharField(null=True, max_length=64)),
+                ('premod_count', fields.IntField(default=0)),
                 ('thread_count', fields.IntField(default=0)),
                 ('post_count', fields.IntField(default=0)),
                 ('actor', fields.OneToOneField('forum.Actor', source_field='actor_id', db_constraint=True, to_field='id', related_name='board', on_delete=OnDelete.RESTRICT)),
@@ -155,6 +156,19 @@ class Migration(migrations.Migration):
                 ('used_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'invite', 'app': 'forum', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Notice',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('account', fields.ForeignKeyField('forum.Account', source_field='account_id', db_constraint=True, to_field='id', related_name='notices', on_delete=OnDelete.CASCADE)),
+                ('text', fields.TextField(unique=False)),
+                ('crisis', fields.BooleanField(default=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('read_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'notice', 'app': 'forum', 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -273,6 +287,20 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='ModAction',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('board', fields.ForeignKeyField('forum.Board', source_field='board_id', null=True, db_constraint=True, to_field='id', related_name='mod_actions', on_delete=OnDelete.CASCADE)),
+                ('action', fields.CharField(max_length=32)),
+                ('reason', fields.CharField(default='', max_length=500)),
+                ('thread', fields.ForeignKeyField('forum.Thread', source_field='thread_id', null=True, db_constraint=True, to_field='id', related_name='mod_actions', on_delete=OnDelete.SET_NULL)),
+                ('moderator', fields.ForeignKeyField('forum.Account', source_field='moderator_id', null=True, db_constraint=True, to_field='id', related_name='mod_actions', on_delete=OnDelete.SET_NULL)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'mod_action', 'app': 'forum', 'indexes': [Index(fields=['board_id', 'created_at'])], 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='Post',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -301,6 +329,38 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
             options={'table': 'reaction', 'app': 'forum', 'unique_together': (('post', 'actor', 'kind'),), 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ReviewItem',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('kind', fields.CharEnumField(description='held_post: held_post\nreport: report', enum_type=ReviewKind, max_length=16)),
+                ('board', fields.ForeignKeyField('forum.Board', source_field='board_id', db_constraint=True, to_field='id', related_name='review_items', on_delete=OnDelete.CASCADE)),
+                ('post', fields.ForeignKeyField('forum.Post', source_field='post_id', db_constraint=True, to_field='id', related_name='review_items', on_delete=OnDelete.CASCADE)),
+                ('priority', fields.IntField(default=3)),
+                ('state', fields.CharEnumField(default=ReviewState.open, description='open: open\nresolved: resolved', enum_type=ReviewState, max_length=16)),
+                ('report_count', fields.IntField(default=0)),
+                ('claimed_by', fields.ForeignKeyField('forum.Account', source_field='claimed_by_id', null=True, db_constraint=True, to_field='id', related_name='claimed_items', on_delete=OnDelete.SET_NULL)),
+                ('resolution', fields.CharField(default='', max_length=32)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('resolved_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'review_item', 'app': 'forum', 'indexes': [Index(fields=['state', 'priority', 'created_at'])], 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Report',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('item', fields.ForeignKeyField('forum.ReviewItem', source_field='item_id', db_constraint=True, to_field='id', related_name='reports', on_delete=OnDelete.CASCADE)),
+                ('reporter', fields.ForeignKeyField('forum.Account', source_field='reporter_id', null=True, db_constraint=True, to_field='id', related_name='reports', on_delete=OnDelete.SET_NULL)),
+                ('category', fields.CharEnumField(description='at_risk: at_risk\nharassment: harassment\npersonal_info: personal_info\nspam: spam\nrule: rule\nother: other', enum_type=ReportCategory, max_length=16)),
+                ('note', fields.CharField(default='', max_length=1000)),
+                ('status', fields.CharEnumField(default=ReportStatus.received, description='received: received\naction_taken: action_taken\nno_action: no_action', enum_type=ReportStatus, max_length=16)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'report', 'app': 'forum', 'unique_together': (('item', 'reporter'),), 'pk_attr': 'id'},
             bases=['Model'],
         ),
     ]

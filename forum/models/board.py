@@ -53,6 +53,8 @@ class Board(Model):
     remote = fields.BooleanField(default=False)
     ap_id = fields.CharField(max_length=512, null=True, unique=True)
     theme = fields.CharField(max_length=64, null=True)
+    # Pre-moderation: a new member's first N posts wait for a moderator (0: off).
+    premod_count = fields.IntField(default=0)
     thread_count = fields.IntField(default=0)
     post_count = fields.IntField(default=0)
     actor: fields.OneToOneRelation[Actor] = fields.OneToOneField(

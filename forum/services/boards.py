@@ -52,6 +52,15 @@ class BoardAccess:
         return self.board.visibility == Visibility.public or self.is_member or self.is_admin
 
     @property
+    def must_hold(self) -> bool:
+        """Pre-moderation: this member's posts wait for a moderator until N are approved."""
+        return (
+            self.membership is not None
+            and not self.is_moderator
+            and self.membership.approved_post_count < self.board.premod_count
+        )
+
+    @property
     def can_reply(self) -> bool:
         return self.persona is not None
 
@@ -101,6 +110,7 @@ async def create_board(
     posting_policy: str = "members",
     federation: str = "off",
     theme: str | None = None,
+    premod_count: int = 0,
 ) -> Board:
     """Create a board. `viewer=None` is the CLI, which acts with the operator's authority."""
     if viewer is not None and not viewer.is_admin:
@@ -116,6 +126,8 @@ async def create_board(
             "Only public boards can federate; members-only and private boards never do.",
             field="federation",
         )
+    if not 0 <= premod_count <= 100:
+        raise InvalidInputError("Pre-moderation holds 0 to 100 posts.", field="premod_count")
     if await Board.filter(slug=slug).exists():
         raise ConflictError(f"A board called {slug!r} exists already.", field="slug")
     try:
@@ -132,6 +144,7 @@ async def create_board(
                 posting_policy=_enum(PostingPolicy, posting_policy, "posting_policy"),
                 federation=fed,
                 theme=theme or None,
+                premod_count=premod_count,
                 actor=actor,
             )
     except IntegrityError:

@@ -127,7 +127,7 @@ def _thread_board_sql(dialect: str) -> str:
     sql = (
         f"SELECT {columns(Thread, 't')}, {columns(Board, 'b')} "  # noqa: S608
         "FROM thread t JOIN board b ON b.id = t.board_id "
-        "WHERE t.id = ? AND b.slug = ? AND t.state IN (?, ?, ?)"
+        "WHERE t.id = ? AND b.slug = ? AND t.state IN (?, ?)"
     )
     if dialect == "postgres":
         sql = "".join(f"${n}{part}" if n else part for n, part in enumerate(sql.split("?")))
@@ -137,7 +137,7 @@ def _thread_board_sql(dialect: str) -> str:
 async def thread_and_board(slug: str, thread_id: int) -> tuple[Thread, Board] | None:
     """The thread with its board in one narrow query (the hottest read in Kindred)."""
     conn = get_connection("default")
-    readable = [PostState.visible.value, PostState.deleted.value, PostState.removed.value]
+    readable = [PostState.visible.value, PostState.deleted.value]
     _, rows = await conn.execute_query(
         _thread_board_sql(conn.capabilities.dialect), [thread_id, slug, *readable]
     )

@@ -9,7 +9,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from forum.errors import ConflictError, NotAllowedError, NotFoundError
-from forum.events import PostAdded, PostDeleted, PostEdited, emit
+from forum.events import PostAdded, PostDeleted, PostEdited, PostHeld, emit
 from forum.models import Board, Post, Thread
 from forum.models.post import PostState
 from forum.ratelimits import RateLimiter
@@ -72,6 +72,7 @@ async def create_reply(
                 if fresh.locked:
                     raise NotAllowedError("This thread is locked; it takes no new replies.")
                 now = datetime.now(UTC)
+                state = PostState.held if access.must_hold else PostState.visible
                 post = await Post.create(
                     thread_id=thread.id,
                     seq=fresh.post_count + 1,
@@ -79,12 +80,13 @@ async def create_reply(
                     reply_to_id=parent_id,
                     body_source=body,
                     body_html=html,
+                    state=state,
                 )
                 await Thread.filter(id=thread.id).update(
                     post_count=F("post_count") + 1, last_activity_at=now
                 )
                 await Board.filter(id=access.board.id).update(post_count=F("post_count") + 1)
-                await emit(PostAdded(post.id))
+                await emit(PostAdded(post.id) if state == PostState.visible else PostHeld(post.id))
                 return post
         except IntegrityError:
             continue

@@ -10,7 +10,7 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from forum.errors import InvalidInputError, NotAllowedError, NotFoundError
-from forum.events import ThreadStarted, emit
+from forum.events import PostHeld, ThreadStarted, emit
 from forum.models import Board, Post, Reaction, Thread
 from forum.models.post import PostState
 from forum.ratelimits import RateLimiter
@@ -25,7 +25,9 @@ TITLE_MAX = 200
 BODY_MAX = 20_000
 CONTENT_NOTE_MAX = 120
 MAX_ID = 2**31 - 1  # ids are 32-bit integers; larger ones cannot exist
-READABLE_STATES = (PostState.visible, PostState.deleted, PostState.removed)
+# A thread whose opener the moderators removed is gone for readers; a thread whose author
+# deleted the opener stays, for the replies in it.
+READABLE_STATES = (PostState.visible, PostState.deleted)
 
 
 @dataclass(frozen=True)
@@ -102,22 +104,29 @@ async def create_thread(
     html = render_markdown(body)
     now = datetime.now(UTC)
     author_id = access.persona.actor_id
+    state = PostState.held if access.must_hold else PostState.visible
     async with in_transaction():
         thread = await Thread.create(
             board_id=access.board.id,
             author_id=author_id,
             title=title,
             content_note=content_note,
+            state=state,
             post_count=1,
             last_activity_at=now,
         )
-        await Post.create(
-            thread=thread, seq=1, author_id=author_id, body_source=body, body_html=html
+        opener = await Post.create(
+            thread=thread,
+            seq=1,
+            author_id=author_id,
+            body_source=body,
+            body_html=html,
+            state=state,
         )
         await Board.filter(id=access.board.id).update(
             thread_count=F("thread_count") + 1, post_count=F("post_count") + 1
         )
-        await emit(ThreadStarted(thread.id))
+        await emit(ThreadStarted(thread.id) if state == PostState.visible else PostHeld(opener.id))
     return thread
 
 

@@ -21,6 +21,7 @@ from forum.web import api, errors
 from forum.web.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from forum.web.state import AppState
 from forum.web.views import accounts, admin, boards, site, threads
+from moderation import install as install_moderation
 
 log = logging.getLogger("kindred")
 
@@ -107,7 +108,8 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         },
         lifespan=lifespan,
     )
-    # Federation is an add-on the forum knows only by this entry point.
+    # Federation and moderation are add-ons the forum knows only by these entry points.
     federation_lifespan = install_federation(app, settings)
+    install_moderation(app)
     app.state.kindred = AppState(settings=settings, limiter=RateLimiter(settings.secret_key))
     return app

@@ -97,3 +97,24 @@ def test_board_federation_flags(instance: Path) -> None:
     assert bad.returncode == 4 and "Only public boards" in bad.stderr
     missing = run(instance, "board", "update", "nowhere", "--title", "X")
     assert missing.returncode == 4
+
+
+def test_blocklist_import_dry_run_import_and_export(instance: Path, tmp_path: Path) -> None:
+    header = "#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate"
+    csv_file = tmp_path / "blocks.csv"
+    csv_file.write_text(
+        f"{header}\nbad.example,suspend,true,true,Harassment campaign,false\n"
+        "noisy.example,silence,false,false,,false\nnot a domain,suspend,,,,\n"
+    )
+    dry = run(instance, "blocklist", "import", str(csv_file), "--dry-run")
+    assert "Would add 2" in dry.stdout and "Dry run" in dry.stdout
+    assert dry.returncode == 4 and "line 4" in dry.stderr
+    exported = run(instance, "blocklist", "export")
+    assert exported.stdout.strip() == header  # the dry run changed nothing
+    applied = run(instance, "blocklist", "import", str(csv_file))
+    assert "Added 2" in applied.stdout
+    out = run(instance, "blocklist", "export").stdout.splitlines()
+    assert out[0] == header
+    assert "bad.example,suspend,true,true,Harassment campaign,false" in out
+    missing = run(instance, "blocklist", "import", str(tmp_path / "nope.csv"))
+    assert missing.returncode == 4 and "Cannot read" in missing.stderr

@@ -57,6 +57,7 @@ async def create_board(request: Request) -> Response:
             visibility=form.text("visibility", "public"),
             posting_policy=form.text("posting_policy", "members"),
             theme=form.text("theme") or None,
+            premod_count=form.integer("premod_count", 0) or 0,
         )
     except FORM_ERRORS as exc:
         return await _admin_page(request, status=exc.status, board_error=exc, values=form.values())

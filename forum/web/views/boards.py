@@ -112,4 +112,6 @@ async def create_thread(request: Request) -> Response:
             status=400,
             board=access.board,
         )
+    if thread.state == "held":
+        return redirect(f"/b/{slug}?held=1")
     return redirect(f"/b/{slug}/t/{thread.id}")

@@ -58,6 +58,8 @@ async def reply(request: Request) -> Response:
             status=400,
             board=access.board,
         )
+    if post.state == "held":
+        return redirect(f"/b/{slug}/t/{thread_id}?held=1")
     return redirect(_post_url(slug, thread_id, post))
 
 

@@ -1,0 +1,122 @@
+"""Reports: members flag a post for the moderators. The reporter is never revealed to the
+reported member nor to any other server; they see only the report's status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise.transactions import in_transaction
+
+from forum.errors import ConflictError, InvalidInputError, NotAllowedError, NotFoundError
+from forum.models import Post, Thread
+from forum.models.post import PostState
+from forum.ratelimits import RateLimiter
+from forum.services.boards import require_login, require_readable
+from forum.services.threads import check_seq, get_thread
+from forum.services.viewer import Viewer
+from moderation.models import (
+    CATEGORY_PRIORITY,
+    Report,
+    ReportCategory,
+    ReportStatus,
+    ReviewItem,
+    ReviewKind,
+    ReviewState,
+)
+
+CATEGORY_LABELS = {
+    ReportCategory.at_risk: "Someone may be at risk",
+    ReportCategory.harassment: "Harassment or abuse",
+    ReportCategory.personal_info: "Personal information / doxxing",
+    ReportCategory.spam: "Spam",
+    ReportCategory.rule: "Breaks a board rule",
+    ReportCategory.other: "Other",
+}
+NOTE_MAX = 1000
+
+
+@dataclass(frozen=True)
+class MyReport:
+    category: str
+    status: str
+    created_at: datetime
+    thread_title: str
+
+
+async def report_post(
+    slug: str,
+    thread_id: int,
+    seq: int,
+    viewer: Viewer,
+    *,
+    category: str,
+    note: str = "",
+    limiter: RateLimiter | None = None,
+) -> Report:
+    require_login(viewer)
+    assert viewer.account is not None
+    access = await require_readable(slug, viewer)
+    thread = await get_thread(access, thread_id)
+    post = await Post.filter(thread_id=thread.id, seq=check_seq(seq)).first()
+    if post is None or post.state != PostState.visible:
+        raise NotFoundError()
+    if access.persona is not None and post.author_id == access.persona.actor_id:
+        raise NotAllowedError("You cannot report your own post.")
+    try:
+        kind = ReportCategory(category)
+    except ValueError:
+        raise InvalidInputError("Choose what is wrong.", field="category") from None
+    note = note.strip()
+    if len(note) > NOTE_MAX:
+        raise InvalidInputError(f"A note is at most {NOTE_MAX} characters.", field="note")
+    if limiter:
+        limiter.consume("report", str(viewer.account.id))
+    async with in_transaction():
+        item = await ReviewItem.filter(
+            post_id=post.id, kind=ReviewKind.report, state=ReviewState.open
+        ).first()
+        if item is None:
+            item = await ReviewItem.create(
+                kind=ReviewKind.report,
+                board_id=access.board.id,
+                post_id=post.id,
+                priority=int(CATEGORY_PRIORITY[kind]),
+            )
+        elif await Report.filter(item_id=item.id, reporter_id=viewer.account.id).exists():
+            raise ConflictError("You have reported this post already; the moderators have it.")
+        report = await Report.create(
+            item_id=item.id, reporter_id=viewer.account.id, category=kind, note=note
+        )
+        # Many reports of one post are one item: count them, keep the most urgent.
+        item.report_count += 1
+        item.priority = min(item.priority, int(CATEGORY_PRIORITY[kind]))
+        await item.save(update_fields=["report_count", "priority"])
+    return report
+
+
+async def my_reports(viewer: Viewer) -> list[MyReport]:
+    require_login(viewer)
+    assert viewer.account is not None
+    rows = (
+        await Report.filter(reporter_id=viewer.account.id)
+        .order_by("-created_at")
+        .limit(50)
+        .select_related("item__post__thread")
+    )
+    mine = []
+    for row in rows:
+        thread: Thread = row.item.post.thread
+        mine.append(
+            MyReport(
+                category=CATEGORY_LABELS[ReportCategory(row.category)],
+                status={
+                    ReportStatus.received: "Received",
+                    ReportStatus.action_taken: "Action taken",
+                    ReportStatus.no_action: "No action",
+                }[ReportStatus(row.status)],
+                created_at=row.created_at,
+                thread_title=thread.title,
+            )
+        )
+    return mine

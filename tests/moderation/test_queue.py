@@ -1,0 +1,233 @@
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from federation.models import OutboxActivity
+from forum.models import Account, Persona, Post, Thread
+from forum.services.boards import set_member_role
+from moderation.models import ModAction, Notice, Report, ReviewItem
+from tests.helpers import (
+    join,
+    make_admin,
+    make_board,
+    post_form,
+    register,
+    start_thread,
+    thread_id_from,
+)
+
+CATEGORIES = ["at_risk", "harassment", "personal_info", "spam", "rule", "other"]
+
+
+@pytest.fixture
+async def thread(client: httpx.AsyncClient, db: None) -> int:
+    await make_board("grief")
+    await register(client, "author1")
+    await join(client, "grief")
+    return thread_id_from(await start_thread(client, "grief", "Rough week", "Body text"))
+
+
+def reporter_client(app: object, n: int) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, client=(f"198.51.100.{n}", 5000))  # type: ignore[arg-type]
+    return httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000")
+
+
+async def report(c: httpx.AsyncClient, tid: int, category: str, note: str = "") -> httpx.Response:
+    page = f"/b/grief/t/{tid}/p/1/report"
+    return await post_form(c, page, {"category": category, "note": note}, form_page=page)
+
+
+@pytest.mark.parametrize("category", CATEGORIES)
+async def test_every_report_category_reaches_the_queue(
+    app: object, thread: int, category: str
+) -> None:
+    async with reporter_client(app, 1) as c:
+        await register(c, "reader1")
+        response = await report(c, thread, category, "please look")
+    assert response.status_code == 303
+    item = await ReviewItem.get()
+    expected = {"at_risk": 0, "harassment": 1, "personal_info": 1, "spam": 2, "rule": 2, "other": 3}
+    assert item.priority == expected[category]
+    assert (await Report.get()).category == category
+
+
+async def test_many_reports_collapse_into_one_item_with_a_count(app: object, thread: int) -> None:
+    for n, category in enumerate(["spam", "harassment", "spam"], start=1):
+        async with reporter_client(app, n) as c:
+            await register(c, f"reader{n}")
+            assert (await report(c, thread, category)).status_code == 303
+            if n == 1:
+                again = await report(c, thread, "other")
+                assert again.status_code == 409
+    item = await ReviewItem.get()
+    assert item.report_count == 3 and item.priority == 1  # the most urgent wins
+    assert await ReviewItem.all().count() == 1
+
+
+async def test_bad_reports_are_refused(app: object, client: httpx.AsyncClient, thread: int) -> None:
+    async with reporter_client(app, 9) as c:
+        await register(c, "reader9")
+        assert (await report(c, thread, "downvote")).status_code == 400
+        assert (await report(c, thread, "spam", "x" * 1001)).status_code == 400
+    own = await report(client, thread, "spam")  # the author reporting their own post
+    assert own.status_code == 403
+    assert await Report.all().count() == 0
+
+
+async def test_queue_is_ordered_crisis_first_then_age_and_claimable(
+    app: object, client: httpx.AsyncClient, thread: int
+) -> None:
+    tids = [thread]
+    for title in ("Second", "Third"):
+        tids.append(thread_id_from(await start_thread(client, "grief", title, "b")))
+    for n, (tid, category) in enumerate(zip(tids, ["other", "at_risk", "spam"], strict=True), 1):
+        async with reporter_client(app, n) as c:
+            await register(c, f"reader{n}")
+            await report(c, tid, category)
+    async with reporter_client(app, 40) as admin:
+        await make_admin(admin)
+        page = (await admin.get("/mod/queue")).text
+        order = re.findall(r"In “([^”]+)”", page)
+        assert order == ["Second", "Third", "Rough week"]
+        assert "Crisis items waiting" in page
+        first = await ReviewItem.get(priority=0)
+        claimed = await post_form(
+            admin, f"/mod/queue/{first.id}", {"action": "claim"}, form_page="/mod/queue"
+        )
+        assert claimed.status_code == 303
+        assert (await ReviewItem.get(id=first.id)).claimed_by_id is not None
+        assert "claimed by you" in (await admin.get("/mod/queue")).text
+        await post_form(
+            admin, f"/mod/queue/{first.id}", {"action": "unclaim"}, form_page="/mod/queue"
+        )
+        assert (await ReviewItem.get(id=first.id)).claimed_by_id is None
+
+
+async def test_members_have_no_queue(client: httpx.AsyncClient, thread: int) -> None:
+    assert (await client.get("/mod/queue")).status_code == 404
+    response = await post_form(client, "/mod/queue/1", {"action": "dismiss"}, form_page="/b/grief")
+    assert response.status_code == 404
+
+
+async def test_removal_writes_the_modlog_tells_the_member_and_the_reporter(
+    app: object, client: httpx.AsyncClient, thread: int
+) -> None:
+    async with reporter_client(app, 5) as reader:
+        await register(reader, "reader5")
+        await report(reader, thread, "harassment", "targets someone")
+        async with reporter_client(app, 41) as admin:
+            await make_admin(admin)
+            item = await ReviewItem.get()
+            missing = await post_form(
+                admin, f"/mod/queue/{item.id}", {"action": "remove"}, form_page="/mod/queue"
+            )
+            assert missing.status_code == 400  # a removal needs a reason
+            done = await post_form(
+                admin,
+                f"/mod/queue/{item.id}",
+                {"action": "remove", "reason": "Personal attack"},
+                form_page="/mod/queue",
+            )
+            assert done.status_code == 303
+        assert (await Thread.get(id=thread)).state == "removed"
+        assert (await client.get(f"/b/grief/t/{thread}")).status_code == 404
+        # the member is told privately, with the reason
+        notices = (await client.get("/notices")).text
+        assert "Personal attack" in notices
+        # the reporter sees the outcome, not the details
+        assert "Action taken" in (await reader.get("/notices")).text
+    # the public modlog has action, reason and date, and names nobody
+    action = await ModAction.get()
+    assert action.action == "remove_thread" and action.reason == "Personal attack"
+    log = await client.get("/b/grief/modlog?format=json")
+    entry = log.json()["entries"][0]
+    assert entry["reason"] == "Personal attack" and entry["label"] == "Removed a thread"
+    html = (await client.get("/modlog")).text
+    assert "Personal attack" in html
+    persona = await Persona.get(board__slug="grief").select_related("actor")
+    for text in (log.text, html):
+        assert persona.actor.name not in text
+        assert "author1" not in text and "root-admin" not in text and "reader5" not in text
+
+
+async def test_reporter_is_never_revealed_to_the_reported_member(
+    app: object, client: httpx.AsyncClient, thread: int
+) -> None:
+    async with reporter_client(app, 6) as reader:
+        await register(reader, "reader6")
+        await join(reader, "grief")
+        reader_persona = await Persona.get(account__handle="reader6").select_related("actor")
+        await report(reader, thread, "spam", "My note about this")
+    for path in ["/notices", f"/b/grief/t/{thread}", "/b/grief", "/b/grief/modlog"]:
+        text = (await client.get(path)).text
+        assert reader_persona.actor.name not in text and "reader6" not in text
+        assert "My note about this" not in text
+
+
+async def test_dismissed_report_tells_the_reporter_no_action(
+    app: object, client: httpx.AsyncClient, thread: int
+) -> None:
+    async with reporter_client(app, 7) as reader:
+        await register(reader, "reader7")
+        await report(reader, thread, "other")
+        async with reporter_client(app, 42) as admin:
+            await make_admin(admin)
+            item = await ReviewItem.get()
+            await post_form(
+                admin, f"/mod/queue/{item.id}", {"action": "dismiss"}, form_page="/mod/queue"
+            )
+        assert "No action" in (await reader.get("/notices")).text
+    assert (await Thread.get(id=thread)).state == "visible"
+    assert await ModAction.all().count() == 0
+
+
+async def test_new_members_first_post_is_held_then_approved_and_only_then_federated(
+    app: object, client: httpx.AsyncClient, db: None
+) -> None:
+    await make_board("sober", federation="open", premod_count=1)
+    await register(client, "newbie")
+    await join(client, "sober")
+    response = await start_thread(client, "sober", "My first post", "Hello all")
+    assert response.status_code == 303 and response.headers["location"] == "/b/sober?held=1"
+    thread = await Thread.get(title="My first post")
+    assert thread.state == "held"
+    assert "My first post" not in (await client.get("/b/sober")).text
+    assert await OutboxActivity.all().count() == 0  # nothing federated while held
+    async with reporter_client(app, 43) as admin:
+        await make_admin(admin)
+        item = await ReviewItem.get()
+        assert item.kind == "held_post"
+        assert "Held post" in (await admin.get("/mod/queue")).text
+        await post_form(
+            admin, f"/mod/queue/{item.id}", {"action": "approve"}, form_page="/mod/queue"
+        )
+    assert (await Thread.get(id=thread.id)).state == "visible"
+    assert "My first post" in (await client.get("/b/sober")).text
+    assert await OutboxActivity.filter(kind="Create").count() == 1  # federated on approval
+    assert (await ModAction.get()).action == "approve"
+    # after N approved posts the member posts directly
+    second = await start_thread(client, "sober", "Second", "Now visible")
+    assert "/t/" in second.headers["location"]
+    assert (await Thread.get(title="Second")).state == "visible"
+
+
+async def test_board_moderators_see_only_their_boards(
+    app: object, client: httpx.AsyncClient, thread: int
+) -> None:
+    await make_board("other-board")
+    async with reporter_client(app, 8) as mod:
+        await register(mod, "modder")
+        await join(mod, "grief")
+        persona = await Persona.get(account__handle="modder").select_related("actor")
+        await set_member_role(None, "grief", persona.actor.name, "moderator")
+        async with reporter_client(app, 9) as reader:
+            await register(reader, "reader9b")
+            await report(reader, thread, "spam")
+        assert "Rough week" in (await mod.get("/mod/queue")).text
+        account = await Account.get(handle="modder")
+        assert account.role == "member"
+    assert await Post.all().count() == 1
+    assert await Notice.all().count() == 0
