@@ -42,6 +42,8 @@ class Publisher:
         if isinstance(event, events.MemberJoined):
             await self._joined(event)
             return
+        if isinstance(event, events.PostHeld):
+            return  # nothing leaves this server until a moderator approves it
         post_id = event.thread_id if isinstance(event, events.ThreadStarted) else event.post_id
         if isinstance(event, events.ThreadStarted):
             post = await Post.filter(thread_id=event.thread_id, seq=1).first()
