@@ -41,8 +41,18 @@ class ReactionChanged:
 
 @dataclass(frozen=True)
 class PostHeld:
-    # A post waits for a moderator (pre-moderation); nothing is published yet.
+    # A post waits for a moderator (pre-moderation or a rule); nothing is published yet.
     post_id: int
+    reason: str = ""
+    crisis: bool = False
+
+
+@dataclass(frozen=True)
+class PostFlagged:
+    # A published post that a rule asks moderators to look at (flag or crisis).
+    post_id: int
+    reason: str
+    crisis: bool
 
 
 @dataclass(frozen=True)
@@ -51,7 +61,14 @@ class MemberJoined:
 
 
 Event = (
-    ThreadStarted | PostAdded | PostEdited | PostDeleted | ReactionChanged | MemberJoined | PostHeld
+    ThreadStarted
+    | PostAdded
+    | PostEdited
+    | PostDeleted
+    | ReactionChanged
+    | MemberJoined
+    | PostHeld
+    | PostFlagged
 )
 Subscriber = Callable[[Event], Awaitable[None]]
 

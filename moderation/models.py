@@ -60,13 +60,32 @@ CATEGORY_PRIORITY = {
 
 
 class ReviewKind(StrEnum):
-    held_post = "held_post"
+    held_post = "held_post"  # waits for approval (pre-moderation or a hold rule)
+    flagged = "flagged"  # published, but a flag or crisis rule matched
     report = "report"
 
 
 class ReviewState(StrEnum):
     open = "open"
     resolved = "resolved"
+
+
+class Rule(Model):
+    # A watched word or pattern (see moderation.rules). No board: the whole instance.
+    id = fields.IntField(primary_key=True)
+    board: fields.ForeignKeyNullableRelation[Board] = fields.ForeignKeyField(
+        "forum.Board", related_name="rules", null=True, on_delete=fields.CASCADE
+    )
+    board_id: int | None
+    pattern = fields.CharField(max_length=500)
+    is_regex = fields.BooleanField(default=False)
+    action = fields.CharField(max_length=16)
+    message = fields.CharField(max_length=300, default="")
+    replacement = fields.CharField(max_length=200, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "moderation_rule"
 
 
 class ReviewItem(Model):
@@ -89,6 +108,8 @@ class ReviewItem(Model):
     )
     claimed_by_id: int | None
     resolution = fields.CharField(max_length=32, default="")
+    # Why a rule sent it here (the matched rules), for the moderators.
+    reason = fields.CharField(max_length=255, default="")
     created_at = fields.DatetimeField(auto_now_add=True)
     resolved_at = fields.DatetimeField(null=True)
 

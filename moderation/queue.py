@@ -144,7 +144,7 @@ async def resolve(viewer: Viewer, item_id: int, action: str, reason: str = "") -
         if action == "approve" and item.kind == ReviewKind.held_post:
             await _approve(post, thread, moderator)
             status = ReportStatus.no_action
-        elif action == "dismiss" and item.kind == ReviewKind.report:
+        elif action == "dismiss" and item.kind in (ReviewKind.report, ReviewKind.flagged):
             status = ReportStatus.no_action
         elif action == "remove":
             if not reason:
@@ -195,13 +195,38 @@ async def _remove(
         await Notice.create(account_id=persona.account_id, text=text, crisis=crisis)
 
 
-async def held_post(post_id: int) -> None:
-    """Subscriber for forum.events.PostHeld: put the post in the queue."""
+async def held_post(post_id: int, *, reason: str = "", crisis: bool = False) -> None:
+    """Subscriber for forum.events.PostHeld: the post waits in the queue."""
     post = await Post.get(id=post_id)
     thread = await Thread.get(id=post.thread_id)
+    # Pre-moderation alone is green; a rule's hold is amber; a crisis phrase comes first.
+    priority = Priority.crisis if crisis else Priority.amber if reason else Priority.green
     await ReviewItem.create(
         kind=ReviewKind.held_post,
         board_id=thread.board_id,
         post_id=post.id,
-        priority=int(Priority.green),
+        priority=int(priority),
+        reason=reason[:255],
+    )
+
+
+async def flagged_post(post_id: int, *, reason: str, crisis: bool) -> None:
+    """Subscriber for forum.events.PostFlagged: a published post for moderators to see."""
+    post = await Post.get(id=post_id)
+    thread = await Thread.get(id=post.thread_id)
+    priority = int(Priority.crisis if crisis else Priority.amber)
+    open_item = await ReviewItem.filter(
+        post_id=post.id, kind=ReviewKind.flagged, state=ReviewState.open
+    ).first()
+    if open_item is not None:  # an edit matched again: one item, most urgent wins
+        await ReviewItem.filter(id=open_item.id).update(
+            priority=min(open_item.priority, priority), reason=reason[:255]
+        )
+        return
+    await ReviewItem.create(
+        kind=ReviewKind.flagged,
+        board_id=thread.board_id,
+        post_id=post.id,
+        priority=priority,
+        reason=reason[:255],
     )

@@ -239,6 +239,21 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='Rule',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('board', fields.ForeignKeyField('forum.Board', source_field='board_id', null=True, db_constraint=True, to_field='id', related_name='rules', on_delete=OnDelete.CASCADE)),
+                ('pattern', fields.CharField(max_length=500)),
+                ('is_regex', fields.BooleanField(default=False)),
+                ('action', fields.CharField(max_length=16)),
+                ('message', fields.CharField(default='', max_length=300)),
+                ('replacement', fields.CharField(default='', max_length=200)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'moderation_rule', 'app': 'forum', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='Session',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -313,6 +328,7 @@ class Migration(migrations.Migration):
                 ('body_html', fields.TextField(unique=False)),
                 ('state', fields.CharEnumField(default=PostState.visible, description='visible: visible\nheld: held\nremoved: removed\ndeleted: deleted', enum_type=PostState, max_length=16)),
                 ('reaction_counts', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('crisis', fields.BooleanField(default=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('edited_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
@@ -335,7 +351,7 @@ class Migration(migrations.Migration):
             name='ReviewItem',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
-                ('kind', fields.CharEnumField(description='held_post: held_post\nreport: report', enum_type=ReviewKind, max_length=16)),
+                ('kind', fields.CharEnumField(description='held_post: held_post\nflagged: flagged\nreport: report', enum_type=ReviewKind, max_length=16)),
                 ('board', fields.ForeignKeyField('forum.Board', source_field='board_id', db_constraint=True, to_field='id', related_name='review_items', on_delete=OnDelete.CASCADE)),
                 ('post', fields.ForeignKeyField('forum.Post', source_field='post_id', db_constraint=True, to_field='id', related_name='review_items', on_delete=OnDelete.CASCADE)),
                 ('priority', fields.IntField(default=3)),
@@ -343,6 +359,7 @@ class Migration(migrations.Migration):
                 ('report_count', fields.IntField(default=0)),
                 ('claimed_by', fields.ForeignKeyField('forum.Account', source_field='claimed_by_id', null=True, db_constraint=True, to_field='id', related_name='claimed_items', on_delete=OnDelete.SET_NULL)),
                 ('resolution', fields.CharField(default='', max_length=32)),
+                ('reason', fields.CharField(default='', max_length=255)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('resolved_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],

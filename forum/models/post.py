@@ -72,6 +72,9 @@ class Post(Model):
     body_html = fields.TextField()
     state = fields.CharEnumField(PostState, max_length=16, default=PostState.visible)
     reaction_counts: dict[str, int] = fields.JSONField(default=dict)
+    # A crisis phrase matched when it was written: moderators see it first, and the
+    # author was shown the crisis resources (the post is never blocked for it).
+    crisis = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
     edited_at = fields.DatetimeField(null=True)
 

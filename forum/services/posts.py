@@ -9,15 +9,17 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from forum.errors import ConflictError, NotAllowedError, NotFoundError
-from forum.events import PostAdded, PostDeleted, PostEdited, PostHeld, emit
+from forum.events import PostDeleted, PostEdited, PostFlagged, emit
 from forum.models import Board, Post, Thread
 from forum.models.post import PostState
 from forum.ratelimits import RateLimiter
 from forum.rendering import render_markdown
 from forum.services.boards import BoardAccess, access_board, require_login
 from forum.services.threads import (
+    announce_post,
     check_body,
     check_content_note,
+    check_post,
     check_seq,
     check_title,
     get_thread,
@@ -59,6 +61,8 @@ async def create_reply(
         if parent is None:
             raise NotFoundError("The post you are replying to does not exist.")
         parent_id = parent.id
+    checked = await check_post(access.board.id, body)
+    body = checked.body
     if limiter:
         limiter.consume("reply", str(viewer.account_id))
     html = render_markdown(body)
@@ -72,7 +76,8 @@ async def create_reply(
                 if fresh.locked:
                     raise NotAllowedError("This thread is locked; it takes no new replies.")
                 now = datetime.now(UTC)
-                state = PostState.held if access.must_hold else PostState.visible
+                held = access.must_hold or checked.check.hold
+                state = PostState.held if held else PostState.visible
                 post = await Post.create(
                     thread_id=thread.id,
                     seq=fresh.post_count + 1,
@@ -81,12 +86,13 @@ async def create_reply(
                     body_source=body,
                     body_html=html,
                     state=state,
+                    crisis=checked.check.crisis,
                 )
                 await Thread.filter(id=thread.id).update(
                     post_count=F("post_count") + 1, last_activity_at=now
                 )
                 await Board.filter(id=access.board.id).update(post_count=F("post_count") + 1)
-                await emit(PostAdded(post.id) if state == PostState.visible else PostHeld(post.id))
+                await announce_post(post, checked.check, first=False)
                 return post
         except IntegrityError:
             continue
@@ -118,6 +124,11 @@ async def edit_post(
     """Edit one's own post; the opener's edit may also change the title and content note."""
     thread, post = await _own_post(slug, thread_id, seq, viewer)
     body = check_body(body)
+    # Edits pass the same checks (a crisis phrase added later still reaches moderators).
+    checked = await check_post(thread.board_id, body, title or "")
+    body = checked.body
+    if checked.check.review and post.state == PostState.visible:
+        await emit(PostFlagged(post.id, reason=checked.check.reason, crisis=checked.check.crisis))
     async with in_transaction():
         if post.seq == 1 and title is not None:
             thread.title = check_title(title)

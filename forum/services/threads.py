@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
+from forum.content_checks import ContentCheck, check_content
 from forum.errors import InvalidInputError, NotAllowedError, NotFoundError
-from forum.events import PostHeld, ThreadStarted, emit
+from forum.events import PostAdded, PostFlagged, PostHeld, ThreadStarted, emit
 from forum.models import Board, Post, Reaction, Thread
 from forum.models.post import PostState
 from forum.ratelimits import RateLimiter
@@ -99,12 +100,15 @@ async def create_thread(
     title = check_title(title)
     body = check_body(body)
     content_note = check_content_note(content_note)
+    checked = await check_post(access.board.id, body, title)
+    body, title = checked.body, checked.title
     if limiter:
         limiter.consume("thread", str(viewer.account_id))
     html = render_markdown(body)
     now = datetime.now(UTC)
     author_id = access.persona.actor_id
-    state = PostState.held if access.must_hold else PostState.visible
+    held = access.must_hold or checked.check.hold
+    state = PostState.held if held else PostState.visible
     async with in_transaction():
         thread = await Thread.create(
             board_id=access.board.id,
@@ -122,12 +126,47 @@ async def create_thread(
             body_source=body,
             body_html=html,
             state=state,
+            crisis=checked.check.crisis,
         )
         await Board.filter(id=access.board.id).update(
             thread_count=F("thread_count") + 1, post_count=F("post_count") + 1
         )
-        await emit(ThreadStarted(thread.id) if state == PostState.visible else PostHeld(opener.id))
+        await announce_post(opener, checked.check, first=True)
     return thread
+
+
+@dataclass(frozen=True)
+class CheckedPost:
+    body: str
+    title: str
+    check: ContentCheck
+
+
+async def check_post(board_id: int, body: str, title: str = "") -> CheckedPost:
+    """Run the content checks on a post (and a thread's title): refuse, or say how to keep it."""
+    body_check = await check_content(board_id, body)
+    title_check = await check_content(board_id, title) if title else ContentCheck(text="")
+    refusal = body_check.blocked or title_check.blocked
+    if refusal:
+        raise InvalidInputError(refusal, field="body")
+    combined = ContentCheck(
+        text=body_check.text,
+        hold=body_check.hold or title_check.hold,
+        review=body_check.review or title_check.review,
+        crisis=body_check.crisis or title_check.crisis,
+        reason="; ".join(r for r in (title_check.reason, body_check.reason) if r),
+    )
+    return CheckedPost(body=body_check.text, title=title_check.text or title, check=combined)
+
+
+async def announce_post(post: Post, check: ContentCheck, *, first: bool) -> None:
+    """Tell listeners about a new post: published, held for a moderator, or flagged."""
+    if post.state == PostState.held:
+        await emit(PostHeld(post.id, reason=check.reason, crisis=check.crisis))
+        return
+    await emit(ThreadStarted(post.thread_id) if first else PostAdded(post.id))
+    if check.review:
+        await emit(PostFlagged(post.id, reason=check.reason, crisis=check.crisis))
 
 
 def _encode_cursor(thread: Thread) -> str:

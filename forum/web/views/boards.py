@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from forum.errors import ConflictError, InvalidInputError, NotAllowedError
+from forum.models import Post
 from forum.services import boards, personas, threads
 from forum.web.forms import read_form
 from forum.web.pages import redirect, render
@@ -112,6 +113,7 @@ async def create_thread(request: Request) -> Response:
             status=400,
             board=access.board,
         )
+    crisis = await Post.filter(thread_id=thread.id, seq=1, crisis=True).exists()
     if thread.state == "held":
-        return redirect(f"/b/{slug}?held=1")
-    return redirect(f"/b/{slug}/t/{thread.id}")
+        return redirect(f"/b/{slug}?held=1" + ("&crisis=1" if crisis else ""))
+    return redirect(f"/b/{slug}/t/{thread.id}" + ("?crisis=1" if crisis else ""))

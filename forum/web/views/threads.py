@@ -58,9 +58,11 @@ async def reply(request: Request) -> Response:
             status=400,
             board=access.board,
         )
+    crisis = "&crisis=1" if post.crisis else ""
     if post.state == "held":
-        return redirect(f"/b/{slug}/t/{thread_id}?held=1")
-    return redirect(_post_url(slug, thread_id, post))
+        return redirect(f"/b/{slug}/t/{thread_id}?held=1{crisis}")
+    number = (post.seq - 1) // threads.POSTS_PER_PAGE + 1
+    return redirect(f"/b/{slug}/t/{thread_id}?page={number}{crisis}#post-{post.seq}")
 
 
 async def edit_page(request: Request) -> Response:

@@ -1,0 +1,232 @@
+"""A compiled set of rules and the verdict it gives on a post."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from moderation.rules.normalisation import NormalisedText, normalise_text
+from moderation.rules.regexes import compile_regex
+from moderation.rules.specs import MAX_PATTERN_CHARS, RuleAction, RuleError, RuleSpec
+from moderation.rules.words import (
+    TIGHT_GAP,
+    WORD_START,
+    at_word_edges,
+    phrase_body,
+    phrase_regex,
+    phrase_words,
+)
+
+# Regular expressions only look this far into the normalised text (posts are at most
+# 20,000 characters); watched words always see all of it.
+SCAN_LIMIT = 50_000
+
+BLOCK_MESSAGE = (
+    "This post can't be published because it contains something this community doesn't allow."
+)
+HOLD_MESSAGE = "This post will appear once a moderator has looked at it."
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One rule matching one stretch of the text as the author wrote it."""
+
+    rule: RuleSpec
+    start: int
+    end: int
+    text: str
+
+    @property
+    def rule_id(self) -> int | None:
+        return self.rule.id
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What to do with a post.
+
+    `action` is the strongest matching action (block > hold > crisis > flag > replace) or
+    None. `crisis` is true whenever a crisis rule matched, whatever won: a held post that
+    also matched one still goes to the queue at crisis priority and its author still sees
+    the crisis resources. `text` is the post with replacements made, to be stored instead
+    of the original. `message` is for the author when the post is blocked or held.
+    """
+
+    action: RuleAction | None
+    crisis: bool
+    matches: tuple[Match, ...]
+    text: str
+    message: str
+
+    @property
+    def blocked(self) -> bool:
+        return self.action is RuleAction.block
+
+    @property
+    def held(self) -> bool:
+        return self.action is RuleAction.hold
+
+    @property
+    def needs_review(self) -> bool:
+        """Whether the post goes to the review queue (held, flagged or crisis)."""
+        return self.crisis or self.action in (RuleAction.hold, RuleAction.flag)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    spec: RuleSpec
+    regex: re.Pattern[str]
+    exceptions: tuple[re.Pattern[str], ...]
+
+
+def compile_rule(spec: RuleSpec) -> CompiledRule:
+    """Check and compile one rule; RuleError with a sentence for the admin if unusable."""
+    _check_pattern(spec.pattern, regex=spec.is_regex)
+    regex = compile_regex(spec.pattern) if spec.is_regex else re.compile(phrase_regex(spec.pattern))
+    exceptions = []
+    for exception in spec.exceptions:
+        _check_pattern(exception, regex=False)
+        exceptions.append(re.compile(phrase_regex(exception, gap=TIGHT_GAP)))
+    return CompiledRule(spec, regex, tuple(exceptions))
+
+
+def _check_pattern(pattern: str, *, regex: bool) -> None:
+    if not pattern.strip():
+        raise RuleError("A rule needs a word, phrase or pattern to watch for.")
+    if len(pattern) > MAX_PATTERN_CHARS:
+        raise RuleError(f"A rule's pattern can be at most {MAX_PATTERN_CHARS} characters long.")
+    if not regex and not phrase_words(pattern):
+        raise RuleError(
+            "A watched word needs at least one letter or digit; "
+            "use a regular expression to match symbols."
+        )
+
+
+class RuleSet:
+    """Rules compiled once (cache it per scope) and evaluated against many posts.
+
+    Watched words share one alternation, so a post is scanned once for all of them
+    however many there are; only where it hits are the individual rules tried.
+    """
+
+    def __init__(self, rules: Iterable[CompiledRule]) -> None:
+        self.rules = tuple(rules)
+        self._regex_rules = [rule for rule in self.rules if rule.spec.is_regex]
+        word_rules = [rule for rule in self.rules if not rule.spec.is_regex]
+        self._by_first_letter: dict[str, list[CompiledRule]] = {}
+        for rule in word_rules:
+            first = phrase_words(rule.spec.pattern)[0][0]
+            self._by_first_letter.setdefault(first, []).append(rule)
+        bodies = dict.fromkeys(phrase_body(rule.spec.pattern) for rule in word_rules)
+        self._any_word = re.compile(f"{WORD_START}(?:{'|'.join(bodies)})") if bodies else None
+
+    @classmethod
+    def compile(cls, specs: Iterable[RuleSpec]) -> RuleSet:
+        compiled = []
+        for spec in specs:
+            try:
+                compiled.append(compile_rule(spec))
+            except RuleError as exc:
+                name = f"#{spec.id}" if spec.id is not None else repr(spec.pattern)
+                raise RuleError(f"Rule {name}: {exc}") from exc
+        return cls(compiled)
+
+    def matches(self, text: str) -> list[Match]:
+        """Every match of every rule, in reading order, exceptions left out."""
+        normalised = normalise_text(text)
+        found = [*self._word_matches(normalised.text), *self._regex_matches(normalised.text)]
+        excepted = _Exceptions(normalised.text)
+        matches = []
+        for rule, start, end in found:
+            if excepted.covers(rule, start, end):
+                continue
+            matches.append(_to_original(normalised, rule.spec, start, end))
+        matches.sort(key=lambda match: (match.start, -match.end))
+        return matches
+
+    def evaluate(self, text: str) -> Verdict:
+        matches = tuple(self.matches(text))
+        if not matches:
+            return Verdict(None, crisis=False, matches=(), text=text, message="")
+        strongest = max(matches, key=lambda match: match.rule.action.strength).rule.action
+        return Verdict(
+            strongest,
+            crisis=any(match.rule.action is RuleAction.crisis for match in matches),
+            matches=matches,
+            text=_replace(text, [m for m in matches if m.rule.action is RuleAction.replace]),
+            message=_message(strongest, matches),
+        )
+
+    def _word_matches(self, text: str) -> Iterator[tuple[CompiledRule, int, int]]:
+        if self._any_word is None:
+            return
+        position = 0
+        while hit := self._any_word.search(text, position):
+            start = hit.start()
+            for rule in self._by_first_letter.get(text[start], ()):
+                found = rule.regex.match(text, start)
+                if found and at_word_edges(text, start, found.end()):
+                    yield rule, start, found.end()
+            # Next word start, not the hit's end: "kill" and "kill myself" both count.
+            position = start + 1
+
+    def _regex_matches(self, text: str) -> Iterator[tuple[CompiledRule, int, int]]:
+        limit = min(len(text), SCAN_LIMIT)
+        for rule in self._regex_rules:
+            for found in rule.regex.finditer(text, 0, limit):
+                yield rule, found.start(), found.end()
+
+
+def explain(ruleset: RuleSet, text: str) -> list[Match]:
+    """For an admin testing rules on sample text: what matched where, for highlighting."""
+    return ruleset.matches(text)
+
+
+class _Exceptions:
+    """Spans of each rule's exception phrases, found only for rules that matched."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.spans: dict[CompiledRule, list[tuple[int, int]]] = {}
+
+    def covers(self, rule: CompiledRule, start: int, end: int) -> bool:
+        if not rule.exceptions:
+            return False
+        if rule not in self.spans:
+            self.spans[rule] = [
+                found.span()
+                for regex in rule.exceptions
+                for found in _overlapping(regex, self.text)
+            ]
+        return any(low <= start and end <= high for low, high in self.spans[rule])
+
+
+def _overlapping(regex: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    position = 0
+    while found := regex.search(text, position):
+        yield found
+        position = found.start() + 1
+
+
+def _to_original(normalised: NormalisedText, spec: RuleSpec, start: int, end: int) -> Match:
+    low, high = normalised.original_span(start, end)
+    return Match(spec, low, high, normalised.original[low:high])
+
+
+def _replace(text: str, matches: list[Match]) -> str:
+    parts, position = [], 0
+    for match in matches:  # already in reading order
+        if match.start < position:
+            continue  # overlaps a replacement already made
+        parts += [text[position : match.start], match.rule.replacement]
+        position = match.end
+    return "".join(parts) + text[position:]
+
+
+def _message(action: RuleAction, matches: tuple[Match, ...]) -> str:
+    if action not in (RuleAction.block, RuleAction.hold):
+        return ""
+    first = next(match for match in matches if match.rule.action is action)
+    default = BLOCK_MESSAGE if action is RuleAction.block else HOLD_MESSAGE
+    return first.rule.message or default
