@@ -163,26 +163,14 @@ def _activity(urls: Urls, kind: str, actor: Actor, obj: Any, board: Board) -> di
 
 
 async def announce(urls: Urls, board: Board, author: Actor, inner: dict[str, Any]) -> None:
-    """FEP-1b12: the group Announces every activity in it to its followers."""
+    """FEP-1b12: the group Announces every activity in it to its followers (our own
+    activities are stored too, so their ids can be looked up)."""
     await store(inner, author)
-    group_actor = await Actor.get(id=board.actor_id)
-    group = objects.group_url(urls, board)
-    wrapper = {
-        "@context": AS_CONTEXT,
-        "id": urls.activity(),
-        "type": "Announce",
-        "actor": group,
-        "object": inner,
-        "to": [AS_PUBLIC],
-        "cc": [f"{group}/followers"],
-        "audience": group,
-        "published": datetime.now(UTC).isoformat(),
-    }
-    await deliver(wrapper, group_actor, await follower_inboxes(board.actor_id))
+    await announce_received(urls, board, inner)
 
 
 async def announce_received(urls: Urls, board: Board, activity: dict[str, Any]) -> None:
-    """Announce a remote actor's activity in our board to the board's followers."""
+    """Announce an activity in our board (ours or a remote member's) to its followers."""
     group_actor = await Actor.get(id=board.actor_id)
     group = objects.group_url(urls, board)
     wrapper = {
