@@ -53,7 +53,10 @@ async def check(board_id: int, text: str) -> ContentCheck:
         for m in verdict.matches
     )[:250]
     if verdict.blocked:
-        return ContentCheck(text=text, blocked=verdict.message, reason=reason)
+        # Someone in crisis whose post another rule blocks still sees the crisis resources.
+        return ContentCheck(
+            text=text, blocked=verdict.message, crisis=verdict.crisis, reason=reason
+        )
     return ContentCheck(
         text=verdict.text,
         hold=verdict.held,

@@ -148,6 +148,8 @@ async def check_post(board_id: int, body: str, title: str = "") -> CheckedPost:
     title_check = await check_content(board_id, title) if title else ContentCheck(text="")
     refusal = body_check.blocked or title_check.blocked
     if refusal:
+        if body_check.crisis or title_check.crisis:
+            refusal += " If you are struggling right now, please see “Get help now” above."
         raise InvalidInputError(refusal, field="body")
     combined = ContentCheck(
         text=body_check.text,

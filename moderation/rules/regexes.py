@@ -13,11 +13,13 @@ since 3.11):
   repeated group twice applies the same rule across its iterations, which is what
   refuses nested quantifiers like `(a+)+` and `(\\s*\\w+)*`;
 - a pattern that can match empty text is refused;
-- every repetition is capped at REPEAT_CAP (`.*` becomes `.{0,100}`), which keeps the
-  cost of a match that fails late proportional to the text instead of its square.
+- every repetition is capped at REPEAT_CAP (`.*` becomes `.{0,100}`): a search tries
+  every position, and without the cap a match that fails late costs the square of the
+  text's length (`\\w+x` on 20,000 letters: 1.4 s; capped: about 60 ms).
 
-Character classes are compared by testing sample characters, which errs towards seeing
-an overlap, so the checker may refuse a safe pattern but should not accept a slow one.
+Character classes are compared on ASCII, a few samples and every character or range end
+the pattern names (two overlapping ranges share an end). Where unsure (`.`, case) the
+checker assumes an overlap: it may refuse a safe pattern but should not accept a slow one.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from __future__ import annotations
 import importlib
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,16 +43,15 @@ FLAGS = re.IGNORECASE  # rules match case-folded text, but admins may write capi
 
 _CHARACTERS = frozenset({"LITERAL", "NOT_LITERAL", "ANY", "IN"})
 _REPEATS = frozenset({"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"})
-# Beyond ASCII (always probed), characters from classes admins plausibly write.
-_PROBES = "\u00a0\u00e9\u00df\u03c3\u0436\u0663\u4e2d\u2028\U0001f600"
-
-Atom = tuple[Any, Any]
-
+_SAMPLES = frozenset("\u00a0\u00e9\u00df\u03c3\u0436\u0663\u4e2d\u2028\U0001f600")
 _SLOW = (
     "This regular expression could take a very long time on some posts: two of its "
     "repeated parts can match the same characters. Separate them with something "
     "required (for example \\s+ instead of \\s*) or simplify it."
 )
+
+Chars = frozenset[str]  # the probe characters a part of the pattern can match
+_NONE: Chars = frozenset()
 
 
 def compile_regex(pattern: str) -> re.Pattern[str]:
@@ -62,9 +63,10 @@ def compile_regex(pattern: str) -> re.Pattern[str]:
             tree = _parser.parse(pattern, FLAGS)
     except (re.error, Warning) as exc:
         raise RuleError(f"This regular expression is not valid: {exc}.") from exc
-    if _info(tree).nullable:
+    checker = _Checker(tree)
+    if checker.info(tree).nullable:
         raise RuleError("This regular expression can match empty text; make it match a word.")
-    _walk(tree, ())
+    checker.walk(tree, _NONE)
     _cap_repeats(tree)
     compiled: re.Pattern[str] = _compiler.compile(tree, FLAGS)
     return compiled
@@ -72,158 +74,155 @@ def compile_regex(pattern: str) -> re.Pattern[str]:
 
 @dataclass(frozen=True, slots=True)
 class _Info:
-    first: tuple[Atom, ...]  # characters a match can start with
-    chars: tuple[Atom, ...]  # characters a match can contain
+    first: Chars  # characters a match can start with
+    chars: Chars  # characters a match can contain
     nullable: bool
-    variable: bool  # can match in more than one length or way
 
 
-_EMPTY = _Info((), (), nullable=True, variable=False)
+_EMPTY = _Info(_NONE, _NONE, nullable=True)
 
 
-def _info(seq: Any) -> _Info:
-    first: tuple[Atom, ...] = ()
-    chars: tuple[Atom, ...] = ()
-    nullable, variable = True, False
-    for item in seq:
-        info = _item_info(item)
-        if nullable:
-            first += info.first
-        chars += info.chars
-        nullable = nullable and info.nullable
-        variable = variable or info.variable
-    return _Info(first, chars, nullable, variable)
+class _Checker:
+    def __init__(self, tree: Any) -> None:
+        self.probes = frozenset(map(chr, range(128))) | _SAMPLES | frozenset(_named(tree))
+        self._matched: dict[int, Chars] = {}
 
+    def info(self, seq: Any) -> _Info:
+        first, chars, nullable = _NONE, _NONE, True
+        for item in seq:
+            info = self.item_info(item)
+            if nullable:
+                first |= info.first
+            chars |= info.chars
+            nullable = nullable and info.nullable
+        return _Info(first, chars, nullable)
 
-def _item_info(item: Atom) -> _Info:
-    op, av = item
-    name = op.name
-    if name in _CHARACTERS:
-        return _Info((item,), (item,), nullable=False, variable=False)
-    if name == "SUBPATTERN":
-        return _info(av[3])
-    if name == "ATOMIC_GROUP":
-        return _info(av)
-    if name == "BRANCH":
-        alternatives = [_info(alternative) for alternative in av[1]]
-        return _Info(
-            tuple(atom for info in alternatives for atom in info.first),
-            tuple(atom for info in alternatives for atom in info.chars),
-            nullable=any(info.nullable for info in alternatives),
-            variable=any(info.variable for info in alternatives) or _ambiguous(alternatives),
-        )
-    if name in _REPEATS:
-        low, high, body = av
-        if high == 0:
-            return _EMPTY
-        info = _info(body)
-        return _Info(
-            info.first,
-            info.chars,
-            nullable=low == 0 or info.nullable,
-            variable=low != high or info.variable,
-        )
-    if name in ("AT", "ASSERT", "ASSERT_NOT"):
-        return _EMPTY
-    if name in ("GROUPREF", "GROUPREF_EXISTS"):
-        raise RuleError("Backreferences like \\1 are not allowed in rules; spell the text out.")
-    raise RuleError(f"This regular expression uses a feature rules do not support ({name}).")
-
-
-def _ambiguous(alternatives: list[_Info]) -> bool:
-    """Whether two alternatives could both match at one place (`a|ab`), or one is empty."""
-    if any(info.nullable for info in alternatives):
-        return True
-    return any(
-        _overlap(one.first, other.first)
-        for index, one in enumerate(alternatives)
-        for other in alternatives[index + 1 :]
-    )
-
-
-def _walk(seq: Any, pending: tuple[Atom, ...]) -> tuple[Atom, ...]:
-    """Check `seq` given the characters that variable parts before it could still take."""
-    for item in seq:
+    def item_info(self, item: Any) -> _Info:
         op, av = item
         name = op.name
         if name in _CHARACTERS:
-            if not _overlap((item,), pending):
-                pending = ()
-        elif name in ("ASSERT", "ASSERT_NOT"):
-            _walk(av[1], ())
-        elif name == "SUBPATTERN":
-            pending = _walk(av[3], pending)
-        elif name == "ATOMIC_GROUP":
-            pending = _walk(av, pending)
-        elif name == "BRANCH":
-            info = _item_info(item)
-            alternatives = [_info(alternative) for alternative in av[1]]
-            if sum(alternative.nullable for alternative in alternatives) > 1:
-                raise RuleError(_SLOW)
-            if _ambiguous(alternatives):
-                for alternative in av[1]:
-                    _walk(alternative, ())
-                pending = _step(info, pending, info.chars)
+            matched = self._matches(item)
+            return _Info(matched, matched, nullable=False)
+        if name == "BRANCH":
+            alternatives = [self.info(alternative) for alternative in av[1]]
+            return _Info(
+                frozenset().union(*(info.first for info in alternatives)),
+                frozenset().union(*(info.chars for info in alternatives)),
+                nullable=any(info.nullable for info in alternatives),
+            )
+        if name in _REPEATS:
+            low, high, body = av
+            if high == 0:
+                return _EMPTY
+            info = self.info(body)
+            return _Info(info.first, info.chars, nullable=low == 0 or info.nullable)
+        if name in ("SUBPATTERN", "ATOMIC_GROUP"):
+            return self.info(next(_children(item)))
+        if name in ("AT", "ASSERT", "ASSERT_NOT"):
+            return _EMPTY
+        if name in ("GROUPREF", "GROUPREF_EXISTS"):
+            raise RuleError("Backreferences like \\1 are not allowed in rules; spell the text out.")
+        raise RuleError(f"This regular expression uses a feature rules do not support ({name}).")
+
+    def walk(self, seq: Any, pending: Chars) -> Chars:
+        """Check `seq`; `pending` is what variable parts before it could still take."""
+        for item in seq:
+            op, av = item
+            name = op.name
+            if name in _CHARACTERS:
+                if self._matches(item).isdisjoint(pending):
+                    pending = _NONE
+            elif name in ("SUBPATTERN", "ATOMIC_GROUP"):
+                pending = self.walk(next(_children(item)), pending)
+            elif name in ("ASSERT", "ASSERT_NOT"):
+                self.walk(av[1], _NONE)
+            elif name == "BRANCH":
+                pending = self._walk_branch(item, pending)
+            elif name in _REPEATS:
+                pending = self._walk_repeat(av, pending)
             else:
-                ends = [_walk(alternative, pending) for alternative in av[1]]
-                pending = tuple(atom for end in ends for atom in end)
-        elif name in _REPEATS:
-            pending = _walk_repeat(av, pending)
-        else:
-            _item_info(item)  # raises for what is refused outright
-    return pending
-
-
-def _walk_repeat(av: Any, pending: tuple[Atom, ...]) -> tuple[Atom, ...]:
-    low, high, body = av
-    if high == 0:
+                self.item_info(item)  # refuses what is refused outright
         return pending
-    if low == high:
-        pending = _walk(body, pending)
-        return _walk(body, pending) if high > 1 else pending
-    # A fresh walk for what one iteration leaves open, then the next iteration after it.
-    after_one = _walk(body, ())
-    after = _walk(body, after_one) if high > 1 else after_one
-    info = _info(body)
-    variable = _Info(info.first, info.chars, nullable=low == 0 or info.nullable, variable=True)
-    return _step(variable, pending, info.first + after)
+
+    def _walk_branch(self, item: Any, pending: Chars) -> Chars:
+        alternatives = item[1][1]
+        infos = [self.info(alternative) for alternative in alternatives]
+        if sum(info.nullable for info in infos) > 1:
+            raise RuleError(_SLOW)
+        firsts = [info.first for info in infos]
+        ambiguous = any(info.nullable for info in infos) or sum(map(len, firsts)) != len(
+            frozenset().union(*firsts)
+        )
+        if not ambiguous:  # at most one alternative can match at any place
+            return frozenset().union(*(self.walk(alt, pending) for alt in alternatives))
+        for alternative in alternatives:
+            self.walk(alternative, _NONE)
+        info = self.item_info(item)
+        return _step(info, pending, info.chars)
+
+    def _walk_repeat(self, av: Any, pending: Chars) -> Chars:
+        low, high, body = av
+        if high == 0:
+            return pending
+        if low == high:
+            pending = self.walk(body, pending)
+            return self.walk(body, pending) if high > 1 else pending
+        # A fresh walk for what one iteration leaves open, then the next iteration after it.
+        after_one = self.walk(body, _NONE)
+        after = self.walk(body, after_one) if high > 1 else after_one
+        info = self.info(body)
+        repeated = _Info(info.first, info.chars, nullable=low == 0 or info.nullable)
+        return _step(repeated, pending, info.first | after)
+
+    def _matches(self, atom: Any) -> Chars:
+        key = id(atom)  # atoms hold lists, so they are not hashable; the tree outlives us
+        if key not in self._matched:
+            self._matched[key] = frozenset(char for char in self.probes if _contains(atom, char))
+        return self._matched[key]
 
 
-def _step(info: _Info, pending: tuple[Atom, ...], leaves: tuple[Atom, ...]) -> tuple[Atom, ...]:
-    if _overlap(info.first, pending):
+def _step(info: _Info, pending: Chars, leaves: Chars) -> Chars:
+    if not info.first.isdisjoint(pending):
         raise RuleError(_SLOW)
-    return leaves if not info.nullable else pending + leaves
+    return leaves if not info.nullable else pending | leaves
 
 
-def _overlap(one: tuple[Atom, ...], other: tuple[Atom, ...]) -> bool:
-    if not one or not other:
-        return False
-    probes = {chr(code) for code in range(128)} | set(_PROBES)
-    probes.update(_mentioned(one))
-    probes.update(_mentioned(other))
-    return any(_contains(one, char) and _contains(other, char) for char in probes)
+def _children(item: Any) -> Iterator[Any]:
+    """The sub-sequences inside one parsed item."""
+    op, av = item
+    name = op.name
+    if name == "SUBPATTERN":
+        yield av[3]
+    elif name == "ATOMIC_GROUP":
+        yield av
+    elif name == "BRANCH":
+        yield from av[1]
+    elif name in _REPEATS:
+        yield av[2]
+    elif name in ("ASSERT", "ASSERT_NOT"):
+        yield av[1]
 
 
-def _mentioned(atoms: tuple[Atom, ...]) -> set[str]:
-    """Characters a set names: an overlap of two ranges always includes an endpoint."""
-    found = set()
-    for op, av in atoms:
-        items = av if op.name == "IN" else [(op, av)]
-        for item_op, item_av in items:
-            if item_op.name in ("LITERAL", "NOT_LITERAL"):
-                found.add(chr(item_av))
-            elif item_op.name == "RANGE":
-                found.update((chr(item_av[0]), chr(item_av[1])))
-    return found
+def _named(seq: Any) -> Iterator[str]:
+    """Every character the pattern names, literally or as a range end."""
+    for item in seq:
+        op, av = item
+        for class_op, class_av in av if op.name == "IN" else [item]:
+            if class_op.name in ("LITERAL", "NOT_LITERAL"):
+                yield chr(class_av)
+            elif class_op.name == "RANGE":
+                yield from (chr(class_av[0]), chr(class_av[1]))
+        for child in _children(item):
+            yield from _named(child)
 
 
-def _contains(atoms: tuple[Atom, ...], char: str) -> bool:
+def _contains(atom: Any, char: str) -> bool:
     # Both cases count because every pattern is compiled with IGNORECASE.
     variants = {variant for variant in (char, char.lower(), char.upper()) if len(variant) == 1}
-    return any(_atom_contains(atom, variant) for atom in atoms for variant in variants)
+    return any(_atom_contains(atom, variant) for variant in variants)
 
 
-def _atom_contains(atom: Atom, char: str) -> bool:
+def _atom_contains(atom: Any, char: str) -> bool:
     op, av = atom
     name = op.name
     if name == "LITERAL":
@@ -233,11 +232,10 @@ def _atom_contains(atom: Atom, char: str) -> bool:
     if name == "ANY":
         return True  # with or without DOTALL: erring towards overlap is the safe side
     negate = bool(av) and av[0][0].name == "NEGATE"
-    found = any(_class_item_contains(item, char) for item in av)
-    return found != negate
+    return any(_class_item_contains(item, char) for item in av) != negate
 
 
-def _class_item_contains(item: Atom, char: str) -> bool:
+def _class_item_contains(item: Any, char: str) -> bool:
     op, av = item
     name = op.name
     if name == "LITERAL":
@@ -261,18 +259,10 @@ _CATEGORIES: dict[str, Callable[[str], bool]] = {
 
 def _cap_repeats(seq: Any) -> None:
     seq.width = None  # the parser caches widths; they change below
-    for index, (op, av) in enumerate(seq):
-        name = op.name
-        if name in _REPEATS:
+    for index, item in enumerate(seq):
+        op, av = item
+        if op.name in _REPEATS:
             low, high, body = av
             seq[index] = (op, (low, min(high, max(low, REPEAT_CAP)), body))
-            _cap_repeats(body)
-        elif name == "SUBPATTERN":
-            _cap_repeats(av[3])
-        elif name == "ATOMIC_GROUP":
-            _cap_repeats(av)
-        elif name == "BRANCH":
-            for alternative in av[1]:
-                _cap_repeats(alternative)
-        elif name in ("ASSERT", "ASSERT_NOT"):
-            _cap_repeats(av[1])
+        for child in _children(item):
+            _cap_repeats(child)

@@ -198,6 +198,7 @@ class _Exceptions:
                 found.span()
                 for regex in rule.exceptions
                 for found in _overlapping(regex, self.text)
+                if at_word_edges(self.text, *found.span())
             ]
         return any(low <= start and end <= high for low, high in self.spans[rule])
 

@@ -164,6 +164,7 @@ def test_text_without_matches_gets_no_action() -> None:
     verdict = evaluate("a kind post", word("spam"))
     assert verdict.action is None and not verdict.crisis and not verdict.needs_review
     assert verdict.matches == () and verdict.text == "a kind post"
+    assert evaluate("", word("spam")).action is None
 
 
 def test_overlapping_rules_are_all_reported() -> None:
@@ -177,6 +178,13 @@ def test_overlapping_rules_are_all_reported() -> None:
 def test_matches_carry_rule_ids_and_the_authors_text() -> None:
     verdict = evaluate("Go AWAY now", word("go away", id=7))
     assert [(m.rule_id, m.text, m.start, m.end) for m in verdict.matches] == [(7, "Go AWAY", 0, 7)]
+
+
+def test_spans_point_into_the_text_as_written() -> None:
+    text = "I \ufb01nd  it, cafe\u0301 Stra\u00dfe"  # ligature "fi", decomposed é, ß
+    found = explain(RuleSet.compile([word("find it"), word("café strasse")]), text)
+    assert [m.text for m in found] == ["\ufb01nd  it", "cafe\u0301 Stra\u00dfe"]
+    assert all(text[m.start : m.end] == m.text for m in found)
 
 
 # Matching words

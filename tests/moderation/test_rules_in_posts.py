@@ -106,3 +106,10 @@ async def test_replies_and_edits_are_checked_too(member: httpx.AsyncClient) -> N
         member, edit, {"body": "I want to kill myself", "title": "Hello"}, form_page=edit
     )
     assert (await ReviewItem.get()).priority == 0
+
+
+async def test_a_blocked_post_in_crisis_still_points_to_help(member: httpx.AsyncClient) -> None:
+    await _rule("buy followers", "block", message="Advertising is not allowed here.")
+    response = await start_thread(member, "grief", "x", "buy followers, I want to die")
+    assert response.status_code == 400
+    assert "Get help now" in response.text and "struggling" in response.text
