@@ -16,4 +16,6 @@ ROUTES = [
     Route("/b/{slug:str}/modlog", views.board_modlog),
     Route("/modlog", views.instance_modlog),
     Route("/notices", views.notices_page),
+    Route("/admin/rules", views.rules_page),
+    Route("/admin/rules", views.rules_action, methods=["POST"]),
 ]

@@ -5,13 +5,14 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from forum.errors import ConflictError, InvalidInputError, NotAllowedError
+from forum.errors import ConflictError, InvalidInputError, NotAllowedError, NotFoundError
 from forum.services import boards, threads
+from forum.services.viewer import Viewer
 from forum.web.forms import read_form
 from forum.web.pages import redirect, render
 from forum.web.state import app_state
 from forum.web.viewers import load_viewer
-from moderation import modlog, queue, reports
+from moderation import modlog, queue, reports, rule_admin
 from moderation.models import Notice
 
 
@@ -152,3 +153,51 @@ async def notices_page(request: Request) -> Response:
         },
         headers={"Cache-Control": "no-store"},
     )
+
+
+async def rules_page(request: Request) -> Response:
+    viewer = await load_viewer(request)
+    if not viewer.is_admin:
+        raise NotFoundError()
+    return await _rules(request, viewer)
+
+
+async def _rules(
+    request: Request, viewer: Viewer, status: int = 200, **context: object
+) -> Response:
+    return await render(
+        request,
+        "admin_rules.html",
+        {"rules": await rule_admin.list_rules(viewer), **context},
+        status=status,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+async def rules_action(request: Request) -> Response:
+    viewer = await load_viewer(request)
+    if not viewer.is_admin:
+        raise NotFoundError()
+    form = await read_form(request)
+    action = form.text("action")
+    try:
+        if action == "add":
+            await rule_admin.add_rule(
+                viewer,
+                pattern=form.text("pattern"),
+                action=form.text("rule_action"),
+                is_regex=form.flag("is_regex"),
+                message=form.text("message"),
+                replacement=form.text("replacement"),
+                board_slug=form.text("board"),
+            )
+        elif action == "delete":
+            await rule_admin.delete_rule(viewer, form.integer("rule_id") or 0)
+        elif action == "test":
+            result = await rule_admin.try_sample(viewer, form.text("sample"))
+            return await _rules(request, viewer, result=result, sample=form.text("sample"))
+        else:
+            raise InvalidInputError("Unknown action.")
+    except (InvalidInputError, NotFoundError) as exc:
+        return await _rules(request, viewer, status=exc.status, error=exc, values=form.values())
+    return redirect("/admin/rules")

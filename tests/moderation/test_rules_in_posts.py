@@ -113,3 +113,37 @@ async def test_a_blocked_post_in_crisis_still_points_to_help(member: httpx.Async
     response = await start_thread(member, "grief", "x", "buy followers, I want to die")
     assert response.status_code == 400
     assert "Get help now" in response.text and "struggling" in response.text
+
+
+async def test_admin_adds_tests_and_removes_rules(client: httpx.AsyncClient, db: None) -> None:
+    from tests.helpers import make_admin
+
+    cache.forget()
+    await make_admin(client)
+    page = "/admin/rules"
+    bad = await post_form(
+        client,
+        page,
+        {"action": "add", "pattern": "(a+)+", "is_regex": "on", "rule_action": "hold"},
+        form_page=page,
+    )
+    assert bad.status_code == 400 and await Rule.all().count() == 0
+    ok = await post_form(
+        client, page, {"action": "add", "pattern": "meet up", "rule_action": "hold"}, form_page=page
+    )
+    assert ok.status_code == 303
+    tested = await post_form(
+        client,
+        page,
+        {"action": "test", "sample": "Shall we meet up? I want to die"},
+        form_page=page,
+    )
+    assert "Outcome: <strong>hold</strong>" in tested.text and "crisis" in tested.text
+    assert "“meet up” matched" in tested.text
+    rule = await Rule.get()
+    await post_form(client, page, {"action": "delete", "rule_id": str(rule.id)}, form_page=page)
+    assert await Rule.all().count() == 0
+
+
+async def test_members_cannot_see_rules(member: httpx.AsyncClient) -> None:
+    assert (await member.get("/admin/rules")).status_code == 404
