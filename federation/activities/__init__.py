@@ -13,6 +13,7 @@ from federation.activities import (
     create,
     delete,
     featured,
+    flag,
     follow,
     like,
     lock,
@@ -34,6 +35,7 @@ HANDLERS: dict[str, Handler] = {
     "Accept": accept.receive,
     "Reject": accept.receive_reject,
     "Announce": announce.receive,
+    "Flag": flag.receive,
     # Lemmy's moderation activities arrive inside a mirrored group's Announce; sent to us
     # directly they are recorded as ignored (see lock and featured).
     "Lock": lock.receive,

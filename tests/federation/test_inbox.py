@@ -357,3 +357,41 @@ async def test_remote_like_and_undo_count_as_me_too(
     await peer.post(client, "/inbox", undo)
     await process(app)
     assert (await Post.get(thread_id=tid, seq=1)).reaction_counts == {}
+
+
+@pytest.mark.parametrize("shape", ["mastodon", "lemmy"])
+async def test_flags_from_other_servers_enter_the_review_queue(
+    app: object, client: httpx.AsyncClient, peer: Peer, boards: None, shape: str
+) -> None:
+    from moderation.models import Report, ReviewItem
+
+    await register(client, "quietfern")
+    await join(client, "grief")
+    tid = thread_id_from(await start_thread(client, "grief"))
+    target = f"{BASE}/b/grief/t/{tid}"
+    persona = (await Post.get(thread_id=tid, seq=1).select_related("author")).author
+    if shape == "mastodon":
+        flag = {
+            "@context": AS,
+            "id": peer.new_id(),
+            "type": "Flag",
+            "actor": peer.actor(),
+            "object": [f"{BASE}/p/{persona.username}", target],
+            "content": "Spam links",
+        }
+    else:
+        flag = {
+            "@context": AS,
+            "id": peer.new_id(),
+            "type": "Flag",
+            "actor": peer.actor(),
+            "object": target,
+            "summary": "Spam links",
+            "to": [f"{BASE}/b/grief"],
+        }
+    assert (await peer.post(client, "/inbox", flag)).status_code == 202
+    await process(app)
+    item = await ReviewItem.get()
+    assert item.kind == "report" and item.report_count == 1
+    report = await Report.get()
+    assert report.reporter_id is None and "Spam links" in report.note
