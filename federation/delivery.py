@@ -34,7 +34,8 @@ CLAIM_FOR = timedelta(minutes=2)
 MAX_BACKOFF = timedelta(hours=12)
 GIVE_UP_AFTER = timedelta(days=3)
 PAUSE_AFTER_FAILURES = 5
-PER_HOST = 4
+# Two in flight per host: measured cheaper per POST than four, and kinder to small peers.
+PER_HOST = 2
 BATCH = 64
 PERMANENT_ERRORS = (fetch.UnsafeURLError, fetch.BlockedAddressError, fetch.TooManyRedirectsError)
 
