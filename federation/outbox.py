@@ -42,8 +42,11 @@ class Publisher:
         if isinstance(event, events.MemberJoined):
             await self._joined(event)
             return
-        if isinstance(event, events.PostHeld):
-            return  # nothing leaves this server until a moderator approves it
+        if isinstance(event, events.PostHeld | events.PostFlagged):
+            return  # held: nothing leaves until approved; flagged: for our moderators only
+        if isinstance(event, events.PostRemoved):
+            await self._removed(event)
+            return
         post_id = event.thread_id if isinstance(event, events.ThreadStarted) else event.post_id
         if isinstance(event, events.ThreadStarted):
             post = await Post.filter(thread_id=event.thread_id, seq=1).first()
@@ -65,6 +68,21 @@ class Publisher:
             tomb = objects.tombstone(doc["id"], doc["type"])
             inner = _activity(urls, "Delete", author, tomb["id"], board)
         await self._publish(board, author, inner)
+
+    async def _removed(self, event: events.PostRemoved) -> None:
+        """A moderators' removal goes out Lemmy-style: the group sends Delete with the
+        reason in `summary` (moderators act as the board, never as a persona)."""
+        assert self.urls is not None
+        post = await Post.get(id=event.post_id)
+        loaded = await self._load(post, require_local_author=False)
+        if loaded is None or loaded[0].remote:
+            return
+        board, thread, _ = loaded
+        group = await Actor.get(id=board.actor_id)
+        target = objects.post_id(self.urls, board, thread, post)
+        delete = _activity(self.urls, "Delete", group, target, board)
+        delete["summary"] = event.reason
+        await announce(self.urls, board, group, delete)
 
     async def _publish(self, board: Board, author: Actor, activity: dict[str, Any]) -> None:
         assert self.urls is not None

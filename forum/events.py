@@ -56,6 +56,13 @@ class PostFlagged:
 
 
 @dataclass(frozen=True)
+class PostRemoved:
+    # The moderators removed a published post (the reason is public, as in the modlog).
+    post_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class MemberJoined:
     persona_id: int
 
@@ -69,6 +76,7 @@ Event = (
     | MemberJoined
     | PostHeld
     | PostFlagged
+    | PostRemoved
 )
 Subscriber = Callable[[Event], Awaitable[None]]
 

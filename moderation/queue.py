@@ -11,7 +11,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from forum.errors import InvalidInputError, NotFoundError
-from forum.events import PostAdded, ThreadStarted, emit
+from forum.events import PostAdded, PostRemoved, ThreadStarted, emit
 from forum.models import Account, Board, Membership, Persona, Post, Thread
 from forum.models.board import MemberRole
 from forum.models.post import PostState
@@ -176,9 +176,13 @@ async def _approve(post: Post, thread: Thread, moderator: Account | None) -> Non
 async def _remove(
     post: Post, thread: Thread, reason: str, moderator: Account | None, *, crisis: bool
 ) -> None:
+    was_public = post.state == PostState.visible
     await Post.filter(id=post.id).update(state=PostState.removed)
     if post.seq == 1:
         await Thread.filter(id=thread.id).update(state=PostState.removed)
+    if was_public:
+        # Other servers hold copies: they are asked to remove them too.
+        await emit(PostRemoved(post.id, reason))
     await modlog.record(
         thread.board,
         "remove_thread" if post.seq == 1 else "remove",

@@ -225,3 +225,30 @@ async def test_direct_create_into_a_mirror_is_not_taken(
     assert (await peer.post(client, "/inbox", create)).status_code == 202
     await work(app)
     assert not await Thread.filter(ap_id=sneaky["id"]).exists()
+
+
+async def test_a_removal_by_the_groups_moderators_removes_our_copy(
+    app: object, client: httpx.AsyncClient, peer: Peer, db: None
+) -> None:
+    await _joined_mirror(app, client, peer)
+    doomed = page(peer, 6, "To be removed")
+    await from_group(
+        client,
+        peer,
+        announce(
+            peer, {"id": peer.new_id(), "type": "Create", "actor": peer.actor(), "object": doomed}
+        ),
+    )
+    await work(app)
+    removal = {
+        "id": peer.new_id(),
+        "type": "Delete",
+        "actor": peer.group(),
+        "object": doomed["id"],
+        "summary": "Spam",
+    }
+    await from_group(client, peer, announce(peer, removal))
+    await work(app)
+    assert (
+        await Post.get(thread_id=(await Thread.get(ap_id=doomed["id"])).id, seq=1)
+    ).state == "deleted"

@@ -231,3 +231,32 @@ async def test_board_moderators_see_only_their_boards(
         assert account.role == "member"
     assert await Post.all().count() == 1
     assert await Notice.all().count() == 0
+
+
+async def test_removing_a_federated_post_sends_a_lemmy_style_delete(
+    app: object, client: httpx.AsyncClient, db: None
+) -> None:
+    import json
+
+    await make_board("open-board", federation="open")
+    await register(client, "author2")
+    await join(client, "open-board")
+    tid = thread_id_from(await start_thread(client, "open-board", "Spammy", "Buy now"))
+    async with reporter_client(app, 44) as reader:
+        await register(reader, "reader44")
+        page = f"/b/open-board/t/{tid}/p/1/report"
+        await post_form(reader, page, {"category": "spam"}, form_page=page)
+    async with reporter_client(app, 45) as admin:
+        await make_admin(admin)
+        item = await ReviewItem.get()
+        await post_form(
+            admin,
+            f"/mod/queue/{item.id}",
+            {"action": "remove", "reason": "Spam"},
+            form_page="/mod/queue",
+        )
+    announces = [json.loads(a.payload) for a in await OutboxActivity.filter(kind="Announce")]
+    delete = announces[-1]["object"]
+    assert delete["type"] == "Delete" and delete["summary"] == "Spam"
+    assert delete["actor"] == "http://127.0.0.1:8000/b/open-board"  # the board, not a persona
+    assert delete["object"] == f"http://127.0.0.1:8000/b/open-board/t/{tid}"
