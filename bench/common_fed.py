@@ -763,3 +763,17 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
+
+
+def run_settings(args: Any) -> dict[str, Any]:
+    """The command-line settings worth keeping in a results file."""
+    return {
+        k: v
+        for k, v in vars(args).items()
+        if not k.startswith("_") and k not in ("arg", "profile_dbs")
+    }
+
+
+def write_report(path: Path, report: dict[str, Any]) -> None:
+    path.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    say(f"\nwrote {path.relative_to(ROOT)}")

@@ -50,7 +50,6 @@ from common_fed import (
     FED_ENV,
     HOST,
     RESULTS_DIR,
-    ROOT,
     ChildProcess,
     db_server_cpu,
     fed_machine_info,
@@ -59,9 +58,11 @@ from common_fed import (
     print_profile,
     pyspy,
     run_child,
+    run_settings,
     say,
     sink_stats,
     wait_for_quiet,
+    write_report,
 )
 from thread_page import PARAGRAPHS
 
@@ -704,16 +705,11 @@ def main(argv: list[str] | None = None) -> int:
             "(RSA-2048, draft-cavage) to M inboxes on H loopback sink ports"
         ),
         "machine": fed_machine_info(),
-        "settings": {
-            k: v
-            for k, v in vars(args).items()
-            if not k.startswith("_") and k not in ("arg", "profile_dbs")
-        },
+        "settings": run_settings(args),
         "target_per_core": TARGET_PER_CORE,
         "results": results,
     }
-    RESULTS_FILE.write_text(json.dumps(report, indent=2, default=str) + "\n")
-    say(f"\nwrote {RESULTS_FILE.relative_to(ROOT)}")
+    write_report(RESULTS_FILE, report)
     return 0
 
 

@@ -56,7 +56,6 @@ from common_fed import (
     FED_ENV,
     HOST,
     RESULTS_DIR,
-    ROOT,
     ChildProcess,
     Server,
     cpu_seconds,
@@ -69,9 +68,11 @@ from common_fed import (
     raw_request,
     run_child,
     run_load,
+    run_settings,
     say,
     system_cpu,
     wait_for_quiet,
+    write_report,
 )
 from thread_page import PARAGRAPHS
 
@@ -944,16 +945,11 @@ def main(argv: list[str] | None = None) -> int:
             "InboxProcessor.run_once() in a loop"
         ),
         "machine": fed_machine_info(),
-        "settings": {
-            k: v
-            for k, v in vars(args).items()
-            if not k.startswith("_") and k not in ("arg", "profile_dbs")
-        },
+        "settings": run_settings(args),
         "target_per_core_rps": TARGET_PER_CORE,
         "results": results,
     }
-    RESULTS_FILE.write_text(json.dumps(report, indent=2, default=str) + "\n")
-    say(f"\nwrote {RESULTS_FILE.relative_to(ROOT)}")
+    write_report(RESULTS_FILE, report)
     return 0
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from forum.errors import InvalidInputError, NotAllowedError, NotFoundError
@@ -34,32 +33,35 @@ async def toggle_reaction(
         raise NotFoundError()
     actor_id = access.persona.actor_id
     async with in_transaction():
-        post = await Post.select_for_update().get(id=post.id)
-        removed = await Reaction.filter(post_id=post.id, actor_id=actor_id, kind=kind).delete()
-        counts = dict(post.reaction_counts or {})
-        if removed:
-            counts[kind] = max(0, counts.get(kind, 0) - 1)
-            now_on = False
-        else:
-            try:
-                await Reaction.create(post_id=post.id, actor_id=actor_id, kind=kind)
-            except IntegrityError:
-                return True  # a double click raced us; it is on
-            counts[kind] = counts.get(kind, 0) + 1
-            now_on = True
-        post.reaction_counts = {k: v for k, v in counts.items() if v}
-        await post.save(update_fields=["reaction_counts"])
-        await emit(ReactionChanged(post.id, actor_id, kind, added=now_on))
+        mine = await Reaction.filter(post_id=post.id, actor_id=actor_id, kind=kind).exists()
+        now_on = not mine
+        if await set_reaction(post.id, actor_id, kind, on=now_on):
+            await emit(ReactionChanged(post.id, actor_id, kind, added=now_on))
     return now_on
+
+
+async def set_reaction(post_id: int, actor_id: int, kind: str, *, on: bool) -> bool:
+    """Give or take back one reaction, keeping the post's counts right (the one place
+    counts change). True when something changed. Call inside a transaction."""
+    # The post's row lock serialises reactions to it; checking first (rather than
+    # catching IntegrityError) keeps a PostgreSQL transaction usable.
+    post = await Post.select_for_update().get(id=post_id)
+    exists = await Reaction.filter(post_id=post_id, actor_id=actor_id, kind=kind).exists()
+    if on == exists:
+        return False
+    if on:
+        await Reaction.create(post_id=post_id, actor_id=actor_id, kind=kind)
+    else:
+        await Reaction.filter(post_id=post_id, actor_id=actor_id, kind=kind).delete()
+    counts = dict(post.reaction_counts or {})
+    counts[kind] = max(0, counts.get(kind, 0) + (1 if on else -1))
+    post.reaction_counts = {k: v for k, v in counts.items() if v}
+    await post.save(update_fields=["reaction_counts"])
+    return True
 
 
 async def remove_reactions_of(actor_id: int) -> None:
     """Take back every reaction an actor gave, keeping the posts' counts right."""
     for reaction in await Reaction.filter(actor_id=actor_id):
-        post = await Post.get(id=reaction.post_id)
-        counts = dict(post.reaction_counts or {})
-        counts[reaction.kind] = max(0, counts.get(reaction.kind, 0) - 1)
-        post.reaction_counts = {k: v for k, v in counts.items() if v}
-        await post.save(update_fields=["reaction_counts"])
-        await reaction.delete()
-        await emit(ReactionChanged(post.id, actor_id, reaction.kind, added=False))
+        if await set_reaction(reaction.post_id, actor_id, reaction.kind, on=False):
+            await emit(ReactionChanged(reaction.post_id, actor_id, reaction.kind, added=False))

@@ -13,8 +13,9 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from forum.models import Actor, Board, Post, Reaction, Thread
+from forum.models import Actor, Board, Post, Thread
 from forum.models.post import PostState
+from forum.services.reactions import set_reaction
 
 
 async def add_remote_thread(
@@ -118,20 +119,4 @@ async def delete_remote_post(post: Post) -> None:
 async def set_remote_reaction(post: Post, actor: Actor, kind: str, *, on: bool) -> bool:
     """Add or take back a remote actor's reaction; True when something changed."""
     async with in_transaction():
-        locked = await Post.select_for_update().get(id=post.id)
-        counts = dict(locked.reaction_counts or {})
-        if on:
-            # Checked under the post's row lock (an IntegrityError would abort the
-            # whole transaction on PostgreSQL).
-            if await Reaction.filter(post_id=post.id, actor_id=actor.id, kind=kind).exists():
-                return False
-            await Reaction.create(post_id=post.id, actor_id=actor.id, kind=kind)
-            counts[kind] = counts.get(kind, 0) + 1
-        else:
-            removed = await Reaction.filter(post_id=post.id, actor_id=actor.id, kind=kind).delete()
-            if not removed:
-                return False
-            counts[kind] = max(0, counts.get(kind, 0) - 1)
-        locked.reaction_counts = {k: v for k, v in counts.items() if v}
-        await locked.save(update_fields=["reaction_counts"])
-    return True
+        return await set_reaction(post.id, actor.id, kind, on=on)

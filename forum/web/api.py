@@ -27,7 +27,7 @@ from forum.web.viewers import load_viewer
 
 # Ids and post numbers are 32-bit columns; larger numbers cannot name anything, and
 # PostgreSQL rejects them as query parameters rather than matching nothing.
-MAX_ID = 2**31 - 1
+MAX_ID = threads.MAX_ID
 CSRF_HEADER = "x-csrf-token"
 
 
