@@ -47,11 +47,12 @@ class Publisher:
         if isinstance(event, events.PostRemoved):
             await self._removed(event)
             return
-        post_id = event.thread_id if isinstance(event, events.ThreadStarted) else event.post_id
         if isinstance(event, events.ThreadStarted):
             post = await Post.filter(thread_id=event.thread_id, seq=1).first()
+        elif isinstance(event, events.PostAdded | events.PostEdited | events.PostDeleted):
+            post = await Post.filter(id=event.post_id).first()
         else:
-            post = await Post.filter(id=post_id).first()
+            return
         if post is None:
             return
         loaded = await self._load(post)

@@ -19,8 +19,14 @@ MODEL_MODULES = ["forum.models", "federation.models", "moderation.models"]
 MIGRATIONS_MODULE = "forum.migrations"
 
 
-def tortoise_config(settings: Settings) -> dict[str, Any]:
+def tortoise_config(settings: Settings, *, migrating: bool = False) -> dict[str, Any]:
     url = settings.database_url
+    if migrating and url.startswith("sqlite"):
+        # SQLite changes a column by rebuilding its table (copy, DROP, rename). With
+        # foreign keys on, that DROP cascades and deletes every row that points at the
+        # table — so migrations run with them off, and check them afterwards, as SQLite's
+        # documentation prescribes for schema changes.
+        url += ("&" if "?" in url else "?") + "foreign_keys=OFF"
     if url.startswith("postgres://") and "maxsize=" not in url:
         url += ("&" if "?" in url else "?") + "minsize=1&maxsize=10"
     return {
@@ -61,6 +67,22 @@ def _executor(settings: Settings) -> MigrationExecutor:
     return MigrationExecutor(get_connection("default"), app_config)
 
 
+async def migrate_open_database(
+    settings: Settings, progress: Callable[[str, str, str], object] | None = None
+) -> None:
+    """Run the pending migrations on the open connection (opened with
+    `tortoise_config(settings, migrating=True)`), then check foreign keys on SQLite."""
+    await _executor(settings).migrate(progress=progress)
+    connection = get_connection("default")
+    if connection.capabilities.dialect == "sqlite":
+        _, broken = await connection.execute_query("PRAGMA foreign_key_check")
+        if broken:
+            raise RuntimeError(
+                f"Migrations left {len(broken)} row(s) pointing at missing rows "
+                f"(first: table {broken[0][0]}); restore the backup and report this."
+            )
+
+
 async def pending_migrations(settings: Settings) -> list[str]:
     executor = _executor(settings)
     try:
@@ -74,9 +96,8 @@ async def apply_migrations(
     settings: Settings, progress: Callable[[str], None] | None = None
 ) -> list[str]:
     """Apply every pending migration; return the names applied."""
-    await Tortoise.init(config=tortoise_config(settings), _create_db=False)
+    await Tortoise.init(config=tortoise_config(settings, migrating=True), _create_db=False)
     try:
-        executor = _executor(settings)
         applied: list[str] = []
 
         def report(event: str, _app: str, name: str) -> None:
@@ -85,7 +106,7 @@ async def apply_migrations(
                 if progress:
                     progress(f"applied {name}")
 
-        await executor.migrate(progress=report)
+        await migrate_open_database(settings, progress=report)
         return applied
     finally:
         await Tortoise.close_connections()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,59 @@ class PostRemoved:
 
 
 @dataclass(frozen=True)
+class PostRestored:
+    # The moderators undid a removal (Lemmy: Undo of the group's Delete).
+    post_id: int
+
+
+@dataclass(frozen=True)
+class ThreadLocked:
+    # Lock or unlock by the moderators (Lemmy: Lock / Undo(Lock)).
+    thread_id: int
+    locked: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ThreadPinned:
+    # Pin or unpin (the group's featured collection: Add / Remove).
+    thread_id: int
+    pinned: bool
+
+
+@dataclass(frozen=True)
+class ThreadMoved:
+    # The moderators moved a thread from one board to another.
+    thread_id: int
+    from_board_id: int
+
+
+@dataclass(frozen=True)
+class MemberBanned:
+    # A persona or remote actor banned (until None: permanently) or suspended in a board,
+    # or the ban lifted (Lemmy: Block with endTime / Undo(Block)).
+    board_id: int
+    actor_id: int
+    reason: str
+    until: datetime | None = None
+    lifted: bool = False
+
+
+@dataclass(frozen=True)
+class ReportForwarded:
+    # A moderator chose to forward a report about remote content to its origin server
+    # (a Flag signed by the instance actor; the reporter is never named).
+    item_id: int
+
+
+@dataclass(frozen=True)
 class MemberJoined:
+    persona_id: int
+
+
+@dataclass(frozen=True)
+class MemberLeft:
+    # A member left a board; for a mirrored remote group, our persona unfollows it.
     persona_id: int
 
 
@@ -74,9 +127,16 @@ Event = (
     | PostDeleted
     | ReactionChanged
     | MemberJoined
+    | MemberLeft
     | PostHeld
     | PostFlagged
     | PostRemoved
+    | PostRestored
+    | ThreadLocked
+    | ThreadPinned
+    | ThreadMoved
+    | MemberBanned
+    | ReportForwarded
 )
 Subscriber = Callable[[Event], Awaitable[None]]
 

@@ -9,7 +9,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 if TYPE_CHECKING:
-    from forum.models import Account, Board, Post, Thread
+    from forum.models import Account, Actor, Board, Post, Thread
 
 
 class Severity(StrEnum):
@@ -26,6 +26,12 @@ class DomainPolicy(Model):
     reject_reports = fields.BooleanField(default=False)
     public_comment = fields.CharField(max_length=500, default="")
     private_comment = fields.CharField(max_length=500, default="")
+    # Set when the entry came from a subscribed list: a retraction there removes only
+    # entries it brought; entries the admin made by hand are never touched.
+    subscription: fields.ForeignKeyNullableRelation[ListSubscription] = fields.ForeignKeyField(
+        "forum.ListSubscription", related_name="policies", null=True, on_delete=fields.SET_NULL
+    )
+    subscription_id: int | None
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -62,7 +68,10 @@ CATEGORY_PRIORITY = {
 class ReviewKind(StrEnum):
     held_post = "held_post"  # waits for approval (pre-moderation or a hold rule)
     flagged = "flagged"  # published, but a flag or crisis rule matched
-    report = "report"
+    report = "report"  # members' reports and remote Flags
+    application = "application"  # someone asks to join (registration mode `approval`)
+    appeal = "appeal"  # a member contests a moderation action
+    list_change = "list_change"  # a subscribed blocklist changed (subscription mode review)
 
 
 class ReviewState(StrEnum):
@@ -90,16 +99,36 @@ class Rule(Model):
 
 class ReviewItem(Model):
     # One thing a moderator must look at. Many reports of one post share one item.
+    # What it concerns depends on `kind`: a post (held, flagged, reported), a persona
+    # (reported), an application, an appeal or a blocklist change.
     id = fields.IntField(primary_key=True)
     kind = fields.CharEnumField(ReviewKind, max_length=16)
-    board: fields.ForeignKeyRelation[Board] = fields.ForeignKeyField(
-        "forum.Board", related_name="review_items", on_delete=fields.CASCADE
+    # None: instance-wide (applications, blocklist changes) — admins only.
+    board: fields.ForeignKeyNullableRelation[Board] = fields.ForeignKeyField(
+        "forum.Board", related_name="review_items", null=True, on_delete=fields.CASCADE
     )
-    board_id: int
-    post: fields.ForeignKeyRelation[Post] = fields.ForeignKeyField(
-        "forum.Post", related_name="review_items", on_delete=fields.CASCADE
+    board_id: int | None
+    post: fields.ForeignKeyNullableRelation[Post] = fields.ForeignKeyField(
+        "forum.Post", related_name="review_items", null=True, on_delete=fields.CASCADE
     )
-    post_id: int
+    post_id: int | None
+    # A reported persona (or a remote actor), for reports about a person, not a post.
+    subject: fields.ForeignKeyNullableRelation[Actor] = fields.ForeignKeyField(
+        "forum.Actor", related_name="review_items", null=True, on_delete=fields.CASCADE
+    )
+    subject_id: int | None
+    appeal: fields.ForeignKeyNullableRelation[Appeal] = fields.ForeignKeyField(
+        "forum.Appeal", related_name="review_items", null=True, on_delete=fields.CASCADE
+    )
+    appeal_id: int | None
+    application: fields.ForeignKeyNullableRelation[Application] = fields.ForeignKeyField(
+        "forum.Application", related_name="review_items", null=True, on_delete=fields.CASCADE
+    )
+    application_id: int | None
+    list_change: fields.ForeignKeyNullableRelation[ListChange] = fields.ForeignKeyField(
+        "forum.ListChange", related_name="review_items", null=True, on_delete=fields.CASCADE
+    )
+    list_change_id: int | None
     priority = fields.IntField(default=int(Priority.green))
     state = fields.CharEnumField(ReviewState, max_length=16, default=ReviewState.open)
     report_count = fields.IntField(default=0)
@@ -110,6 +139,8 @@ class ReviewItem(Model):
     resolution = fields.CharField(max_length=32, default="")
     # Why a rule sent it here (the matched rules), for the moderators.
     reason = fields.CharField(max_length=255, default="")
+    # When a report about remote content was forwarded to its origin as a Flag.
+    forwarded_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     resolved_at = fields.DatetimeField(null=True)
 
@@ -163,6 +194,23 @@ class ModAction(Model):
     moderator: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
         "forum.Account", related_name="mod_actions", null=True, on_delete=fields.SET_NULL
     )
+    moderator_id: int | None
+    # What was acted on, kept so the action can be undone (restore) or appealed. The
+    # member's account is private: it is how they are told and how they appeal.
+    post: fields.ForeignKeyNullableRelation[Post] = fields.ForeignKeyField(
+        "forum.Post", related_name="mod_actions", null=True, on_delete=fields.SET_NULL
+    )
+    post_id: int | None
+    subject: fields.ForeignKeyNullableRelation[Actor] = fields.ForeignKeyField(
+        "forum.Actor", related_name="mod_actions", null=True, on_delete=fields.SET_NULL
+    )
+    subject_id: int | None
+    member: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "forum.Account", related_name="actions_on_me", null=True, on_delete=fields.SET_NULL
+    )
+    member_id: int | None
+    # End of a suspension; None for everything else (and for permanent bans).
+    until = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -179,8 +227,196 @@ class Notice(Model):
     account_id: int
     text = fields.TextField()
     crisis = fields.BooleanField(default=False)
+    # The action this notice tells of: the member may appeal it once from here.
+    mod_action: fields.ForeignKeyNullableRelation[ModAction] = fields.ForeignKeyField(
+        "forum.ModAction", related_name="notices", null=True, on_delete=fields.SET_NULL
+    )
+    mod_action_id: int | None
     created_at = fields.DatetimeField(auto_now_add=True)
     read_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "notice"
+
+
+class SanctionKind(StrEnum):
+    suspend = "suspend"  # for a period (`until`)
+    ban = "ban"  # until lifted
+
+
+class Sanction(Model):
+    # A persona (or remote actor) suspended or banned in a board, or — board None — an
+    # account suspended or banned from the instance by an admin after the audited reveal.
+    # Also records bans a remote group placed on one of our personas (`remote`).
+    id = fields.IntField(primary_key=True)
+    kind = fields.CharEnumField(SanctionKind, max_length=16)
+    board: fields.ForeignKeyNullableRelation[Board] = fields.ForeignKeyField(
+        "forum.Board", related_name="sanctions", null=True, on_delete=fields.CASCADE
+    )
+    board_id: int | None
+    actor: fields.ForeignKeyNullableRelation[Actor] = fields.ForeignKeyField(
+        "forum.Actor", related_name="sanctions", null=True, on_delete=fields.CASCADE
+    )
+    actor_id: int | None
+    account: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "forum.Account", related_name="sanctions", null=True, on_delete=fields.CASCADE
+    )
+    account_id: int | None
+    reason = fields.CharField(max_length=500, default="")
+    until = fields.DatetimeField(null=True)
+    remote = fields.BooleanField(default=False)
+    mod_action: fields.ForeignKeyNullableRelation[ModAction] = fields.ForeignKeyField(
+        "forum.ModAction", related_name="sanctions", null=True, on_delete=fields.SET_NULL
+    )
+    mod_action_id: int | None
+    lifted_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "sanction"
+        indexes = (("board_id", "actor_id"), ("account_id",))
+
+
+class AppealState(StrEnum):
+    open = "open"
+    upheld = "upheld"  # the action stands
+    overturned = "overturned"  # the action was undone
+
+
+class Appeal(Model):
+    # A member contests one moderation action, once (unique per action).
+    id = fields.IntField(primary_key=True)
+    mod_action: fields.OneToOneRelation[ModAction] = fields.OneToOneField(
+        "forum.ModAction", related_name="appeal", on_delete=fields.CASCADE
+    )
+    mod_action_id: int
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "forum.Account", related_name="appeals", on_delete=fields.CASCADE
+    )
+    account_id: int
+    text = fields.TextField()
+    state = fields.CharEnumField(AppealState, max_length=16, default=AppealState.open)
+    outcome = fields.CharField(max_length=500, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    decided_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "appeal"
+
+
+class Application(Model):
+    # Registration mode `approval`: the account waits (status pending) until approved.
+    id = fields.IntField(primary_key=True)
+    account: fields.OneToOneRelation[Account] = fields.OneToOneField(
+        "forum.Account", related_name="application", on_delete=fields.CASCADE
+    )
+    account_id: int
+    answer = fields.TextField(default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "application"
+
+
+class ModNote(Model):
+    # Private notes between moderators (shift handover), on a queue item or a persona.
+    id = fields.IntField(primary_key=True)
+    board: fields.ForeignKeyNullableRelation[Board] = fields.ForeignKeyField(
+        "forum.Board", related_name="mod_notes", null=True, on_delete=fields.CASCADE
+    )
+    board_id: int | None
+    item: fields.ForeignKeyNullableRelation[ReviewItem] = fields.ForeignKeyField(
+        "forum.ReviewItem", related_name="mod_notes", null=True, on_delete=fields.CASCADE
+    )
+    item_id: int | None
+    subject: fields.ForeignKeyNullableRelation[Actor] = fields.ForeignKeyField(
+        "forum.Actor", related_name="mod_notes", null=True, on_delete=fields.CASCADE
+    )
+    subject_id: int | None
+    author: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "forum.Account", related_name="mod_notes", null=True, on_delete=fields.SET_NULL
+    )
+    author_id: int | None
+    text = fields.TextField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "mod_note"
+
+
+class AuditEntry(Model):
+    # The admin audit log: every reveal of the account behind a persona and every
+    # account-level action. Admins only; never public, never federated.
+    id = fields.IntField(primary_key=True)
+    admin: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "forum.Account", related_name="audit_entries", null=True, on_delete=fields.SET_NULL
+    )
+    admin_id: int | None
+    action = fields.CharField(max_length=32)
+    subject: fields.ForeignKeyNullableRelation[Actor] = fields.ForeignKeyField(
+        "forum.Actor", related_name="audit_entries", null=True, on_delete=fields.SET_NULL
+    )
+    subject_id: int | None
+    account: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "forum.Account", related_name="audited", null=True, on_delete=fields.SET_NULL
+    )
+    account_id: int | None
+    reason = fields.CharField(max_length=500)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "audit_entry"
+
+
+class SubscriptionMode(StrEnum):
+    review = "review"  # changes go to the queue
+    auto = "auto"  # changes apply at once
+
+
+class ListSubscription(Model):
+    # Another instance's published domain-block list (Mastodon CSV at a URL).
+    id = fields.IntField(primary_key=True)
+    url = fields.CharField(max_length=512, unique=True)
+    mode = fields.CharEnumField(SubscriptionMode, max_length=16, default=SubscriptionMode.review)
+    refresh_hours = fields.IntField(default=24)
+    last_fetched_at = fields.DatetimeField(null=True)
+    last_status = fields.CharField(max_length=255, default="")
+    etag = fields.CharField(max_length=255, null=True)
+    # The domains the list held at the last refresh (to spot retractions).
+    last_domains: list[str] = fields.JSONField(default=list)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "list_subscription"
+
+
+class ListChangeKind(StrEnum):
+    add = "add"
+    update = "update"
+    retract = "retract"
+
+
+class ListChangeState(StrEnum):
+    pending = "pending"
+    applied = "applied"
+    rejected = "rejected"
+
+
+class ListChange(Model):
+    # One change a subscribed list proposes, waiting for review (mode review).
+    id = fields.IntField(primary_key=True)
+    subscription: fields.ForeignKeyRelation[ListSubscription] = fields.ForeignKeyField(
+        "forum.ListSubscription", related_name="changes", on_delete=fields.CASCADE
+    )
+    subscription_id: int
+    domain = fields.CharField(max_length=255)
+    change = fields.CharEnumField(ListChangeKind, max_length=16)
+    severity = fields.CharField(max_length=16, default="")
+    reject_media = fields.BooleanField(default=False)
+    reject_reports = fields.BooleanField(default=False)
+    public_comment = fields.CharField(max_length=500, default="")
+    state = fields.CharEnumField(ListChangeState, max_length=16, default=ListChangeState.pending)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "list_change"

@@ -4,22 +4,19 @@ then oldest first. Items can be claimed so two moderators do not work on one."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from forum.errors import InvalidInputError, NotFoundError
-from forum.events import PostAdded, PostRemoved, ThreadStarted, emit
-from forum.models import Account, Board, Membership, Persona, Post, Thread
+from forum.models import Board, Membership, Post, Thread
 from forum.models.board import MemberRole
-from forum.models.post import PostState
 from forum.services.boards import require_login
 from forum.services.viewer import Viewer
-from moderation import modlog
+from moderation import actions
 from moderation.models import (
-    Notice,
     Priority,
     Report,
     ReportCategory,
@@ -35,10 +32,13 @@ REASON_MAX = 500
 
 @dataclass(frozen=True)
 class QueueEntry:
+    # What an item concerns depends on its kind: post items have board, thread and post;
+    # persona reports a subject; applications, appeals and list changes their own row
+    # (item.application, item.appeal, item.list_change, loaded with the item).
     item: ReviewItem
-    board: Board
-    thread: Thread
-    post: Post
+    board: Board | None
+    thread: Thread | None
+    post: Post | None
     author_name: str
     categories: list[tuple[str, int]]
     notes: list[str]
@@ -82,7 +82,15 @@ async def open_queue(viewer: Viewer) -> Queue:
     items = (
         await query.order_by("priority", "created_at", "id")
         .limit(200)
-        .select_related("board", "post__thread", "post__author")
+        .select_related(
+            "board",
+            "post__thread",
+            "post__author",
+            "subject",
+            "appeal__mod_action",
+            "application",
+            "list_change",
+        )
     )
     reports = await Report.filter(item_id__in=[i.id for i in items]).values_list(
         "item_id", "category", "note"
@@ -95,13 +103,15 @@ async def open_queue(viewer: Viewer) -> Queue:
     for item in items:
         rows = by_item.get(item.id, [])
         counts = Counter(CATEGORY_LABELS[ReportCategory(c)] for c, _ in rows)
+        post = item.post
+        author = post.author if post is not None else item.subject
         entries.append(
             QueueEntry(
                 item=item,
                 board=item.board,
-                thread=item.post.thread,
-                post=item.post,
-                author_name=item.post.author.name,
+                thread=post.thread if post is not None else None,
+                post=post,
+                author_name=author.name if author is not None else "",
                 categories=counts.most_common(),
                 notes=[n for _, n in rows if n],
                 claimed_by_me=item.claimed_by_id is not None and item.claimed_by_id == me,
@@ -131,72 +141,59 @@ async def claim(viewer: Viewer, item_id: int, *, release: bool = False) -> None:
         await ReviewItem.filter(id=item.id).update(claimed_by_id=viewer.account.id)
 
 
+# Kinds other than post items (applications, appeals, list changes) are resolved by the
+# module that owns them: it registers a resolver here, and the queue page includes the
+# template `queue/{kind}.html` for them.
+Resolver = Callable[[Viewer, ReviewItem, str, str], Awaitable[ReportStatus | None]]
+_resolvers: dict[ReviewKind, Resolver] = {}
+
+
+def register_resolver(kind: ReviewKind, resolver: Resolver) -> None:
+    _resolvers[kind] = resolver
+
+
+POST_KINDS = (ReviewKind.held_post, ReviewKind.flagged, ReviewKind.report)
+
+
 async def resolve(viewer: Viewer, item_id: int, action: str, reason: str = "") -> None:
-    """approve (a held post), dismiss (reports: no action) or remove (the post)."""
+    """Close an item with `action`: for post items approve (a held post), dismiss
+    (reports: no action) or remove (the post); other kinds ask their resolver."""
     item = await _item(viewer, item_id)
     reason = reason.strip()
     if len(reason) > REASON_MAX:
         raise InvalidInputError(f"A reason is at most {REASON_MAX} characters.", field="reason")
-    post = await Post.get(id=item.post_id)
-    thread = await Thread.get(id=post.thread_id).select_related("board")
-    moderator = viewer.account
     async with in_transaction():
-        if action == "approve" and item.kind == ReviewKind.held_post:
-            await _approve(post, thread, moderator)
-            status = ReportStatus.no_action
-        elif action == "dismiss" and item.kind in (ReviewKind.report, ReviewKind.flagged):
-            status = ReportStatus.no_action
-        elif action == "remove":
-            if not reason:
-                raise InvalidInputError("Give the member a reason for the removal.", field="reason")
-            await _remove(post, thread, reason, moderator, crisis=item.priority == Priority.crisis)
-            status = ReportStatus.action_taken
+        if item.kind in POST_KINDS:
+            status: ReportStatus | None = await _resolve_post(viewer, item, action, reason)
+        elif item.kind in _resolvers:
+            status = await _resolvers[ReviewKind(item.kind)](viewer, item, action, reason)
         else:
             raise InvalidInputError("That action does not fit this item.", field="action")
-        await Report.filter(item_id=item.id).update(status=status)
+        if status is not None:
+            await Report.filter(item_id=item.id).update(status=status)
         await ReviewItem.filter(id=item.id).update(
             state=ReviewState.resolved, resolution=action, resolved_at=datetime.now(UTC)
         )
 
 
-async def _approve(post: Post, thread: Thread, moderator: Account | None) -> None:
-    await Post.filter(id=post.id).update(state=PostState.visible)
-    if post.seq == 1:
-        await Thread.filter(id=thread.id).update(state=PostState.visible)
-    persona = await Persona.filter(actor_id=post.author_id).first()
-    if persona is not None and persona.account_id is not None:
-        await Membership.filter(account_id=persona.account_id, board_id=thread.board_id).update(
-            approved_post_count=F("approved_post_count") + 1
+async def _resolve_post(viewer: Viewer, item: ReviewItem, action: str, reason: str) -> ReportStatus:
+    assert item.post_id is not None
+    post = await Post.get(id=item.post_id)
+    thread = await Thread.get(id=post.thread_id).select_related("board")
+    moderator = viewer.account
+    if action == "approve" and item.kind == ReviewKind.held_post:
+        await actions.approve(post, thread, moderator)
+        return ReportStatus.no_action
+    if action == "dismiss" and item.kind in (ReviewKind.report, ReviewKind.flagged):
+        return ReportStatus.no_action
+    if action == "remove":
+        if not reason:
+            raise InvalidInputError("Give the member a reason for the removal.", field="reason")
+        await actions.remove(
+            post, thread, reason, moderator, crisis=item.priority == Priority.crisis
         )
-    await modlog.record(thread.board, "approve", thread=thread, moderator=moderator)
-    # Only now does the world hear of it: federation publishes on these events.
-    await emit(ThreadStarted(thread.id) if post.seq == 1 else PostAdded(post.id))
-
-
-async def _remove(
-    post: Post, thread: Thread, reason: str, moderator: Account | None, *, crisis: bool
-) -> None:
-    was_public = post.state == PostState.visible
-    await Post.filter(id=post.id).update(state=PostState.removed)
-    if post.seq == 1:
-        await Thread.filter(id=thread.id).update(state=PostState.removed)
-    if was_public:
-        # Other servers hold copies: they are asked to remove them too.
-        await emit(PostRemoved(post.id, reason))
-    await modlog.record(
-        thread.board,
-        "remove_thread" if post.seq == 1 else "remove",
-        reason=reason,
-        thread=thread,
-        moderator=moderator,
-    )
-    persona = await Persona.filter(actor_id=post.author_id).first()
-    if persona is not None and persona.account_id is not None:
-        text = (
-            f"The moderators of {thread.board.title} removed your post in "
-            f"“{thread.title}”. Reason: {reason}"
-        )
-        await Notice.create(account_id=persona.account_id, text=text, crisis=crisis)
+        return ReportStatus.action_taken
+    raise InvalidInputError("That action does not fit this item.", field="action")
 
 
 async def held_post(post_id: int, *, reason: str = "", crisis: bool = False) -> None:

@@ -9,7 +9,7 @@ from datetime import datetime
 from tortoise.transactions import in_transaction
 
 from forum.errors import ConflictError, InvalidInputError, NotAllowedError, NotFoundError
-from forum.models import Post, Thread
+from forum.models import Post
 from forum.models.post import PostState
 from forum.ratelimits import RateLimiter
 from forum.services.boards import require_login, require_readable
@@ -102,11 +102,13 @@ async def my_reports(viewer: Viewer) -> list[MyReport]:
         await Report.filter(reporter_id=viewer.account.id)
         .order_by("-created_at")
         .limit(50)
-        .select_related("item__post__thread")
+        .select_related("item__post__thread", "item__subject")
     )
     mine = []
     for row in rows:
-        thread: Thread = row.item.post.thread
+        post = row.item.post
+        about = row.item.subject.name if row.item.subject is not None else ""
+        title = post.thread.title if post is not None else f"the member {about}"
         mine.append(
             MyReport(
                 category=CATEGORY_LABELS[ReportCategory(row.category)],
@@ -116,7 +118,7 @@ async def my_reports(viewer: Viewer) -> list[MyReport]:
                     ReportStatus.no_action: "No action",
                 }[ReportStatus(row.status)],
                 created_at=row.created_at,
-                thread_title=thread.title,
+                thread_title=title,
             )
         )
     return mine

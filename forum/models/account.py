@@ -13,12 +13,27 @@ class Role(StrEnum):
     admin = "admin"
 
 
+class AccountStatus(StrEnum):
+    active = "active"
+    pending = "pending"  # registration mode `approval`: waits for an admin
+    suspended = "suspended"  # by an admin, until `suspended_until`
+    banned = "banned"  # by an admin
+
+
 class Account(Model):
     id = fields.IntField(primary_key=True)
     # Canonical (lower-case) handle; used only to log in.
     handle = fields.CharField(max_length=64, unique=True)
     passphrase_hash = fields.CharField(max_length=255)
     role = fields.CharEnumField(Role, max_length=16, default=Role.member)
+    status = fields.CharEnumField(
+        AccountStatus, max_length=16, default=AccountStatus.active, db_default="active"
+    )
+    suspended_until = fields.DatetimeField(null=True)
+    # Moderators' own settings: on duty (reports then wait for them rather than
+    # auto-hiding posts) and whether flagged text in the queue starts expanded.
+    on_duty = fields.BooleanField(default=False, db_default=False)
+    expand_flagged = fields.BooleanField(default=False, db_default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

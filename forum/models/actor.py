@@ -30,6 +30,8 @@ class Actor(Model):
     public_key_pem = fields.TextField(null=True)
     private_key_pem = fields.TextField(null=True)
     fetched_at = fields.DatetimeField(null=True)
+    # A remote actor that deleted itself (Delete of the actor, or 410 Gone).
+    deleted_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

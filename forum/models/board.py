@@ -55,6 +55,22 @@ class Board(Model):
     theme = fields.CharField(max_length=64, null=True)
     # Pre-moderation: a new member's first N posts wait for a moderator (0: off).
     premod_count = fields.IntField(default=0)
+    # Columns added after the first release carry a db_default as well: a migration
+    # adding a NOT NULL column to a table with rows needs a value in the database.
+    # Remote contributors' first N posts wait likewise (open boards).
+    remote_premod_count = fields.IntField(default=0, db_default=0)
+    # Auto-hide a post when K distinct members report it while no moderator is on duty
+    # (0: never).
+    auto_hide_reports = fields.IntField(default=3, db_default=3)
+    # Peer supporter badge: who may be given it (account age in days, approved posts).
+    supporter_min_days = fields.IntField(default=90, db_default=90)
+    supporter_min_posts = fields.IntField(default=20, db_default=20)
+    # The board's removal reasons, one per line; moderators pick one and may add text.
+    removal_reasons = fields.TextField(default="", db_default="")
+    # Mirrors only: the remote group's moderators (actor ids from its moderators
+    # collection), whose removals, locks and bans we apply to our copies.
+    remote_moderators: list[str] = fields.JSONField(default=list, db_default=[])
+    remote_moderators_fetched_at = fields.DatetimeField(null=True)
     thread_count = fields.IntField(default=0)
     post_count = fields.IntField(default=0)
     actor: fields.OneToOneRelation[Actor] = fields.OneToOneField(

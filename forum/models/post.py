@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 class PostState(StrEnum):
     visible = "visible"
     held = "held"
+    hidden = "hidden"  # auto-hidden after reports while no moderator was on duty
     removed = "removed"
     deleted = "deleted"
 
@@ -37,6 +38,8 @@ class Thread(Model):
     state = fields.CharEnumField(PostState, max_length=16, default=PostState.visible)
     pinned = fields.BooleanField(default=False)
     locked = fields.BooleanField(default=False)
+    # Slow mode: minimum seconds between two posts of one persona in this thread (0: off).
+    slow_mode_seconds = fields.IntField(default=0, db_default=0)
     # Counters are kept on write so that read paths never COUNT(*).
     post_count = fields.IntField(default=0)
     last_activity_at = fields.DatetimeField()
@@ -75,6 +78,8 @@ class Post(Model):
     # A crisis phrase matched when it was written: moderators see it first, and the
     # author was shown the crisis resources (the post is never blocked for it).
     crisis = fields.BooleanField(default=False)
+    # The moderators' visible note when they redacted part of the post.
+    mod_note = fields.CharField(max_length=500, default="", db_default="")
     created_at = fields.DatetimeField(auto_now_add=True)
     edited_at = fields.DatetimeField(null=True)
 

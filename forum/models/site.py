@@ -12,6 +12,7 @@ class RegistrationMode(StrEnum):
     open = "open"
     invite = "invite"
     closed = "closed"
+    approval = "approval"  # anyone may apply; an admin approves in the review queue
 
 
 class InstanceFederation(StrEnum):
@@ -36,6 +37,17 @@ class SiteSettings(Model):
     )
     # NodeInfo usage figures can reveal how small a community is; admins may hide them.
     show_usage = fields.BooleanField(default=False)
+    # What applicants are asked in registration mode `approval`.
+    application_question = fields.CharField(
+        max_length=300,
+        default="Tell us briefly why you would like to join.",
+        db_default="Tell us briefly why you would like to join.",
+    )
+    # The public modlog names neither by default; admins may choose otherwise.
+    modlog_show_moderator = fields.BooleanField(default=False, db_default=False)
+    modlog_show_member = fields.BooleanField(default=False, db_default=False)
+    # Publish our domain blocks at /blocklist.csv (Mastodon's CSV) for others to follow.
+    publish_blocklist = fields.BooleanField(default=False, db_default=False)
     # SHA-256 of the one-time setup token, while no admin exists.
     setup_token_hash = fields.CharField(max_length=64, null=True)
 
