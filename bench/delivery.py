@@ -19,12 +19,11 @@ whether the parsed private key was cached (`load_private_key.cache_info()`). The
 signatures of a few received requests are verified against the board's published key.
 
 For scale it also measures, in the same process and without the database: signing one
-request (ActorSigner.auth_flow), and signed POSTs through a SafeClient at the worker's
-concurrency (with the client's keep-alive pool of 20, and of 100); then a clearly
-labelled sketch (NOT Kindred's code) of the worker with the report's suggested changes
-(batched claim and record, cached signer, one small pool per host) over the same
-deliveries queued again. With --profile the worker is sampled by py-spy on a further
-pass. --pythonpath DIR A/B-tests packages (e.g. sniffio) without touching the venv.
+request (ActorSigner.auth_flow), and signed POSTs through a SafeClient (one keep-alive
+pool per host) at the worker's concurrency. --per-host N runs the worker with N POSTs in
+flight per host (default: the worker's PER_HOST). With --profile the worker is sampled
+by py-spy on a further pass. --pythonpath DIR A/B-tests packages (e.g. sniffio) without
+touching the venv.
 Writes bench/results/delivery.json with the machine's details.
 
 Target from the issue: >= 500 deliveries/s per core.
@@ -40,7 +39,7 @@ import os
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -143,7 +142,9 @@ async def step_seed(arg: dict[str, Any]) -> dict[str, Any]:
 
     settings = await _open()
     try:
-        await create_board(None, slug=SLUG, title="Outbound benchmark", federation="open")
+        await create_board(
+            None, slug=SLUG, title="Outbound benchmark", federation="open", premod_count=0
+        )
         board = await Board.get(slug=SLUG)
         actor = await ensure_keys(await Actor.get(id=board.actor_id))
         inboxes = inbox_urls(arg["ports"], arg["inboxes"])
@@ -182,9 +183,10 @@ async def step_work(arg: dict[str, Any]) -> dict[str, Any]:
 
     settings = await _open()
     runtime = Runtime.create(settings)
-    out: dict[str, Any] = {"batch": BATCH, "per_host": PER_HOST}
+    per_host = arg.get("per_host") or PER_HOST
+    out: dict[str, Any] = {"batch": BATCH, "per_host": per_host}
     try:
-        worker = DeliveryWorker(settings, runtime.client)
+        worker = DeliveryWorker(settings, runtime.client, per_host=per_host)
         claim_time = [0.0]
         real_claim = worker.claim
 
@@ -278,11 +280,9 @@ async def step_work(arg: dict[str, Any]) -> dict[str, Any]:
         out["signer_construct_us"] = round((c1 - c0) / n * 1e6, 1)
         out["sign_request_us"] = round((c3 - c2) / n * 1e6, 1)
 
-        async def http_only(keepalive: int | None) -> dict[str, Any]:
+        async def http_only() -> dict[str, Any]:
             """Signed POSTs through a fresh SafeClient at the worker's concurrency."""
             client = fetch.make_client(fetch.FetchPolicy(insecure=True))
-            if keepalive is not None:  # what a bigger keep-alive pool would give
-                client._transport._pool._max_keepalive_connections = keepalive  # type: ignore[attr-defined]
             try:
                 m = min(arg["http_samples"], len(targets) * 50)
                 it = iter(range(m))
@@ -297,7 +297,7 @@ async def step_work(arg: dict[str, Any]) -> dict[str, Any]:
                             return
                         url = targets[i % len(targets)]
                         host = url.split("/")[2]
-                        async with slots.setdefault(host, asyncio.Semaphore(PER_HOST)):
+                        async with slots.setdefault(host, asyncio.Semaphore(per_host)):
                             r = await fetch.post(client, url, body, headers, auth=signer)
                         statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
 
@@ -310,7 +310,6 @@ async def step_work(arg: dict[str, Any]) -> dict[str, Any]:
                 return {
                     "posts": m,
                     "concurrency": BATCH,
-                    "max_keepalive_connections": keepalive or 20,
                     "posts_per_s": round(m / (t1 - t0), 1),
                     "cpu_ms_per_post": round((c1 - c0) / m * 1000, 3),
                     "per_core_posts_per_s": round(m / (c1 - c0), 1),
@@ -320,9 +319,7 @@ async def step_work(arg: dict[str, Any]) -> dict[str, Any]:
             finally:
                 await client.aclose()
 
-        out["http_only"] = await http_only(None)
-        out["http_only_keepalive_100"] = await http_only(100)
-        out["sketch"] = await _sketch(settings, arg, max_rounds)
+        out["http_only"] = await http_only()
 
         # ---- a second, profiled pass over the same deliveries (queued again)
         if arg.get("profile_seconds"):
@@ -349,132 +346,6 @@ async def step_work(arg: dict[str, Any]) -> dict[str, Any]:
     finally:
         await runtime.aclose()
         await close_database()
-
-
-async def _sketch(settings: Any, arg: dict[str, Any], max_rounds: int) -> dict[str, Any]:
-    """NOT Kindred's code: the worker loop with the changes the report suggests, to
-    estimate what they would give. Per batch: claim with one SELECT and one UPDATE (in
-    one transaction), the batch's activities in one query, the signer cached per actor
-    for the process, the sends as now (fetch.post, per-host semaphores), then one UPDATE
-    per outcome and one InstanceHealth UPDATE for the batch's hosts. Every delivery is
-    queued again first; the sink answers 202, so only the success path is exercised."""
-    from tortoise.expressions import F
-    from tortoise.transactions import in_transaction
-
-    from federation import fetch
-    from federation.delivery import BATCH, PER_HOST, classify
-    from federation.models import Delivery, DeliveryState, InstanceHealth, OutboxActivity
-    from federation.outbox import actor_url
-    from federation.signer import ActorSigner
-    from federation.urls import Urls
-    from forum.models import Actor
-
-    urls = Urls(settings)
-    policy = fetch.FetchPolicy(insecure=True)
-    client = fetch.make_client(policy)
-    keepalive = arg.get("sketch_keepalive")
-    if keepalive:
-        client._transport._pool._max_keepalive_connections = keepalive  # type: ignore[attr-defined]
-    # "per-host": one small pool per host, so a request scans only its host's connections
-    # (httpcore checks every pooled connection, with a poll(2) each, on every request).
-    per_host = arg.get("sketch_pool") == "per-host"
-    clients: dict[str, fetch.SafeClient] = {}
-
-    def client_for(host: str) -> fetch.SafeClient:
-        if not per_host:
-            return client
-        if host not in clients:
-            clients[host] = fetch.make_client(policy)
-        return clients[host]
-
-    signers: dict[int, ActorSigner] = {}
-    slots: dict[str, asyncio.Semaphore] = {}
-    host_limit = arg.get("sketch_per_host") or PER_HOST
-    headers = {"Content-Type": "application/activity+json"}
-    await Delivery.all().update(
-        state=DeliveryState.queued, next_attempt_at=datetime.now(UTC), claimed_until=None
-    )
-    total = await Delivery.filter(state=DeliveryState.queued).count()
-
-    async def signer_for(actor_id: int) -> ActorSigner:
-        if actor_id not in signers:
-            actor = await Actor.get(id=actor_id)
-            signers[actor_id] = ActorSigner(
-                urls.key(actor_url(urls, actor)), actor.private_key_pem or ""
-            )
-        return signers[actor_id]
-
-    async def one_round() -> int:
-        now = datetime.now(UTC)
-        async with in_transaction():
-            rows = (
-                await Delivery.filter(state=DeliveryState.queued, next_attempt_at__lte=now)
-                .order_by("next_attempt_at", "id")
-                .limit(BATCH)
-                .values("id", "activity_id", "inbox", "host")
-            )
-            if not rows:
-                return 0
-            await Delivery.filter(id__in=[r["id"] for r in rows]).update(
-                state=DeliveryState.delivering, claimed_until=now + timedelta(minutes=2)
-            )
-        activities = {
-            a.id: a for a in await OutboxActivity.filter(id__in={r["activity_id"] for r in rows})
-        }
-        bodies = {i: a.payload.encode() for i, a in activities.items()}
-        delivered: list[int] = []
-
-        async def send(row: dict[str, Any]) -> None:
-            activity = activities[row["activity_id"]]
-            signer = await signer_for(activity.actor_id)
-            async with slots.setdefault(row["host"], asyncio.Semaphore(host_limit)):
-                response = await fetch.post(
-                    client_for(row["host"]), row["inbox"], bodies[activity.id], headers, auth=signer
-                )
-            if classify(response.status_code) == DeliveryState.delivered:
-                delivered.append(row["id"])
-
-        await asyncio.gather(*(send(r) for r in rows))
-        await Delivery.filter(id__in=delivered).update(
-            state=DeliveryState.delivered,
-            attempts=F("attempts") + 1,
-            claimed_until=None,
-            last_error="",
-        )
-        await InstanceHealth.filter(host__in={r["host"] for r in rows}).update(
-            consecutive_failures=0, paused_until=None, last_success_at=now
-        )
-        return len(rows)
-
-    try:
-        s0 = sink_stats(arg["sink_port"])
-        deadline = time.perf_counter() + arg["seconds"]
-        done = rounds = 0
-        c0, t0 = time.process_time(), time.perf_counter()
-        while done < total and rounds < max_rounds and time.perf_counter() < deadline:
-            got = await one_round()
-            rounds += 1
-            if not got:
-                break
-            done += got
-        c1, t1 = time.process_time(), time.perf_counter()
-        s1 = sink_stats(arg["sink_port"])
-        delivered_count = await Delivery.filter(state=DeliveryState.delivered).count()
-        return {
-            "attempted": done,
-            "delivered": delivered_count,
-            "deliveries_per_s": round(done / (t1 - t0), 1) if done else 0.0,
-            "cpu_ms_per_delivery": round((c1 - c0) / done * 1000, 3) if done else None,
-            "per_core_deliveries_per_s": round(done / (c1 - c0), 1) if done else None,
-            "sink_connections": s1["connections"] - s0["connections"],
-            "max_keepalive_connections": keepalive or 20,
-            "pool": "per-host" if per_host else "shared",
-            "per_host": host_limit,
-        }
-    finally:
-        await client.aclose()
-        for each in clients.values():
-            await each.aclose()
 
 
 STEPS = {"seed": step_seed, "work": step_work}
@@ -543,9 +414,7 @@ def bench_one(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                     "seconds": args.seconds,
                     "postgres": kind == "postgres",
                     "sign_samples": 1000,
-                    "sketch_keepalive": args.sketch_keepalive,
-                    "sketch_pool": args.sketch_pool,
-                    "sketch_per_host": args.sketch_per_host,
+                    "per_host": args.per_host,
                     "http_samples": args.http_samples,
                     "profile_seconds": args.profile_seconds if profiling else 0,
                     "profile_raw": str(RESULTS_DIR / f"delivery_{kind}_worker.pyspy.txt"),
@@ -594,21 +463,11 @@ def bench_one(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         f"  without the database: ActorSigner() {work['signer_construct_us']} µs, "
         f"signing {work['sign_request_us']} µs"
     )
-    for name in ("http_only", "http_only_keepalive_100"):
-        h = work[name]
-        say(
-            f"    signed POSTs only, keep-alive pool {h['max_keepalive_connections']}: "
-            f"{h['posts_per_s']}/s, {h['cpu_ms_per_post']} ms CPU/post -> "
-            f"{h['per_core_posts_per_s']}/s per core ({h['sink_connections']} connections "
-            f"for {h['posts']})"
-        )
-    sk = work["sketch"]
+    h = work["http_only"]
     say(
-        "  sketch of the suggested worker (NOT Kindred's code: batched claim/record, cached "
-        f"signer, {sk['pool']} pool(s), {sk['per_host']} per host, keep-alive "
-        f"{sk['max_keepalive_connections']}): "
-        f"{sk['deliveries_per_s']}/s, {sk['cpu_ms_per_delivery']} ms CPU/delivery -> "
-        f"{sk['per_core_deliveries_per_s']}/s per core ({sk['sink_connections']} connections)"
+        f"    signed POSTs only: {h['posts_per_s']}/s, {h['cpu_ms_per_post']} ms CPU/post -> "
+        f"{h['per_core_posts_per_s']}/s per core ({h['sink_connections']} connections "
+        f"for {h['posts']})"
     )
     if "profile" in work:
         print_profile("worker hotspots", work["profile"])
@@ -643,22 +502,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=90.0, help="bound on the worker loop")
     parser.add_argument("--http-samples", type=int, default=4000)
     parser.add_argument(
-        "--sketch-keepalive",
+        "--per-host",
         type=int,
         default=0,
-        help="keep-alive pool size for the sketch (0: the client's own, 20)",
-    )
-    parser.add_argument(
-        "--sketch-pool",
-        choices=["shared", "per-host"],
-        default="per-host",
-        help="the sketch's connection pools: one shared (as now) or one per host",
-    )
-    parser.add_argument(
-        "--sketch-per-host",
-        type=int,
-        default=2,
-        help="the sketch's concurrent POSTs per host (the worker's PER_HOST is 4)",
+        help="POSTs in flight per host for the worker (0: its PER_HOST)",
     )
     parser.add_argument(
         "--pythonpath",

@@ -250,7 +250,29 @@ def fresh_database(kind: str) -> Iterator[tuple[dict[str, str], Path]]:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-async def seed(env: dict[str, str]) -> dict[str, Any]:
+async def post_seq_index(conn: Any, *, add: bool) -> str:
+    """Whether SQLite's post table has its (thread_id, seq) index: "present", "missing" or
+    "added" (with `add`, in this scratch database only).
+
+    Tortoise 1.1.9 rebuilds a SQLite table to alter a column and leaves its indexes and
+    unique_together behind; without this one every thread page scans the whole post table.
+    """
+    if conn.capabilities.dialect != "sqlite":
+        return "present"
+    _, indexes = await conn.execute_query('PRAGMA index_list("post")')
+    for index in indexes:
+        _, columns = await conn.execute_query(f'PRAGMA index_info("{index["name"]}")')
+        if [c["name"] for c in columns][:2] == ["thread_id", "seq"]:
+            return "present"
+    if not add:
+        return "missing"
+    await conn.execute_script(
+        'CREATE UNIQUE INDEX "bench_post_thread_seq" ON "post" ("thread_id", "seq")'
+    )
+    return "added"
+
+
+async def seed(env: dict[str, str], *, add_index: bool = False) -> dict[str, Any]:
     """One public board, four personas, one thread of POSTS posts (runs in a child process)."""
     from tortoise import Tortoise
 
@@ -271,7 +293,10 @@ async def seed(env: dict[str, str]) -> dict[str, Any]:
     settings = load_settings(env)
     await open_database(settings)
     try:
-        board = await create_board(None, slug=SLUG, title="Benchmark board", rules="Be kind.")
+        # No pre-moderation: the seeded posts are all published ones.
+        board = await create_board(
+            None, slug=SLUG, title="Benchmark board", rules="Be kind.", premod_count=0
+        )
         personas: list[Persona] = []
         accounts: list[Account] = []
         for handle in ("bench-alder", "bench-birch", "bench-cedar", "bench-damson"):
@@ -313,6 +338,7 @@ async def seed(env: dict[str, str]) -> dict[str, Any]:
         last = base + dt.timedelta(minutes=POSTS * 50)
         await Thread.filter(id=thread.id).update(post_count=POSTS, last_activity_at=last)
         await Board.filter(id=board.id).update(post_count=POSTS)
+        post_index = await post_seq_index(conn, add=add_index)
         if settings.database_url.startswith("postgres"):
             await conn.execute_script("ANALYZE")
         count = await Post.filter(thread_id=thread.id).count()
@@ -323,6 +349,7 @@ async def seed(env: dict[str, str]) -> dict[str, Any]:
             "posts": count,
             "pages": -(-POSTS // POSTS_PER_PAGE),
             "seed_seconds": round(time.perf_counter() - started, 2),
+            "post_seq_index": post_index,
         }
     finally:
         await close_database()
@@ -882,7 +909,12 @@ def bench_one(kind: str, args: argparse.Namespace, script: Path | None) -> dict[
         )
         say(f"  seeding {POSTS:,} posts ...")
         out = subprocess.run(
-            [sys.executable, str(Path(__file__).resolve()), "--_seed"],
+            [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--_seed",
+                *(["--add-post-index"] if args.add_post_index else []),
+            ],
             env=child_env,
             cwd=ROOT,
             capture_output=True,
@@ -894,6 +926,11 @@ def bench_one(kind: str, args: argparse.Namespace, script: Path | None) -> dict[
             raise RuntimeError(f"seeding failed:\n{out.stdout}\n{out.stderr}")
         seeded = json.loads(out.stdout.strip().splitlines()[-1])
         say(f"  seeded in {seeded['seed_seconds']} s; starting one server process ...")
+        if seeded["post_seq_index"] != "present":
+            say(
+                f"  WARNING: the migrated post table had no (thread_id, seq) index "
+                f"({seeded['post_seq_index']}); see --add-post-index"
+            )
         server = Server(env, data_dir, args.server_pythonpath)
         try:
             server.start()
@@ -950,6 +987,7 @@ def bench_one(kind: str, args: argparse.Namespace, script: Path | None) -> dict[
             result["pages"] = pages
             result["posts"] = seeded["posts"]
             result["seed_seconds"] = seeded["seed_seconds"]
+            result["post_seq_index"] = seeded["post_seq_index"]
             result["target_rps"] = TARGET_RPS
             result["meets_target"] = result["rps"] >= TARGET_RPS and result["non_200"] == 0
             say(
@@ -1102,12 +1140,19 @@ def main(argv: list[str] | None = None) -> int:
         help="prepend DIR to the server's PYTHONPATH (A/B trials, e.g. a "
         "`pip install --target DIR uvloop httptools`)",
     )
+    parser.add_argument(
+        "--add-post-index",
+        action="store_true",
+        help="on SQLite, create post (thread_id, seq) in the scratch database when the "
+        "migrations left it out (to measure the app apart from that schema bug)",
+    )
     parser.add_argument("--_seed", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--_breakdown", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args._seed:
-        print(json.dumps(asyncio.run(seed(dict(os.environ)))), flush=True)
+        seeded = asyncio.run(seed(dict(os.environ), add_index=args.add_post_index))
+        print(json.dumps(seeded), flush=True)
         return 0
     if args._breakdown:
         thread_id, pages, n = (int(x) for x in args._breakdown.split(","))
@@ -1152,6 +1197,7 @@ def main(argv: list[str] | None = None) -> int:
             "wrk_threads": args.wrk_threads if use_wrk else None,
             "server_pythonpath": args.server_pythonpath,
             "quiet_wait": args.quiet_wait,
+            "add_post_index": args.add_post_index,
         },
         "target_rps": TARGET_RPS,
         "results": results,

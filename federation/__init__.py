@@ -26,6 +26,8 @@ def install(app: Starlette, settings: Settings) -> Lifespan:
     KINDRED_RUN_WORKERS is on) and closes the outbound client.
     """
     from federation.errors import FederationError
+    from federation.inbox import Inbox, InboxMiddleware
+    from federation.moderation_out import moderation_publisher
     from federation.negotiation import ActivityPubNegotiation
     from federation.outbox import publisher
     from federation.routes import ROUTES
@@ -43,8 +45,13 @@ def install(app: Starlette, settings: Settings) -> Lifespan:
     app.add_exception_handler(FederationError, handle)
     publisher.configure(settings)
     events.subscribe(publisher)
+    moderation_publisher.configure(settings)
+    events.subscribe(moderation_publisher)
     runtime = Runtime.create(settings)
     app.state.federation = runtime
+    # The inboxes answer in front of the other middleware (see federation.inbox).
+    app.state.inbox = Inbox(settings, runtime)
+    app.add_middleware(InboxMiddleware, inbox=app.state.inbox)
     if settings.federation_insecure:
         log.warning(
             "KINDRED_FEDERATION_INSECURE is on: plain-HTTP peers and private addresses are "

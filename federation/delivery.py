@@ -1,10 +1,14 @@
 """The delivery worker: claim due deliveries, sign, POST, record the outcome.
 
-Claims are conditional updates, so any number of workers (on SQLite or PostgreSQL)
-never send one delivery twice; a claim expires, so work held by a crashed worker is
-picked up again. Outcomes: 2xx delivered; 410 gone; other 4xx (but 408/429) dead;
-timeouts, 5xx, 408 and 429 retry with capped exponential backoff and jitter until
+A batch is claimed with one conditional UPDATE, so any number of workers (on SQLite or
+PostgreSQL) never send one delivery twice; a claim expires, so work held by a crashed
+worker is picked up again. Outcomes: 2xx delivered; 410 gone; other 4xx (but 408/429)
+dead; timeouts, 5xx, 408 and 429 retry with capped exponential backoff and jitter until
 GIVE_UP_AFTER. Hosts that keep failing are paused, then probed.
+
+Per process the worker keeps what never changes: activities' bodies (stored once, never
+edited) and each sending actor's parsed key, so a delivery reads no row of its own;
+successes are recorded for the whole batch in two statements.
 """
 
 from __future__ import annotations
@@ -12,12 +16,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
-from tortoise.expressions import F, Q
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import F
 
 from federation import fetch
 from federation.actors import ensure_keys
@@ -37,6 +43,9 @@ PAUSE_AFTER_FAILURES = 5
 # Two in flight per host: measured cheaper per POST than four, and kinder to small peers.
 PER_HOST = 2
 BATCH = 64
+# How long a worker signs with an actor's key without reading the row again.
+SIGNER_SECONDS = 600.0
+MAX_CACHED = 1024
 PERMANENT_ERRORS = (fetch.UnsafeURLError, fetch.BlockedAddressError, fetch.TooManyRedirectsError)
 
 
@@ -71,74 +80,146 @@ def classify(status: int) -> DeliveryState | None:
     return None  # try again later
 
 
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A delivery this worker holds until CLAIM_FOR has passed."""
+
+    id: int
+    activity_id: int
+    inbox: str
+    host: str
+    attempts: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class _Activity:
+    actor_id: int
+    body: bytes
+
+
+# Due: queued and its time has come, or held by a worker whose claim ran out. The same
+# test guards the UPDATE itself, so a row another worker claimed in between (PostgreSQL
+# re-reads a locked row before updating it) is left alone.
+_DUE = (
+    "((state = 'queued' AND next_attempt_at <= $1) "
+    "OR (state = 'delivering' AND claimed_until < $1))"
+)
+_CLAIM = (
+    "UPDATE delivery SET state = 'delivering', claimed_until = $2 "
+    "WHERE id IN (SELECT id FROM delivery WHERE {due} "
+    "AND host NOT IN (SELECT host FROM instance_health WHERE paused_until > $1) "
+    "ORDER BY next_attempt_at, id LIMIT $3{lock}) AND {due} "
+    "RETURNING id, activity_id, inbox, host, attempts, created_at"
+)
+# PostgreSQL: concurrent workers skip each other's rows instead of waiting for them.
+# SQLite runs one write at a time, which serialises the claims by itself.
+_CLAIM_POSTGRES = _CLAIM.format(due=_DUE, lock=" FOR UPDATE SKIP LOCKED")
+_CLAIM_SQLITE = _CLAIM.format(due=_DUE, lock="").replace("$", "?")
+
+
 class DeliveryWorker:
-    def __init__(self, settings: Settings, client: fetch.SafeClient) -> None:
+    def __init__(
+        self, settings: Settings, client: fetch.SafeClient, *, per_host: int = PER_HOST
+    ) -> None:
+        if per_host < 1:
+            raise ValueError("A delivery worker needs at least one POST in flight per host.")
         self.settings = settings
         self.urls = Urls(settings)
         self.client = client
         self._host_slots: defaultdict[str, asyncio.Semaphore] = defaultdict(
-            lambda: asyncio.Semaphore(PER_HOST)
+            lambda: asyncio.Semaphore(per_host)
         )
         # The signature scheme each host accepted last (draft-cavage until one refuses it).
         self._schemes: dict[str, Scheme] = {}
+        self._activities: dict[int, _Activity] = {}
+        # actor id -> (key id, private key PEM or None when it has none, until)
+        self._keys: dict[int, tuple[str, str | None, float]] = {}
 
-    async def claim(self, limit: int = BATCH) -> list[Delivery]:
+    async def claim(self, limit: int = BATCH) -> list[Claim]:
+        """Claim up to `limit` due deliveries of hosts not paused, in one statement."""
         now = datetime.now(UTC)
-        paused = await InstanceHealth.filter(paused_until__gt=now).values_list("host", flat=True)
-        due = (
-            Delivery.filter(
-                Q(state=DeliveryState.queued, next_attempt_at__lte=now)
-                | Q(state=DeliveryState.delivering, claimed_until__lt=now)
-            )
-            .order_by("next_attempt_at", "id")
-            .limit(limit)
+        connection: BaseDBAsyncClient = Delivery._meta.db
+        postgres = connection.capabilities.dialect == "postgres"
+        rows = await connection.execute_query_dict(
+            _CLAIM_POSTGRES if postgres else _CLAIM_SQLITE, [now, now + CLAIM_FOR, limit]
         )
-        if paused:
-            due = due.exclude(host__in=list(paused))
-        claimed: list[Delivery] = []
-        for row in await due:
-            # Compare-and-set: only the worker whose update matched the old claim wins.
-            won = await Delivery.filter(
-                id=row.id, state=row.state, claimed_until=row.claimed_until
-            ).update(state=DeliveryState.delivering, claimed_until=now + CLAIM_FOR)
-            if won:
-                claimed.append(row)
-        return claimed
+        claims = [
+            Claim(
+                id=row["id"],
+                activity_id=row["activity_id"],
+                inbox=row["inbox"],
+                host=row["host"],
+                attempts=row["attempts"],
+                created_at=_as_datetime(row["created_at"]),
+            )
+            for row in rows
+        ]
+        return sorted(claims, key=lambda claim: claim.id)
 
     async def run_once(self, limit: int = BATCH) -> int:
         """Deliver what is due now; returns how many deliveries were attempted."""
-        claimed = await self.claim(limit)
-        if claimed:
-            await asyncio.gather(*(self._deliver(d) for d in claimed))
-        return len(claimed)
+        claims = await self.claim(limit)
+        if not claims:
+            return 0
+        await self._load_activities({claim.activity_id for claim in claims})
+        outcomes = await asyncio.gather(*(self._deliver(claim) for claim in claims))
+        done = list(zip(claims, outcomes, strict=True))
+        await self._record_delivered([c for c, o in done if o.state == DeliveryState.delivered])
+        for claim, outcome in done:
+            if outcome.state != DeliveryState.delivered:
+                await self._record(claim, outcome)
+        return len(claims)
 
-    async def _deliver(self, delivery: Delivery) -> None:
-        async with self._host_slots[delivery.host]:
-            try:
-                outcome = await self._send(delivery)
-            except Exception as exc:
-                log.exception("delivery %s failed unexpectedly", delivery.id)
-                outcome = Outcome(DeliveryState.queued, f"internal error: {type(exc).__name__}")
-        await self._record(delivery, outcome)
+    async def _load_activities(self, ids: set[int]) -> None:
+        missing = [i for i in ids if i not in self._activities]
+        if not missing:
+            return
+        if len(self._activities) + len(missing) > MAX_CACHED:
+            self._activities.clear()
+        rows = await OutboxActivity.filter(id__in=missing).values_list("id", "actor_id", "payload")
+        for activity_id, actor_id, payload in rows:
+            self._activities[activity_id] = _Activity(actor_id, payload.encode())
 
-    async def _send(self, delivery: Delivery) -> Outcome:
-        activity = await OutboxActivity.get(id=delivery.activity_id)
+    async def _key_of(self, actor_id: int) -> tuple[str, str | None]:
+        cached = self._keys.get(actor_id)
+        if cached is not None and cached[2] > time.monotonic():
+            return cached[0], cached[1]
         # A board gets its key pair the first time it federates: here, off the request path.
-        actor = await ensure_keys(await Actor.get(id=activity.actor_id))
-        if not actor.private_key_pem:
-            return Outcome(DeliveryState.dead, "the sending actor has no key")
+        actor = await ensure_keys(await Actor.get(id=actor_id))
         key_id = self.urls.key(actor_url(self.urls, actor))
-        body = activity.payload.encode()
+        if len(self._keys) >= MAX_CACHED:
+            self._keys.clear()
+        self._keys[actor_id] = (key_id, actor.private_key_pem, time.monotonic() + SIGNER_SECONDS)
+        return key_id, actor.private_key_pem
+
+    async def _deliver(self, claim: Claim) -> Outcome:
+        async with self._host_slots[claim.host]:
+            try:
+                return await self._send(claim)
+            except Exception as exc:
+                log.exception("delivery %s failed unexpectedly", claim.id)
+                return Outcome(DeliveryState.queued, f"internal error: {type(exc).__name__}")
+
+    async def _send(self, claim: Claim) -> Outcome:
+        activity = self._activities.get(claim.activity_id)
+        if activity is None:  # deleted since it was queued
+            return Outcome(DeliveryState.dead, "the activity no longer exists")
+        key_id, private_key_pem = await self._key_of(activity.actor_id)
+        if not private_key_pem:
+            return Outcome(DeliveryState.dead, "the sending actor has no key")
         headers = {"Content-Type": "application/activity+json"}
-        first = self._schemes.get(delivery.host, "cavage")
+        first = self._schemes.get(claim.host, "cavage")
         try:
             for scheme in (first, _other(first)):
-                signer = ActorSigner(key_id, actor.private_key_pem, scheme)
-                response = await fetch.post(self.client, delivery.inbox, body, headers, auth=signer)
+                signer = ActorSigner(key_id, private_key_pem, scheme)
+                response = await fetch.post(
+                    self.client, claim.inbox, activity.body, headers, auth=signer
+                )
                 # A peer that cannot verify one scheme answers 400/401: try the other once
                 # ("double knock"), and remember what worked for that host.
                 if response.status_code not in (400, 401):
-                    self._schemes[delivery.host] = scheme
+                    self._schemes[claim.host] = scheme
                     break
         except PERMANENT_ERRORS as exc:
             return Outcome(DeliveryState.dead, str(exc)[:200])
@@ -156,33 +237,43 @@ class DeliveryWorker:
             float(retry_after) if retry_after.isdigit() else None,
         )
 
-    async def _record(self, delivery: Delivery, outcome: Outcome) -> None:
+    async def _record_delivered(self, claims: list[Claim]) -> None:
+        """One UPDATE for the batch's deliveries, one for their hosts' health."""
+        if not claims:
+            return
+        await Delivery.filter(id__in=[claim.id for claim in claims]).update(
+            state=DeliveryState.delivered,
+            attempts=F("attempts") + 1,
+            claimed_until=None,
+            last_error="",
+        )
+        await InstanceHealth.filter(host__in={claim.host for claim in claims}).update(
+            consecutive_failures=0, paused_until=None, last_success_at=datetime.now(UTC)
+        )
+
+    async def _record(self, claim: Claim, outcome: Outcome) -> None:
         now = datetime.now(UTC)
         if outcome.state == DeliveryState.queued:
-            attempts = delivery.attempts + 1
+            attempts = claim.attempts + 1
             wait = backoff(attempts, self.settings.federation_retry_seconds)
             if outcome.retry_after:
                 wait = max(wait, timedelta(seconds=min(outcome.retry_after, 43200)))
-            gave_up = now - delivery.created_at > GIVE_UP_AFTER
-            await Delivery.filter(id=delivery.id).update(
+            gave_up = now - claim.created_at > GIVE_UP_AFTER
+            await Delivery.filter(id=claim.id).update(
                 state=DeliveryState.dead if gave_up else DeliveryState.queued,
                 attempts=attempts,
                 next_attempt_at=now + wait,
                 claimed_until=None,
                 last_error=outcome.error[:255],
             )
-            await self._host_failed(delivery.host, now)
+            await self._host_failed(claim.host, now)
             return
-        await Delivery.filter(id=delivery.id).update(
+        await Delivery.filter(id=claim.id).update(
             state=outcome.state,
-            attempts=delivery.attempts + 1,
+            attempts=claim.attempts + 1,
             claimed_until=None,
             last_error=outcome.error[:255],
         )
-        if outcome.state == DeliveryState.delivered:
-            await InstanceHealth.filter(host=delivery.host).update(
-                consecutive_failures=0, paused_until=None, last_success_at=now
-            )
 
     async def _host_failed(self, host: str, now: datetime) -> None:
         health, _ = await InstanceHealth.get_or_create(host=host)
@@ -196,3 +287,10 @@ class DeliveryWorker:
                 failures - PAUSE_AFTER_FAILURES + 1, self.settings.federation_retry_seconds
             )
             await InstanceHealth.filter(id=health.id).update(paused_until=now + pause)
+
+
+def _as_datetime(value: Any) -> datetime:
+    """A timestamp from a raw row: asyncpg gives datetimes, SQLite the ORM's text."""
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))

@@ -38,6 +38,10 @@ ACTIVITY_JSON = (
 _POST_ANSWER_BYTES = 64 * 1024
 # Headers that belong to one origin; dropped when a redirect leaves it.
 _CREDENTIAL_HEADERS = ("authorization", "cookie", "signature", "signature-input")
+# Connections to one origin at once (delivery asks for fewer per host), and how many
+# origins' pools are kept before those without connections are dropped.
+_PER_ORIGIN = 20
+_MAX_ORIGINS = 1024
 
 
 class FetchError(Exception):
@@ -347,11 +351,13 @@ def _network_errors(url: httpx.URL) -> Iterator[None]:
         ) from exc
 
 
-class _GuardedTransport(httpx.AsyncHTTPTransport):
-    """httpx's transport with URL checks and a connection pool on `_GuardedBackend`.
+class _GuardedTransport(httpx.AsyncBaseTransport):
+    """URL checks, then a keep-alive pool of its own for each origin.
 
-    httpx has no public way to pass a network backend, so the pool it builds is replaced
-    with an equivalent one; the fetch tests fail if that ever stops taking effect.
+    One pool per origin because httpcore's pool looks at every connection it holds (a
+    poll(2) each) for every request, and closes idle ones once it holds more than its
+    keep-alive limit in all: one shared pool for many peers reconnected on almost every
+    delivery. A peer's pool keeps its few connections alive between deliveries.
     """
 
     def __init__(
@@ -362,20 +368,56 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
         ssl_context: ssl.SSLContext,
         network_backend: httpcore.AsyncNetworkBackend,
     ) -> None:
-        super().__init__(verify=ssl_context)
         self._policy = policy
-        # Keep-alive pool, no per-host cap below the total: several connections per peer.
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context,
-            max_connections=100,
-            max_keepalive_connections=20,
-            keepalive_expiry=30.0,
-            network_backend=_GuardedBackend(policy, resolver, network_backend),
-        )
+        self._ssl_context = ssl_context
+        self._backend = _GuardedBackend(policy, resolver, network_backend)
+        self._origins: dict[tuple[str, str, int | None], _OriginTransport] = {}
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         check_url(request.url, self._policy)
-        return await super().handle_async_request(request)
+        origin = _origin(request.url)
+        transport = self._origins.get(origin)
+        if transport is None:
+            if len(self._origins) >= _MAX_ORIGINS:
+                self._forget_idle_origins()
+            transport = _OriginTransport(self._ssl_context, self._backend)
+            self._origins[origin] = transport
+        return await transport.handle_async_request(request)
+
+    def _forget_idle_origins(self) -> None:
+        # A pool without connections holds no sockets: dropping it closes nothing.
+        for origin, transport in list(self._origins.items()):
+            if not transport.holds_connections():
+                del self._origins[origin]
+
+    async def aclose(self) -> None:
+        transports = list(self._origins.values())
+        self._origins.clear()
+        for transport in transports:
+            await transport.aclose()
+
+
+class _OriginTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport for one origin, on `_GuardedBackend`.
+
+    httpx has no public way to pass a network backend, so the pool it builds is replaced
+    with an equivalent one; the fetch tests fail if that ever stops taking effect.
+    """
+
+    def __init__(self, ssl_context: ssl.SSLContext, backend: _GuardedBackend) -> None:
+        super().__init__(verify=ssl_context)
+        # The keep-alive limit is the connection limit: httpcore counts every connection
+        # against it, busy or idle, and would otherwise close idle ones under load.
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=ssl_context,
+            max_connections=_PER_ORIGIN,
+            max_keepalive_connections=_PER_ORIGIN,
+            keepalive_expiry=30.0,
+            network_backend=backend,
+        )
+
+    def holds_connections(self) -> bool:
+        return bool(self._pool.connections)
 
 
 class _GuardedBackend(httpcore.AsyncNetworkBackend):

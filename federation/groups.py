@@ -1,5 +1,6 @@
 """Remote groups (Lemmy communities, Mbin magazines, NodeBB categories, other Kindred
-boards): look one up, mirror it as a local board, backfill its latest threads."""
+boards): look one up, mirror it as a local board (with its moderators' ids), backfill
+its latest threads."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from federation.documents import (
     parse_object,
 )
 from federation.errors import FederationError
+from federation.group_moderators import refresh_moderators
 from federation.remote_actors import ActorResolver, ActorUnavailableError
+from forum.errors import NotAllowedError
 from forum.models import Actor, Board
 from forum.models.actor import ActorKind
 from forum.models.board import FederationMode, Visibility
@@ -120,15 +123,18 @@ async def backfill(resolver: ActorResolver, board: Board, outbox_url: str | None
             author = await resolver.by_id(page.author)
         except (ActorUnavailableError, DocumentError):
             continue
-        await add_remote_thread(
-            board,
-            author,
-            ap_id=page.id,
-            title=page.name or "",
-            html=page.content_html,
-            source=page.source_markdown or "",
-            content_note=page.content_warning or "",
-        )
+        try:
+            await add_remote_thread(
+                board,
+                author,
+                ap_id=page.id,
+                title=page.name or "",
+                html=page.content_html,
+                source=page.source_markdown or "",
+                content_note=page.content_warning or "",
+            )
+        except NotAllowedError:  # its author is barred from that board here
+            continue
         kept += 1
     return kept
 
@@ -163,6 +169,8 @@ def _page_id(item: Any) -> str | None:
 async def look_up_and_mirror(resolver: ActorResolver, query: str, *, insecure: bool) -> Board:
     group = await find_group(resolver, query, insecure=insecure)
     board = await mirror_board(group)
+    # Whose removals, locks and bans our copies will follow.
+    await refresh_moderators(resolver, board)
     if board.thread_count == 0:
         try:
             document = await resolver.fetch_document(group.ap_id or "")

@@ -1,44 +1,235 @@
-"""The inbox endpoint: size cap (middleware), parse, domain policy, signature, store, 202.
+"""The inbox endpoint: size cap, envelope, domain policy, signature, store, 202.
 
 Nothing is applied here: a worker applies stored items (federation.processing), so a
-peer's request never waits on our forum logic and a crash loses nothing.
+peer's request never waits on our forum logic and a crash loses nothing. The request
+reads only the envelope (id, type, actor); the worker parses the whole activity and
+sanitizes its HTML.
+
+The inbox is the busiest URL and answers only servers, so it runs as plain ASGI in
+front of the app's middleware (`InboxMiddleware`); `receive` serves the same checks
+through Starlette's routing for any inbox request the middleware does not take.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
+from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from tortoise.exceptions import IntegrityError
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from federation.documents import DocumentError, parse_activity
-from federation.eligibility import board_federates
-from federation.models import InboxItem
-from federation.policy import domain_allowed
-from federation.remote_actors import ActorUnavailableError
+from federation.documents.values import DocumentError, ids, require_id, type_of
+from federation.inbox_owners import InboxOwners
+from federation.inbox_queue import InboxQueue, InboxRow
+from federation.policy import DomainDecisions
+from federation.remote_actors import ActorUnavailableError, SigningKey
 from federation.runtime import Runtime
 from federation.signatures import (
     InvalidSignatureError,
     MalformedSignatureError,
+    SignatureMismatchError,
     SignedRequest,
-    load_public_key,
     parse_signature,
     verify_signature,
 )
-from forum.models import Board, Persona, SiteSettings
-from forum.web.state import app_state
+from forum.models import SiteSettings
+from forum.settings import Settings
+from forum.web.state import AppState
 
 log = logging.getLogger("kindred.inbox")
 SIGNATURE_HEADERS = ("signature", "signature-input", "authorization")
+# The shared inbox and the per-actor ones, as federation.routes declares them.
+INBOX_PATH = re.compile(r"/(?:b/(?P<slug>[^/]+)/|p/(?P<username>[^/]+)/)?inbox")
 
 
-def _answer(status: int, message: str) -> Response:
-    return JSONResponse({"error": message}, status_code=status)
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    error: str = ""
+
+
+ACCEPTED = Answer(202)
+_JSON_HEADERS = [(b"content-type", b"application/json"), (b"x-content-type-options", b"nosniff")]
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """What the inbox reads of an activity before storing it."""
+
+    id: str
+    kind: str
+    actor: str
+
+
+class Inbox:
+    """One app's inbox: the checks, the caches they read, and the queue they fill."""
+
+    def __init__(self, settings: Settings, runtime: Runtime) -> None:
+        self.settings = settings
+        self.runtime = runtime
+        self.scheme = urlsplit(settings.public_url).scheme
+        self.skew = timedelta(seconds=settings.signature_max_skew_seconds)
+        self.owners = InboxOwners()
+        self.domains = DomainDecisions()
+        self.queue = InboxQueue()
+
+    async def accept(
+        self, site: SiteSettings, target: str, headers: Headers, body: bytes
+    ) -> Answer:
+        """Check one POST to an inbox and store it; the answer says what to tell the peer.
+
+        `target` is the path and query as received, which the signature covers.
+        """
+        try:
+            envelope = read_envelope(body)
+        except ValueError as exc:
+            return Answer(400, str(exc))
+        except DocumentError as exc:
+            return Answer(400, f"Unusable activity: {exc}")
+        actor_host = urlsplit(envelope.actor).netloc
+        if urlsplit(envelope.id).netloc != actor_host:
+            return Answer(400, "The activity id and its actor are on different hosts.")
+        if not await self.domains.allowed(actor_host, site):
+            return Answer(403, "This instance does not accept activities from your server.")
+
+        if not any(name in headers for name in SIGNATURE_HEADERS):
+            return Answer(401, "Requests to this inbox must be signed.")
+        try:
+            signed = parse_signature("POST", target, headers, scheme=self.scheme)
+        except MalformedSignatureError as exc:
+            return Answer(400, f"Malformed signature: {exc}")
+        try:
+            signer = await self._verify(signed, body)
+        except (ActorUnavailableError, InvalidSignatureError) as exc:
+            log.info("refused a signature from %s: %s", actor_host, exc)
+            return Answer(401, "The signature does not verify.")
+        if signer.owner != envelope.actor:
+            return Answer(401, "The signing key does not belong to the activity's actor.")
+
+        await self.queue.store(
+            InboxRow(envelope.id, envelope.kind[:32], envelope.actor, body.decode())
+        )
+        return ACCEPTED
+
+    async def exists(self, params: Mapping[str, str], site: SiteSettings) -> bool:
+        """Per-actor inboxes exist only for actors that federate; the shared one always."""
+        if params.get("slug") is not None:
+            return await self.owners.board_federates(params["slug"], site)
+        if params.get("username") is not None:
+            return await self.owners.persona_federates(params["username"], site)
+        return True
+
+    async def _verify(self, signed: SignedRequest, body: bytes) -> SigningKey:
+        resolver = self.runtime.resolver
+        signer = await resolver.signing_key(signed.key_id)
+        try:
+            self._check(signed, signer, body)
+        except SignatureMismatchError:
+            # The peer may have rotated its key: fetch it once more, then decide. Other
+            # refusals (stale date, wrong digest) would fail with any key: no fetch.
+            signer = await resolver.signing_key(signed.key_id, refresh=True)
+            self._check(signed, signer, body)
+        return signer
+
+    def _check(self, signed: SignedRequest, signer: SigningKey, body: bytes) -> None:
+        verify_signature(signed, signer.key, body=body, now=datetime.now(UTC), max_skew=self.skew)
+
+
+def read_envelope(body: bytes) -> Envelope:
+    """The activity's id, type and single actor; ValueError for a body that is not a
+    JSON object, DocumentError for one without a usable envelope."""
+    try:
+        document = json.loads(body.decode())
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise ValueError("The body is not JSON.") from None
+    if not isinstance(document, dict):
+        raise ValueError("The body is not a JSON object.")
+    actors = ids(document.get("actor"), "actor")
+    if len(actors) != 1:
+        # The signature check ties one signer to one actor; several would be ambiguous.
+        raise DocumentError("actor", "missing" if not actors else "more than one actor")
+    return Envelope(id=require_id(document), kind=type_of(document), actor=actors[0])
+
+
+class InboxMiddleware:
+    """Answers POSTs to the inboxes before the app's middleware and router see them."""
+
+    def __init__(self, app: ASGIApp, inbox: Inbox) -> None:
+        self.app = app
+        self.inbox = inbox
+        self.max_bytes = inbox.settings.max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        match = None
+        if scope["type"] == "http" and scope["method"] == "POST":
+            match = INBOX_PATH.fullmatch(scope["path"])
+        if match is None:
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length" and (not value.isdigit() or int(value) > self.max_bytes):
+                await self._send(send, Answer(413, "The request is too large."), close=True)
+                return
+        state: AppState = scope["app"].state.kindred
+        site = await state.site()
+        params = {k: v for k, v in match.groupdict().items() if v is not None}
+        if not await self.inbox.exists(params, site):
+            await self._send(send, Answer(404, "Not found."))
+            return
+        try:
+            body = await _read_body(receive, self.max_bytes)
+        except _DisconnectedError:
+            return  # the peer went away; it would not read an answer
+        if body is None:
+            await self._send(send, Answer(413, "The request is too large."), close=True)
+            return
+        raw_path = scope.get("raw_path")
+        target = raw_path.decode("latin-1") if raw_path else scope["path"]
+        if scope["query_string"]:
+            target += "?" + scope["query_string"].decode("latin-1")
+        answer = await self.inbox.accept(site, target, Headers(scope=scope), body)
+        await self._send(send, answer)
+
+    async def _send(self, send: Send, answer: Answer, *, close: bool = False) -> None:
+        # Servers read these answers, never browsers: the pages' security headers (CSP,
+        # framing) would only cost time on the busiest URL. nosniff stays on JSON.
+        body = json.dumps({"error": answer.error}).encode() if answer.error else b""
+        headers = [(b"content-length", str(len(body)).encode())]
+        if body:
+            headers += _JSON_HEADERS
+        if close:
+            headers.append((b"connection", b"close"))
+        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole body, or None once it passes `limit` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message: Message = await receive()
+        if message["type"] != "http.request":
+            raise _DisconnectedError
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+class _DisconnectedError(Exception):
+    pass
 
 
 def runtime_of(request: Request) -> Runtime:
@@ -46,86 +237,27 @@ def runtime_of(request: Request) -> Runtime:
     return runtime
 
 
+def inbox_of(request: Request) -> Inbox:
+    inbox: Inbox = request.app.state.inbox
+    return inbox
+
+
 async def receive(request: Request) -> Response:
-    state = app_state(request)
-    settings, site = state.settings, await state.site()
-    if not await _inbox_exists(request, site):
-        return _answer(404, "Not found.")
-    body = await request.body()
-    try:
-        document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return _answer(400, "The body is not JSON.")
-    if not isinstance(document, dict):
-        return _answer(400, "The body is not a JSON object.")
-    try:
-        activity = parse_activity(document)
-    except DocumentError as exc:
-        return _answer(400, f"Unusable activity: {exc}")
-    actor_host = urlsplit(activity.actor).netloc
-    if urlsplit(activity.id).netloc != actor_host:
-        return _answer(400, "The activity id and its actor are on different hosts.")
-    if not await domain_allowed(actor_host, site):
-        return _answer(403, "This instance does not accept activities from your server.")
-
-    if not any(name in request.headers for name in SIGNATURE_HEADERS):
-        return _answer(401, "Requests to this inbox must be signed.")
+    """The routed inbox (behind the app's middleware, which caps the body's size)."""
+    inbox = inbox_of(request)
+    site = await request.app.state.kindred.site()
+    if not await inbox.exists(request.path_params, site):
+        return _response(Answer(404, "Not found."))
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    scheme = urlsplit(settings.public_url).scheme
-    try:
-        signed = parse_signature(request.method, target, request.headers, scheme=scheme)
-    except MalformedSignatureError as exc:
-        return _answer(400, f"Malformed signature: {exc}")
-    resolver = runtime_of(request).resolver
-    skew = timedelta(seconds=settings.signature_max_skew_seconds)
-    try:
-        signer = await resolver.by_key_id(signed.key_id)
-        try:
-            _verify(signed, signer.public_key_pem, body, skew)
-        except InvalidSignatureError:
-            # The peer may have rotated its key: fetch it once more, then decide.
-            signer = await resolver.by_key_id(signed.key_id, refresh=True)
-            _verify(signed, signer.public_key_pem, body, skew)
-    except (ActorUnavailableError, InvalidSignatureError) as exc:
-        log.info("refused a signature from %s: %s", actor_host, exc)
-        return _answer(401, "The signature does not verify.")
-    if signer.ap_id != activity.actor:
-        return _answer(401, "The signing key does not belong to the activity's actor.")
-
-    # The same activity again is already stored (unique ap_id): applied once.
-    with contextlib.suppress(IntegrityError):
-        await InboxItem.create(
-            ap_id=activity.id,
-            kind=activity.kind[:32],
-            actor_ap_id=activity.actor,
-            payload=body.decode(),
-        )
-    return Response(status_code=202)
+    answer = await inbox.accept(site, target, request.headers, await request.body())
+    return _response(answer)
 
 
-def _verify(signed: SignedRequest, pem: str | None, body: bytes, skew: timedelta) -> None:
-    if not pem:
-        raise InvalidSignatureError("The actor has no public key.")
-    verify_signature(
-        signed,
-        load_public_key(pem),
-        body=body,
-        now=datetime.now(UTC),
-        max_skew=skew,
+def _response(answer: Answer) -> Response:
+    if not answer.error:
+        return Response(status_code=answer.status)
+    return Response(
+        json.dumps({"error": answer.error}),
+        status_code=answer.status,
+        media_type="application/json",
     )
-
-
-async def _inbox_exists(request: Request, site: SiteSettings) -> bool:
-    """Per-actor inboxes exist only for actors that federate; the shared one always."""
-    params = request.path_params
-    if "slug" in params:
-        board = await Board.filter(slug=params["slug"]).first()
-        return board is not None and board_federates(board, site)
-    if "username" in params:
-        persona = (
-            await Persona.filter(actor__username=params["username"], actor__local=True)
-            .select_related("board")
-            .first()
-        )
-        return persona is not None and board_federates(persona.board, site)
-    return True

@@ -21,8 +21,6 @@ from forum.models import Actor, Board, Persona, Post, Thread
 from forum.services.site import get_site_settings
 from forum.settings import Settings
 
-RECENT_ITEMS = 20
-
 
 class Publisher:
     """Turns forum events into activities for the instance configured last."""
@@ -42,11 +40,11 @@ class Publisher:
         if isinstance(event, events.MemberJoined):
             await self._joined(event)
             return
+        if isinstance(event, events.MemberLeft):
+            await self._left(event)
+            return
         if isinstance(event, events.PostHeld | events.PostFlagged):
             return  # held: nothing leaves until approved; flagged: for our moderators only
-        if isinstance(event, events.PostRemoved):
-            await self._removed(event)
-            return
         if isinstance(event, events.ThreadStarted):
             post = await Post.filter(thread_id=event.thread_id, seq=1).first()
         elif isinstance(event, events.PostAdded | events.PostEdited | events.PostDeleted):
@@ -55,6 +53,8 @@ class Publisher:
             return
         if post is None:
             return
+        if isinstance(event, events.ThreadStarted | events.PostAdded):
+            await release_held(self.urls, post)
         loaded = await self._load(post)
         if loaded is None:
             return
@@ -62,28 +62,13 @@ class Publisher:
         urls = self.urls
         doc = await _object_document(urls, board, thread, post, author)
         if isinstance(event, events.ThreadStarted | events.PostAdded):
-            inner = _activity(urls, "Create", author, doc, board)
+            inner = build_activity(urls, "Create", author, doc, board)
         elif isinstance(event, events.PostEdited):
-            inner = _activity(urls, "Update", author, doc, board)
+            inner = build_activity(urls, "Update", author, doc, board)
         else:
             tomb = objects.tombstone(doc["id"], doc["type"])
-            inner = _activity(urls, "Delete", author, tomb["id"], board)
+            inner = build_activity(urls, "Delete", author, tomb["id"], board)
         await self._publish(board, author, inner)
-
-    async def _removed(self, event: events.PostRemoved) -> None:
-        """A moderators' removal goes out Lemmy-style: the group sends Delete with the
-        reason in `summary` (moderators act as the board, never as a persona)."""
-        assert self.urls is not None
-        post = await Post.get(id=event.post_id)
-        loaded = await self._load(post, require_local_author=False)
-        if loaded is None or loaded[0].remote:
-            return
-        board, thread, _ = loaded
-        group = await Actor.get(id=board.actor_id)
-        target = objects.post_id(self.urls, board, thread, post)
-        delete = _activity(self.urls, "Delete", group, target, board)
-        delete["summary"] = event.reason
-        await announce(self.urls, board, group, delete)
 
     async def _publish(self, board: Board, author: Actor, activity: dict[str, Any]) -> None:
         assert self.urls is not None
@@ -116,6 +101,29 @@ class Publisher:
         )
         await deliver(follow, persona.actor, [group.inbox or ""])
 
+    async def _left(self, event: events.MemberLeft) -> None:
+        """Leaving another server's group: the persona unfollows it (Undo of its Follow)."""
+        assert self.urls is not None
+        persona = await Persona.get(id=event.persona_id).select_related("board", "actor")
+        if not persona.board.remote:
+            return
+        group = await Actor.get(id=persona.board.actor_id)
+        follow = await Follow.filter(follower_id=persona.actor_id, followed_id=group.id).first()
+        if follow is None:
+            return
+        me = self.urls.persona(persona.actor.username)
+        original = {"id": follow.ap_id, "type": "Follow", "actor": me, "object": group.ap_id}
+        undo = {
+            "@context": AS_CONTEXT,
+            "id": self.urls.activity(),
+            "type": "Undo",
+            "actor": me,
+            "object": original,
+            "to": [group.ap_id],
+        }
+        await Follow.filter(id=follow.id).delete()
+        await deliver(undo, persona.actor, [group.inbox or ""])
+
     async def _reaction(self, event: events.ReactionChanged) -> None:
         assert self.urls is not None
         post = await Post.filter(id=event.post_id).first()
@@ -127,9 +135,9 @@ class Publisher:
             return
         board, thread, _ = loaded
         target = objects.post_id(self.urls, board, thread, post)
-        like = _activity(self.urls, "Like", actor, target, board)
+        like = build_activity(self.urls, "Like", actor, target, board)
         like["content"] = event.kind
-        inner = like if event.added else _activity(self.urls, "Undo", actor, like, board)
+        inner = like if event.added else build_activity(self.urls, "Undo", actor, like, board)
         await self._publish(board, actor, inner)
 
     async def _load(
@@ -166,7 +174,7 @@ def actor_url(urls: Urls, actor: Actor) -> str:
     return urls.persona(actor.username)
 
 
-def _activity(urls: Urls, kind: str, actor: Actor, obj: Any, board: Board) -> dict[str, Any]:
+def build_activity(urls: Urls, kind: str, actor: Actor, obj: Any, board: Board) -> dict[str, Any]:
     group = objects.group_url(urls, board)
     return {
         "@context": AS_CONTEXT,
@@ -181,11 +189,14 @@ def _activity(urls: Urls, kind: str, actor: Actor, obj: Any, board: Board) -> di
     }
 
 
-async def announce(urls: Urls, board: Board, author: Actor, inner: dict[str, Any]) -> None:
+async def announce(
+    urls: Urls, board: Board, author: Actor, inner: dict[str, Any]
+) -> OutboxActivity:
     """FEP-1b12: the group Announces every activity in it to its followers (our own
-    activities are stored too, so their ids can be looked up)."""
-    await store(inner, author)
+    activities are stored too, so their ids can be looked up); returns the stored one."""
+    record = await store(inner, author)
     await announce_received(urls, board, inner)
+    return record
 
 
 async def announce_received(urls: Urls, board: Board, activity: dict[str, Any]) -> None:
@@ -206,6 +217,37 @@ async def announce_received(urls: Urls, board: Board, activity: dict[str, Any]) 
     await deliver(wrapper, group_actor, await follower_inboxes(board.actor_id))
 
 
+# A remote member's post that waits for our moderators: its original activity is kept
+# under this key (never a URL, so it cannot collide with a real activity id) until a
+# moderator approves the post, and the group then announces it like any other.
+HELD_PREFIX = "held:"
+
+
+async def hold_for_announce(activity: dict[str, Any], actor: Actor, object_id: str) -> None:
+    await OutboxActivity.create(
+        ap_id=HELD_PREFIX + object_id,
+        kind="Held",
+        actor_id=actor.id,
+        payload=json.dumps(activity, separators=(",", ":")),
+    )
+
+
+async def release_held(urls: Urls, post: Post) -> None:
+    """A moderator approved a remote post: announce the activity that brought it."""
+    thread = await Thread.get(id=post.thread_id).select_related("board")
+    # A remote thread's id lives on the thread; its opening post may carry none.
+    object_id = post.ap_id or (thread.ap_id if post.seq == 1 else None)
+    if not object_id:
+        return
+    held = await OutboxActivity.filter(ap_id=HELD_PREFIX + object_id).first()
+    if held is None:
+        return
+    await OutboxActivity.filter(id=held.id).delete()
+    if thread.board.remote or not board_federates(thread.board, await get_site_settings()):
+        return
+    await announce_received(urls, thread.board, json.loads(held.payload))
+
+
 async def store(activity: dict[str, Any], actor: Actor) -> OutboxActivity:
     return await OutboxActivity.create(
         ap_id=activity["id"],
@@ -221,6 +263,7 @@ async def follower_inboxes(actor_id: int) -> list[str]:
         following__followed_id=actor_id,
         following__state=FollowState.accepted,
         local=False,
+        deleted_at=None,
     ).values_list("shared_inbox", "inbox")
     inboxes = {str(shared or inbox) for shared, inbox in rows if shared or inbox}
     return sorted(inboxes)
@@ -229,6 +272,12 @@ async def follower_inboxes(actor_id: int) -> list[str]:
 async def deliver(activity: dict[str, Any], actor: Actor, inboxes: list[str]) -> OutboxActivity:
     """Store the activity once and queue one delivery per distinct inbox."""
     record = await store(activity, actor)
+    await queue_deliveries(record, inboxes)
+    return record
+
+
+async def queue_deliveries(record: OutboxActivity, inboxes: list[str]) -> None:
+    """One delivery of a stored activity per distinct inbox we may send to."""
     # Blocked (or, in allowlist mode, unlisted) servers get nothing from us.
     hosts = {urlsplit(inbox).netloc.lower() for inbox in inboxes if inbox}
     allowed = await allowed_hosts(hosts, await get_site_settings())
@@ -246,9 +295,3 @@ async def deliver(activity: dict[str, Any], actor: Actor, inboxes: list[str]) ->
         ],
         batch_size=500,
     )
-    return record
-
-
-async def recent_board_activities(urls: Urls, board: Board) -> list[dict[str, Any]]:
-    rows = await OutboxActivity.filter(actor_id=board.actor_id).order_by("-id").limit(RECENT_ITEMS)
-    return [json.loads(row.payload) for row in rows]

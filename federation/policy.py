@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
+from tortoise.signals import post_delete, post_save
+
 from forum.models import SiteSettings
 from forum.models.site import InstanceFederation
 from moderation.models import DomainPolicy, Severity
+
+# How long an inbox trusts a decision it made: the bound on how late a policy written by
+# another process (or by a bulk import, which sends no model signals) takes effect there.
+DECISION_SECONDS = 5.0
+# Peers are few, but a flood of made-up hosts must not grow the cache without bound.
+MAX_DECISIONS = 4096
+_generation = 0
 
 
 def domain_of(host: str) -> str:
@@ -47,3 +59,48 @@ async def allowed_hosts(hosts: set[str], site: SiteSettings) -> set[str]:
         elif decision != Severity.suspend:
             allowed.add(host)
     return allowed
+
+
+class DomainDecisions:
+    """`domain_allowed`, remembered per host for DECISION_SECONDS: the inbox asks it for
+    every request, and a query each time cost more than the rest of the checks.
+
+    Writes through the model (create, save, delete) in this process drop every decision
+    at once (`forget_domain_decisions`, wired to Tortoise's signals); writes elsewhere
+    are seen within DECISION_SECONDS.
+    """
+
+    def __init__(self) -> None:
+        self._decisions: dict[tuple[str, InstanceFederation], tuple[bool, float]] = {}
+        self._generation = _generation
+
+    async def allowed(self, host: str, site: SiteSettings) -> bool:
+        now = time.monotonic()
+        if self._generation != _generation:
+            self._decisions.clear()
+            self._generation = _generation
+        key = (host, site.federation)
+        cached = self._decisions.get(key)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        allowed = await domain_allowed(host, site)
+        if len(self._decisions) >= MAX_DECISIONS:
+            self._decisions.clear()
+        self._decisions[key] = (allowed, now + DECISION_SECONDS)
+        return allowed
+
+
+def forget_domain_decisions() -> None:
+    """Make every DomainDecisions in this process ask the database again."""
+    global _generation
+    _generation += 1
+
+
+@post_save(DomainPolicy)
+async def _policy_saved(*_args: Any) -> None:
+    forget_domain_decisions()
+
+
+@post_delete(DomainPolicy)
+async def _policy_deleted(*_args: Any) -> None:
+    forget_domain_decisions()

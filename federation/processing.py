@@ -14,10 +14,11 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from federation.activities import HANDLERS, Ignored, Incoming, Rejected
-from federation.documents import DocumentError, parse_activity
+from federation.documents import ActivityDoc, DocumentError, parse_activity
 from federation.models import InboxItem, InboxState
 from federation.remote_actors import ActorUnavailableError
 from federation.runtime import Runtime
+from forum.models import Actor
 from forum.services.site import get_site_settings
 
 log = logging.getLogger("kindred.inbox")
@@ -64,7 +65,9 @@ class InboxProcessor:
             if handler is None:
                 raise Ignored(f"Kindred does not handle {activity.kind} activities.")
             # Fetching happens before the transaction: no lock is held over the network.
-            actor = await self.runtime.resolver.by_id(activity.actor)
+            actor = await self._actor(activity)
+            if actor.deleted_at is not None:
+                raise Ignored("That actor deleted itself; nothing more is taken from it.")
             site = await get_site_settings()
             # The handler's writes, its deliveries and the row's new state commit together.
             async with in_transaction():
@@ -83,6 +86,15 @@ class InboxProcessor:
             log.exception("inbox item %s failed", item.id)
             state, reason = self._retry_or_fail(item), f"error: {type(exc).__name__}"
         await self._finish(item, state, reason)
+
+    async def _actor(self, activity: ActivityDoc) -> Actor:
+        if activity.kind == "Delete" and activity.object_id == activity.actor:
+            # A deleted actor's document answers 410: the inbox verified the signature
+            # with the key we hold, so the stored row is the one to use.
+            known = await Actor.filter(ap_id=activity.actor, local=False).first()
+            if known is not None:
+                return known
+        return await self.runtime.resolver.by_id(activity.actor)
 
     async def _finish(self, item: InboxItem, state: InboxState, reason: str) -> None:
         now = datetime.now(UTC)

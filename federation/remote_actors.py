@@ -1,7 +1,14 @@
-"""Remote actors: fetched (signed by our instance actor), parsed, cached with a TTL."""
+"""Remote actors: fetched (signed by our instance actor), parsed, cached with a TTL.
+
+Rows in the database hold actors for ACTOR_TTL; on top, each resolver keeps the parsed
+public keys it verified with in memory (`signing_key`), so a busy inbox reads no row.
+"""
 
 from __future__ import annotations
 
+import time
+import weakref
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urldefrag, urlsplit
@@ -12,6 +19,7 @@ from federation import fetch
 from federation.actors import instance_actor
 from federation.documents import ActorDoc, DocumentError, parse_actor
 from federation.errors import FederationError
+from federation.signatures import InvalidSignatureError, VerifyingKey, load_public_key
 from federation.signer import ActorSigner
 from federation.urls import Urls
 from forum.models import Actor
@@ -19,17 +27,66 @@ from forum.models.actor import ActorKind
 from forum.settings import Settings
 
 ACTOR_TTL = timedelta(hours=24)
+# How long a process verifies with a key it holds in memory before reading the row again:
+# the bound on how late it notices a key another process replaced (a signature that fails
+# with the held key re-fetches at once, so a rotation is never refused).
+KEY_SECONDS = 300.0
+MAX_KEYS = 4096
 KINDS = {"Group": ActorKind.group, "Application": ActorKind.application}
+_resolvers: weakref.WeakSet[ActorResolver] = weakref.WeakSet()
 
 
 class ActorUnavailableError(FederationError):
     status = 401
 
 
+@dataclass(frozen=True, slots=True)
+class SigningKey:
+    """A remote actor's public key, parsed, and who owns it."""
+
+    key_id: str
+    owner: str  # the actor's ap_id
+    key: VerifyingKey
+    expires: float  # time.monotonic()
+
+
 class ActorResolver:
     def __init__(self, settings: Settings, client: fetch.SafeClient) -> None:
         self.urls = Urls(settings)
         self.client = client
+        self._keys: dict[str, SigningKey] = {}
+        _resolvers.add(self)
+
+    async def signing_key(self, key_id: str, *, refresh: bool = False) -> SigningKey:
+        """The key named `key_id`, from memory while fresh; `refresh` fetches it again.
+
+        Raises ActorUnavailableError (no such actor or key) or InvalidSignatureError (the
+        actor publishes no usable key).
+        """
+        now = time.monotonic()
+        cached = self._keys.get(key_id)
+        if cached is not None and not refresh and cached.expires > now:
+            return cached
+        actor = await self.by_key_id(key_id, refresh=refresh)
+        if not actor.public_key_pem:
+            raise InvalidSignatureError("The actor has no public key.")
+        fresh_for = ACTOR_TTL.total_seconds()
+        if actor.fetched_at is not None:
+            fresh_for -= (datetime.now(UTC) - actor.fetched_at).total_seconds()
+        found = SigningKey(
+            key_id=key_id,
+            owner=actor.ap_id,
+            key=load_public_key(actor.public_key_pem),
+            expires=now + max(0.0, min(KEY_SECONDS, fresh_for)),
+        )
+        if len(self._keys) >= MAX_KEYS:
+            self._keys.clear()
+        self._keys[key_id] = found
+        return found
+
+    def forget_keys_of(self, ap_id: str) -> None:
+        for key_id in [k for k, held in self._keys.items() if held.owner == ap_id]:
+            del self._keys[key_id]
 
     async def signer(self) -> ActorSigner:
         actor = await instance_actor()
@@ -93,11 +150,20 @@ async def upsert_actor(doc: ActorDoc) -> Actor:
         "key_id": doc.public_key.id if doc.public_key else None,
         "fetched_at": datetime.now(UTC),
     }
-    actor = await Actor.filter(ap_id=doc.id).first()
+    actor = await _write_actor(doc.id, fields)
+    # The actor's key may have changed: no resolver in this process goes on trusting the
+    # one it held.
+    for resolver in list(_resolvers):
+        resolver.forget_keys_of(doc.id)
+    return actor
+
+
+async def _write_actor(ap_id: str, fields: dict[str, Any]) -> Actor:
+    actor = await Actor.filter(ap_id=ap_id).first()
     if actor is None:
         try:
-            return await Actor.create(ap_id=doc.id, local=False, **fields)
+            return await Actor.create(ap_id=ap_id, local=False, **fields)
         except IntegrityError:  # fetched concurrently
-            actor = await Actor.get(ap_id=doc.id)
+            actor = await Actor.get(ap_id=ap_id)
     await Actor.filter(id=actor.id).update(**fields)
     return await Actor.get(id=actor.id)

@@ -31,7 +31,8 @@ class ActorSigner(httpx.Auth):
         added = sign_request(
             request.method,
             str(request.url),
-            dict(request.headers),
+            # The Headers themselves: dict() would look each name up again, linearly.
+            request.headers,
             body,
             key_id=self.key_id,
             private_key=self.private_key,

@@ -8,11 +8,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from federation import actors, discovery, objects
+from federation import actors, board_collections, discovery, objects
+from federation.board_collections import SourceFor
 from federation.eligibility import board_federates
 from federation.errors import FederationError, NotFederatedError
-from federation.models import Follow, FollowState
-from federation.urls import AS_CONTEXT, Urls
+from federation.urls import Urls
 from forum.models import Board, Persona, Post, SiteSettings, Thread
 from forum.models.actor import ActorKind
 from forum.models.post import PostState
@@ -153,46 +153,25 @@ async def post_object(request: Request) -> Response:
     return ap_response(objects.note_document(urls, board, thread, post, post.author, post.reply_to))
 
 
-def _collection(url: str, total: int, items: list[Any] | None = None) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "@context": AS_CONTEXT,
-        "id": url,
-        "type": "OrderedCollection",
-        "totalItems": total,
-    }
-    if items is not None:
-        doc["orderedItems"] = items
-    return doc
+async def _collection(request: Request, name: str, source_for: SourceFor) -> Response:
+    urls, board = await _federating_board(request)
+    cursor = board_collections.parse_page(request.query_params.get("page"))
+    url = f"{urls.board(board.slug)}/{name}"
+    source = await source_for(urls, board)
+    return ap_response(await board_collections.collection_document(url, source, cursor))
 
 
 async def board_followers(request: Request) -> Response:
-    urls, board = await _federating_board(request)
-    total = await Follow.filter(followed_id=board.actor_id, state=FollowState.accepted).count()
-    # The count only: who follows a support board is nobody else's business.
-    return ap_response(_collection(f"{urls.board(board.slug)}/followers", total))
+    return await _collection(request, "followers", board_collections.followers_source)
 
 
 async def board_moderators(request: Request) -> Response:
-    urls, board = await _federating_board(request)
-    # Moderators act as "the moderators of the board", never under their personas.
-    return ap_response(_collection(f"{urls.board(board.slug)}/moderators", 0, []))
+    return await _collection(request, "moderators", board_collections.moderators_source)
 
 
 async def board_featured(request: Request) -> Response:
-    urls, board = await _federating_board(request)
-    pinned = await Thread.filter(
-        board_id=board.id, pinned=True, state=PostState.visible, ap_id=None
-    ).select_related("author")
-    items = []
-    for thread in pinned:
-        opener = await Post.get(thread_id=thread.id, seq=1)
-        items.append(objects.page_document(urls, board, thread, opener, thread.author))
-    return ap_response(_collection(f"{urls.board(board.slug)}/featured", len(items), items))
+    return await _collection(request, "featured", board_collections.featured_source)
 
 
 async def board_outbox(request: Request) -> Response:
-    urls, board = await _federating_board(request)
-    from federation.outbox import recent_board_activities
-
-    items = await recent_board_activities(urls, board)
-    return ap_response(_collection(f"{urls.board(board.slug)}/outbox", len(items), items))
+    return await _collection(request, "outbox", board_collections.outbox_source)

@@ -13,7 +13,7 @@ from pathlib import Path
 from forum import __version__
 from forum.db import apply_migrations, close_database, open_database, pending_migrations
 from forum.errors import ConfigError, ForumError
-from forum.services.boards import FEDERATION_WARNING
+from forum.services.boards import DEFAULT_PREMOD, FEDERATION_WARNING
 from forum.settings import Settings, load_settings
 
 EXIT_USAGE = 2
@@ -99,14 +99,25 @@ def cmd_board_create(settings: Settings, args: argparse.Namespace) -> None:
             premod_count=args.premod,
         )
         _say(f"Board {board.slug!r} created: {settings.public_url}/b/{board.slug}")
+        _say(_premod_sentence(board.premod_count))
         if board.federation != "off":
             _say(f"Federation: {board.federation}. {FEDERATION_WARNING}")
 
     asyncio.run(_with_db(settings, work))
 
 
+def _premod_sentence(count: int) -> str:
+    if count == 0:
+        return "Pre-moderation: off (new members' posts appear at once)."
+    return f"Pre-moderation: each new member's first {count} post(s) wait for a moderator."
+
+
 def cmd_board_update(settings: Settings, args: argparse.Namespace) -> None:
-    from forum.services.boards import set_board_federation, update_board
+    from forum.services.boards import (
+        set_board_federation,
+        update_board,
+        update_board_moderation,
+    )
 
     async def work() -> None:
         from forum.models import Board
@@ -129,10 +140,15 @@ def cmd_board_update(settings: Settings, args: argparse.Namespace) -> None:
             if args.federation != "off" and board.federation == "off" and not args.yes:
                 raise CliError(f"{FEDERATION_WARNING} Add --yes to confirm.", EXIT_USAGE)
             board = await set_board_federation(None, args.slug, args.federation, confirmed=True)
+        if args.premod is not None:
+            board = await update_board_moderation(
+                None, args.slug, counts={"premod_count": args.premod}
+            )
         _say(
             f"Board {board.slug!r}: visibility {board.visibility}, "
             f"posting {board.posting_policy}, federation {board.federation}."
         )
+        _say(_premod_sentence(board.premod_count))
 
     asyncio.run(_with_db(settings, work))
 
@@ -190,6 +206,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
 
     from federation.runtime import Runtime
     from federation.workers import start_workers, stop_workers
+    from moderation.subscriptions import refreshing as refreshing_blocklists
 
     async def work() -> None:
         runtime = Runtime.create(settings)
@@ -198,9 +215,11 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         tasks = start_workers(runtime, stop)
-        _say("Kindred workers running (inbox, delivery); stop with Ctrl-C.")
+        _say("Kindred workers running (inbox, delivery, blocklist refresh); stop with Ctrl-C.")
         try:
-            await stop.wait()
+            # Subscribed blocklists refresh here too when the web server runs no workers.
+            async with refreshing_blocklists(settings, worker=True):
+                await stop.wait()
         finally:
             await stop_workers(tasks, stop)
             await runtime.aclose()
@@ -266,6 +285,85 @@ def cmd_blocklist_export(settings: Settings, args: argparse.Namespace) -> None:
         sys.stdout.write(exported[0])
 
 
+def cmd_blocklist_subscribe(settings: Settings, args: argparse.Namespace) -> None:
+    from moderation.blocklists.download import list_client
+    from moderation.subscriptions import subscribe
+
+    async def work() -> None:
+        _say(f"Fetching {args.url} ...")
+        async with list_client(settings) as client:
+            outcome = await subscribe(
+                client, args.url, mode=args.mode, refresh_hours=args.refresh_hours
+            )
+        _say(f"Subscribed ({args.mode}, every {args.refresh_hours} h): {outcome.status}")
+
+    asyncio.run(_with_db(settings, work))
+
+
+def cmd_blocklist_subscriptions(settings: Settings, args: argparse.Namespace) -> None:
+    from moderation.subscriptions import list_subscriptions
+
+    async def work() -> None:
+        summaries = await list_subscriptions()
+        if not summaries:
+            _say("No subscriptions.")
+        for summary in summaries:
+            sub = summary.subscription
+            when = f"{sub.last_fetched_at:%Y-%m-%d %H:%M} UTC" if sub.last_fetched_at else "never"
+            _say(
+                f"{sub.url}\n  mode {sub.mode}, every {sub.refresh_hours} h; "
+                f"{summary.entries} entries, {summary.pending} waiting for review\n"
+                f"  last refresh {when}: {sub.last_status or '-'}"
+            )
+
+    asyncio.run(_with_db(settings, work))
+
+
+def cmd_blocklist_unsubscribe(settings: Settings, args: argparse.Namespace) -> None:
+    from moderation.subscriptions import unsubscribe
+
+    async def work() -> None:
+        count = await unsubscribe(args.url, keep_entries=args.keep_entries)
+        what = "kept (now yours)" if args.keep_entries else "removed"
+        _say(f"Unsubscribed from {args.url.strip()}; its {count} entries were {what}.")
+
+    asyncio.run(_with_db(settings, work))
+
+
+def cmd_blocklist_refresh(settings: Settings, args: argparse.Namespace) -> None:
+    from moderation.blocklists.download import list_client
+    from moderation.subscriptions import get_subscription, list_subscriptions, refresh_subscription
+
+    async def work() -> None:
+        if args.url:
+            subs = [await get_subscription(args.url)]
+        else:
+            subs = [summary.subscription for summary in await list_subscriptions()]
+        if not subs:
+            _say("No subscriptions to refresh.")
+        failed = 0
+        async with list_client(settings) as client:
+            for sub in subs:
+                _say(f"Refreshing {sub.url} ...")
+                outcome = await refresh_subscription(client, sub)
+                _say(f"  {outcome.status}")
+                failed += not outcome.ok
+        if failed:
+            raise CliError(f"{failed} of {len(subs)} list(s) could not be refreshed.", 1)
+
+    asyncio.run(_with_db(settings, work))
+
+
+def _refresh_hours(raw: str) -> int:
+    from moderation.subscriptions import MAX_HOURS, MIN_HOURS
+
+    if not (raw.isascii() and raw.isdigit()) or not MIN_HOURS <= int(raw) <= MAX_HOURS:
+        raise argparse.ArgumentTypeError(
+            f"{raw!r} is not a whole number of hours from {MIN_HOURS} to {MAX_HOURS}"
+        )
+    return int(raw)
+
+
 def cmd_makemigrations(settings: Settings, args: argparse.Namespace) -> None:
     """For developers: write a migration for model changes (Tortoise's autodetector)."""
     from forum.migrations_check import unmigrated_changes, write_migrations
@@ -329,7 +427,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--posting-policy", choices=["members", "moderators"], default="members")
     p.add_argument("--federation", choices=["off", "publish", "open"], default="off")
     p.add_argument(
-        "--premod", type=int, default=0, metavar="N", help="hold each new member's first N posts"
+        "--premod",
+        type=int,
+        default=DEFAULT_PREMOD,
+        metavar="N",
+        help=f"hold each new member's first N posts (default {DEFAULT_PREMOD}; 0: off)",
     )
     p.set_defaults(func=cmd_board_create)
 
@@ -340,6 +442,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--posting-policy", choices=["members", "moderators"])
     p.add_argument("--federation", choices=["off", "publish", "open"])
     p.add_argument("--yes", action="store_true", help="confirm turning federation on")
+    p.add_argument("--premod", type=int, metavar="N", help="hold each new member's first N posts")
     p.set_defaults(func=cmd_board_update)
 
     invite = sub.add_parser("invite", help="manage invite codes").add_subparsers(
@@ -351,7 +454,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_invite_create)
 
     blocklist = sub.add_parser(
-        "blocklist", help="import or export domain blocks (Mastodon's CSV)"
+        "blocklist", help="import, export and subscribe to domain blocks (Mastodon's CSV)"
     ).add_subparsers(dest="blocklist_command", required=True, metavar="ACTION")
     p = blocklist.add_parser("import", help="import a domain-block CSV or a list of domains")
     p.add_argument("file", metavar="FILE")
@@ -365,6 +468,33 @@ def build_parser() -> argparse.ArgumentParser:
     p = blocklist.add_parser("export", help="write silence/suspend policies as Mastodon's CSV")
     p.add_argument("-o", "--output", metavar="FILE", help="write here instead of to stdout")
     p.set_defaults(func=cmd_blocklist_export)
+    p = blocklist.add_parser("subscribe", help="follow another instance's published blocklist")
+    p.add_argument(
+        "url", metavar="URL", help="the list's CSV, e.g. https://example.org/blocklist.csv"
+    )
+    p.add_argument(
+        "--mode",
+        required=True,
+        choices=["review", "auto"],
+        help="review: changes wait in the review queue; auto: they apply at once",
+    )
+    p.add_argument(
+        "--refresh-hours", type=_refresh_hours, default=24, metavar="N", help="default 24"
+    )
+    p.set_defaults(func=cmd_blocklist_subscribe)
+    p = blocklist.add_parser("subscriptions", help="list subscribed blocklists")
+    p.set_defaults(func=cmd_blocklist_subscriptions)
+    p = blocklist.add_parser("unsubscribe", help="stop following a blocklist")
+    p.add_argument("url", metavar="URL")
+    p.add_argument(
+        "--keep-entries",
+        action="store_true",
+        help="keep the list's entries as your own (default: remove them)",
+    )
+    p.set_defaults(func=cmd_blocklist_unsubscribe)
+    p = blocklist.add_parser("refresh", help="fetch subscribed blocklists now")
+    p.add_argument("url", metavar="URL", nargs="?", help="only this list")
+    p.set_defaults(func=cmd_blocklist_refresh)
 
     admin = sub.add_parser("admin", help="manage admins").add_subparsers(
         dest="admin_command", required=True, metavar="ACTION"

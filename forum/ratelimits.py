@@ -2,6 +2,9 @@
 
 Counts live in memory (one process is a whole instance). The hash key rotates every
 window, so yesterday's keys cannot be linked to today's or reversed into addresses.
+
+Members' actions (threads, replies, reports, appeals) are keyed by account, and accounts
+younger than a week get half the count: floods come from fresh throwaway accounts.
 """
 
 from __future__ import annotations
@@ -11,8 +14,14 @@ import hmac
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from forum.errors import RateLimitedError
+
+if TYPE_CHECKING:
+    from forum.models import Account
+
+NEW_ACCOUNT_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -20,6 +29,10 @@ class Limit:
     count: int
     seconds: int
     message: str
+
+    def stricter(self) -> Limit:
+        """The share of an account younger than NEW_ACCOUNT_DAYS: half, at least one."""
+        return Limit(max(1, self.count // 2), self.seconds, self.message)
 
 
 DEFAULT_LIMITS: dict[str, Limit] = {
@@ -30,6 +43,7 @@ DEFAULT_LIMITS: dict[str, Limit] = {
     "thread": Limit(10, 600, "You are starting threads very quickly; take a breath."),
     "reply": Limit(40, 600, "You are replying very quickly; take a breath."),
     "report": Limit(20, 3600, "You have sent many reports; the moderators will get to them."),
+    "appeal": Limit(5, 3600, "You have sent several appeals; the moderators will read them."),
     "remote_lookup": Limit(20, 600, "Too many look-ups of other servers; try again later."),
 }
 
@@ -59,9 +73,9 @@ class RateLimiter:
         retry_after = max(1, int((window + 1) * limit.seconds - now))
         return window, retry_after
 
-    def check(self, action: str, subject: str) -> None:
+    def check(self, action: str, subject: str, *, strict: bool = False) -> None:
         """Raise RateLimitedError when `subject` has used up `action` in this window."""
-        limit = self.limits[action]
+        limit = self.limits[action].stricter() if strict else self.limits[action]
         window, retry_after = self._window(limit)
         stored = self._counts.get(self._key(action, subject, window))
         if stored and stored[0] == window and stored[1] >= limit.count:
@@ -77,10 +91,23 @@ class RateLimiter:
             self._expire()
         self._counts[key] = (window, count)
 
-    def consume(self, action: str, subject: str) -> None:
+    def consume(self, action: str, subject: str, *, strict: bool = False) -> None:
         """check + hit: for actions that count every attempt (posting, registering)."""
-        self.check(action, subject)
+        self.check(action, subject, strict=strict)
         self.hit(action, subject)
+
+    def consume_member(self, action: str, account: Account | None) -> None:
+        """consume, keyed by the member's account, with the stricter limit while the
+        account is new. Nobody logged in never gets here; if they did, they count as new."""
+        self.consume(
+            action, str(account.id) if account else "", strict=self.is_new_account(account)
+        )
+
+    def is_new_account(self, account: Account | None) -> bool:
+        if account is None:
+            return True
+        age = self._clock() - account.created_at.timestamp()
+        return age < NEW_ACCOUNT_DAYS * 86_400
 
     def reset(self) -> None:
         self._counts.clear()

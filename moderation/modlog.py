@@ -1,12 +1,20 @@
-"""The public modlog: action, reason, date and the thread concerned. It names neither the
-moderator nor the member acted on; the moderator is kept for admins only."""
+"""The public modlog: action, reason, date and the thread concerned, as a page, JSON and an
+Atom feed. By default it names neither the moderator nor the member acted on; an admin may
+choose to show either (the moderator as their persona in that board, never the account)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from xml.etree import ElementTree
 
-from forum.models import Account, Board, Thread
+from tortoise.expressions import Q
+
+from forum.errors import NotAllowedError
+from forum.models import Account, Actor, Board, Persona, Post, Thread
+from forum.models.board import Visibility
+from forum.services.site import get_site_settings
+from forum.services.viewer import Viewer
 from moderation.models import ModAction
 
 PAGE = 100
@@ -14,22 +22,45 @@ LABELS = {
     "approve": "Approved a held post",
     "remove": "Removed a post",
     "remove_thread": "Removed a thread",
+    "redact": "Removed part of a post",
+    "restore": "Restored a post",
+    "restore_thread": "Restored a thread",
     "lock": "Locked a thread",
     "unlock": "Unlocked a thread",
     "pin": "Pinned a thread",
     "unpin": "Unpinned a thread",
+    "move": "Moved a thread",
+    "slow_mode": "Changed a thread's slow mode",
+    "warn": "Warned a member",
+    "suspend": "Suspended a member",
+    "ban": "Banned a member",
+    "lift_suspension": "Lifted a suspension",
+    "lift_ban": "Lifted a ban",
+    "appoint_moderator": "Appointed a moderator",
+    "remove_moderator": "Removed a moderator",
+    "appoint_supporter": "Named a peer supporter",
+    "remove_supporter": "Removed a peer supporter",
 }
+ATOM = "http://www.w3.org/2005/Atom"
+ElementTree.register_namespace("", ATOM)  # Atom as the default namespace: no "ns0:"
+# Who acted, when the admin shows moderators but the moderator has no persona in the board.
+ADMIN_NAME = "an admin"
 
 
 @dataclass(frozen=True)
 class LogEntry:
+    id: int
     action: str
     label: str
     reason: str
     created_at: datetime
     board_slug: str | None
+    board_title: str | None
     thread_id: int | None
     thread_title: str | None
+    # Only when the admin turned the matching setting on; None otherwise.
+    moderator_name: str | None = None
+    member_name: str | None = None
 
 
 async def record(
@@ -39,34 +70,132 @@ async def record(
     reason: str = "",
     thread: Thread | None = None,
     moderator: Account | None = None,
+    post: Post | None = None,
+    subject: Actor | int | None = None,
+    member_id: int | None = None,
+    until: datetime | None = None,
 ) -> ModAction:
+    subject_id = subject.id if isinstance(subject, Actor) else subject
     return await ModAction.create(
         board_id=board.id if board else None,
         action=action,
         reason=reason[:500],
         thread_id=thread.id if thread else None,
         moderator=moderator,
+        post_id=post.id if post else None,
+        subject_id=subject_id,
+        member_id=member_id,
+        until=until,
     )
+
+
+async def set_names_shown(viewer: Viewer, *, moderator: bool, member: bool) -> None:
+    """The admin's choice whether the public modlog names the moderator and the member."""
+    if not viewer.is_admin:
+        raise NotAllowedError("Only admins can change instance settings.")
+    site = await get_site_settings()
+    site.modlog_show_moderator = moderator
+    site.modlog_show_member = member
+    await site.save(update_fields=["modlog_show_moderator", "modlog_show_member"])
 
 
 async def public_log(board: Board | None = None) -> list[LogEntry]:
     query = ModAction.all() if board is None else ModAction.filter(board_id=board.id)
-    rows = await query.order_by("-created_at", "-id").limit(PAGE).select_related("board", "thread")
+    if board is None:
+        # Private and members-only boards' actions are not in the public instance log.
+        query = query.filter(Q(board_id=None) | Q(board__visibility=Visibility.public))
+    rows = (
+        await query.order_by("-created_at", "-id")
+        .limit(PAGE)
+        .select_related("board", "thread", "subject")
+    )
+    site = await get_site_settings()
+    moderators = await _moderator_names(rows) if site.modlog_show_moderator else {}
     entries = []
     for row in rows:
-        # Private and members-only boards' actions are not in the public instance log.
-        if board is None and row.board is not None and row.board.visibility != "public":
-            continue
         thread_visible = row.thread is not None and row.thread.state == "visible"
+        member = None
+        if site.modlog_show_member and row.subject is not None:
+            member = row.subject.name
         entries.append(
             LogEntry(
+                id=row.id,
                 action=row.action,
                 label=LABELS.get(row.action, row.action),
                 reason=row.reason,
                 created_at=row.created_at,
                 board_slug=row.board.slug if row.board else None,
+                board_title=row.board.title if row.board else None,
                 thread_id=row.thread_id if thread_visible else None,
                 thread_title=row.thread.title if row.thread and thread_visible else None,
+                moderator_name=(
+                    moderators.get((row.moderator_id, row.board_id), ADMIN_NAME)
+                    if site.modlog_show_moderator and row.moderator_id is not None
+                    else None
+                ),
+                member_name=member,
             )
         )
     return entries
+
+
+async def _moderator_names(rows: list[ModAction]) -> dict[tuple[int, int | None], str]:
+    # The moderator's persona in the board the action was taken in: a moderator is known
+    # there by that name already, so naming it links nothing new.
+    accounts = {r.moderator_id for r in rows if r.moderator_id is not None}
+    boards = {r.board_id for r in rows if r.board_id is not None}
+    if not accounts or not boards:
+        return {}
+    personas = await Persona.filter(account_id__in=accounts, board_id__in=boards).select_related(
+        "actor"
+    )
+    return {(p.account_id, p.board_id): p.actor.name for p in personas if p.account_id}
+
+
+def atom_feed(entries: list[LogEntry], *, base_url: str, title: str, path: str) -> bytes:
+    """The log as an Atom 1.0 feed; ElementTree does the escaping."""
+
+    def sub(parent: ElementTree.Element, tag: str, text: str | None = None, **attrs: str) -> None:
+        element = ElementTree.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
+        element.text = text
+
+    feed = ElementTree.Element(f"{{{ATOM}}}feed")
+    page_url = base_url + path
+    sub(feed, "id", page_url + ".atom")
+    sub(feed, "title", title)
+    newest = entries[0].created_at if entries else datetime.now(UTC)
+    sub(feed, "updated", _stamp(newest))
+    sub(feed, "link", rel="self", href=page_url + ".atom", type="application/atom+xml")
+    sub(feed, "link", rel="alternate", href=page_url, type="text/html")
+    # Atom asks for an author; the moderators as a body are the honest one.
+    author = ElementTree.SubElement(feed, f"{{{ATOM}}}author")
+    sub(author, "name", "The moderators")
+    for entry in entries:
+        item = ElementTree.SubElement(feed, f"{{{ATOM}}}entry")
+        sub(item, "id", f"{base_url}/modlog#action-{entry.id}")
+        heading = entry.label
+        if entry.board_title:
+            heading += f" in {entry.board_title}"
+        sub(item, "title", heading)
+        sub(item, "updated", _stamp(entry.created_at))
+        sub(item, "summary", _summary(entry))
+        if entry.thread_id is not None:
+            href = f"{base_url}/b/{entry.board_slug}/t/{entry.thread_id}"
+            sub(item, "link", rel="alternate", href=href, type="text/html")
+    document: bytes = ElementTree.tostring(feed, encoding="utf-8", xml_declaration=True)
+    return document
+
+
+def _summary(entry: LogEntry) -> str:
+    parts = [f"Reason: {entry.reason}" if entry.reason else "No reason given."]
+    if entry.thread_title:
+        parts.append(f"Thread: {entry.thread_title}")
+    if entry.moderator_name:
+        parts.append(f"Moderator: {entry.moderator_name}")
+    if entry.member_name:
+        parts.append(f"Member: {entry.member_name}")
+    return " · ".join(parts)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

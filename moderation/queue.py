@@ -4,18 +4,20 @@ then oldest first. Items can be claimed so two moderators do not work on one."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
-from forum.errors import InvalidInputError, NotFoundError
-from forum.models import Board, Membership, Post, Thread
-from forum.models.board import MemberRole
-from forum.services.boards import require_login
+from forum.errors import ConflictError, InvalidInputError, NotAllowedError, NotFoundError
+from forum.models import Actor, Board, Post, Thread
+from forum.models.post import PostState
+from forum.services.threads import MAX_ID
 from forum.services.viewer import Viewer
-from moderation import actions
+from moderation import actions, duty, forwarding
+from moderation.duty import moderated_board_ids as moderated_board_ids
+from moderation.duty import open_item, require_moderator
 from moderation.models import (
     Priority,
     Report,
@@ -25,6 +27,7 @@ from moderation.models import (
     ReviewKind,
     ReviewState,
 )
+from moderation.notes import NoteView, notes_for
 from moderation.reports import CATEGORY_LABELS
 
 REASON_MAX = 500
@@ -41,12 +44,23 @@ class QueueEntry:
     post: Post | None
     author_name: str
     categories: list[tuple[str, int]]
-    notes: list[str]
+    notes: list[str]  # the reporters' notes
     claimed_by_me: bool
+    # The persona the item is about: the post's author or the reported member.
+    subject: Actor | None = None
+    mod_notes: list[NoteView] = field(default_factory=list)
+    # Reports about remote content: the server it came from, and whether the categories
+    # suggest forwarding the report there.
+    forward_host: str | None = None
+    forward_suggested: bool = False
 
     @property
     def priority(self) -> Priority:
         return Priority(self.item.priority)
+
+    @property
+    def auto_hidden(self) -> bool:
+        return self.post is not None and self.post.state == PostState.hidden
 
 
 @dataclass(frozen=True)
@@ -55,27 +69,8 @@ class Queue:
     oldest_crisis: timedelta | None
 
 
-async def moderated_board_ids(viewer: Viewer) -> list[int] | None:
-    """Boards `viewer` moderates; None means all of them (an admin)."""
-    require_login(viewer)
-    assert viewer.account is not None
-    if viewer.is_admin:
-        return None
-    rows = await Membership.filter(
-        account_id=viewer.account.id, role=MemberRole.moderator
-    ).values_list("board_id", flat=True)
-    return [int(board_id) for board_id in rows]  # type: ignore[call-overload]
-
-
-async def _require_moderator(viewer: Viewer) -> list[int] | None:
-    boards = await moderated_board_ids(viewer)
-    if boards is not None and not boards:
-        raise NotFoundError()  # the queue does not exist for members
-    return boards
-
-
 async def open_queue(viewer: Viewer) -> Queue:
-    boards = await _require_moderator(viewer)
+    boards = await require_moderator(viewer)
     query = ReviewItem.filter(state=ReviewState.open)
     if boards is not None:
         query = query.filter(board_id__in=boards)
@@ -99,12 +94,15 @@ async def open_queue(viewer: Viewer) -> Queue:
     for item_id, category, note in reports:
         by_item.setdefault(int(item_id), []).append((str(category), str(note)))
     me = viewer.account.id if viewer.account else None
+    subjects = [(item, _subject(item)) for item in items]
+    mod_notes = await notes_for(viewer, [(i, s.id if s else None) for i, s in subjects])
     entries = []
-    for item in items:
+    for item, author in subjects:
         rows = by_item.get(item.id, [])
         counts = Counter(CATEGORY_LABELS[ReportCategory(c)] for c, _ in rows)
         post = item.post
-        author = post.author if post is not None else item.subject
+        # As forwarding.origin_host, from the rows already loaded (no queries per item).
+        remote = item.kind == ReviewKind.report and author is not None and not author.local
         entries.append(
             QueueEntry(
                 item=item,
@@ -115,6 +113,12 @@ async def open_queue(viewer: Viewer) -> Queue:
                 categories=counts.most_common(),
                 notes=[n for _, n in rows if n],
                 claimed_by_me=item.claimed_by_id is not None and item.claimed_by_id == me,
+                subject=author,
+                mod_notes=mod_notes.get(item.id, []),
+                forward_host=author.domain if remote and author is not None else None,
+                forward_suggested=any(
+                    ReportCategory(c) in forwarding.FORWARD_BY_DEFAULT for c, _ in rows
+                ),
             )
         )
     crisis = [e.item.created_at for e in entries if e.item.priority == Priority.crisis]
@@ -122,16 +126,13 @@ async def open_queue(viewer: Viewer) -> Queue:
     return Queue(entries, oldest)
 
 
-async def _item(viewer: Viewer, item_id: int) -> ReviewItem:
-    boards = await _require_moderator(viewer)
-    item = await ReviewItem.filter(id=item_id, state=ReviewState.open).first()
-    if item is None or (boards is not None and item.board_id not in boards):
-        raise NotFoundError()
-    return item
+def _subject(item: ReviewItem) -> Actor | None:
+    # The persona an item is about: the post's author, or the reported member.
+    return item.post.author if item.post is not None else item.subject
 
 
 async def claim(viewer: Viewer, item_id: int, *, release: bool = False) -> None:
-    item = await _item(viewer, item_id)
+    item = await open_item(viewer, item_id)
     assert viewer.account is not None
     if release:
         await ReviewItem.filter(id=item.id, claimed_by_id=viewer.account.id).update(
@@ -155,25 +156,53 @@ def register_resolver(kind: ReviewKind, resolver: Resolver) -> None:
 POST_KINDS = (ReviewKind.held_post, ReviewKind.flagged, ReviewKind.report)
 
 
-async def resolve(viewer: Viewer, item_id: int, action: str, reason: str = "") -> None:
+async def resolve(
+    viewer: Viewer, item_id: int, action: str, reason: str = "", *, forward: bool = False
+) -> None:
     """Close an item with `action`: for post items approve (a held post), dismiss
-    (reports: no action) or remove (the post); other kinds ask their resolver."""
-    item = await _item(viewer, item_id)
-    reason = reason.strip()
-    if len(reason) > REASON_MAX:
-        raise InvalidInputError(f"A reason is at most {REASON_MAX} characters.", field="reason")
+    (reports: no action) or remove (the post); for a reported member dismiss or handled
+    (acted on elsewhere); other kinds ask their resolver. `forward` also sends a report
+    about remote content to its origin server, in the same transaction."""
+    item = await open_item(viewer, item_id)
+    reason = _check_reason(reason)
     async with in_transaction():
-        if item.kind in POST_KINDS:
+        # Closing first, on the condition that it is still open, makes a second
+        # moderator's simultaneous decision find nothing (and roll back) instead of
+        # acting twice.
+        closed = await ReviewItem.filter(id=item.id, state=ReviewState.open).update(
+            state=ReviewState.resolved, resolution=action, resolved_at=datetime.now(UTC)
+        )
+        if not closed:
+            raise NotFoundError()
+        if item.kind in POST_KINDS and item.post_id is not None:
             status: ReportStatus | None = await _resolve_post(viewer, item, action, reason)
+        elif item.kind == ReviewKind.report:
+            status = _resolve_member(action)
         elif item.kind in _resolvers:
             status = await _resolvers[ReviewKind(item.kind)](viewer, item, action, reason)
         else:
             raise InvalidInputError("That action does not fit this item.", field="action")
+        if forward:
+            await forwarding.forward_report(item)
         if status is not None:
             await Report.filter(item_id=item.id).update(status=status)
-        await ReviewItem.filter(id=item.id).update(
-            state=ReviewState.resolved, resolution=action, resolved_at=datetime.now(UTC)
-        )
+
+
+def _check_reason(reason: str) -> str:
+    reason = reason.strip()
+    if len(reason) > REASON_MAX:
+        raise InvalidInputError(f"A reason is at most {REASON_MAX} characters.", field="reason")
+    return reason
+
+
+def _resolve_member(action: str) -> ReportStatus:
+    # Warnings, suspensions and bans have their own pages; here the moderator records
+    # the outcome the reporters see.
+    if action == "dismiss":
+        return ReportStatus.no_action
+    if action == "handled":
+        return ReportStatus.action_taken
+    raise InvalidInputError("That action does not fit this item.", field="action")
 
 
 async def _resolve_post(viewer: Viewer, item: ReviewItem, action: str, reason: str) -> ReportStatus:
@@ -185,15 +214,72 @@ async def _resolve_post(viewer: Viewer, item: ReviewItem, action: str, reason: s
         await actions.approve(post, thread, moderator)
         return ReportStatus.no_action
     if action == "dismiss" and item.kind in (ReviewKind.report, ReviewKind.flagged):
+        if item.kind == ReviewKind.report:
+            await duty.unhide(post, thread)  # auto-hidden after reports: visible again
         return ReportStatus.no_action
     if action == "remove":
         if not reason:
             raise InvalidInputError("Give the member a reason for the removal.", field="reason")
+        if post.state == PostState.hidden:
+            # Hidden is a local pause: other servers still hold copies, so the removal
+            # must federate as a visible post's does.
+            post.state = PostState.visible
         await actions.remove(
             post, thread, reason, moderator, crisis=item.priority == Priority.crisis
         )
         return ReportStatus.action_taken
     raise InvalidInputError("That action does not fit this item.", field="action")
+
+
+BULK_ACTIONS = ("approve", "dismiss", "remove", "claim")
+# A form carries at most forum.web.forms.MAX_FIELDS fields, three of them not items.
+BULK_MAX = 45
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    done: int
+    skipped: int
+
+
+async def resolve_many(
+    viewer: Viewer, item_ids: Sequence[str], action: str, reason: str = ""
+) -> BulkResult:
+    """One action on many items, each through `resolve` (or `claim`) in its own
+    transaction. Items this moderator may not act on — another board's, closed, claimed
+    by someone else, or not fitting the action — are skipped and counted."""
+    await require_moderator(viewer)
+    assert viewer.account is not None
+    if action not in BULK_ACTIONS:
+        raise InvalidInputError("Choose what to do with the selected items.", field="action")
+    ids = list(dict.fromkeys(_item_id(raw) for raw in item_ids))
+    if not ids:
+        raise InvalidInputError("Select at least one item.", field="item")
+    if len(ids) > BULK_MAX:
+        raise InvalidInputError(f"Select at most {BULK_MAX} items at a time.", field="item")
+    reason = _check_reason(reason)
+    if action == "remove" and not reason:
+        raise InvalidInputError("Give the members a reason for the removals.", field="reason")
+    done = 0
+    for item_id in ids:
+        found = await ReviewItem.filter(id=item_id).only("id", "claimed_by_id").first()
+        if found is not None and found.claimed_by_id not in (None, viewer.account.id):
+            continue  # another moderator is working on it
+        try:
+            if action == "claim":
+                await claim(viewer, item_id)
+            else:
+                await resolve(viewer, item_id, action, reason)
+        except (NotFoundError, InvalidInputError, ConflictError, NotAllowedError):
+            continue  # not theirs, closed meanwhile, or the action does not fit
+        done += 1
+    return BulkResult(done, len(ids) - done)
+
+
+def _item_id(raw: str) -> int:
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= MAX_ID:
+        raise InvalidInputError("That selection is not a queue item.", field="item")
+    return int(raw)
 
 
 async def held_post(post_id: int, *, reason: str = "", crisis: bool = False) -> None:

@@ -6,14 +6,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from forum.errors import ConflictError, InvalidInputError, NotAllowedError, NotFoundError
-from forum.services import boards, threads
+from forum.services import boards
 from forum.services.viewer import Viewer
 from forum.web.forms import read_form
 from forum.web.pages import redirect, render
 from forum.web.state import app_state
 from forum.web.viewers import load_viewer
-from moderation import modlog, queue, reports, rule_admin
-from moderation.models import Notice
+from moderation import appeals, duty, modlog, notes, queue, reports, rule_admin
 
 
 async def report_page(request: Request) -> Response:
@@ -21,17 +20,25 @@ async def report_page(request: Request) -> Response:
     slug, thread_id = request.path_params["slug"], request.path_params["thread_id"]
     if viewer.account is None:
         return redirect(f"/login?next=/b/{slug}/t/{thread_id}")
-    access = await boards.require_readable(slug, viewer)
-    thread = await threads.get_thread(access, thread_id)
+    target = await reports.report_target(slug, thread_id, request.path_params["seq"], viewer)
+    return await _report_form(request, target)
+
+
+async def _report_form(
+    request: Request, target: reports.ReportTarget, status: int = 200, **context: object
+) -> Response:
     return await render(
         request,
         "report.html",
         {
-            "thread": thread,
-            "seq": request.path_params["seq"],
+            "thread": target.thread,
+            "seq": target.post.seq,
+            "author_name": target.author_name,
             "categories": reports.CATEGORY_LABELS,
+            **context,
         },
-        board=access.board,
+        status=status,
+        board=target.access.board,
     )
 
 
@@ -51,23 +58,13 @@ async def report(request: Request) -> Response:
             viewer,
             category=form.text("category"),
             note=form.text("note"),
+            about=form.text("about", "post"),
             limiter=app_state(request).limiter,
         )
     except (InvalidInputError, ConflictError, NotAllowedError) as exc:
-        access = await boards.require_readable(slug, viewer)
-        thread = await threads.get_thread(access, thread_id)
-        return await render(
-            request,
-            "report.html",
-            {
-                "thread": thread,
-                "seq": seq,
-                "categories": reports.CATEGORY_LABELS,
-                "error": exc,
-                "values": form.values(),
-            },
-            status=exc.status,
-            board=access.board,
+        target = await reports.report_target(slug, thread_id, seq, viewer)
+        return await _report_form(
+            request, target, status=exc.status, error=exc, values=form.values()
         )
     return redirect("/notices?reported=1")
 
@@ -76,9 +73,27 @@ async def queue_page(request: Request) -> Response:
     viewer = await load_viewer(request)
     if viewer.account is None:
         return redirect("/login?next=/mod/queue")
+    done = _count(request.query_params.get("done", ""))
+    skipped = _count(request.query_params.get("skipped", ""))
+    bulk = (done, skipped) if done is not None and skipped is not None else None
+    return await _queue(request, viewer, bulk=bulk)
+
+
+def _count(raw: str) -> int | None:
+    # The bulk result rides on the redirect's query string; anything odd is not shown.
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 6 else None
+
+
+async def _queue(
+    request: Request, viewer: Viewer, status: int = 200, **context: object
+) -> Response:
     current = await queue.open_queue(viewer)
     return await render(
-        request, "mod_queue.html", {"queue": current}, headers={"Cache-Control": "no-store"}
+        request,
+        "mod_queue.html",
+        {"queue": current, **context},
+        status=status,
+        headers={"Cache-Control": "no-store"},
     )
 
 
@@ -87,19 +102,53 @@ async def queue_action(request: Request) -> Response:
     viewer = await load_viewer(request)
     item_id = request.path_params["item_id"]
     action = form.text("action")
-    if action in {"claim", "unclaim"}:
-        await queue.claim(viewer, item_id, release=action == "unclaim")
-    else:
-        try:
-            await queue.resolve(viewer, item_id, action, form.text("reason"))
-        except InvalidInputError as exc:
-            current = await queue.open_queue(viewer)
-            return await render(
-                request,
-                "mod_queue.html",
-                {"queue": current, "error": exc, "error_item": item_id},
-                status=400,
+    try:
+        if action in {"claim", "unclaim"}:
+            await queue.claim(viewer, item_id, release=action == "unclaim")
+        else:
+            await queue.resolve(
+                viewer, item_id, action, form.text("reason"), forward=form.flag("forward")
             )
+    except InvalidInputError as exc:
+        return await _queue(request, viewer, status=exc.status, error=exc, error_item=item_id)
+    return redirect("/mod/queue")
+
+
+async def queue_note(request: Request) -> Response:
+    form = await read_form(request)
+    viewer = await load_viewer(request)
+    item_id = request.path_params["item_id"]
+    try:
+        await notes.add_note(viewer, item_id, form.text("text"), about=form.text("about"))
+    except InvalidInputError as exc:
+        return await _queue(request, viewer, status=exc.status, note_error=exc, error_item=item_id)
+    return redirect(f"/mod/queue#item-{item_id}")
+
+
+async def queue_bulk(request: Request) -> Response:
+    form = await read_form(request)
+    viewer = await load_viewer(request)
+    # Checkboxes share one name; the Form helper reads single values, the parsed form
+    # (cached by Starlette after read_form checked its token) has them all.
+    selected = [v for v in (await request.form()).getlist("item") if isinstance(v, str)]
+    try:
+        result = await queue.resolve_many(
+            viewer, selected, form.text("action"), form.text("reason")
+        )
+    except InvalidInputError as exc:
+        return await _queue(request, viewer, status=exc.status, bulk_error=exc)
+    return redirect(f"/mod/queue?done={result.done}&skipped={result.skipped}")
+
+
+async def queue_settings(request: Request) -> Response:
+    form = await read_form(request)
+    viewer = await load_viewer(request)
+    try:
+        await duty.save_settings(
+            viewer, on_duty=form.text("on_duty"), expand_flagged=form.text("expand_flagged")
+        )
+    except InvalidInputError as exc:
+        return await _queue(request, viewer, status=exc.status, settings_error=exc)
     return redirect("/mod/queue")
 
 
@@ -142,14 +191,14 @@ async def notices_page(request: Request) -> Response:
     viewer = await load_viewer(request)
     if viewer.account is None:
         return redirect("/login?next=/notices")
-    notices = await Notice.filter(account_id=viewer.account.id).order_by("-created_at").limit(50)
     return await render(
         request,
         "notices.html",
         {
-            "notices": notices,
+            "notices": await appeals.my_notices(viewer),
             "reports": await reports.my_reports(viewer),
             "reported": request.query_params.get("reported"),
+            "appealed": request.query_params.get("appealed"),
         },
         headers={"Cache-Control": "no-store"},
     )

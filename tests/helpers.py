@@ -50,8 +50,16 @@ async def make_admin(client: httpx.AsyncClient, handle: str = "root-admin") -> A
     return result.account
 
 
-async def make_board(slug: str = "recovery", **options: str) -> None:
-    await create_board(None, slug=slug, title=options.pop("title", slug.title()), **options)
+async def make_board(slug: str = "recovery", *, premod_count: int = 0, **options: str) -> None:
+    """A board whose posts appear at once: new boards hold new members' first posts by
+    default, and only tests about pre-moderation want that."""
+    await create_board(
+        None,
+        slug=slug,
+        title=options.pop("title", slug.title()),
+        premod_count=premod_count,
+        **options,
+    )
 
 
 async def join(client: httpx.AsyncClient, slug: str, **extra: str) -> httpx.Response:
@@ -73,3 +81,37 @@ def thread_id_from(response: httpx.Response) -> int:
     match = re.search(r"/t/(\d+)", location)
     assert match, location
     return int(match.group(1))
+
+
+def client_from(app: object, n: int) -> httpx.AsyncClient:
+    """Another browser on the same app (its own cookies), from 198.51.100.n."""
+    transport = httpx.ASGITransport(app=app, client=(f"198.51.100.{n}", 5000))  # type: ignore[arg-type]
+    return httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000")
+
+
+async def make_moderator(client: httpx.AsyncClient, slug: str, handle: str) -> str:
+    """Register `handle`, join `slug` and make that persona one of its moderators; the
+    persona's name."""
+    from forum.models import Persona
+    from forum.services.boards import set_member_role
+
+    await register(client, handle)
+    await join(client, slug)
+    persona = await Persona.get(account__handle=handle, board__slug=slug).select_related("actor")
+    await set_member_role(None, slug, persona.actor.name, "moderator")
+    return persona.actor.name
+
+
+async def report_post(
+    client: httpx.AsyncClient, slug: str, thread_id: int, seq: int = 1, **fields: str
+) -> httpx.Response:
+    """Send the report form of one post (fields: category, note, about)."""
+    page = f"/b/{slug}/t/{thread_id}/p/{seq}/report"
+    return await post_form(client, page, {"category": "spam", **fields}, form_page=page)
+
+
+def item_html(page: str, item_id: int) -> str:
+    """The markup of one item on the review queue page."""
+    start = page.index(f'id="item-{item_id}"')
+    end = page.find('<li class="post queue-item', start)
+    return page[start : end if end != -1 else len(page)]

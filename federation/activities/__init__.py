@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from federation.activities import (
     accept,
     announce,
+    block,
     create,
     delete,
     featured,
@@ -39,6 +40,9 @@ HANDLERS: dict[str, Handler] = {
     # Lemmy's moderation activities arrive inside a mirrored group's Announce; sent to us
     # directly they are recorded as ignored (see lock and featured).
     "Lock": lock.receive,
+    # A group's ban comes announced, or straight to the banned persona (Lemmy); a
+    # person's Block of a persona is recorded as ignored.
+    "Block": block.receive,
     "Add": featured.receive_add,
     "Remove": featured.receive_remove,
 }

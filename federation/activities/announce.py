@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from federation.activities import create, delete, featured, like, lock, undo, update
+from federation.activities import block, create, delete, featured, like, lock, undo, update
 from federation.activities.context import Ignored, Incoming, Rejected
 from federation.documents import ActivityDoc, DocumentError, ObjectDoc, parse_activity, parse_object
 from federation.models import Follow, FollowState
@@ -25,6 +25,7 @@ INNER_HANDLERS = {
     "EmojiReact": like.receive,
     "Undo": undo.receive,
     "Lock": lock.receive,
+    "Block": block.receive,
     "Add": featured.receive_add,
     "Remove": featured.receive_remove,
 }

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from federation.documents import ActivityDoc
+from federation.group_moderators import is_group_moderator
 from federation.runtime import Runtime
 from federation.urls import Urls
 from forum.models import Actor, Board, Post, SiteSettings, Thread
@@ -50,21 +51,38 @@ class Incoming:
             return self.via_group
         return None
 
+    async def from_group_moderators(self) -> Board:
+        """The mirrored group this moderation activity came through, when its actor is
+        the group itself or one of its moderators; Ignored otherwise."""
+        group = self.via_group
+        if group is None:
+            raise Ignored(
+                "Moderation is taken only from the groups we mirror, as they announce it."
+            )
+        if not await is_group_moderator(self.runtime.resolver, group, self.activity.actor):
+            raise Ignored("The actor is not one of that group's moderators.")
+        return group
+
     def may_post_in(self, board: Board) -> bool:
         return not board.remote or (self.via_group is not None and self.via_group.id == board.id)
 
     async def find_post(self, url: str) -> Post | None:
         """A post we hold, by its ActivityPub id (ours by URL, remote ones by ap_id)."""
-        pattern = re.escape(self.urls.base) + r"/b/([a-z0-9-]+)/t/(\d+)(?:/p/(\d+))?"
+        # A mirror's slug is `name@host:port`: our members' replies there have such URLs.
+        pattern = re.escape(self.urls.base) + r"/b/([^/?#]+)/t/(\d+)(?:/p/(\d+))?"
         match = re.fullmatch(pattern, url)
         if match:
             slug, thread_id, seq = match.group(1), int(match.group(2)), match.group(3)
             if thread_id > 2**31 - 1 or (seq and int(seq) > 2**31 - 1):
                 return None
-            thread = await Thread.filter(id=thread_id, board__slug=slug, ap_id=None).first()
+            thread = await Thread.filter(id=thread_id, board__slug=slug).first()
             if thread is None:
                 return None
-            return await Post.filter(thread_id=thread.id, seq=int(seq or 1)).first()
+            number = int(seq or 1)
+            if number == 1 and thread.ap_id is not None:
+                return None  # a remote thread's opener has its own id, not our URL
+            # Our members' replies, also in remote threads, are ours by URL.
+            return await Post.filter(thread_id=thread.id, seq=number, ap_id=None).first()
         return await Post.filter(ap_id=url).first() or await _opener_of(url)
 
 

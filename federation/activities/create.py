@@ -6,8 +6,9 @@ from __future__ import annotations
 from federation.activities.context import Ignored, Incoming, Rejected
 from federation.documents import ObjectDoc, ObjectRole
 from federation.eligibility import board_accepts_remote_posts
-from federation.outbox import announce_received
+from federation.outbox import announce_received, hold_for_announce
 from federation.policy import domain_silenced
+from forum.errors import NotAllowedError
 from forum.models import Board, Thread
 from forum.models.board import PostingPolicy
 from forum.models.post import PostState
@@ -36,18 +37,20 @@ async def receive(incoming: Incoming) -> None:
         board = await _addressed_board(incoming, obj)
         if board.posting_policy == PostingPolicy.moderators:
             raise Rejected("Only this board's moderators start threads.")
-        thread = await add_remote_thread(
-            board,
-            incoming.actor,
-            ap_id=obj.id,
-            title=obj.name or "",
-            html=obj.content_html,
-            source=obj.source_markdown or "",
-            content_note=obj.content_warning or "",
-            state=await _state(incoming),
-        )
-        if thread.state == PostState.visible and not board.remote:
-            await announce_received(incoming.urls, board, incoming.raw)
+        try:
+            thread = await add_remote_thread(
+                board,
+                incoming.actor,
+                ap_id=obj.id,
+                title=obj.name or "",
+                html=obj.content_html,
+                source=obj.source_markdown or "",
+                content_note=obj.content_warning or "",
+                state=await _state(incoming),
+            )
+        except NotAllowedError as exc:  # suspended or banned in that board
+            raise Rejected(exc.message) from None
+        await _announce_or_hold(incoming, board, thread.state, obj.id)
         return
     parent = await incoming.find_post(obj.in_reply_to or "")
     if parent is None:
@@ -59,17 +62,31 @@ async def receive(incoming: Incoming) -> None:
         raise Rejected("That board does not take posts from other servers.")
     if thread.locked:
         raise Rejected("That thread is locked.")
-    post = await add_remote_reply(
-        thread,
-        incoming.actor,
-        ap_id=obj.id,
-        html=obj.content_html,
-        source=obj.source_markdown or "",
-        reply_to=None if parent.seq == 1 else parent,
-        state=await _state(incoming),
-    )
-    if post.state == PostState.visible and not thread.board.remote:
-        await announce_received(incoming.urls, thread.board, incoming.raw)
+    try:
+        post = await add_remote_reply(
+            thread,
+            incoming.actor,
+            ap_id=obj.id,
+            html=obj.content_html,
+            source=obj.source_markdown or "",
+            reply_to=None if parent.seq == 1 else parent,
+            state=await _state(incoming),
+        )
+    except NotAllowedError as exc:
+        raise Rejected(exc.message) from None
+    await _announce_or_hold(incoming, thread.board, post.state, obj.id)
+
+
+async def _announce_or_hold(
+    incoming: Incoming, board: Board, state: PostState, object_id: str
+) -> None:
+    """Announce a remote post in our board now, or once a moderator approves it."""
+    if board.remote:
+        return  # a mirror: the group that owns it announces
+    if state == PostState.visible:
+        await announce_received(incoming.urls, board, incoming.raw)
+    elif state == PostState.held:
+        await hold_for_announce(incoming.raw, incoming.actor, object_id)
 
 
 async def _addressed_board(incoming: Incoming, obj: ObjectDoc) -> Board:

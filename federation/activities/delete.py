@@ -1,41 +1,63 @@
-"""Delete: a remote author removes a post of theirs; our copy goes too."""
+"""Delete: a remote author removes a post of theirs, a mirrored group's moderators remove
+one (Lemmy: Delete with the reason in `summary`), or an actor deletes itself."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from federation.activities.context import Ignored, Incoming, Rejected
+from federation.deleted_actors import forget_actor
 from federation.outbox import announce_received
-from forum.models import Board, Thread
-from forum.models.post import PostState
+from forum.models import Board, Persona, Thread
+from forum.models.post import Post, PostState
 from forum.services.remote import delete_remote_post
+from moderation.models import Notice
 
 
 async def receive(incoming: Incoming) -> None:
     target = incoming.activity.object_id
     if target == incoming.activity.actor:
-        raise Ignored("Account deletions are not handled yet.")
+        await _actor_deleted(incoming)
+        return
     post = await incoming.find_post(target or "")
     if post is None:
         raise Ignored("Not a post we hold.")
     board = (await Thread.get(id=post.thread_id).select_related("board")).board
     if not incoming.may_post_in(board):
         raise Ignored("Changes in a mirrored group come only through that group.")
-    if post.author_id != incoming.actor.id and not _group_moderation(incoming, board):
-        raise Rejected("Only a post's author can delete it.")
+    by_moderators = post.author_id != incoming.actor.id
+    if by_moderators:
+        await _check_group_moderation(incoming, board)
     if post.state == PostState.deleted:
         raise Ignored("Already deleted.")
     await delete_remote_post(post)
-    thread = await Thread.get(id=post.thread_id).select_related("board")
-    if not thread.board.remote:
-        await announce_received(incoming.urls, thread.board, incoming.raw)
+    if by_moderators:
+        await _tell_our_member(post, board, incoming.activity.reason or "")
+    if not board.remote:
+        await announce_received(incoming.urls, board, incoming.raw)
 
 
-def _group_moderation(incoming: Incoming, board: Board) -> bool:
-    """A removal in a mirrored group, announced by it, by the group itself or an actor on
-    the group's own server (where its moderators are): our copy follows the origin."""
-    group = incoming.via_group
-    if group is None or group.id != board.id or not group.ap_id:
-        return False
-    actor = incoming.activity.actor
-    return actor == group.ap_id or urlsplit(actor).netloc == urlsplit(group.ap_id).netloc
+async def _check_group_moderation(incoming: Incoming, board: Board) -> None:
+    """Someone else's post: only a mirrored group's moderators (or the group) may remove
+    it, as that group announces it; our copy follows the origin."""
+    if incoming.via_group is None or incoming.via_group.id != board.id:
+        raise Rejected("Only a post's author can delete it.")
+    await incoming.from_group_moderators()
+
+
+async def _tell_our_member(post: Post, board: Board, reason: str) -> None:
+    persona = await Persona.filter(actor_id=post.author_id).first()
+    if persona is None or persona.account_id is None:
+        return
+    text = f"The moderators of {board.title} removed your post there."
+    if reason:
+        text += f" Reason: {reason}"
+    await Notice.create(account_id=persona.account_id, text=text)
+
+
+async def _actor_deleted(incoming: Incoming) -> None:
+    # The inbox checked that the signer is this actor; an announced copy carries only
+    # the group's word for it.
+    if incoming.via_group is not None:
+        raise Ignored("An account's deletion is taken only from the account itself.")
+    if incoming.actor.local or incoming.actor.deleted_at is not None:
+        raise Ignored("Already forgotten.")
+    await forget_actor(incoming.actor)

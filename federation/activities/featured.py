@@ -1,7 +1,8 @@
 """Add / Remove: a mirrored group pins or unpins a thread (its `featured` collection).
 
 Lemmy also uses Add/Remove for its moderators list, which Kindred does not mirror:
-moderators act as "the moderators of the board", never as people.
+moderators act as "the moderators of the board", never as people. (Our copy of that
+list is refreshed from the group's moderators collection instead.)
 """
 
 from __future__ import annotations
@@ -19,12 +20,10 @@ async def receive_remove(incoming: Incoming) -> None:
 
 
 async def _pin(incoming: Incoming, *, pinned: bool) -> None:
-    group = incoming.via_group
-    if group is None:
-        raise Ignored("Pins are taken only from the groups we mirror, as they announce them.")
     target = incoming.activity.target or ""
     if not target.endswith("/featured"):
         raise Ignored("Only the featured collection is mirrored.")
+    group = await incoming.from_group_moderators()
     post = await incoming.find_post(incoming.activity.object_id or "")
     if post is None:
         raise Ignored("Not a thread we hold.")

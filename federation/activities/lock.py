@@ -1,5 +1,6 @@
 """Lock (and Undo(Lock) via undo): a mirrored group's moderators lock a thread there;
-our copy follows. Only accepted as that group announces it."""
+our copy follows. Only accepted as that group announces it, from the group itself or
+one of its moderators (Lemmy sends the moderator as actor)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,11 @@ async def receive(incoming: Incoming) -> None:
 
 
 async def apply(incoming: Incoming, *, locked: bool) -> None:
-    if incoming.via_group is None:
-        raise Ignored("Locks are taken only from the groups we mirror, as they announce them.")
-    target = incoming.activity.object_id
-    post = await incoming.find_post(target or "")
+    group = await incoming.from_group_moderators()
+    post = await incoming.find_post(incoming.activity.object_id or "")
     if post is None:
         raise Ignored("Not a thread we hold.")
     thread = await Thread.get(id=post.thread_id)
-    if thread.board_id != incoming.via_group.id:
+    if thread.board_id != group.id:
         raise Ignored("That thread is not in the announcing group.")
     await Thread.filter(id=thread.id).update(locked=locked)

@@ -1,8 +1,9 @@
-"""Undo: of a Follow (stop delivering) or of a Like (take the reaction back)."""
+"""Undo: of a Follow (stop delivering), a Like (take the reaction back), or, from a
+mirrored group's moderators, a Lock or a Block (a ban lifted)."""
 
 from __future__ import annotations
 
-from federation.activities import like, lock
+from federation.activities import block, like, lock
 from federation.activities.context import Ignored, Incoming, Rejected
 from federation.documents import ActivityDoc
 from federation.models import Follow
@@ -34,7 +35,7 @@ async def receive(incoming: Incoming) -> None:
     if kind in {"Like", "EmojiReact"} and isinstance(inner, ActivityDoc):
         await like.apply(incoming, inner, on=False)
         return
-    if kind == "Lock" and isinstance(inner, ActivityDoc):
+    if kind in {"Lock", "Block"} and isinstance(inner, ActivityDoc):
         nested = Incoming(
             incoming.runtime,
             incoming.site,
@@ -43,6 +44,9 @@ async def receive(incoming: Incoming) -> None:
             incoming.actor,
             via_group=incoming.via_group,
         )
-        await lock.apply(nested, locked=False)
+        if kind == "Lock":
+            await lock.apply(nested, locked=False)
+        else:
+            await block.lift(nested)
         return
     raise Ignored(f"Undo of {kind} is not something Kindred keeps.")

@@ -8,6 +8,7 @@ links, where peers put magnet: and wss: links beside the http ones (PeerTube).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -19,6 +20,9 @@ Doc = Mapping[str, object]
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 # JSON-LD compaction turns the Public collection into these spellings (Pleroma, old Mastodon).
 _PUBLIC_ALIASES = frozenset({"as:Public", "Public"})
+# Whitespace (\s is str.isspace() for str patterns), C0 controls and DEL: one regex
+# search instead of a Python loop over every character of every id.
+_BAD_URL_CHAR = re.compile(r"[\s\x00-\x1f\x7f]")
 
 # Matches the 512-character ap_id, inbox and shared_inbox columns.
 MAX_ID = 512
@@ -68,7 +72,7 @@ def checked_url(value: object, field: str) -> str:
         raise DocumentError(field, f"expected a URL, got {_kind(value)}")
     if len(value) > MAX_ID:
         raise DocumentError(field, f"URL longer than {MAX_ID} characters")
-    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+    if _BAD_URL_CHAR.search(value):
         raise DocumentError(field, "URL contains whitespace or control characters")
     if not is_unicode(value):
         raise DocumentError(field, "URL is not valid Unicode")

@@ -3,12 +3,18 @@
 
 Inbox flow: `parse_signature` (MalformedSignatureError → 400), fetch the key named
 by `SignedRequest.key_id` and `load_public_key` it, then `verify_signature`
-(InvalidSignatureError → 401). Outgoing requests: `sign_request`.
+(InvalidSignatureError → 401; its SignatureMismatchError alone is worth fetching the
+key again for). Outgoing requests: `sign_request`.
 """
 
 from __future__ import annotations
 
-from .errors import InvalidSignatureError, MalformedSignatureError, SignatureError
+from .errors import (
+    InvalidSignatureError,
+    MalformedSignatureError,
+    SignatureError,
+    SignatureMismatchError,
+)
 from .keys import PrivateKey, PublicKey, VerifyingKey, load_private_key, load_public_key
 from .signed_request import Scheme, SignedRequest
 from .signing import sign_request
@@ -21,6 +27,7 @@ __all__ = [
     "PublicKey",
     "Scheme",
     "SignatureError",
+    "SignatureMismatchError",
     "SignedRequest",
     "VerifyingKey",
     "load_private_key",

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 
-from .errors import InvalidSignatureError
+from .errors import InvalidSignatureError, SignatureMismatchError
 from .keys import PrivateKey, VerifyingKey
 
 # draft-cavage names. hs2019 means "ask the key"; for RSA the fediverse (Mastodon,
@@ -27,13 +27,13 @@ _Verifier = Callable[[VerifyingKey, bytes, bytes], None]
 
 def _verify_rsa_v1_5_sha256(key: VerifyingKey, signature: bytes, base: bytes) -> None:
     if not isinstance(key, RSAPublicKey):
-        raise InvalidSignatureError("the algorithm needs an RSA key")
+        raise SignatureMismatchError("the algorithm needs an RSA key")
     key.verify(signature, base, padding.PKCS1v15(), hashes.SHA256())
 
 
 def _verify_rsa_pss_sha512(key: VerifyingKey, signature: bytes, base: bytes) -> None:
     if not isinstance(key, RSAPublicKey):
-        raise InvalidSignatureError("the algorithm needs an RSA key")
+        raise SignatureMismatchError("the algorithm needs an RSA key")
     # RFC 9421 3.3.1: MGF1 with SHA-512 and a 64-byte salt.
     pss = padding.PSS(mgf=padding.MGF1(hashes.SHA512()), salt_length=64)
     key.verify(signature, base, pss, hashes.SHA512())
@@ -41,13 +41,13 @@ def _verify_rsa_pss_sha512(key: VerifyingKey, signature: bytes, base: bytes) -> 
 
 def _verify_ed25519(key: VerifyingKey, signature: bytes, base: bytes) -> None:
     if not isinstance(key, Ed25519PublicKey):
-        raise InvalidSignatureError("the algorithm needs an Ed25519 key")
+        raise SignatureMismatchError("the algorithm needs an Ed25519 key")
     key.verify(signature, base)
 
 
 def _verify_hmac_sha256(key: VerifyingKey, signature: bytes, base: bytes) -> None:
     if not isinstance(key, bytes):
-        raise InvalidSignatureError("the algorithm needs a shared secret")
+        raise SignatureMismatchError("the algorithm needs a shared secret")
     mac = hmac.HMAC(key, hashes.SHA256())
     mac.update(base)
     mac.verify(signature)  # constant-time comparison
@@ -80,14 +80,16 @@ def _verifiers_for(algorithm: str | None, key: VerifyingKey) -> list[_Verifier]:
 
 
 def verify_bytes(algorithm: str | None, key: VerifyingKey, signature: bytes, base: bytes) -> None:
-    """Raise InvalidSignatureError unless `signature` signs `base` under `key`."""
+    """Raise InvalidSignatureError unless `signature` signs `base` under `key`: its
+    SignatureMismatchError when a different key might verify it (the key was rotated,
+    or changed type)."""
     for verify in _verifiers_for(algorithm, key):
         try:
             verify(key, signature, base)
         except InvalidSignature:
             continue
         return
-    raise InvalidSignatureError("the signature does not verify")
+    raise SignatureMismatchError("the signature does not verify")
 
 
 def signing_algorithm(key: PrivateKey, scheme: str) -> str:

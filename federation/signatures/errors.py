@@ -18,3 +18,11 @@ class InvalidSignatureError(SignatureError):
     problem with trust (bad bytes, stale time, uncovered components, wrong digest)
     lands here rather than in the 400 branch.
     """
+
+
+class SignatureMismatchError(InvalidSignatureError):
+    """Everything else checked out, but the signature does not verify with this key.
+
+    The one refusal a newer copy of the key could turn around: callers that cache keys
+    fetch the key again on this error, and only on this one.
+    """

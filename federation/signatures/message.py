@@ -21,7 +21,7 @@ def combine_fields(lines: Iterable[tuple[str, str]]) -> dict[str, str]:
     fields: dict[str, list[str]] = {}
     for name, value in lines:
         # Obsolete line folding becomes one space; outer whitespace is not signed.
-        cleaned = _OBS_FOLD.sub(" ", value).strip(" \t")
+        cleaned = (_OBS_FOLD.sub(" ", value) if "\n" in value else value).strip(" \t")
         fields.setdefault(name.lower(), []).append(cleaned)
     return {name: ", ".join(values) for name, values in fields.items()}
 

@@ -1,4 +1,4 @@
-"""Accounts without email: register, log in, recover, change passphrase, delete."""
+"""Accounts without email: register (or apply), log in, recover, change passphrase, delete."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from tortoise.transactions import in_transaction
 from forum import tokens
 from forum.errors import ConflictError, InvalidInputError, LoginRequiredError, NotAllowedError
 from forum.handles import check_handle, handle_warnings, normalize_handle
-from forum.models import Account, ApiToken, Invite, Persona, RecoveryCode, Session
-from forum.models.account import Role
+from forum.models import Account, ApiToken, Invite, Persona, RecoveryCode, Session, SiteSettings
+from forum.models.account import AccountStatus, Role
 from forum.models.site import RegistrationMode
 from forum.passphrases import check_passphrase, dummy_hash, hash_passphrase, verify_passphrase
 from forum.ratelimits import RateLimiter
@@ -22,6 +22,18 @@ from forum.services.viewer import Viewer
 RECOVERY_CODE_COUNT = 10
 SESSION_DAYS = 30
 BAD_LOGIN = "That handle and passphrase do not match an account."
+# Said only to someone who gave the right passphrase (or a recovery code) for the handle.
+WAITING = (
+    "Your application is waiting for an admin. You can log in as soon as it is approved; "
+    "please try again later."
+)
+# Likewise; neutral on purpose: the reason was told to the member by notice, if at all.
+BARRED = (
+    "This account cannot log in at the moment. If you think this is a mistake, "
+    "write to the admins of this instance."
+)
+QUESTION_MAX = 300
+ANSWER_MAX = 2_000
 
 
 @dataclass
@@ -29,6 +41,8 @@ class Registration:
     account: Account
     recovery_codes: list[str]
     warnings: list[str] = field(default_factory=list)
+    # Registration mode `approval`: the account waits for an admin and cannot log in yet.
+    pending: bool = False
 
 
 async def register(
@@ -36,6 +50,7 @@ async def register(
     passphrase: str,
     *,
     invite_code: str = "",
+    answer: str = "",
     role: Role = Role.member,
     bypass_mode: bool = False,
     limiter: RateLimiter | None = None,
@@ -45,12 +60,16 @@ async def register(
     canonical = check_handle(handle)
     check_passphrase(passphrase, handle=canonical)
     invite: Invite | None = None
+    pending = False
     if not bypass_mode:
         site = await get_site_settings()
         if site.registration_mode == RegistrationMode.closed:
             raise NotAllowedError("Registration is closed on this instance.")
         if site.registration_mode == RegistrationMode.invite:
             invite = await _usable_invite(invite_code)
+        if site.registration_mode == RegistrationMode.approval:
+            answer = _check_answer(answer)
+            pending = True
         if limiter:
             limiter.consume("register", client)
     if await Account.filter(handle=canonical).exists():
@@ -66,14 +85,69 @@ async def register(
                 if not used:
                     raise InvalidInputError("That invite code has been used.", field="invite")
             account = await Account.create(
-                handle=canonical, passphrase_hash=passphrase_hash, role=role
+                handle=canonical,
+                passphrase_hash=passphrase_hash,
+                role=role,
+                status=AccountStatus.pending if pending else AccountStatus.active,
             )
             await RecoveryCode.bulk_create(
                 [RecoveryCode(account=account, code_hash=tokens.digest(c)) for c in codes]
             )
+            if pending:
+                await _open_application(account, answer)
     except IntegrityError:
         raise ConflictError("That handle is taken; choose another.", field="handle") from None
-    return Registration(account=account, recovery_codes=codes, warnings=handle_warnings(handle))
+    return Registration(
+        account=account,
+        recovery_codes=codes,
+        warnings=handle_warnings(handle),
+        pending=pending,
+    )
+
+
+def _check_answer(answer: str) -> str:
+    answer = answer.strip()
+    if "\x00" in answer:
+        raise InvalidInputError("The answer has a character that is not allowed.", field="answer")
+    if not answer:
+        raise InvalidInputError("Please answer the question; an admin reads it.", field="answer")
+    if len(answer) > ANSWER_MAX:
+        raise InvalidInputError(f"An answer is at most {ANSWER_MAX:,} characters.", field="answer")
+    return answer
+
+
+async def _open_application(account: Account, answer: str) -> None:
+    """The application and its place in the review queue, for admins only (no board)."""
+    # The queue lives in moderation; its rows are written here, in the registration's
+    # transaction, so that an account never waits without an item an admin can see.
+    from moderation.models import Application, Priority, ReviewItem, ReviewKind
+
+    application = await Application.create(account=account, answer=answer)
+    await ReviewItem.create(
+        kind=ReviewKind.application,
+        board_id=None,
+        application=application,
+        priority=int(Priority.green),
+    )
+
+
+def check_application_question(question: str) -> str:
+    """The question applicants answer; empty puts back the default."""
+    question = " ".join(question.split())
+    if len(question) > QUESTION_MAX:
+        raise InvalidInputError(
+            f"The application question is at most {QUESTION_MAX} characters.",
+            field="application_question",
+        )
+    return question or SiteSettings().application_question  # the model's default
+
+
+async def set_application_question(viewer: Viewer, question: str) -> None:
+    if not viewer.is_admin:
+        raise NotAllowedError("Only admins can change instance settings.")
+    await SiteSettings.filter(id=1).update(
+        application_question=check_application_question(question)
+    )
 
 
 async def _usable_invite(code: str) -> Invite:
@@ -103,7 +177,21 @@ async def authenticate(
             limiter.hit("login_failure", client)
             limiter.hit("handle_failure", canonical)
         raise InvalidInputError(BAD_LOGIN)
+    if account.status == AccountStatus.pending:
+        raise NotAllowedError(WAITING)
+    if account_barred(account):
+        raise NotAllowedError(BARRED)
     return account
+
+
+def account_barred(account: Account, now: datetime | None = None) -> bool:
+    """An admin banned the account, or suspended it until a moment not yet passed."""
+    if account.status == AccountStatus.banned:
+        return True
+    if account.status == AccountStatus.suspended:
+        until = account.suspended_until
+        return until is None or until > (now or datetime.now(UTC))
+    return False
 
 
 async def start_session(account: Account) -> str:
@@ -122,7 +210,8 @@ async def account_for_session(token: str) -> Account | None:
         .select_related("account")
         .first()
     )
-    return session.account if session else None
+    # Sessions are deleted when an admin bars an account; this covers any made since.
+    return session.account if session and not account_barred(session.account) else None
 
 
 async def end_session(token: str) -> None:
@@ -157,6 +246,10 @@ async def recover(
         if limiter:
             limiter.hit("recover_failure", client)
         raise InvalidInputError("That handle and recovery code do not match.")
+    if record.account.status == AccountStatus.pending:
+        raise NotAllowedError(WAITING)  # the code stays unused: it is needed later
+    if account_barred(record.account):
+        raise NotAllowedError(BARRED)
     new_hash = await hash_passphrase(new_passphrase)
     async with in_transaction():
         deleted = await RecoveryCode.filter(id=record.id).delete()
@@ -207,7 +300,7 @@ async def account_for_api_token(token: str) -> Account | None:
     record = (
         await ApiToken.filter(token_hash=tokens.digest(token)).select_related("account").first()
     )
-    return record.account if record else None
+    return record.account if record and not account_barred(record.account) else None
 
 
 async def list_api_tokens(viewer: Viewer) -> list[ApiToken]:

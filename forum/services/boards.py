@@ -26,6 +26,18 @@ from forum.services.viewer import Viewer
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$")
 E = TypeVar("E", bound=StrEnum)
 RESERVED_SLUGS = frozenset({"new", "admin", "api", "static", "mod", "inbox", "outbox"})
+# Safety first: a new board holds each new member's first two posts for a moderator.
+DEFAULT_PREMOD = 2
+# The board's moderation numbers: (what the admin reads, the largest sane value).
+MODERATION_COUNTS = {
+    "premod_count": ("Pre-moderation", 100),
+    "remote_premod_count": ("Pre-moderation of other servers' members", 100),
+    "auto_hide_reports": ("Auto-hide after reports", 100),
+    "supporter_min_days": ("Peer supporters' minimum account age in days", 3650),
+    "supporter_min_posts": ("Peer supporters' minimum approved posts", 10_000),
+}
+REMOVAL_REASONS_MAX = 30
+REMOVAL_REASON_LENGTH = 200
 
 
 @dataclass(frozen=True)
@@ -99,6 +111,32 @@ def _enum(kind: type[E], value: str, field: str) -> E:
         raise InvalidInputError(f"The {field} must be one of: {choices}.", field=field) from None
 
 
+def _check_count(value: int, field: str) -> int:
+    label, most = MODERATION_COUNTS[field]
+    if not 0 <= value <= most:
+        raise InvalidInputError(f"{label} is a whole number from 0 to {most:,}.", field=field)
+    return value
+
+
+def _check_removal_reasons(text: str) -> str:
+    """One reason a line: blank lines and repeats dropped, each reason short."""
+    reasons: list[str] = []
+    for line in text.splitlines():
+        reason = " ".join(line.split())
+        if reason and reason not in reasons:
+            reasons.append(reason)
+    if len(reasons) > REMOVAL_REASONS_MAX:
+        raise InvalidInputError(
+            f"A board has at most {REMOVAL_REASONS_MAX} removal reasons.", field="removal_reasons"
+        )
+    if any(len(r) > REMOVAL_REASON_LENGTH for r in reasons):
+        raise InvalidInputError(
+            f"A removal reason is at most {REMOVAL_REASON_LENGTH} characters.",
+            field="removal_reasons",
+        )
+    return "\n".join(reasons)
+
+
 async def create_board(
     viewer: Viewer | None,
     *,
@@ -110,7 +148,7 @@ async def create_board(
     posting_policy: str = "members",
     federation: str = "off",
     theme: str | None = None,
-    premod_count: int = 0,
+    premod_count: int = DEFAULT_PREMOD,
 ) -> Board:
     """Create a board. `viewer=None` is the CLI, which acts with the operator's authority."""
     if viewer is not None and not viewer.is_admin:
@@ -126,8 +164,7 @@ async def create_board(
             "Only public boards can federate; members-only and private boards never do.",
             field="federation",
         )
-    if not 0 <= premod_count <= 100:
-        raise InvalidInputError("Pre-moderation holds 0 to 100 posts.", field="premod_count")
+    premod_count = _check_count(premod_count, "premod_count")
     if await Board.filter(slug=slug).exists():
         raise ConflictError(f"A board called {slug!r} exists already.", field="slug")
     try:
@@ -181,6 +218,34 @@ async def update_board(
     board.theme = theme or None
     await board.save()
     await Actor.filter(id=board.actor_id).update(name=board.title)
+    return board
+
+
+async def update_board_moderation(
+    viewer: Viewer | None,
+    slug: str,
+    *,
+    counts: dict[str, int | None],
+    removal_reasons: str | None = None,
+) -> Board:
+    """Change the board's moderation settings (MODERATION_COUNTS); None leaves one as is."""
+    if viewer is not None and not viewer.is_admin:
+        raise NotAllowedError("Only admins can change boards.")
+    board = await Board.filter(slug=slug).first()
+    if board is None:
+        raise NotFoundError()
+    changed: dict[str, object] = {}
+    for field, value in counts.items():
+        if field not in MODERATION_COUNTS:
+            raise InvalidInputError("Unknown setting.", field=field)
+        if value is not None:
+            changed[field] = _check_count(value, field)
+    if removal_reasons is not None:
+        changed["removal_reasons"] = _check_removal_reasons(removal_reasons)
+    # Every value is checked before any is written: bad input changes nothing.
+    if changed:
+        board.update_from_dict(changed)
+        await board.save(update_fields=list(changed))
     return board
 
 
@@ -264,24 +329,30 @@ async def list_boards(viewer: Viewer) -> list[Board]:
 async def set_member_role(
     viewer: Viewer | None, slug: str, persona_name: str, role: str
 ) -> Membership:
-    """Admins appoint moderators and peer supporters, naming the persona (not the account)."""
-    from forum.pseudonyms import name_key
-
+    """The bare role change, for the operator and tests; admins in the browser go through
+    moderation.roles, which adds the eligibility rules, the modlog and the member's notice."""
     if viewer is not None and not viewer.is_admin:
         raise NotAllowedError("Only admins can change roles.")
     board = await Board.filter(slug=slug).first()
     if board is None:
         raise NotFoundError()
-    persona = await Persona.filter(board_id=board.id, name_key=name_key(persona_name)).first()
-    if persona is None or persona.account_id is None:
+    membership = await membership_named(board, persona_name)
+    if membership is None:
         raise NotFoundError("No member by that name in this board.")
-    membership = await Membership.get(
-        account_id=persona.account_id,
-        board_id=board.id,
-    )
     membership.role = _enum(MemberRole, role, "role")
     await membership.save(update_fields=["role"])
     return membership
+
+
+async def membership_named(board: Board, persona_name: str) -> Membership | None:
+    """The membership behind a persona's name in `board` (with persona and account)."""
+    from forum.pseudonyms import name_key
+
+    return (
+        await Membership.filter(board_id=board.id, persona__name_key=name_key(persona_name))
+        .select_related("persona__actor", "account")
+        .first()
+    )
 
 
 def require_login(viewer: Viewer) -> None:

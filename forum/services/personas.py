@@ -27,14 +27,15 @@ DELETED_NAME = "[deleted]"
 async def join_board(
     slug: str, viewer: Viewer, *, accept_rules: bool, invite_code: str = ""
 ) -> Persona:
-    """Join a board by accepting its rules; returns the new persona (or the existing one)."""
+    """Join a board by accepting its rules; returns the new persona (or the existing one,
+    also for someone who left and comes back)."""
     require_login(viewer)
     assert viewer.account is not None
     board = await Board.filter(slug=slug).first()
     if board is None:
         raise NotFoundError()
     existing = await Persona.filter(account_id=viewer.account.id, board_id=board.id).first()
-    if existing is not None:
+    if existing is not None and await Membership.filter(persona_id=existing.id).exists():
         return existing
     invite: Invite | None = None
     if board.visibility == Visibility.private and not viewer.is_admin:
@@ -50,18 +51,15 @@ async def join_board(
             "Please read the board's rules and tick the box to accept them.",
             field="accept_rules",
         )
+    if existing is not None:
+        return await _rejoin(existing, invite)
     # Each persona gets its own key pair: nothing public links two personas of one member.
     private_pem, public_pem = await generate_key_pair()
     for _attempt in range(5):
         name = random_pseudonym()
         try:
             async with in_transaction():
-                if invite is not None:
-                    used = await Invite.filter(id=invite.id, used_at=None).update(
-                        used_at=datetime.now(UTC)
-                    )
-                    if not used:
-                        raise NotFoundError()
+                await _use_invite(invite)
                 actor = await Actor.create(
                     kind=ActorKind.person,
                     username=secrets.token_hex(8),
@@ -82,6 +80,29 @@ async def join_board(
             if existing is not None:
                 return existing
     raise ConflictError("Could not find a free name; please try again.")
+
+
+async def _use_invite(invite: Invite | None) -> None:
+    if invite is not None:
+        used = await Invite.filter(id=invite.id, used_at=None).update(used_at=datetime.now(UTC))
+        if not used:
+            raise NotFoundError()
+
+
+async def _rejoin(persona: Persona, invite: Invite | None) -> Persona:
+    """Someone who left comes back as the same persona (its name, key, posts, and any
+    sanction on it), as a plain member."""
+    assert persona.account_id is not None
+    try:
+        async with in_transaction():
+            await _use_invite(invite)
+            await Membership.create(
+                account_id=persona.account_id, board_id=persona.board_id, persona=persona
+            )
+            await emit(MemberJoined(persona.id))
+    except IntegrityError:
+        pass  # a double submit joined already
+    return persona
 
 
 async def rename_persona(slug: str, viewer: Viewer, new_name: str) -> Persona:

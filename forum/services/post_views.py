@@ -17,6 +17,7 @@ from typing import Any
 from tortoise.connection import get_connection
 
 from forum.models import Board, Thread
+from forum.models.board import MemberRole
 from forum.models.post import PostState
 
 POSTS_PER_PAGE = 50  # also forum.services.threads.POSTS_PER_PAGE, which imports this
@@ -50,6 +51,10 @@ class PostView:
     author_id: int
     author: AuthorView
     reply_to: ReplyRef | None
+    # The author is one of the board's peer supporters (a badge beside the post).
+    supporter: bool = False
+    # The moderators' visible note on a post they redacted part of.
+    mod_note: str = ""
 
     @property
     def created_iso(self) -> str:
@@ -60,60 +65,79 @@ class PostView:
         return self.created_at.strftime("%d %b %Y, %H:%M UTC")
 
 
-# Constant SQL: the only inputs are the bound parameters.
+# Constant SQL: the only inputs are the bound parameters. The author's membership comes
+# along for the peer-supporter badge (the rule of moderation.roles: the role itself;
+# moderators act as the board and carry none), so badges cost no query.
 _SQLITE_SQL = (
     "SELECT p.id, p.seq, p.state, p.body_html, p.reaction_counts, p.created_at, p.edited_at, "
-    "p.author_id, a.name, r.seq, r.author_id, ra.name "
+    "p.author_id, a.name, r.seq, r.author_id, ra.name, m.role, p.mod_note "
     "FROM post p JOIN actor a ON a.id = p.author_id "
     "LEFT JOIN post r ON r.id = p.reply_to_id LEFT JOIN actor ra ON ra.id = r.author_id "
+    "LEFT JOIN persona pe ON pe.actor_id = p.author_id "
+    "LEFT JOIN membership m ON m.persona_id = pe.id AND m.board_id = ? "
     "WHERE p.thread_id = ? AND p.seq > ? AND p.seq <= ? AND p.state <> ? ORDER BY p.seq"
 )
 _POSTGRES_SQL = "".join(
     f"${n}{part}" if n else part for n, part in enumerate(_SQLITE_SQL.split("?"))
 )
+_SUPPORTER = MemberRole.peer_supporter.value
+_HELD = PostState.held.value
 
 
 def _when(value: Any) -> datetime:
     # SQLite hands back ISO text; fromisoformat is far cheaper than a general parser.
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _counts(value: Any) -> dict[str, int]:
     if isinstance(value, dict):
         return value
-    return json.loads(value) if value else {}
+    # Most posts have no reactions: skip the JSON parser for them.
+    return json.loads(value) if value and value != "{}" else {}
 
 
-async def posts_in_range(thread_id: int, low: int, high: int) -> list[PostView]:
+async def posts_in_range(board_id: int, thread_id: int, low: int, high: int) -> list[PostView]:
     """Posts with low < seq <= high, in order, leaving out those held for review."""
     conn = get_connection("default")
     sql = _POSTGRES_SQL if conn.capabilities.dialect == "postgres" else _SQLITE_SQL
-    _, rows = await conn.execute_query(sql, [thread_id, low, high, PostState.held.value])
-    views: list[PostView] = []
-    for row in rows:
-        values = tuple(row)
-        (pid, seq, state, html, counts, created, edited, author_id, name) = values[:9]
-        reply_seq, reply_author_id, reply_name = values[9:12]
-        views.append(
-            PostView(
-                id=pid,
-                seq=seq,
-                state=state,
-                body_html=html,
-                reaction_counts=_counts(counts),
-                created_at=_when(created),
-                edited_at=_when(edited) if edited is not None else None,
-                author_id=author_id,
-                author=AuthorView(author_id, name),
-                reply_to=(
-                    ReplyRef(reply_seq, AuthorView(reply_author_id, reply_name))
-                    if reply_seq is not None
-                    else None
-                ),
-            )
+    _, rows = await conn.execute_query(sql, [board_id, thread_id, low, high, _HELD])
+    return [
+        PostView(
+            id=pid,
+            seq=seq,
+            state=state,
+            body_html=html,
+            reaction_counts=_counts(counts),
+            created_at=_when(created),
+            edited_at=None if edited is None else _when(edited),
+            author_id=author_id,
+            author=AuthorView(author_id, name),
+            reply_to=(
+                None
+                if reply_seq is None
+                else ReplyRef(reply_seq, AuthorView(reply_author_id, reply_name))
+            ),
+            supporter=role == _SUPPORTER,
+            mod_note=mod_note or "",
         )
-    return views
+        for (
+            pid,
+            seq,
+            state,
+            html,
+            counts,
+            created,
+            edited,
+            author_id,
+            name,
+            reply_seq,
+            reply_author_id,
+            reply_name,
+            role,
+            mod_note,
+        ) in rows
+    ]
 
 
 @functools.cache

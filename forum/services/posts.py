@@ -19,8 +19,10 @@ from forum.services.threads import (
     announce_post,
     check_body,
     check_content_note,
+    check_not_barred,
     check_post,
     check_seq,
+    check_slow_mode,
     check_title,
     get_thread,
 )
@@ -54,6 +56,10 @@ async def create_reply(
         raise NotFoundError()
     if thread.locked:
         raise NotAllowedError("This thread is locked; it takes no new replies.")
+    assert access.persona is not None
+    await check_not_barred(access.board.id, access.persona.actor_id, viewer.account)
+    if not access.is_moderator:
+        await check_slow_mode(thread, access.persona.actor_id)
     body = check_body(body)
     parent_id: int | None = None
     if reply_to_seq is not None:
@@ -64,7 +70,7 @@ async def create_reply(
     checked = await check_post(access.board.id, body)
     body = checked.body
     if limiter:
-        limiter.consume("reply", str(viewer.account_id))
+        limiter.consume_member("reply", viewer.account)
     html = render_markdown(body)
     assert access.persona is not None
     for _attempt in range(3):
@@ -123,6 +129,7 @@ async def edit_post(
 ) -> Post:
     """Edit one's own post; the opener's edit may also change the title and content note."""
     thread, post = await _own_post(slug, thread_id, seq, viewer)
+    await check_not_barred(thread.board_id, post.author_id, viewer.account)
     body = check_body(body)
     # Edits pass the same checks (a crisis phrase added later still reaches moderators).
     checked = await check_post(thread.board_id, body, title or "")

@@ -13,9 +13,22 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from forum.events import PostHeld, emit
 from forum.models import Actor, Board, Post, Thread
 from forum.models.post import PostState
 from forum.services.reactions import set_reaction
+from forum.services.threads import check_not_barred
+
+
+async def _review_state(board_id: int, premod: int, author: Actor, state: PostState) -> PostState:
+    """A remote contributor's first `premod` posts in a board wait for a moderator, as a new
+    member's do. Their approved posts are counted from the visible ones (no counter kept)."""
+    if state != PostState.visible or premod <= 0:
+        return state
+    approved = await Post.filter(
+        author_id=author.id, thread__board_id=board_id, state=PostState.visible
+    ).count()
+    return PostState.held if approved < premod else state
 
 
 async def add_remote_thread(
@@ -32,6 +45,8 @@ async def add_remote_thread(
     existing = await Thread.filter(ap_id=ap_id).first()
     if existing is not None:
         return existing
+    await check_not_barred(board.id, author.id)  # NotAllowedError: banned here
+    state = await _review_state(board.id, board.remote_premod_count, author, state)
     now = datetime.now(UTC)
     try:
         async with in_transaction():
@@ -45,7 +60,7 @@ async def add_remote_thread(
                 post_count=1,
                 last_activity_at=now,
             )
-            await Post.create(
+            opener = await Post.create(
                 thread=thread,
                 seq=1,
                 author_id=author.id,
@@ -56,6 +71,8 @@ async def add_remote_thread(
             await Board.filter(id=board.id).update(
                 thread_count=F("thread_count") + 1, post_count=F("post_count") + 1
             )
+            if state == PostState.held:
+                await emit(PostHeld(opener.id))  # into the review queue
     except IntegrityError:  # the same thread arrived twice at once
         return await Thread.get(ap_id=ap_id)
     return thread
@@ -74,6 +91,9 @@ async def add_remote_reply(
     existing = await Post.filter(ap_id=ap_id).first()
     if existing is not None:
         return existing
+    await check_not_barred(thread.board_id, author.id)
+    board = await Board.get(id=thread.board_id)
+    state = await _review_state(board.id, board.remote_premod_count, author, state)
     for _attempt in range(3):
         try:
             async with in_transaction():
@@ -92,6 +112,8 @@ async def add_remote_reply(
                     post_count=F("post_count") + 1, last_activity_at=datetime.now(UTC)
                 )
                 await Board.filter(id=thread.board_id).update(post_count=F("post_count") + 1)
+                if state == PostState.held:
+                    await emit(PostHeld(post.id))  # into the review queue
                 return post
         except IntegrityError:
             existing = await Post.filter(ap_id=ap_id).first()

@@ -59,7 +59,7 @@ async def update_site_settings(
         mode = RegistrationMode(registration_mode)
     except ValueError:
         raise InvalidInputError(
-            "Registration is open, invite or closed.", field="registration_mode"
+            "Registration is open, invite, approval or closed.", field="registration_mode"
         ) from None
     check_exit_url(quick_exit_url)
     if len(crisis_resources) > 20_000:

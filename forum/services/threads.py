@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -10,16 +11,24 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from forum.content_checks import ContentCheck, check_content
-from forum.errors import InvalidInputError, NotAllowedError, NotFoundError
+from forum.errors import InvalidInputError, NotAllowedError, NotFoundError, RateLimitedError
 from forum.events import PostAdded, PostFlagged, PostHeld, ThreadStarted, emit
-from forum.models import Board, Post, Reaction, Thread
+from forum.models import Account, Board, Post, Reaction, Thread
+from forum.models.account import AccountStatus
 from forum.models.post import PostState
 from forum.ratelimits import RateLimiter
 from forum.rendering import render_markdown
-from forum.services.boards import BoardAccess, access_board, access_for, require_login
+from forum.services.accounts import account_barred
+from forum.services.boards import (
+    BoardAccess,
+    access_board,
+    access_for,
+    require_login,
+)
 from forum.services.post_views import POSTS_PER_PAGE as POSTS_PER_PAGE
 from forum.services.post_views import PostView, posts_in_range, thread_and_board
 from forum.services.viewer import Viewer
+from moderation.models import Sanction
 
 THREADS_PER_PAGE = 30
 TITLE_MAX = 200
@@ -46,6 +55,8 @@ class ThreadPage:
     page_count: int
     # kinds of reaction the viewer gave, per post id
     my_reactions: dict[int, set[str]]
+    # authors (actor ids) on this page who are the board's peer supporters: a badge
+    supporters: frozenset[int] = frozenset()
 
 
 def _no_nul(text: str, field: str) -> str:
@@ -97,13 +108,14 @@ async def create_thread(
         raise NotAllowedError("Join this board to start a thread.")
     if not access.can_start_thread:
         raise NotAllowedError("Only this board's moderators start threads here.")
+    await check_not_barred(access.board.id, access.persona.actor_id, viewer.account)
     title = check_title(title)
     body = check_body(body)
     content_note = check_content_note(content_note)
     checked = await check_post(access.board.id, body, title)
     body, title = checked.body, checked.title
     if limiter:
-        limiter.consume("thread", str(viewer.account_id))
+        limiter.consume_member("thread", viewer.account)
     html = render_markdown(body)
     now = datetime.now(UTC)
     author_id = access.persona.actor_id
@@ -159,6 +171,55 @@ async def check_post(board_id: int, body: str, title: str = "") -> CheckedPost:
         reason="; ".join(r for r in (title_check.reason, body_check.reason) if r),
     )
     return CheckedPost(body=body_check.text, title=title_check.text or title, check=combined)
+
+
+def _until(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%d %b %Y, %H:%M UTC")
+
+
+async def check_not_barred(board_id: int, actor_id: int, account: Account | None = None) -> None:
+    """Refuse a post from an account an admin suspended or banned, or from a persona or
+    remote actor suspended or banned in this board. Local posts and remote Creates both
+    ask here; a suspension stops counting once its end has passed."""
+    now = datetime.now(UTC)
+    if account is not None and account_barred(account, now):
+        if account.status == AccountStatus.suspended and account.suspended_until is not None:
+            raise NotAllowedError(
+                f"Your account is suspended until {_until(account.suspended_until)}."
+            )
+        raise NotAllowedError("Your account cannot post on this instance.")
+    sanctions = await Sanction.filter(
+        Q(until=None) | Q(until__gt=now), board_id=board_id, actor_id=actor_id, lifted_at=None
+    ).only("id", "until")
+    if not sanctions:
+        return
+    ends = [s.until for s in sanctions if s.until is not None]
+    if len(ends) < len(sanctions):
+        raise NotAllowedError("The moderators of this board have banned you from posting here.")
+    raise NotAllowedError(
+        "The moderators of this board have suspended you from posting here until "
+        f"{_until(max(ends))}."
+    )
+
+
+async def check_slow_mode(thread: Thread, actor_id: int) -> None:
+    """Slow mode: one post per persona per `slow_mode_seconds` in this thread (429)."""
+    if thread.slow_mode_seconds <= 0:
+        return
+    last = (
+        await Post.filter(thread_id=thread.id, author_id=actor_id)
+        .order_by("-created_at")
+        .only("id", "created_at")
+        .first()
+    )
+    if last is None:
+        return
+    wait = thread.slow_mode_seconds - (datetime.now(UTC) - last.created_at).total_seconds()
+    if wait > 0:
+        raise RateLimitedError(
+            f"This thread is in slow mode. You can post here again in {math.ceil(wait)} seconds.",
+            retry_after=math.ceil(wait),
+        )
 
 
 async def announce_post(post: Post, check: ContentCheck, *, first: bool) -> None:
@@ -257,7 +318,7 @@ async def read_thread(
     if page < 1 or page > pages:
         raise NotFoundError("There is no such page in this thread.")
     low = (page - 1) * POSTS_PER_PAGE
-    posts = await posts_in_range(thread.id, low, low + POSTS_PER_PAGE)
+    posts = await posts_in_range(board.id, thread.id, low, low + POSTS_PER_PAGE)
     mine: dict[int, set[str]] = {}
     if access.persona is not None and posts:
         rows = await Reaction.filter(
@@ -266,7 +327,9 @@ async def read_thread(
         ).values_list("post_id", "kind")
         for post_id, kind in rows:
             mine.setdefault(int(post_id), set()).add(str(kind))
-    return access, ThreadPage(thread, list(posts), page, pages, mine)
+    # The badges came with the posts (their authors' roles): no query of their own.
+    supporters = frozenset(p.author_id for p in posts if p.supporter)
+    return access, ThreadPage(thread, list(posts), page, pages, mine, supporters)
 
 
 async def set_thread_flags(

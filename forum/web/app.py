@@ -22,6 +22,7 @@ from forum.web.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from forum.web.state import AppState
 from forum.web.views import accounts, admin, boards, site, threads
 from moderation import install as install_moderation
+from moderation.subscriptions import refreshing as refreshing_blocklists
 
 log = logging.getLogger("kindred")
 
@@ -59,6 +60,7 @@ ROUTES = [
     Route(BOARD, boards.board_page),
     Route(BOARD + "/join", boards.join_page),
     Route(BOARD + "/join", boards.join, methods=["POST"]),
+    Route(BOARD + "/leave", boards.leave, methods=["POST"]),
     Route(BOARD + "/persona", boards.rename, methods=["POST"]),
     Route(BOARD + "/new", boards.new_thread_page),
     Route(BOARD + "/new", boards.create_thread, methods=["POST"]),
@@ -81,7 +83,8 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         if manage_database:
             await open_database(settings)
         try:
-            async with federation_lifespan():
+            # Subscribed blocklists refresh in the background, beside federation's workers.
+            async with federation_lifespan(), refreshing_blocklists(settings):
                 token = await issue_setup_token()
                 if token:
                     # Printed, not logged to a file: it is a one-time secret for the operator.

@@ -16,6 +16,10 @@ there is none (or, with no flags, is skipped as saying nothing).
 Replace mode makes the instance's silence/suspend policies exactly the file's; `allow`
 entries are the admin's own and no blocklist adds, removes or exports them. Kindred keeps
 no obfuscate flag: its exports name every domain in full and are for admins to share.
+
+Modules: `csvfile` (the format), `imports` (preview and apply, for an admin's file and a
+subscribed list's refresh), `exports`, `download` (fetching a subscribed list), `uploads`
+(a file between its preview and its import), `follows` (suspension severs follows).
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from moderation.blocklists.imports import (
     ImportPreview,
     apply_import,
     preview_import,
+    preview_list_update,
 )
 
 __all__ = [
@@ -66,4 +71,5 @@ __all__ = [
     "normalise_domain",
     "parse_blocklist",
     "preview_import",
+    "preview_list_update",
 ]

@@ -39,7 +39,7 @@ class BlocklistError(InvalidInputError):
 
 
 class BlocklistTooLargeError(BlocklistError, PayloadTooLargeError):
-    pass
+    status = PayloadTooLargeError.status  # InvalidInputError's 400 would come first
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,8 +179,8 @@ def _check_size(size: int) -> None:
 
 def _has_header(text: str) -> bool:
     first = next((line for line in io.StringIO(text, newline="") if line.strip()), "")
-    cells = next(csv.reader([first]), [""])
-    return _column(cells[0]) == "domain"
+    cells = next(csv.reader([first]), [])  # an empty file has no row at all
+    return bool(cells) and _column(cells[0]) == "domain"
 
 
 def _column(name: str) -> str:

@@ -1,14 +1,21 @@
-"""Importing a parsed blocklist: what it would change (preview), then the change (apply)."""
+"""Importing a parsed blocklist: what it would change (preview), then the change (apply).
+
+Two previews share one apply: an admin's import (`preview_import`), which may change any
+block, and a subscribed list's refresh (`preview_list_update`), which only adds domains
+that have no policy and only changes or retracts the entries that list brought.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from moderation.blocklists.csvfile import COMMENT_LENGTH, LineNote, ParsedBlocklist, PolicyState
+from moderation.blocklists.follows import drop_suspended_follows
 from moderation.models import DomainPolicy, Severity
 
 BLOCKING = (Severity.silence, Severity.suspend)
@@ -39,6 +46,8 @@ class ImportPreview:
     unchanged: list[str]
     removed: list[DomainChange]
     warnings: list[LineNote]
+    # A list's refresh leaves these alone: the admin's own policies and other lists'.
+    skipped: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -108,9 +117,54 @@ async def preview_import(parsed: ParsedBlocklist, *, mode: ImportMode = "merge")
     return preview
 
 
-async def apply_import(preview: ImportPreview, *, private_comment: str = "") -> ImportCounts:
+async def preview_list_update(parsed: ParsedBlocklist, subscription_id: int) -> ImportPreview:
+    """What refreshing a subscribed list would change; reads the database, writes nothing.
+
+    The list adds domains no policy covers yet, changes the entries it brought, and
+    retracts (removes) those it brought that it no longer lists. A domain with the admin's
+    own policy or another list's is `skipped`: a list never overrules either. Mastodon's
+    noop rows carry only flags for someone else's policy, so a list's are skipped too.
+    """
+    existing = await _read_policies(_by_domain([entry.domain for entry in parsed.entries]))
+    mine = await _read_policies([DomainPolicy.filter(subscription_id=subscription_id)])
+    preview = ImportPreview("merge", [], [], [], [], [])
+    listed = set()
+    for entry in parsed.entries:
+        if entry.severity is None:
+            preview.warnings.append(
+                LineNote(entry.line, f"{entry.domain} is noop; a subscription skips it")
+            )
+            continue
+        listed.add(entry.domain)
+        new = PolicyState(
+            entry.severity, entry.reject_media, entry.reject_reports, entry.public_comment
+        )
+        found = existing.get(entry.domain)
+        if found is None:
+            preview.added.append(DomainChange(entry.domain, None, new))
+        elif found[1] != subscription_id:
+            preview.skipped.append(entry.domain)
+        elif found[0] == new:
+            preview.unchanged.append(entry.domain)
+        else:
+            preview.changed.append(DomainChange(entry.domain, found[0], new))
+    preview.removed.extend(
+        DomainChange(domain, old, None)
+        for domain, (old, _) in sorted(mine.items())
+        if domain not in listed
+    )
+    return preview
+
+
+async def apply_import(
+    preview: ImportPreview, *, private_comment: str = "", subscription_id: int | None = None
+) -> ImportCounts:
     """Write `preview` in one transaction. `private_comment` (say where the list came from)
-    goes on the policies it adds; changed ones keep theirs."""
+    goes on the policies it adds; changed ones keep theirs.
+
+    `subscription_id` marks the written policies as that list's and limits removals to its
+    own; None (an admin's import) makes every written policy the admin's.
+    """
     writes = [
         DomainPolicy(
             domain=change.domain,
@@ -119,6 +173,7 @@ async def apply_import(preview: ImportPreview, *, private_comment: str = "") -> 
             reject_reports=change.new.reject_reports,
             public_comment=change.new.public_comment,
             private_comment=private_comment[:COMMENT_LENGTH],
+            subscription_id=subscription_id,
         )
         for change in preview.added + preview.changed
         if change.new is not None
@@ -131,13 +186,23 @@ async def apply_import(preview: ImportPreview, *, private_comment: str = "") -> 
                 writes,
                 batch_size=_CHUNK,
                 on_conflict=["domain"],
-                update_fields=["severity", "reject_media", "reject_reports", "public_comment"],
+                update_fields=[
+                    "severity",
+                    "reject_media",
+                    "reject_reports",
+                    "public_comment",
+                    "subscription_id",
+                ],
                 using_db=conn,
             )
         for chunk in _chunks(gone):
             # Only blocks: an admin who allowed the domain since the preview meant it.
             query = DomainPolicy.filter(domain__in=chunk, severity__in=BLOCKING)
+            if subscription_id is not None:
+                query = query.filter(subscription_id=subscription_id)
             await query.using_db(conn).delete()
+        if any(policy.severity == Severity.suspend for policy in writes):
+            await drop_suspended_follows()
         if len(writes) + len(gone) >= _CHUNK and conn.capabilities.dialect == "postgres":
             # PostgreSQL keeps the plan it made for `domain IN (...)` while the table was
             # small: a sequential scan that then took 16s for the next 20,000-row preview.
@@ -156,14 +221,31 @@ async def _policies(domains: Sequence[str] | None) -> dict[str, PolicyState]:
     if domains is None:
         queries = [DomainPolicy.filter(severity__in=BLOCKING)]
     else:
-        queries = [DomainPolicy.filter(domain__in=chunk) for chunk in _chunks(domains)]
-    found: dict[str, PolicyState] = {}
+        queries = _by_domain(domains)
+    found = await _read_policies(queries)
+    return {domain: state for domain, (state, _) in found.items()}
+
+
+def _by_domain(domains: Sequence[str]) -> list[QuerySet[DomainPolicy]]:
+    return [DomainPolicy.filter(domain__in=chunk) for chunk in _chunks(domains)]
+
+
+async def _read_policies(
+    queries: Iterable[QuerySet[DomainPolicy]],
+) -> dict[str, tuple[PolicyState, int | None]]:
+    """Each policy and the list it came from (None: the admin's)."""
+    found: dict[str, tuple[PolicyState, int | None]] = {}
     for query in queries:
         rows = await query.values_list(
-            "domain", "severity", "reject_media", "reject_reports", "public_comment"
+            "domain",
+            "severity",
+            "reject_media",
+            "reject_reports",
+            "public_comment",
+            "subscription_id",
         )
-        for domain, severity, media, reports, comment in rows:
-            found[domain] = PolicyState(Severity(severity), media, reports, comment)
+        for domain, severity, media, reports, comment, owner in rows:
+            found[domain] = (PolicyState(Severity(severity), media, reports, comment), owner)
     return found
 
 

@@ -94,6 +94,8 @@ def start_forum(data_dir: Path, boards: list[tuple[str, str]]) -> ForumServer:
             f"A place to talk about {title.lower()}.",
             "--rules",
             "1. Be kind.\n2. No advice about medication doses.",
+            "--premod",
+            "0",
         )
     log = (data_dir / "serve.log").open("wb")
     process = subprocess.Popen(

@@ -43,6 +43,8 @@ class Peer:
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)
     outbox: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
+    # the groups' moderators collection (Lemmy's attributedTo); "mod" unless a test says
+    moderators: list[str] = field(default_factory=list)
     counter: int = 0
 
     def actor(self, name: str = "alice") -> str:
@@ -135,6 +137,7 @@ async def running_peer() -> AsyncIterator[Peer]:
                 "inbox": f"{url}/inbox",
                 "outbox": f"{url}/outbox",
                 "featured": f"{url}/featured",
+                "attributedTo": f"{url}/moderators",
                 "endpoints": {"sharedInbox": f"{peer.base}/inbox"},
                 "publicKey": {
                     "id": f"{url}#main-key",
@@ -158,6 +161,18 @@ async def running_peer() -> AsyncIterator[Peer]:
             media_type="application/activity+json",
         )
 
+    async def group_moderators(request: Request) -> Response:
+        url = f"{peer.group(request.path_params['name'])}/moderators"
+        return JSONResponse(
+            {
+                "@context": AS,
+                "id": url,
+                "type": "OrderedCollection",
+                "orderedItems": peer.moderators,
+            },
+            media_type="application/activity+json",
+        )
+
     async def document(request: Request) -> Response:
         doc = peer.documents.get(request.url.path)
         if doc is None:
@@ -175,6 +190,7 @@ async def running_peer() -> AsyncIterator[Peer]:
             Route("/users/{name}/inbox", inbox, methods=["POST"]),
             Route("/c/{name}", group),
             Route("/c/{name}/outbox", group_outbox),
+            Route("/c/{name}/moderators", group_moderators),
             Route("/c/{name}/inbox", inbox, methods=["POST"]),
             Route("/inbox", inbox, methods=["POST"]),
             Route("/{path:path}", document),
@@ -183,6 +199,7 @@ async def running_peer() -> AsyncIterator[Peer]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     peer.base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    peer.moderators = [peer.actor("mod")]
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     for _ in range(500):

@@ -33,7 +33,9 @@ async def pair(tmp_path: Path) -> AsyncIterator[tuple[Instance, Instance]]:
         for inst in (a, b):
             inst.data_dir.mkdir()
             await inst.start()
-        b.cli("board", "create", "grief", "--title", "Grief", "--federation", "open")
+        b.cli(
+            "board", "create", "grief", "--title", "Grief", "--federation", "open", "--premod", "0"
+        )
         yield a, b
     finally:
         await a.close()

@@ -165,7 +165,7 @@ def kindred(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
     for name in ("KINDRED_CONFIG", "KINDRED_DATABASE_URL"):
         env.pop(name, None)  # always its own SQLite file in data_dir
     _kindred(env, "migrate")
-    board = ["--title", "Grief", "--rules", "1. Be kind.", "--federation", "open"]
+    board = ["--title", "Grief", "--rules", "1. Be kind.", "--federation", "open", "--premod", "0"]
     _kindred(env, "board", "create", BOARD, *board)
     server = spawn(
         "kindred",

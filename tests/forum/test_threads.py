@@ -210,6 +210,7 @@ async def test_outsiders_cannot_post_or_react(
 
 async def test_starting_threads_too_fast_is_429(client: httpx.AsyncClient, board: str) -> None:
     await _member(client)
-    statuses = [(await start_thread(client, board, f"T{i}")).status_code for i in range(11)]
-    assert statuses == [303] * 10 + [429]
-    assert await Thread.all().count() == 10
+    # A new account has half the limit (older ones: tests/forum/test_ratelimits.py).
+    statuses = [(await start_thread(client, board, f"T{i}")).status_code for i in range(6)]
+    assert statuses == [303] * 5 + [429]
+    assert await Thread.all().count() == 5

@@ -232,6 +232,12 @@ async def test_a_quoted_comment_may_hold_commas_and_newlines(db: None) -> None:
     assert '"Spam, abuse\nand more"' in await export_blocklist()
 
 
+def test_an_empty_file_is_an_empty_list() -> None:
+    for text in ("", "\ufeff", "\n\n"):
+        parsed = parse_blocklist(text)
+        assert (parsed.entries, parsed.errors, parsed.warnings) == ([], [], [])
+
+
 def test_a_byte_order_mark_is_tolerated() -> None:
     data = ("\ufeff" + MASTODON_CSV).encode()
     assert len(parse_blocklist(decode_blocklist(data)).entries) == 3

@@ -1,15 +1,20 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from federation.models import OutboxActivity
-from forum.models import Account, Persona, Post, Thread
+from forum import events
+from forum.models import Account, Actor, Board, Persona, Post, Thread
+from forum.models.actor import ActorKind
 from forum.services.boards import set_member_role
+from forum.services.remote import add_remote_thread
 from moderation.models import ModAction, Notice, Report, ReviewItem
 from tests.helpers import (
+    item_html,
     join,
     make_admin,
     make_board,
@@ -77,13 +82,14 @@ async def test_bad_reports_are_refused(app: object, client: httpx.AsyncClient, t
     assert await Report.all().count() == 0
 
 
-async def test_queue_is_ordered_crisis_first_then_age_and_claimable(
+async def test_queue_is_ordered_crisis_red_amber_green_then_age_and_claimable(
     app: object, client: httpx.AsyncClient, thread: int
 ) -> None:
     tids = [thread]
-    for title in ("Second", "Third"):
+    for title in ("Second", "Third", "Fourth", "Fifth"):
         tids.append(thread_id_from(await start_thread(client, "grief", title, "b")))
-    for n, (tid, category) in enumerate(zip(tids, ["other", "at_risk", "spam"], strict=True), 1):
+    categories = ["other", "at_risk", "spam", "harassment", "other"]
+    for n, (tid, category) in enumerate(zip(tids, categories, strict=True), 1):
         async with reporter_client(app, n) as c:
             await register(c, f"reader{n}")
             await report(c, tid, category)
@@ -91,7 +97,8 @@ async def test_queue_is_ordered_crisis_first_then_age_and_claimable(
         await make_admin(admin)
         page = (await admin.get("/mod/queue")).text
         order = re.findall(r"In “([^”]+)”", page)
-        assert order == ["Second", "Third", "Rough week"]
+        # crisis, red, amber, then the two green ones oldest first
+        assert order == ["Second", "Fourth", "Third", "Rough week", "Fifth"]
         assert "Crisis items waiting" in page
         first = await ReviewItem.get(priority=0)
         claimed = await post_form(
@@ -100,10 +107,183 @@ async def test_queue_is_ordered_crisis_first_then_age_and_claimable(
         assert claimed.status_code == 303
         assert (await ReviewItem.get(id=first.id)).claimed_by_id is not None
         assert "claimed by you" in (await admin.get("/mod/queue")).text
+        async with reporter_client(app, 41) as other:
+            await make_admin(other, "second-admin")
+            text = (await other.get("/mod/queue")).text
+            assert "claimed" in text and "claimed by you" not in text
         await post_form(
             admin, f"/mod/queue/{first.id}", {"action": "unclaim"}, form_page="/mod/queue"
         )
         assert (await ReviewItem.get(id=first.id)).claimed_by_id is None
+
+
+async def test_post_text_is_collapsed_until_the_moderator_sets_it_to_start_open(
+    app: object, thread: int
+) -> None:
+    async with reporter_client(app, 10) as reader:
+        await register(reader, "reader10")
+        await report(reader, thread, "spam")
+    async with reporter_client(app, 46) as admin:
+        await make_admin(admin)
+        page = (await admin.get("/mod/queue")).text
+        assert '<details class="flagged-text"><summary>' in page
+        opened = await post_form(
+            admin, "/mod/queue/settings", {"expand_flagged": "1"}, form_page="/mod/queue"
+        )
+        assert opened.status_code == 303
+        assert '<details class="flagged-text" open>' in (await admin.get("/mod/queue")).text
+        assert (await Account.get(handle="root-admin")).expand_flagged
+        # the setting is the moderator's own: another admin still sees it collapsed
+        async with reporter_client(app, 47) as other:
+            await make_admin(other, "second-admin")
+            assert '<details class="flagged-text"><summary>' in (await other.get("/mod/queue")).text
+        await post_form(
+            admin, "/mod/queue/settings", {"expand_flagged": "0"}, form_page="/mod/queue"
+        )
+        assert '<details class="flagged-text"><summary>' in (await admin.get("/mod/queue")).text
+        bad = await post_form(
+            admin, "/mod/queue/settings", {"expand_flagged": "sometimes"}, form_page="/mod/queue"
+        )
+        assert bad.status_code == 400
+        assert not (await Account.get(handle="root-admin")).expand_flagged
+
+
+async def test_post_items_link_to_more_actions(app: object, thread: int) -> None:
+    async with reporter_client(app, 11) as reader:
+        await register(reader, "reader11")
+        await report(reader, thread, "spam")
+    async with reporter_client(app, 48) as admin:
+        await make_admin(admin)
+        page = (await admin.get("/mod/queue")).text
+    assert f'href="/mod/b/grief/t/{thread}/p/1"' in page
+
+
+async def remote_thread(title: str, board: str = "open-board") -> int:
+    author, _ = await Actor.get_or_create(
+        ap_id="https://elsewhere.example/users/faraway",
+        defaults={
+            "kind": ActorKind.person,
+            "username": "faraway",
+            "name": "Faraway",
+            "local": False,
+            "domain": "elsewhere.example",
+            "inbox": "https://elsewhere.example/users/faraway/inbox",
+        },
+    )
+    created = await add_remote_thread(
+        await Board.get(slug=board),
+        author,
+        ap_id=f"https://elsewhere.example/posts/{title.lower()}",
+        title=title,
+        html="<p>Remote words</p>",
+        source="Remote words",
+    )
+    return created.id
+
+
+async def test_reports_about_remote_content_offer_forwarding_to_its_origin(
+    app: object, client: httpx.AsyncClient, thread: int
+) -> None:
+    await make_board("open-board", federation="open")
+    remote = await remote_thread("Abusive")
+    async with reporter_client(app, 12) as reader:
+        await register(reader, "reader12")
+        page = f"/b/open-board/t/{remote}/p/1/report"
+        await post_form(reader, page, {"category": "harassment"}, form_page=page)
+        await report(reader, thread, "harassment")  # a local post: nothing to forward
+    async with reporter_client(app, 49) as admin:
+        await make_admin(admin)
+        queue_page = (await admin.get("/mod/queue")).text
+    remote_item = await ReviewItem.get(post__thread_id=remote)
+    local_item = await ReviewItem.get(post__thread_id=thread)
+    remote_html = item_html(queue_page, remote_item.id)
+    label = "Forward this report to elsewhere.example (the reporter is not named)"
+    assert label in remote_html
+    # harassment is forwarded unless the moderator says otherwise
+    assert 'name="forward" value="on" checked>' in remote_html
+    assert 'name="forward"' not in item_html(queue_page, local_item.id)
+
+
+async def test_spam_reports_about_remote_content_are_not_forwarded_by_default(
+    app: object, thread: int
+) -> None:
+    await make_board("open-board", federation="open")
+    remote = await remote_thread("Spammy")
+    async with reporter_client(app, 13) as reader:
+        await register(reader, "reader13")
+        page = f"/b/open-board/t/{remote}/p/1/report"
+        await post_form(reader, page, {"category": "spam"}, form_page=page)
+    async with reporter_client(app, 50) as admin:
+        await make_admin(admin)
+        queue_page = (await admin.get("/mod/queue")).text
+    assert 'name="forward" value="on">' in queue_page
+    assert 'name="forward" value="on" checked>' not in queue_page
+
+
+@pytest.fixture
+def forwarded() -> Iterator[list[int]]:
+    """The item ids of ReportForwarded events emitted during the test."""
+    seen: list[int] = []
+
+    async def collect(event: events.Event) -> None:
+        if isinstance(event, events.ReportForwarded):
+            seen.append(event.item_id)
+
+    events.subscribe(collect)
+    yield seen
+    events.unsubscribe(collect)
+
+
+async def test_forwarding_a_report_marks_it_and_tells_federation(
+    app: object, thread: int, forwarded: list[int]
+) -> None:
+    await make_board("open-board", federation="open")
+    first, second = await remote_thread("One"), await remote_thread("Two")
+    async with reporter_client(app, 14) as reader:
+        await register(reader, "reader14")
+        for tid in (first, second):
+            page = f"/b/open-board/t/{tid}/p/1/report"
+            await post_form(reader, page, {"category": "harassment"}, form_page=page)
+    one = await ReviewItem.get(post__thread_id=first)
+    two = await ReviewItem.get(post__thread_id=second)
+    async with reporter_client(app, 51) as admin:
+        await make_admin(admin)
+        sent = await post_form(
+            admin,
+            f"/mod/queue/{one.id}",
+            {"action": "dismiss", "forward": "on"},
+            form_page="/mod/queue",
+        )
+        kept = await post_form(
+            admin, f"/mod/queue/{two.id}", {"action": "dismiss"}, form_page="/mod/queue"
+        )
+    assert sent.status_code == kept.status_code == 303
+    assert (await ReviewItem.get(id=one.id)).forwarded_at is not None
+    assert (await ReviewItem.get(id=two.id)).forwarded_at is None
+    assert forwarded == [one.id]
+
+
+async def test_forwarding_a_report_about_local_content_is_refused(
+    app: object, thread: int, forwarded: list[int]
+) -> None:
+    async with reporter_client(app, 15) as reader:
+        await register(reader, "reader15")
+        await report(reader, thread, "harassment")
+    item = await ReviewItem.get()
+    async with reporter_client(app, 52) as admin:
+        await make_admin(admin)
+        response = await post_form(
+            admin,
+            f"/mod/queue/{item.id}",
+            {"action": "dismiss", "forward": "on"},
+            form_page="/mod/queue",
+        )
+    assert response.status_code == 400
+    assert "This content is from this server." in response.text
+    item = await ReviewItem.get(id=item.id)
+    assert item.state == "open" and item.forwarded_at is None
+    assert (await Report.get()).status == "received"
+    assert forwarded == []
 
 
 async def test_members_have_no_queue(client: httpx.AsyncClient, thread: int) -> None:

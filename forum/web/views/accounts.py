@@ -19,7 +19,11 @@ FORM_ERRORS = (InvalidInputError, ConflictError, NotAllowedError)
 
 async def register_page(request: Request) -> Response:
     site = await app_state(request).site()
-    return await render(request, "register.html", {"mode": site.registration_mode})
+    return await render(
+        request,
+        "register.html",
+        {"mode": site.registration_mode, "question": site.application_question},
+    )
 
 
 async def register(request: Request) -> Response:
@@ -32,6 +36,7 @@ async def register(request: Request) -> Response:
             form.text("handle"),
             form.text("passphrase"),
             invite_code=form.text("invite"),
+            answer=form.text("answer"),
             limiter=state.limiter,
             client=viewer.client,
         )
@@ -39,8 +44,21 @@ async def register(request: Request) -> Response:
         return await render(
             request,
             "register.html",
-            {"mode": site.registration_mode, "error": exc, "values": form.values()},
+            {
+                "mode": site.registration_mode,
+                "question": site.application_question,
+                "error": exc,
+                "values": form.values(),
+            },
             status=exc.status,
+        )
+    if result.pending:
+        # No session until an admin approves; the recovery codes are still shown once.
+        return await render(
+            request,
+            "register.html",
+            {"applied": True, "codes": result.recovery_codes, "warnings": result.warnings},
+            headers={"Cache-Control": "no-store"},
         )
     token = await accounts.start_session(result.account)
     request.state.viewer = Viewer(account=result.account, client=viewer.client)
@@ -71,12 +89,12 @@ async def login(request: Request) -> Response:
             limiter=state.limiter,
             client=viewer.client,
         )
-    except InvalidInputError as exc:
+    except (InvalidInputError, NotAllowedError) as exc:
         return await render(
             request,
             "login.html",
             {"error": exc, "values": form.values(), "next": _safe_next(form.text("next"))},
-            status=400,
+            status=exc.status,
         )
     token = await accounts.start_session(account)
     response = redirect(_safe_next(form.text("next")))
@@ -116,9 +134,9 @@ async def recover(request: Request) -> Response:
             limiter=app_state(request).limiter,
             client=viewer.client,
         )
-    except InvalidInputError as exc:
+    except (InvalidInputError, NotAllowedError) as exc:
         return await render(
-            request, "recover.html", {"error": exc, "values": form.values()}, status=400
+            request, "recover.html", {"error": exc, "values": form.values()}, status=exc.status
         )
     token = await accounts.start_session(account)
     response = redirect("/account?recovered=1")

@@ -7,12 +7,13 @@ from starlette.responses import Response
 
 from forum.errors import ConflictError, InvalidInputError, NotFoundError
 from forum.models import Board
-from forum.services import boards, invites, site
+from forum.services import accounts, boards, invites, site
 from forum.services.viewer import Viewer
 from forum.web.forms import read_form
 from forum.web.pages import redirect, render
 from forum.web.state import app_state
 from forum.web.viewers import load_viewer
+from moderation import modlog, roles
 from themes import available_themes
 
 FORM_ERRORS = (InvalidInputError, ConflictError)
@@ -57,34 +58,57 @@ async def create_board(request: Request) -> Response:
             visibility=form.text("visibility", "public"),
             posting_policy=form.text("posting_policy", "members"),
             theme=form.text("theme") or None,
-            premod_count=form.integer("premod_count", 0) or 0,
+            premod_count=form.integer("premod_count", boards.DEFAULT_PREMOD) or 0,
         )
     except FORM_ERRORS as exc:
         return await _admin_page(request, status=exc.status, board_error=exc, values=form.values())
     return redirect(f"/b/{board.slug}")
 
 
-async def edit_board_page(request: Request) -> Response:
-    await _admin(request)
-    board = await Board.filter(slug=request.path_params["slug"]).first()
+async def _board_page(
+    request: Request, viewer: Viewer, slug: str, status: int = 200, **context: object
+) -> Response:
+    board = await Board.filter(slug=slug).first()
     if board is None:
         raise NotFoundError()
     return await render(
         request,
         "admin_board.html",
-        {"edited": board, "themes": available_themes(), "warning": boards.FEDERATION_WARNING},
+        {
+            "edited": board,
+            "themes": available_themes(),
+            "warning": boards.FEDERATION_WARNING,
+            "role_holders": await roles.list_role_holders(viewer, slug),
+            **context,
+        },
+        status=status,
         headers={"Cache-Control": "no-store"},
     )
+
+
+async def edit_board_page(request: Request) -> Response:
+    viewer = await _admin(request)
+    return await _board_page(request, viewer, request.path_params["slug"])
 
 
 async def edit_board(request: Request) -> Response:
     viewer = await _admin(request)
     form = await read_form(request)
     slug = request.path_params["slug"]
+    action = form.text("action")
     try:
-        if form.text("action") == "role":
-            await boards.set_member_role(viewer, slug, form.text("persona"), form.text("role"))
-        elif form.text("action") == "federation":
+        if action == "role":
+            await roles.appoint(viewer, slug, form.text("persona"), form.text("role"))
+        elif action == "remove_role":
+            await roles.remove(viewer, slug, form.text("persona"))
+        elif action == "moderation":
+            await boards.update_board_moderation(
+                viewer,
+                slug,
+                counts={name: form.integer(name) for name in boards.MODERATION_COUNTS},
+                removal_reasons=form.text("removal_reasons"),
+            )
+        elif action == "federation":
             await boards.set_board_federation(
                 viewer, slug, form.text("federation"), confirmed=form.flag("confirm_federation")
             )
@@ -100,17 +124,9 @@ async def edit_board(request: Request) -> Response:
                 theme=form.text("theme") or None,
             )
     except FORM_ERRORS as exc:
-        board = await Board.get(slug=slug)
-        return await render(
-            request,
-            "admin_board.html",
-            {
-                "edited": board,
-                "themes": available_themes(),
-                "error": exc,
-                "warning": boards.FEDERATION_WARNING,
-            },
-            status=exc.status,
+        # The error shows beside the form it came from; that form keeps what was typed.
+        return await _board_page(
+            request, viewer, slug, exc.status, error=exc, error_form=action, values=form.values()
         )
     return redirect(f"/admin/boards/{slug}?done=1")
 
@@ -131,6 +147,8 @@ async def update_settings(request: Request) -> Response:
     viewer = await _admin(request)
     form = await read_form(request)
     try:
+        # Checked first, so that a bad question leaves every setting as it was.
+        question = accounts.check_application_question(form.text("application_question"))
         await site.update_site_settings(
             viewer,
             name=form.text("name"),
@@ -141,6 +159,12 @@ async def update_settings(request: Request) -> Response:
             known_themes=set(available_themes()),
             federation=form.text("federation", "blocklist"),
             show_usage=form.flag("show_usage"),
+        )
+        await accounts.set_application_question(viewer, question)
+        await modlog.set_names_shown(
+            viewer,
+            moderator=form.flag("modlog_show_moderator"),
+            member=form.flag("modlog_show_member"),
         )
     except InvalidInputError as exc:
         return await _admin_page(request, status=400, settings_error=exc)

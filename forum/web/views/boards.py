@@ -1,4 +1,5 @@
-"""Board pages: the thread list (or front door), joining, starting a thread, persona name."""
+"""Board pages: the thread list (or front door), joining and leaving, starting a thread,
+persona name."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from starlette.responses import Response
 
 from forum.errors import ConflictError, InvalidInputError, NotAllowedError
 from forum.models import Post
-from forum.services import boards, personas, threads
+from forum.services import boards, leaving, personas, threads
 from forum.web.forms import read_form
 from forum.web.pages import redirect, render
 from forum.web.state import app_state
@@ -58,6 +59,16 @@ async def join(request: Request) -> Response:
             board=access.board,
         )
     return redirect(f"/b/{slug}?joined=1")
+
+
+async def leave(request: Request) -> Response:
+    await read_form(request)  # the CSRF check
+    viewer = await load_viewer(request)
+    slug = request.path_params["slug"]
+    if viewer.account is None:
+        return redirect(f"/login?next=/b/{slug}")
+    await leaving.leave_board(viewer, slug)
+    return redirect(f"/b/{slug}?left=1")
 
 
 async def rename(request: Request) -> Response:

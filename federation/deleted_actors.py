@@ -1,0 +1,36 @@
+"""A remote actor deleted itself (Delete of the actor, signed by it): forget it here.
+
+Its follows of our boards end, its posts and reactions go, and nothing more is sent to
+it. The row stays (with deleted_at) so the same id cannot quietly come back as new.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tortoise.transactions import in_transaction
+
+from federation.models import Delivery, DeliveryState, Follow
+from forum.models import Actor, Post, Thread
+from forum.models.post import PostState
+from forum.services.reactions import remove_reactions_of
+
+DELETED_TITLE = "[deleted]"
+
+
+async def forget_actor(actor: Actor) -> None:
+    async with in_transaction():
+        await Actor.filter(id=actor.id).update(deleted_at=datetime.now(UTC))
+        await Follow.filter(follower_id=actor.id).delete()
+        await (
+            Post.filter(author_id=actor.id)
+            .exclude(state=PostState.deleted)
+            .update(body_html="", body_source="", state=PostState.deleted)
+        )
+        await Thread.filter(author_id=actor.id).update(title=DELETED_TITLE, content_note="")
+        await remove_reactions_of(actor.id)
+        # Deliveries still queued for its own inbox would only meet a 410.
+        if actor.inbox:
+            await Delivery.filter(
+                inbox=actor.inbox, state__in=[DeliveryState.queued, DeliveryState.delivering]
+            ).update(state=DeliveryState.gone, last_error="the actor deleted itself")

@@ -1,0 +1,146 @@
+"""Roles in a board: admins appoint and remove moderators and peer supporters.
+
+The admin names the member by their persona in that board, never by account. Peer
+supporters must have been around a while (the board's minimum account age and approved
+posts); moderators need no rule: admins choose them knowingly. Every change writes the
+public modlog (no names) and tells the member privately.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from tortoise.transactions import in_transaction
+
+from forum.errors import ConflictError, InvalidInputError, NotAllowedError, NotFoundError
+from forum.models import Board, Membership
+from forum.models.board import MemberRole
+from forum.services.boards import membership_named
+from forum.services.viewer import Viewer
+from moderation import modlog
+from moderation.models import Notice
+
+TITLES = {MemberRole.moderator: "moderator", MemberRole.peer_supporter: "peer supporter"}
+# Modlog actions, without names: the public sees that the board's team changed.
+APPOINTED = {
+    MemberRole.moderator: "appoint_moderator",
+    MemberRole.peer_supporter: "appoint_supporter",
+}
+REMOVED = {MemberRole.moderator: "remove_moderator", MemberRole.peer_supporter: "remove_supporter"}
+
+
+@dataclass(frozen=True)
+class RoleHolder:
+    name: str
+    role: MemberRole
+
+    @property
+    def title(self) -> str:
+        return TITLES[self.role]
+
+
+async def _board(viewer: Viewer | None, slug: str) -> Board:
+    if viewer is not None and not viewer.is_admin:
+        raise NotAllowedError("Only admins can change roles.")
+    board = await Board.filter(slug=slug).first()
+    if board is None:
+        raise NotFoundError()
+    return board
+
+
+def _role(role: str) -> MemberRole:
+    for chosen in TITLES:
+        if chosen == role:
+            return chosen
+    raise InvalidInputError("Choose moderator or peer supporter.", field="role")
+
+
+async def _member(board: Board, persona_name: str) -> Membership:
+    membership = await membership_named(board, persona_name.strip())
+    if membership is None:
+        raise InvalidInputError("No member of this board has that name.", field="persona")
+    return membership
+
+
+async def list_role_holders(viewer: Viewer | None, slug: str) -> list[RoleHolder]:
+    board = await _board(viewer, slug)
+    rows = (
+        await Membership.filter(board_id=board.id, role__in=list(TITLES))
+        .select_related("persona__actor")
+        .order_by("role", "id")
+    )
+    return [RoleHolder(row.persona.actor.name, MemberRole(row.role)) for row in rows]
+
+
+def check_supporter_eligible(board: Board, membership: Membership, now: datetime) -> None:
+    """Peer supporters are members the board knows: the account is old enough and has
+    enough approved posts here. The sentence says which rule is unmet, not the figures."""
+    joined = membership.account.created_at
+    if now - joined < timedelta(days=board.supporter_min_days):
+        raise InvalidInputError(
+            f"Peer supporters need an account at least {board.supporter_min_days} days old; "
+            "this member's is newer.",
+            field="persona",
+        )
+    if membership.approved_post_count < board.supporter_min_posts:
+        raise InvalidInputError(
+            f"Peer supporters need at least {board.supporter_min_posts} approved posts in "
+            "this board; this member has fewer.",
+            field="persona",
+        )
+
+
+async def appoint(viewer: Viewer | None, slug: str, persona_name: str, role: str) -> Membership:
+    """Make the member behind `persona_name` a moderator or peer supporter of the board."""
+    board = await _board(viewer, slug)
+    chosen = _role(role)
+    membership = await _member(board, persona_name)
+    if membership.role == chosen:
+        raise ConflictError(f"That member is already a {TITLES[chosen]} here.", field="persona")
+    if chosen == MemberRole.peer_supporter:
+        check_supporter_eligible(board, membership, datetime.now(UTC))
+    await _change(
+        viewer,
+        board,
+        membership,
+        chosen,
+        APPOINTED[chosen],
+        f"You are now a {TITLES[chosen]} in {board.title}. Thank you for helping.",
+    )
+    return membership
+
+
+async def remove(viewer: Viewer | None, slug: str, persona_name: str) -> Membership:
+    """Make a moderator or peer supporter an ordinary member again."""
+    board = await _board(viewer, slug)
+    membership = await _member(board, persona_name)
+    if membership.role not in TITLES:
+        raise InvalidInputError(
+            "That member is neither a moderator nor a peer supporter here.", field="persona"
+        )
+    former = MemberRole(membership.role)
+    await _change(
+        viewer,
+        board,
+        membership,
+        MemberRole.member,
+        REMOVED[former],
+        f"You are no longer a {TITLES[former]} in {board.title}. Thank you for your help.",
+    )
+    return membership
+
+
+async def _change(
+    viewer: Viewer | None,
+    board: Board,
+    membership: Membership,
+    role: MemberRole,
+    action: str,
+    notice: str,
+) -> None:
+    async with in_transaction():
+        membership.role = role
+        await membership.save(update_fields=["role"])
+        await modlog.record(board, action, moderator=viewer.account if viewer else None)
+        await Notice.create(account_id=membership.account_id, text=notice)

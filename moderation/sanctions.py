@@ -1,0 +1,223 @@
+"""Suspensions (for a period) and bans of a persona, or of a remote actor, in one board, and
+lifting them. The forum refuses their posts (forum.services.threads.check_not_barred);
+federation tells other servers (Lemmy: Block with endTime, Undo(Block)).
+
+A sanction names the persona, never the account: the member's other personas are not
+touched, and nothing here links them. Account-wide measures are admins' (moderation.audit).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from forum.errors import ConflictError, InvalidInputError, NotFoundError
+from forum.events import MemberBanned, emit
+from forum.models import Account, Actor, Board, Membership, Persona, Post
+from forum.models.actor import ActorKind
+from forum.models.board import MemberRole
+from forum.services.threads import MAX_ID
+from forum.services.viewer import Viewer
+from moderation.actions import compose_reason, log_and_tell, moderated_board, warn
+from moderation.models import ModAction, Sanction, SanctionKind
+
+SUSPEND_DAYS_MAX = 365
+PERSONA_ACTIONS = frozenset({"warn", "suspend", "ban", "lift"})
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A persona of this board, or a remote actor, as its board's moderators see it."""
+
+    board: Board
+    actor: Actor
+    persona: Persona | None  # None: a remote actor
+    role: MemberRole | None  # the persona's role in the board
+
+
+@dataclass(frozen=True)
+class SubjectRecord:
+    subject: Subject
+    sanction: Sanction | None  # the one in force, if any
+    posts: list[Post]  # recent, with .thread
+    history: list[ModAction]
+
+
+async def moderated_subject(viewer: Viewer, slug: str, actor_id: int) -> Subject:
+    board = await moderated_board(viewer, slug)
+    if not 0 < actor_id <= MAX_ID:
+        raise NotFoundError()
+    actor = await Actor.filter(id=actor_id).first()
+    if actor is None or actor.kind != ActorKind.person:
+        raise NotFoundError()
+    if not actor.local:
+        return Subject(board, actor, None, None)
+    # A persona of another board is not found here: its moderators have no business there.
+    persona = await Persona.filter(actor_id=actor.id, board_id=board.id).first()
+    if persona is None:
+        raise NotFoundError()
+    membership = await Membership.filter(persona_id=persona.id).first()
+    return Subject(board, actor, persona, MemberRole(membership.role) if membership else None)
+
+
+async def subject_record(viewer: Viewer, slug: str, actor_id: int) -> SubjectRecord:
+    subject = await moderated_subject(viewer, slug, actor_id)
+    posts = (
+        await Post.filter(author_id=subject.actor.id, thread__board_id=subject.board.id)
+        .order_by("-created_at", "-id")
+        .limit(20)
+        .select_related("thread")
+    )
+    history = (
+        await ModAction.filter(board_id=subject.board.id, subject_id=subject.actor.id)
+        .order_by("-created_at", "-id")
+        .limit(50)
+    )
+    sanction = await active_sanction(subject.board.id, subject.actor.id)
+    return SubjectRecord(subject, sanction, posts, history)
+
+
+def _in_force(now: datetime) -> Q:
+    return Q(lifted_at=None) & (Q(until=None) | Q(until__gt=now))
+
+
+async def active_sanction(board_id: int, actor_id: int) -> Sanction | None:
+    """Our own suspension or ban in force (not one a remote group placed on our persona)."""
+    now = datetime.now(UTC)
+    return (
+        await Sanction.filter(_in_force(now), board_id=board_id, actor_id=actor_id, remote=False)
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def _check_target(viewer: Viewer, subject: Subject) -> None:
+    if subject.persona is None and subject.board.remote:
+        raise InvalidInputError(
+            "In a mirrored group, that group's own moderators decide who takes part."
+        )
+    if subject.role == MemberRole.moderator and not viewer.is_admin:
+        raise InvalidInputError("Moderators are not suspended or banned here; ask an admin.")
+
+
+async def suspend(
+    board: Board,
+    actor: Actor,
+    *,
+    days: int,
+    reason: str,
+    moderator: Account | None,
+    crisis: bool = False,
+) -> ModAction:
+    if not 1 <= days <= SUSPEND_DAYS_MAX:
+        raise InvalidInputError(f"A suspension lasts 1 to {SUSPEND_DAYS_MAX} days.", field="days")
+    current = await active_sanction(board.id, actor.id)
+    if current is not None:
+        raise ConflictError(
+            "This member is suspended or banned here already; lift that first to change it."
+        )
+    until = datetime.now(UTC) + timedelta(days=days)
+    entry = await log_and_tell(
+        board,
+        "suspend",
+        f"suspended you from posting in this board until {until:%d %b %Y, %H:%M} UTC",
+        reason=reason,
+        moderator=moderator,
+        subject_id=actor.id,
+        until=until,
+        crisis=crisis,
+    )
+    await Sanction.create(
+        kind=SanctionKind.suspend,
+        board_id=board.id,
+        actor_id=actor.id,
+        reason=reason,
+        until=until,
+        mod_action=entry,
+    )
+    await emit(MemberBanned(board.id, actor.id, reason, until=until))
+    return entry
+
+
+async def ban(
+    board: Board, actor: Actor, *, reason: str, moderator: Account | None, crisis: bool = False
+) -> ModAction:
+    current = await active_sanction(board.id, actor.id)
+    if current is not None and current.kind == SanctionKind.ban:
+        raise ConflictError("This member is banned here already.")
+    if current is not None:  # a ban replaces a suspension
+        await Sanction.filter(id=current.id).update(lifted_at=datetime.now(UTC))
+    entry = await log_and_tell(
+        board,
+        "ban",
+        "banned you from posting in this board",
+        reason=reason,
+        moderator=moderator,
+        subject_id=actor.id,
+        crisis=crisis,
+    )
+    await Sanction.create(
+        kind=SanctionKind.ban, board_id=board.id, actor_id=actor.id, reason=reason, mod_action=entry
+    )
+    await emit(MemberBanned(board.id, actor.id, reason, until=None))
+    return entry
+
+
+async def lift(board: Board, actor: Actor, *, reason: str, moderator: Account | None) -> ModAction:
+    current = await active_sanction(board.id, actor.id)
+    if current is None:
+        raise ConflictError("There is no suspension or ban to lift.")
+    return await lift_sanction(current, board, moderator, reason)
+
+
+async def lift_sanction(
+    sanction: Sanction, board: Board, moderator: Account | None, reason: str
+) -> ModAction:
+    await Sanction.filter(id=sanction.id).update(lifted_at=datetime.now(UTC))
+    assert sanction.actor_id is not None
+    await emit(MemberBanned(board.id, sanction.actor_id, reason, lifted=True))
+    kind = "suspension" if sanction.kind == SanctionKind.suspend else "ban"
+    return await log_and_tell(
+        board,
+        f"lift_{kind}",
+        f"lifted your {kind} in this board",
+        reason=reason,
+        moderator=moderator,
+        subject_id=sanction.actor_id,
+    )
+
+
+async def act_on_subject(
+    viewer: Viewer,
+    slug: str,
+    actor_id: int,
+    action: str,
+    *,
+    days: int | None = None,
+    reason_choice: str = "",
+    reason_text: str = "",
+    safety: bool = False,
+) -> Subject:
+    """The persona page's actions: warn, suspend, ban, lift."""
+    subject = await moderated_subject(viewer, slug, actor_id)
+    if action not in PERSONA_ACTIONS:
+        raise InvalidInputError("Unknown action.", field="action")
+    if action != "warn":
+        _check_target(viewer, subject)
+    board, actor, moderator = subject.board, subject.actor, viewer.account
+    reason = compose_reason(board, reason_choice, reason_text, required=action != "lift")
+    async with in_transaction():
+        if action == "warn":
+            await warn(board, actor, reason, moderator, crisis=safety)
+        elif action == "suspend":
+            await suspend(
+                board, actor, days=days or 0, reason=reason, moderator=moderator, crisis=safety
+            )
+        elif action == "ban":
+            await ban(board, actor, reason=reason, moderator=moderator, crisis=safety)
+        else:
+            await lift(board, actor, reason=reason, moderator=moderator)
+    return subject

@@ -1,0 +1,290 @@
+"""Our moderators' actions as other servers receive them (Lemmy-compatible): the board's
+Group sends Delete+summary, Undo, Lock, Add/Remove, Block with endTime, announced to its
+followers; forwarded reports are Flags from the instance actor that name no reporter.
+
+The events are emitted here as the moderation services emit them, after the row changes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from tortoise.transactions import in_transaction
+
+from federation.delivery import DeliveryWorker
+from federation.models import Delivery, OutboxActivity
+from federation.signatures import load_public_key, parse_signature, verify_signature
+from forum import events
+from forum.models import Account, Board, Persona, Post, Thread
+from forum.services.viewer import Viewer
+from moderation.forwarding import forward_report
+from moderation.models import ReviewItem
+from moderation.reports import report_post
+from tests.federation.peer import Peer, running_peer
+from tests.federation.remote_group import (
+    activity,
+    announce,
+    from_group,
+    joined_mirror,
+    page,
+    work,
+)
+from tests.helpers import join, make_board, register, start_thread, thread_id_from
+
+BASE = "http://127.0.0.1:8000"
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+GROUP = f"{BASE}/b/grief"
+
+
+@pytest.fixture
+async def peer() -> AsyncIterator[Peer]:
+    async with running_peer() as p:
+        yield p
+
+
+async def emit(event: events.Event) -> None:
+    async with in_transaction():
+        await events.emit(event)
+
+
+async def followed(app: object, client: httpx.AsyncClient, peer: Peer, slug: str) -> None:
+    await peer.post(client, "/inbox", activity(peer, "Follow", peer.actor(), f"{BASE}/b/{slug}"))
+    await work(app)
+
+
+async def sent(app: object, peer: Peer) -> list[dict[str, Any]]:
+    """What the peer received in one delivery cycle."""
+    peer.received.clear()
+    runtime = app.state.federation  # type: ignore[attr-defined]
+    await DeliveryWorker(runtime.settings, runtime.client).run_once()
+    return list(peer.received)
+
+
+@pytest.fixture
+async def thread_id(app: object, client: httpx.AsyncClient, peer: Peer, db: None) -> int:
+    await make_board("grief", federation="open")
+    await register(client, "quietfern")
+    await join(client, "grief")
+    tid = thread_id_from(await start_thread(client, "grief", "Day one", "It is hard"))
+    await followed(app, client, peer, "grief")
+    return tid
+
+
+def announced(received: list[dict[str, Any]]) -> dict[str, Any]:
+    """The one activity the group announced to its followers."""
+    [wrapper] = received
+    assert wrapper["type"] == "Announce" and wrapper["actor"] == GROUP
+    assert wrapper["cc"] == [f"{GROUP}/followers"]
+    inner: dict[str, Any] = wrapper["object"]
+    assert inner["actor"] == GROUP  # the board acts, never a moderator's persona
+    assert inner["to"] == [PUBLIC] and inner["cc"] == [GROUP] and inner["audience"] == GROUP
+    return inner
+
+
+async def test_removal_is_the_groups_delete_with_summary_and_restore_its_undo(
+    app: object, peer: Peer, thread_id: int
+) -> None:
+    post = await Post.get(thread_id=thread_id, seq=1)
+    await emit(events.PostRemoved(post.id, "Off topic"))
+    delete = announced(await sent(app, peer))
+    assert delete["type"] == "Delete" and delete["object"] == f"{GROUP}/t/{thread_id}"
+    assert delete["summary"] == "Off topic"
+
+    await emit(events.PostRestored(post.id))
+    undo = announced(await sent(app, peer))
+    assert undo["type"] == "Undo"
+    assert undo["object"]["id"] == delete["id"] and undo["object"]["type"] == "Delete"
+    assert undo["object"]["object"] == delete["object"]
+
+
+async def test_lock_and_unlock_are_lock_and_undo_of_that_lock(
+    app: object, peer: Peer, thread_id: int
+) -> None:
+    await Thread.filter(id=thread_id).update(locked=True)
+    await emit(events.ThreadLocked(thread_id, True, "Heated"))
+    lock = announced(await sent(app, peer))
+    assert lock["type"] == "Lock" and lock["object"] == f"{GROUP}/t/{thread_id}"
+    assert lock["summary"] == "Heated"
+
+    await Thread.filter(id=thread_id).update(locked=False)
+    await emit(events.ThreadLocked(thread_id, False))
+    undo = announced(await sent(app, peer))
+    assert undo["type"] == "Undo" and undo["object"]["id"] == lock["id"]
+    assert undo["object"]["type"] == "Lock" and "summary" not in undo
+
+
+async def test_pin_and_unpin_are_add_and_remove_on_the_featured_collection(
+    app: object, peer: Peer, thread_id: int
+) -> None:
+    await Thread.filter(id=thread_id).update(pinned=True)
+    await emit(events.ThreadPinned(thread_id, True))
+    add = announced(await sent(app, peer))
+    assert add["type"] == "Add" and add["object"] == f"{GROUP}/t/{thread_id}"
+    assert add["target"] == f"{GROUP}/featured"
+    await Thread.filter(id=thread_id).update(pinned=False)
+    await emit(events.ThreadPinned(thread_id, False))
+    remove = announced(await sent(app, peer))
+    assert remove["type"] == "Remove" and remove["target"] == f"{GROUP}/featured"
+
+
+async def test_a_suspension_is_a_block_with_end_time_to_followers_and_the_member(
+    app: object, peer: Peer, thread_id: int
+) -> None:
+    runtime = app.state.federation  # type: ignore[attr-defined]
+    bob = await runtime.resolver.by_id(peer.actor("bob"))
+    board = await Board.get(slug="grief")
+    until = datetime.now(UTC).replace(microsecond=0) + timedelta(days=7)
+    await emit(events.MemberBanned(board.id, bob.id, "Harassment", until=until))
+    inboxes = sorted(await Delivery.filter(state="queued").values_list("inbox", flat=True))
+    # The followers' shared inbox gets the Announce; bob's own inbox the Block itself.
+    assert inboxes == sorted([f"{peer.base}/inbox", f"{peer.actor('bob')}/inbox"])
+    received = await sent(app, peer)
+    direct = next(a for a in received if a["type"] == "Block")
+    block = announced([a for a in received if a["type"] == "Announce"])
+    assert direct["id"] == block["id"]  # one Block, sent two ways
+    assert block["object"] == peer.actor("bob") and block["target"] == GROUP
+    assert block["summary"] == "Harassment" and block["removeData"] is False
+    assert datetime.fromisoformat(block["endTime"]) == until
+    assert block["expires"] == block["endTime"]
+
+    await emit(events.MemberBanned(board.id, bob.id, "", lifted=True))
+    received = await sent(app, peer)
+    assert sorted(a["type"] for a in received) == ["Announce", "Undo"]
+    undo = next(a for a in received if a["type"] == "Undo")
+    assert undo["actor"] == GROUP and undo["object"]["id"] == block["id"]
+    assert undo["object"]["type"] == "Block"
+
+
+async def test_a_permanent_ban_of_our_own_persona_has_no_end_and_goes_to_followers_only(
+    app: object, peer: Peer, thread_id: int
+) -> None:
+    board = await Board.get(slug="grief")
+    persona = await Persona.get(board_id=board.id).select_related("actor")
+    await emit(events.MemberBanned(board.id, persona.actor_id, "Repeated abuse"))
+    block = announced(await sent(app, peer))
+    assert block["type"] == "Block" and block["object"] == f"{BASE}/p/{persona.actor.username}"
+    assert "endTime" not in block and "expires" not in block
+
+
+async def test_a_moved_thread_leaves_the_old_group_and_arrives_in_the_new(
+    app: object, client: httpx.AsyncClient, peer: Peer, thread_id: int
+) -> None:
+    await make_board("hope", federation="open")
+    await followed(app, client, peer, "hope")
+    grief, hope = await Board.get(slug="grief"), await Board.get(slug="hope")
+    await Thread.filter(id=thread_id).update(board_id=hope.id)
+    await emit(events.ThreadMoved(thread_id, grief.id))
+    received = await sent(app, peer)
+    by_group = {a["actor"]: a["object"] for a in received}
+    delete = by_group[GROUP]
+    assert delete["type"] == "Delete" and delete["object"] == f"{GROUP}/t/{thread_id}"
+    assert delete["summary"] == "Moved"
+    create = by_group[f"{BASE}/b/hope"]
+    assert create["type"] == "Create" and create["actor"].startswith(f"{BASE}/p/")
+    assert create["object"]["id"] == f"{BASE}/b/hope/t/{thread_id}"
+    assert create["object"]["audience"] == f"{BASE}/b/hope"
+
+
+async def test_nothing_goes_out_for_boards_that_do_not_federate_or_for_mirrors(
+    app: object, client: httpx.AsyncClient, peer: Peer, db: None
+) -> None:
+    await make_board("quiet")
+    await register(client, "quietfern")
+    await join(client, "quiet")
+    quiet = thread_id_from(await start_thread(client, "quiet", "Private matters", "x"))
+    await joined_mirror(app, client, peer, handle="other-member")
+    doc = page(peer, 1, "Theirs")
+    create = activity(peer, "Create", peer.actor(), doc)
+    await from_group(client, peer, announce(peer, create))
+    await work(app)
+    theirs = await Thread.get(ap_id=doc["id"])
+    before = await OutboxActivity.all().count()
+    for tid in (quiet, theirs.id):
+        await emit(events.ThreadLocked(tid, True, "x"))
+        await emit(events.ThreadPinned(tid, True))
+        opener = await Post.get(thread_id=tid, seq=1)
+        await emit(events.PostRemoved(opener.id, "x"))
+    assert await OutboxActivity.all().count() == before
+
+
+async def test_a_forwarded_report_is_a_flag_from_the_instance_that_names_no_reporter(
+    app: object, client: httpx.AsyncClient, peer: Peer, db: None
+) -> None:
+    board, persona = await joined_mirror(app, client, peer, handle="reporter-ann")
+    doc = page(peer, 7, "Reported thread")
+    await from_group(client, peer, announce(peer, activity(peer, "Create", peer.actor(), doc)))
+    await work(app)
+    thread = await Thread.get(ap_id=doc["id"])
+    viewer = Viewer(account=await Account.get(handle="reporter-ann"))
+    await report_post(
+        board.slug, thread.id, 1, viewer, category="harassment", note="They keep messaging me"
+    )
+    item = await ReviewItem.get()
+    async with in_transaction():
+        await forward_report(item)
+    [flag] = await sent(app, peer)
+    assert flag["type"] == "Flag" and flag["actor"] == f"{BASE}/actor"
+    assert flag["object"] == [peer.actor(), doc["id"]]
+    assert flag["content"] == "Harassment or abuse\n\nThey keep messaging me"
+    # Nothing of the reporter: not the handle, not the persona (name or id).
+    body = json.dumps(flag)
+    for secret in ("reporter-ann", persona.actor.username, persona.actor.name):
+        assert secret not in body
+    # Signed with the instance actor's key, as its actor document publishes it.
+    instance = (await client.get("/actor", headers={"Accept": "application/activity+json"})).json()
+    signed = parse_signature("POST", "/inbox", peer.headers[-1], scheme="http")
+    assert signed.key_id == instance["publicKey"]["id"] == f"{BASE}/actor#main-key"
+    verify_signature(
+        signed,
+        load_public_key(instance["publicKey"]["publicKeyPem"]),
+        body=json.dumps(flag, separators=(",", ":")).encode(),
+        now=datetime.now(UTC),
+    )
+    assert (await ReviewItem.get(id=item.id)).forwarded_at is not None
+
+
+FIXTURES = Path(__file__).resolve().parents[3] / "shared/fixtures/activitypub/lemmy/activities"
+LEMMY = {
+    "Delete": "deletion/remove_note.json",
+    "Lock": "community/lock_page.json",
+    "Add": "community/add_featured_post.json",
+    "Block": "block/block_user.json",
+    "Undo": "block/undo_block_user.json",
+}
+
+
+@pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"Lemmy fixtures not found at {FIXTURES}")
+async def test_each_activity_carries_every_field_lemmy_sends_in_the_same_form(
+    app: object, peer: Peer, thread_id: int
+) -> None:
+    runtime = app.state.federation  # type: ignore[attr-defined]
+    bob = await runtime.resolver.by_id(peer.actor("bob"))
+    board = await Board.get(slug="grief")
+    opener = await Post.get(thread_id=thread_id, seq=1)
+    until = datetime.now(UTC) + timedelta(days=1)
+    for event in (
+        events.ThreadLocked(thread_id, True, "Heated"),
+        events.ThreadPinned(thread_id, True),
+        events.MemberBanned(board.id, bob.id, "Spam", until=until),
+        events.MemberBanned(board.id, bob.id, "", lifted=True),
+        events.PostRemoved(opener.id, "Spam"),
+    ):
+        await emit(event)
+    ours = {
+        a["type"]: a
+        for a in (
+            json.loads(row.payload) for row in await OutboxActivity.filter(actor__kind="Group")
+        )
+    }
+    for kind, path in LEMMY.items():
+        lemmy = json.loads((FIXTURES / path).read_text())
+        for field, value in lemmy.items():
+            assert field in ours[kind], (kind, field)
+            assert type(ours[kind][field]) is type(value), (kind, field)
+    assert ours["Undo"]["object"]["type"] == "Block"
