@@ -707,7 +707,11 @@ def bench_one(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                 say(
                     f"    {name}: {r['rps']:.0f}/s wall, {r['cpu_ms_per_request']} ms CPU/req "
                     f"-> {r['per_core_rps']}/s per core"
-                    + (f", {r['rows_per_commit']} rows per commit" if "rows_per_commit" in r else "")
+                    + (
+                        f", {r['rows_per_commit']} rows per commit"
+                        if "rows_per_commit" in r
+                        else ""
+                    )
                 )
             say("    per-request split (CPU µs / wall µs):")
             for step, t in inproc["split"].items():

@@ -124,6 +124,27 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
+def cpu_split(pid: int) -> dict[str, float]:
+    """Seconds of CPU by kind (user, system) and by thread (the event loop's main thread,
+    the others: aiosqlite's worker and any executor), from /proc (Linux)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    split = {"user": 0.0, "system": 0.0, "main_thread": 0.0, "other_threads": 0.0}
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return split
+    for task in tasks:
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the thread ended meanwhile
+        user, system = int(fields[11]) / ticks, int(fields[12]) / ticks
+        split["user"] += user
+        split["system"] += system
+        split["main_thread" if task.name == str(pid) else "other_threads"] += user + system
+    return split
+
+
 def system_cpu() -> tuple[float, float]:
     """(busy, total) jiffies over all CPUs, from /proc/stat: to see what else ran meanwhile."""
     try:
@@ -952,6 +973,7 @@ def bench_one(kind: str, args: argparse.Namespace, script: Path | None) -> dict[
                 f"  measuring {args.seconds:g} s (at most {args.requests:,} requests; "
                 f"machine {background}% busy before) ..."
             )
+            split0 = cpu_split(server.pid)
             cpu0, wall0 = cpu_seconds(server.pid), time.perf_counter()
             busy0, total0 = system_cpu()
             result = run_load(
@@ -964,12 +986,19 @@ def bench_one(kind: str, args: argparse.Namespace, script: Path | None) -> dict[
                 script=script,
             )
             cpu1, wall1 = cpu_seconds(server.pid), time.perf_counter()
+            split1 = cpu_split(server.pid)
             busy1, total1 = system_cpu()
             ncpu = os.cpu_count() or 1
             result["server_cpu_pct"] = round(100 * (cpu1 - cpu0) / (wall1 - wall0), 1)
             result["server_cpu_ms_per_request"] = (
                 round(1000 * (cpu1 - cpu0) / result["requests"], 3) if result["requests"] else None
             )
+            if result["requests"]:
+                # Threads that ended during the run drop out of the split: it is a guide.
+                result["server_cpu_split_ms_per_request"] = {
+                    kind: round(1000 * (split1[kind] - split0[kind]) / result["requests"], 3)
+                    for kind in split0
+                }
             # What one fully busy core would give at the measured CPU cost per request.
             result["cpu_bound_ceiling_rps"] = (
                 round(1000 / result["server_cpu_ms_per_request"], 1)
@@ -995,6 +1024,14 @@ def bench_one(kind: str, args: argparse.Namespace, script: Path | None) -> dict[
                 f"p99 {result['p99_ms']:.2f} ms, non-200 {result['non_200']}, "
                 f"server CPU {result['server_cpu_pct']}%"
             )
+            split = result.get("server_cpu_split_ms_per_request")
+            if split:
+                say(
+                    f"  server CPU per request: {result['server_cpu_ms_per_request']} ms "
+                    f"(user {split['user']}, system {split['system']}; event-loop thread "
+                    f"{split['main_thread']}, other threads {split['other_threads']}): "
+                    f"one core's ceiling {result['cpu_bound_ceiling_rps']} req/s"
+                )
             if args.baseline:
                 # The floor under any page: the same server answering its tiniest route.
                 base = run_load(
@@ -1069,7 +1106,7 @@ def print_profile(kind: str, profile: dict[str, Any]) -> None:
 def print_table(results: list[dict[str, Any]]) -> None:
     header = (
         f"{'db':<10} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
-        f"{'srv CPU%':>8} {'CPU ms/req':>10} {'box busy%':>9}  target"
+        f"{'srv CPU%':>8} {'CPU ms/req':>10} {'core max/s':>10} {'box busy%':>9}  target"
     )
     say("\n" + header)
     say("-" * len(header))
@@ -1079,6 +1116,7 @@ def print_table(results: list[dict[str, Any]]) -> None:
         say(
             f"{r['db']:<10} {r['rps']:>9.1f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} "
             f"{errors:>7} {r['server_cpu_pct']:>8} {r['server_cpu_ms_per_request']:>10} "
+            f"{r['cpu_bound_ceiling_rps']:>10} "
             f"{r['machine_busy_pct']:>9}  {verdict} (>= {TARGET_RPS:.0f})"
         )
 

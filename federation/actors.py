@@ -1,7 +1,9 @@
-"""ActivityPub documents for our actors: boards (Group), personas (Person), the instance."""
+"""Our actors and their ActivityPub documents: boards (Group), personas (Person), each
+board's moderation actor (Person), the instance (Application)."""
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from tortoise.transactions import in_transaction
@@ -13,6 +15,9 @@ from forum.models.actor import ActorKind
 from forum.models.board import PostingPolicy
 
 INSTANCE_USERNAME = "instance.actor"
+# A board's moderation actor is `moderators.{slug}`: never a persona's username (16 hex
+# digits) nor a board's (slugs have no dot), so it needs no column of its own.
+MODERATION_PREFIX = "moderators."
 CONTEXT: list[Any] = [
     AS_CONTEXT,
     SECURITY_CONTEXT,
@@ -54,6 +59,50 @@ async def instance_actor() -> Actor:
                 defaults={"name": "Kindred instance"},
             )
     return await ensure_keys(actor)
+
+
+def moderation_username(slug: str) -> str:
+    return MODERATION_PREFIX + slug
+
+
+def moderation_slug(username: str) -> str | None:
+    """The board whose moderation actor has this username, if it is one."""
+    slug = username.removeprefix(MODERATION_PREFIX)
+    return slug if slug != username else None
+
+
+async def moderation_actor(board: Board) -> Actor:
+    """The neutral Person that speaks for a board's moderators, made on first use.
+
+    Lemmy takes a moderation activity only from a person listed as the community's
+    moderator, never from the Group, and our moderators never act under a persona: this
+    actor is the board's moderators as a whole. Its keys come from ensure_keys, off the
+    request path (the delivery worker or the first fetch of its document).
+    """
+    found = await _moderation_actor(board.slug)
+    if found is not None:
+        return found
+    async with in_transaction():
+        # Two first actions at once must not make two actors (and two keys for one id):
+        # the board's row is the lock (SQLite writes one at a time anyway).
+        await Board.select_for_update().filter(id=board.id).first()
+        found = await _moderation_actor(board.slug)
+        if found is None:
+            found = await Actor.create(
+                kind=ActorKind.person,
+                local=True,
+                username=moderation_username(board.slug),
+                name=f"Moderators of {board.title}"[:128],
+            )
+    return found
+
+
+async def _moderation_actor(slug: str) -> Actor | None:
+    return (
+        await Actor.filter(kind=ActorKind.person, local=True, username=moderation_username(slug))
+        .order_by("id")
+        .first()
+    )
 
 
 def _key(urls: Urls, actor_url: str, actor: Actor) -> dict[str, str]:
@@ -105,6 +154,28 @@ def person_document(urls: Urls, persona: Persona, actor: Actor) -> dict[str, Any
         "endpoints": {"sharedInbox": urls.shared_inbox()},
         "publicKey": _key(urls, url, actor),
         "manuallyApprovesFollowers": False,
+    }
+
+
+def moderation_document(urls: Urls, board: Board, actor: Actor) -> dict[str, Any]:
+    # Names the board only: nothing of the moderators who act through it.
+    url = urls.moderation_actor(board.slug)
+    title = f"Moderators of {board.title}"
+    return {
+        "@context": CONTEXT,
+        "id": url,
+        "type": "Person",
+        "preferredUsername": actor.username,
+        "name": title,
+        "summary": f"<p>Speaks for the moderators of {html.escape(board.title)}: removals, "
+        "locks, pins and bans in this board come from here. It is no one's account.</p>",
+        "url": f"{urls.board(board.slug)}/modlog",
+        # Lemmy requires an inbox and an outbox; nothing is ever sent to this actor.
+        "inbox": urls.shared_inbox(),
+        "outbox": f"{url}/outbox",
+        "endpoints": {"sharedInbox": urls.shared_inbox()},
+        "publicKey": _key(urls, url, actor),
+        "published": actor.created_at.isoformat(),
     }
 
 

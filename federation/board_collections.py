@@ -7,8 +7,8 @@ newest page inline as `orderedItems`, because Lemmy reads a group's outbox, feat
 posts and moderators from there and never follows `first`.
 
 The followers collection shows its count only: who follows a support board is nobody
-else's business (its pages exist, and are empty). The moderators collection is empty:
-moderators act as the board, whose Group actor sends their actions.
+else's business (its pages exist, and are empty). The moderators collection lists the
+board's moderation actor alone: moderators act together through it, never by name.
 """
 
 from __future__ import annotations
@@ -23,10 +23,11 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from federation import objects
+from federation.actors import moderation_actor
 from federation.errors import FederationError
 from federation.models import Follow, FollowState, OutboxActivity
 from federation.urls import AS_CONTEXT, Urls
-from forum.models import Board, Post, Thread
+from forum.models import Actor, Board, Post, Thread
 from forum.models.post import PostState
 
 PAGE_SIZE = 20
@@ -95,7 +96,7 @@ Render = Callable[[list[M]], Awaitable[list[Any]]]
 class Source(Generic[M]):
     """What a collection lists: a query of rows and how each becomes JSON."""
 
-    query: QuerySet[M] | None  # None: no items are shown (followers, moderators)
+    query: QuerySet[M] | None  # None: no items are shown (followers)
     total: int
     render: Render[M]
 
@@ -142,7 +143,7 @@ async def outbox_source(urls: Urls, board: Board) -> Source[OutboxActivity]:
     return Source(query, await query.count(), render)
 
 
-async def _nothing(rows: list[Follow]) -> list[Any]:
+async def _nothing(rows: list[Any]) -> list[Any]:
     return []
 
 
@@ -167,7 +168,15 @@ async def featured_source(urls: Urls, board: Board) -> Source[Thread]:
     return Source(query, await query.count(), render)
 
 
-async def moderators_source(urls: Urls, board: Board) -> Source[Follow]:
-    """Always empty: moderators act as "the moderators of the board", never under their
-    personas (the group itself sends their actions)."""
-    return Source(None, 0, _nothing)
+async def moderators_source(urls: Urls, board: Board) -> Source[Actor]:
+    """The board's moderation actor, which sends every moderator's action: Lemmy and Mbin
+    take moderation only from the actors listed here. No persona is ever listed."""
+    if board.remote:
+        return Source(None, 0, _nothing)  # a mirror's moderators are its origin's
+    mods = await moderation_actor(board)
+    url = urls.moderation_actor(board.slug)
+
+    async def render(rows: list[Actor]) -> list[Any]:
+        return [url for _ in rows]
+
+    return Source(Actor.filter(id=mods.id), 1, render)

@@ -105,11 +105,14 @@ _DUE = (
     "((state = 'queued' AND next_attempt_at <= $1) "
     "OR (state = 'delivering' AND claimed_until < $1))"
 )
+# The batch is chosen once, in a materialized CTE: as an `IN (subquery)` PostgreSQL may
+# run the subquery again while updating, and its LIMIT then lets more rows through.
 _CLAIM = (
-    "UPDATE delivery SET state = 'delivering', claimed_until = $2 "
-    "WHERE id IN (SELECT id FROM delivery WHERE {due} "
+    "WITH batch AS MATERIALIZED (SELECT id FROM delivery WHERE {due} "
     "AND host NOT IN (SELECT host FROM instance_health WHERE paused_until > $1) "
-    "ORDER BY next_attempt_at, id LIMIT $3{lock}) AND {due} "
+    "ORDER BY next_attempt_at, id LIMIT $3{lock}) "
+    "UPDATE delivery SET state = 'delivering', claimed_until = $2 "
+    "WHERE id IN (SELECT id FROM batch) AND {due} "
     "RETURNING id, activity_id, inbox, host, attempts, created_at"
 )
 # PostgreSQL: concurrent workers skip each other's rows instead of waiting for them.

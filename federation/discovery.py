@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
-from federation.actors import INSTANCE_USERNAME
+from federation.actors import INSTANCE_USERNAME, MODERATION_PREFIX, moderation_slug
 from federation.eligibility import board_federates
 from federation.errors import NotFederatedError
 from federation.urls import Urls
@@ -32,12 +32,20 @@ async def resolve_actor_url(resource: str, urls: Urls, host: str, site: SiteSett
             name = path.removeprefix("/b/")
         elif path.startswith("/p/") and path.count("/") == 2:
             name = path.removeprefix("/p/")
+        elif path.startswith("/b/") and path.endswith("/moderators/actor"):
+            name = MODERATION_PREFIX + path.removeprefix("/b/").removesuffix("/moderators/actor")
         elif path == "/actor":
             name = INSTANCE_USERNAME
     if not name:
         raise NotFederatedError()
     if name == INSTANCE_USERNAME:
         return urls.instance_actor()
+    moderated = moderation_slug(name)
+    if moderated is not None:
+        mods_of = await Board.filter(slug=moderated, remote=False).first()
+        if mods_of is None or not board_federates(mods_of, site):
+            raise NotFederatedError()
+        return urls.moderation_actor(mods_of.slug)
     board = await Board.filter(slug=name).first()
     if board is not None and board_federates(board, site):
         return urls.board(board.slug)
@@ -92,9 +100,12 @@ async def nodeinfo(version: str, site: SiteSettings) -> dict[str, Any]:
     software: dict[str, Any] = {"name": "kindred", "version": __version__}
     usage: dict[str, Any] = {"users": {}}
     if site.show_usage:
-        # Counts personas in federating boards, never accounts: nothing links them.
+        # Counts personas, never accounts (nothing links them) nor moderation actors.
+        personas = Actor.filter(kind=ActorKind.person, local=True).exclude(
+            username__startswith=MODERATION_PREFIX
+        )
         usage = {
-            "users": {"total": await Actor.filter(kind=ActorKind.person, local=True).count()},
+            "users": {"total": await personas.count()},
             "localPosts": await Post.filter(author__local=True).count(),
         }
     return {

@@ -19,7 +19,7 @@ import contextlib
 import json
 import ssl
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -316,7 +316,7 @@ async def _read_body(response: httpx.Response, limit: int, *, truncate: bool = F
     inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS) if encoding != "identity" else None
     body = bytearray()
     try:
-        async for chunk in response.aiter_raw():
+        async for chunk in _raw_chunks(response):
             body += inflater.decompress(chunk, limit + 1 - len(body)) if inflater else chunk
             if len(body) > limit:
                 if truncate:
@@ -327,6 +327,14 @@ async def _read_body(response: httpx.Response, limit: int, *, truncate: bool = F
     except zlib.error:
         raise BadResponseError(f"{response.url} sent a corrupt gzip body.") from None
     return bytes(body)
+
+
+async def _raw_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
+    if response.is_stream_consumed:  # an answer made in memory (httpx.MockTransport)
+        yield response.content
+        return
+    async for chunk in response.aiter_raw():
+        yield chunk
 
 
 async def _read_answer(response: httpx.Response) -> bytes:

@@ -2,7 +2,8 @@
 
 Lemmy and Mbin name a group's moderators collection (`moderators`, or Lemmy's
 `attributedTo`); we keep its actor ids on the mirror board and refresh them after a TTL.
-The group itself always counts (Kindred's boards act as the group, never as a person).
+A Kindred board lists its one moderation actor there. The group itself always counts too:
+Kindred servers before the moderation actor sent their moderators' actions as the group.
 """
 
 from __future__ import annotations

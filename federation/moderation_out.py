@@ -1,11 +1,13 @@
 """Outbound moderation, Lemmy-compatible: removals, restores, locks, pins, moves, bans.
 
-The actor is always the board's Group — moderators act as "the moderators of the board",
-never under a persona — and each activity is announced to the group's followers, as
-Lemmy's communities announce their moderators' actions. Only our own boards that
-federate send these, and only about things that were federated; our moderators' actions
-on a mirror of another server's group stay here (that group's moderators decide there).
-Reports forwarded to other servers are federation.forwarded_reports' business.
+The actor is the board's moderation actor — a neutral Person, "Moderators of {board}",
+never a persona (federation.actors.moderation_actor) — and the Group announces each
+activity to its followers (FEP-1b12), as Lemmy's communities announce their moderators'
+actions. Lemmy ignores moderation whose actor is a Group, and accepts this one because
+the board's moderators collection lists it. Only our own boards that federate send
+these, and only about things that were federated; our moderators' actions on a mirror
+of another server's group stay here (that group's moderators decide there). Reports
+forwarded to other servers are federation.forwarded_reports' business.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from federation import objects
+from federation.actors import moderation_actor
 from federation.eligibility import board_federates
 from federation.forwarded_reports import send_flag
 from federation.models import OutboxActivity
@@ -28,10 +31,12 @@ from forum.settings import Settings
 
 # A moved thread is re-announced in its new board with at most this many replies.
 MOVED_REPLIES = 200
+# An activity as sent, and its sender.
+Sent = tuple[dict[str, Any], Actor]
 
 
 class ModerationPublisher:
-    """Turns the moderators' events into the group's activities."""
+    """Turns the moderators' events into the moderation actor's activities."""
 
     def __init__(self) -> None:
         self.urls: Urls | None = None
@@ -66,14 +71,17 @@ async def _federating(board: Board) -> bool:
     return not board.remote and board_federates(board, await get_site_settings())
 
 
-def _group_activity(urls: Urls, kind: str, board: Board, obj: Any) -> dict[str, Any]:
-    """Lemmy's shape for a community's moderation activity."""
+def _mod_activity(
+    urls: Urls, kind: str, board: Board, obj: Any, actor: str | None = None
+) -> dict[str, Any]:
+    """Lemmy's shape for a moderator's activity in a community: `actor` is the board's
+    moderation actor unless told (an Undo keeps the actor of what it undoes)."""
     group = objects.group_url(urls, board)
     return {
         "@context": AS_CONTEXT,
         "id": urls.activity(),
         "type": kind,
-        "actor": group,
+        "actor": actor or urls.moderation_actor(board.slug),
         "object": obj,
         "to": [AS_PUBLIC],
         "cc": [group],
@@ -83,20 +91,23 @@ def _group_activity(urls: Urls, kind: str, board: Board, obj: Any) -> dict[str, 
 
 
 async def _thread_of(thread_id: int, *, visible: bool = True) -> tuple[Thread, Board, Actor] | None:
-    """The thread, its board and its group, when the thread is federated."""
+    """The thread, its board and its moderation actor, when the thread is federated."""
     thread = await Thread.filter(id=thread_id).select_related("board").first()
     if thread is None or (visible and thread.state != PostState.visible):
         return None
     if not await _federating(thread.board):
         return None
-    return thread, thread.board, await Actor.get(id=thread.board.actor_id)
+    return thread, thread.board, await moderation_actor(thread.board)
 
 
-async def _sent(group: Actor, kind: str, obj: str) -> dict[str, Any] | None:
-    """The group's last `kind` activity about `obj`, as sent (for its Undo)."""
+async def _sent(board: Board, mods: Actor, kind: str, obj: str) -> Sent | None:
+    """The last `kind` activity about `obj` sent for the board's moderators, as sent,
+    and its sender (for its Undo). Before the moderation actor, the group sent them."""
     needle = '"object":' + json.dumps(obj)
     row = (
-        await OutboxActivity.filter(actor_id=group.id, kind=kind, payload__contains=needle)
+        await OutboxActivity.filter(
+            actor_id__in=[mods.id, board.actor_id], kind=kind, payload__contains=needle
+        )
         .order_by("-id")
         .first()
     )
@@ -104,7 +115,13 @@ async def _sent(group: Actor, kind: str, obj: str) -> dict[str, Any] | None:
         return None
     sent: dict[str, Any] = json.loads(row.payload)
     sent.pop("@context", None)
-    return sent
+    return sent, mods if row.actor_id == mods.id else await Actor.get(id=row.actor_id)
+
+
+def _undo(urls: Urls, board: Board, sent: Sent) -> Sent:
+    """Undo of a sent activity, by its own actor (only that actor may undo it)."""
+    original, sender = sent
+    return _mod_activity(urls, "Undo", board, original, original["actor"]), sender
 
 
 async def _removed(urls: Urls, event: events.PostRemoved) -> None:
@@ -115,10 +132,10 @@ async def _removed(urls: Urls, event: events.PostRemoved) -> None:
     loaded = await _thread_of(post.thread_id, visible=False)
     if loaded is None:
         return
-    thread, board, group = loaded
-    delete = _group_activity(urls, "Delete", board, objects.post_id(urls, board, thread, post))
+    thread, board, mods = loaded
+    delete = _mod_activity(urls, "Delete", board, objects.post_id(urls, board, thread, post))
     delete["summary"] = event.reason
-    await announce(urls, board, group, delete)
+    await announce(urls, board, mods, delete)
 
 
 async def _restored(urls: Urls, event: events.PostRestored) -> None:
@@ -126,38 +143,40 @@ async def _restored(urls: Urls, event: events.PostRestored) -> None:
     loaded = await _thread_of(post.thread_id, visible=False)
     if loaded is None:
         return
-    thread, board, group = loaded
-    original = await _sent(group, "Delete", objects.post_id(urls, board, thread, post))
-    if original is None:
+    thread, board, mods = loaded
+    sent = await _sent(board, mods, "Delete", objects.post_id(urls, board, thread, post))
+    if sent is None:
         return  # its removal never left this server
-    await announce(urls, board, group, _group_activity(urls, "Undo", board, original))
+    undo, sender = _undo(urls, board, sent)
+    await announce(urls, board, sender, undo)
 
 
 async def _locked(urls: Urls, event: events.ThreadLocked) -> None:
     loaded = await _thread_of(event.thread_id)
     if loaded is None:
         return
-    thread, board, group = loaded
+    thread, board, mods = loaded
     page = objects.thread_id(urls, board, thread)
-    lock = _group_activity(urls, "Lock", board, page)
-    if event.locked:
-        activity = lock
-    else:
-        activity = _group_activity(urls, "Undo", board, await _sent(group, "Lock", page) or lock)
+    lock = _mod_activity(urls, "Lock", board, page)
+    activity, sender = lock, mods
+    if not event.locked:
+        activity, sender = _undo(
+            urls, board, await _sent(board, mods, "Lock", page) or (lock, mods)
+        )
     if event.reason:
         activity["summary"] = event.reason
-    await announce(urls, board, group, activity)
+    await announce(urls, board, sender, activity)
 
 
 async def _pinned(urls: Urls, event: events.ThreadPinned) -> None:
     loaded = await _thread_of(event.thread_id)
     if loaded is None:
         return
-    thread, board, group = loaded
+    thread, board, mods = loaded
     page = objects.thread_id(urls, board, thread)
-    activity = _group_activity(urls, "Add" if event.pinned else "Remove", board, page)
+    activity = _mod_activity(urls, "Add" if event.pinned else "Remove", board, page)
     activity["target"] = f"{objects.group_url(urls, board)}/featured"
-    await announce(urls, board, group, activity)
+    await announce(urls, board, mods, activity)
 
 
 async def _moved(urls: Urls, event: events.ThreadMoved) -> None:
@@ -170,11 +189,10 @@ async def _moved(urls: Urls, event: events.ThreadMoved) -> None:
     if thread is None or source is None or thread.state != PostState.visible:
         return
     if await _federating(source):
-        group = await Actor.get(id=source.actor_id)
         old_id = thread.ap_id or urls.thread(source.slug, thread.id)
-        delete = _group_activity(urls, "Delete", source, old_id)
+        delete = _mod_activity(urls, "Delete", source, old_id)
         delete["summary"] = "Moved"
-        await announce(urls, source, group, delete)
+        await announce(urls, source, await moderation_actor(source), delete)
     if thread.ap_id is None and await _federating(thread.board):
         await _recreate(urls, thread, thread.board)
 
@@ -203,19 +221,18 @@ async def _banned(urls: Urls, event: events.MemberBanned) -> None:
     actor = await Actor.filter(id=event.actor_id).first()
     if actor is None or not await _federating(board):
         return
-    group = await Actor.get(id=board.actor_id)
+    mods = await moderation_actor(board)
     banned = actor_url(urls, actor)
-    block = _group_activity(urls, "Block", board, banned)
+    block = _mod_activity(urls, "Block", board, banned)
     block["target"] = objects.group_url(urls, board)
     block["summary"] = event.reason
     block["removeData"] = False
     if event.until is not None:
         block["endTime"] = block["expires"] = event.until.astimezone(UTC).isoformat()
-    activity = block
+    activity, sender = block, mods
     if event.lifted:
-        activity = _group_activity(
-            urls, "Undo", board, await _sent(group, "Block", banned) or block
-        )
-    record = await announce(urls, board, group, activity)
+        sent = await _sent(board, mods, "Block", banned) or (block, mods)
+        activity, sender = _undo(urls, board, sent)
+    record = await announce(urls, board, sender, activity)
     if not actor.local and actor.deleted_at is None and actor.inbox:
         await queue_deliveries(record, [actor.inbox])

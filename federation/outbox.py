@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from federation import objects
+from federation.actors import moderation_slug
 from federation.eligibility import board_federates
 from federation.models import Delivery, Follow, FollowState, OutboxActivity
 from federation.policy import allowed_hosts
@@ -171,6 +172,9 @@ def actor_url(urls: Urls, actor: Actor) -> str:
         return urls.board(actor.username)
     if actor.kind == "Application":
         return urls.instance_actor()
+    slug = moderation_slug(actor.username)
+    if slug is not None:
+        return urls.moderation_actor(slug)
     return urls.persona(actor.username)
 
 

@@ -6,6 +6,7 @@ public keys it verified with in memory (`signing_key`), so a busy inbox reads no
 
 from __future__ import annotations
 
+import asyncio
 import time
 import weakref
 from dataclasses import dataclass
@@ -55,6 +56,10 @@ class ActorResolver:
         self.urls = Urls(settings)
         self.client = client
         self._keys: dict[str, SigningKey] = {}
+        # One fetch per key at a time: a peer's first burst of deliveries waits for it.
+        self._loading: dict[str, asyncio.Task[SigningKey]] = {}
+        self._signer: ActorSigner | None = None
+        self._signer_made = asyncio.Lock()
         _resolvers.add(self)
 
     async def signing_key(self, key_id: str, *, refresh: bool = False) -> SigningKey:
@@ -63,10 +68,18 @@ class ActorResolver:
         Raises ActorUnavailableError (no such actor or key) or InvalidSignatureError (the
         actor publishes no usable key).
         """
-        now = time.monotonic()
         cached = self._keys.get(key_id)
-        if cached is not None and not refresh and cached.expires > now:
+        if cached is not None and not refresh and cached.expires > time.monotonic():
             return cached
+        loading = self._loading.get(key_id)
+        if loading is None:
+            loading = asyncio.ensure_future(self._load_key(key_id, refresh))
+            self._loading[key_id] = loading
+            loading.add_done_callback(lambda _done: self._loading.pop(key_id, None))
+        # Shielded: one request giving up does not cancel the fetch the others wait on.
+        return await asyncio.shield(loading)
+
+    async def _load_key(self, key_id: str, refresh: bool) -> SigningKey:
         actor = await self.by_key_id(key_id, refresh=refresh)
         if not actor.public_key_pem:
             raise InvalidSignatureError("The actor has no public key.")
@@ -75,9 +88,9 @@ class ActorResolver:
             fresh_for -= (datetime.now(UTC) - actor.fetched_at).total_seconds()
         found = SigningKey(
             key_id=key_id,
-            owner=actor.ap_id,
+            owner=actor.ap_id or "",  # remote actors always have one
             key=load_public_key(actor.public_key_pem),
-            expires=now + max(0.0, min(KEY_SECONDS, fresh_for)),
+            expires=time.monotonic() + max(0.0, min(KEY_SECONDS, fresh_for)),
         )
         if len(self._keys) >= MAX_KEYS:
             self._keys.clear()
@@ -89,8 +102,15 @@ class ActorResolver:
             del self._keys[key_id]
 
     async def signer(self) -> ActorSigner:
-        actor = await instance_actor()
-        return ActorSigner(self.urls.key(self.urls.instance_actor()), actor.private_key_pem or "")
+        """Our instance actor's signer, made once per resolver: concurrent first fetches
+        would otherwise each create the instance actor."""
+        async with self._signer_made:
+            if self._signer is None:
+                actor = await instance_actor()
+                self._signer = ActorSigner(
+                    self.urls.key(self.urls.instance_actor()), actor.private_key_pem or ""
+                )
+        return self._signer
 
     async def fetch_document(self, url: str) -> dict[str, object]:
         try:

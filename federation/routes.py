@@ -20,6 +20,7 @@ ROUTES = [
     Route("/p/{username:str}", views.persona_actor),
     Route("/b/{slug:str}/followers", views.board_followers),
     Route("/b/{slug:str}/moderators", views.board_moderators),
+    Route("/b/{slug:str}/moderators/actor", views.moderation_actor),
     Route("/b/{slug:str}/featured", views.board_featured),
     Route("/b/{slug:str}/outbox", views.board_outbox),
 ]

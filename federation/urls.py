@@ -24,6 +24,9 @@ class Urls:
     def board(self, slug: str) -> str:
         return f"{self.base}/b/{slug}"
 
+    def moderation_actor(self, slug: str) -> str:
+        return f"{self.base}/b/{slug}/moderators/actor"
+
     def persona(self, username: str) -> str:
         return f"{self.base}/p/{username}"
 

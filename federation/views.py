@@ -45,10 +45,13 @@ async def _context(request: Request) -> tuple[Urls, SiteSettings]:
     return Urls(state.settings), await state.site()
 
 
-async def _federating_board(request: Request) -> tuple[Urls, Board]:
+async def _federating_board(request: Request, *, mirrors: bool = False) -> tuple[Urls, Board]:
+    """A board whose documents we serve. A mirror's group lives on its own server: we
+    serve only our members' posts in it (`mirrors`), never a Group or collections that
+    would pass off another server's group as ours."""
     urls, site = await _context(request)
     board = await Board.filter(slug=request.path_params["slug"]).select_related("actor").first()
-    if board is None or not board_federates(board, site):
+    if board is None or not board_federates(board, site) or (board.remote and not mirrors):
         raise NotFederatedError()
     return urls, board
 
@@ -103,6 +106,15 @@ async def board_actor(request: Request) -> Response:
     return ap_response(actors.group_document(urls, board, actor))
 
 
+async def moderation_actor(request: Request) -> Response:
+    urls, board = await _federating_board(request)
+    if not wants_activitypub(request):
+        # It speaks for the board's moderators: people are sent to what they did.
+        return RedirectResponse(f"/b/{board.slug}/modlog", status_code=303)
+    actor = await actors.ensure_keys(await actors.moderation_actor(board))
+    return ap_response(actors.moderation_document(urls, board, actor))
+
+
 async def persona_actor(request: Request) -> Response:
     urls, site = await _context(request)
     persona = (
@@ -124,7 +136,7 @@ async def persona_actor(request: Request) -> Response:
 
 
 async def thread_object(request: Request) -> Response:
-    urls, board = await _federating_board(request)
+    urls, board = await _federating_board(request, mirrors=True)
     thread = (
         await Thread.filter(id=request.path_params["thread_id"], board_id=board.id, ap_id=None)
         .select_related("author")
@@ -137,7 +149,7 @@ async def thread_object(request: Request) -> Response:
 
 
 async def post_object(request: Request) -> Response:
-    urls, board = await _federating_board(request)
+    urls, board = await _federating_board(request, mirrors=True)
     thread = await Thread.filter(id=request.path_params["thread_id"], board_id=board.id).first()
     if thread is None or thread.state != PostState.visible:
         raise NotFederatedError()

@@ -1,8 +1,8 @@
 """Add / Remove: a mirrored group pins or unpins a thread (its `featured` collection).
 
-Lemmy also uses Add/Remove for its moderators list, which Kindred does not mirror:
-moderators act as "the moderators of the board", never as people. (Our copy of that
-list is refreshed from the group's moderators collection instead.)
+Lemmy also uses Add/Remove for its moderators list, which Kindred does not follow
+activity by activity: our copy of that list is refreshed from the group's moderators
+collection instead.
 """
 
 from __future__ import annotations

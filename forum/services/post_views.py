@@ -10,26 +10,34 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise.connection import get_connection
+from tortoise.fields import DatetimeField
 
 from forum.models import Board, Thread
 from forum.models.board import MemberRole
 from forum.models.post import PostState
 
 POSTS_PER_PAGE = 50  # also forum.services.threads.POSTS_PER_PAGE, which imports this
+M = TypeVar("M", Thread, Board)
+# %b in English whatever the process locale, as the pages are.
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+# Not frozen: a frozen dataclass's __init__ sets each field through object.__setattr__,
+# five times the cost of a plain one, and a page builds a hundred and fifty of these.
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AuthorView:
     id: int
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ReplyRef:
     seq: int
     author: AuthorView
@@ -39,7 +47,7 @@ class ReplyRef:
         return (self.seq - 1) // POSTS_PER_PAGE + 1
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PostView:
     id: int
     seq: int
@@ -62,7 +70,15 @@ class PostView:
 
     @property
     def created_label(self) -> str:
-        return self.created_at.strftime("%d %b %Y, %H:%M UTC")
+        # Like strftime("%d %b %Y, %H:%M UTC"), at a quarter of its cost.
+        at = self.created_at
+        return "%02d %s %d, %02d:%02d UTC" % (  # noqa: UP031
+            at.day,
+            MONTHS[at.month - 1],
+            at.year,
+            at.hour,
+            at.minute,
+        )
 
 
 # Constant SQL: the only inputs are the bound parameters. The author's membership comes
@@ -141,11 +157,19 @@ async def posts_in_range(board_id: int, thread_id: int, low: int, high: int) -> 
 
 
 @functools.cache
+def _columns(model: type[Thread] | type[Board]) -> tuple[tuple[str, ...], frozenset[str]]:
+    """The model's columns in one fixed order, and which of them hold date-times."""
+    names = tuple(model._meta.db_fields)
+    moments = frozenset(
+        name for name in names if isinstance(model._meta.fields_map.get(name), DatetimeField)
+    )
+    return names, moments
+
+
+@functools.cache
 def _thread_board_sql(dialect: str) -> str:
     def columns(model: type[Thread] | type[Board], alias: str) -> str:
-        return ", ".join(
-            f'{alias}."{column}" AS "{alias}__{column}"' for column in model._meta.db_fields
-        )
+        return ", ".join(f'{alias}."{column}"' for column in _columns(model)[0])
 
     # Only the models' own column names are interpolated; values are bound parameters.
     sql = (
@@ -158,6 +182,16 @@ def _thread_board_sql(dialect: str) -> str:
     return sql
 
 
+def _from_row(model: type[M], values: Sequence[Any]) -> M:
+    names, moments = _columns(model)
+    fields = dict(zip(names, values, strict=True))
+    for name in moments:
+        # Tortoise would parse SQLite's ISO text with a general (and slow) parser.
+        if isinstance(fields[name], str):
+            fields[name] = _when(fields[name])
+    return model._init_from_db(**fields)
+
+
 async def thread_and_board(slug: str, thread_id: int) -> tuple[Thread, Board] | None:
     """The thread with its board in one narrow query (the hottest read in Kindred)."""
     conn = get_connection("default")
@@ -167,7 +201,6 @@ async def thread_and_board(slug: str, thread_id: int) -> tuple[Thread, Board] | 
     )
     if not rows:
         return None
-    row = dict(rows[0])
-    thread_cols = {k[3:]: v for k, v in row.items() if k.startswith("t__")}
-    board_cols = {k[3:]: v for k, v in row.items() if k.startswith("b__")}
-    return Thread._init_from_db(**thread_cols), Board._init_from_db(**board_cols)
+    row = tuple(rows[0])
+    split = len(_columns(Thread)[0])
+    return _from_row(Thread, row[:split]), _from_row(Board, row[split:])

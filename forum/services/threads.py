@@ -55,8 +55,6 @@ class ThreadPage:
     page_count: int
     # kinds of reaction the viewer gave, per post id
     my_reactions: dict[int, set[str]]
-    # authors (actor ids) on this page who are the board's peer supporters: a badge
-    supporters: frozenset[int] = frozenset()
 
 
 def _no_nul(text: str, field: str) -> str:
@@ -327,9 +325,7 @@ async def read_thread(
         ).values_list("post_id", "kind")
         for post_id, kind in rows:
             mine.setdefault(int(post_id), set()).add(str(kind))
-    # The badges came with the posts (their authors' roles): no query of their own.
-    supporters = frozenset(p.author_id for p in posts if p.supporter)
-    return access, ThreadPage(thread, list(posts), page, pages, mine, supporters)
+    return access, ThreadPage(thread, posts, page, pages, mine)
 
 
 async def set_thread_flags(

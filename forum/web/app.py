@@ -30,6 +30,9 @@ BOARD = "/b/{slug:str}"
 THREAD = BOARD + "/t/{thread_id:int}"
 POST = THREAD + "/p/{seq:int}"
 
+# Most requests read a thread page; create_app matches this route first.
+THREAD_PAGE = Route(THREAD, threads.thread_page)
+
 ROUTES = [
     Route("/", site.home),
     Route("/help", site.help_page),
@@ -64,7 +67,7 @@ ROUTES = [
     Route(BOARD + "/persona", boards.rename, methods=["POST"]),
     Route(BOARD + "/new", boards.new_thread_page),
     Route(BOARD + "/new", boards.create_thread, methods=["POST"]),
-    Route(THREAD, threads.thread_page),
+    THREAD_PAGE,
     Route(THREAD + "/reply", threads.reply, methods=["POST"]),
     Route(THREAD + "/moderate", threads.moderate, methods=["POST"]),
     Route(POST + "/edit", threads.edit_page),
@@ -114,5 +117,9 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     # Federation and moderation are add-ons the forum knows only by these entry points.
     federation_lifespan = install_federation(app, settings)
     install_moderation(app)
+    # Routes are tried in order and the add-ons put theirs in front: without this a thread
+    # page waits for some eighty regular expressions. No other route matches its paths.
+    app.router.routes.remove(THREAD_PAGE)
+    app.router.routes.insert(0, THREAD_PAGE)
     app.state.kindred = AppState(settings=settings, limiter=RateLimiter(settings.secret_key))
     return app

@@ -56,6 +56,10 @@ class Peer:
     def group(self, name: str = "support") -> str:
         return f"{self.base}/c/{name}"
 
+    def moderation_actor(self, group: str = "support") -> str:
+        """A Kindred group's moderation actor (Kindred serves it at /b/{slug}/moderators/actor)."""
+        return f"{self.group(group)}/moderators/actor"
+
     def serve(self, doc: dict[str, Any]) -> dict[str, Any]:
         """Make `doc` fetchable at its id (which must be on this peer)."""
         self.documents[doc["id"].removeprefix(self.base)] = doc
@@ -148,6 +152,27 @@ async def running_peer() -> AsyncIterator[Peer]:
             media_type="application/activity+json",
         )
 
+    async def moderation_actor(request: Request) -> Response:
+        url = peer.moderation_actor(request.path_params["name"])
+        return JSONResponse(
+            {
+                "@context": [AS, "https://w3id.org/security/v1"],
+                "id": url,
+                "type": "Person",
+                "preferredUsername": f"moderators.{request.path_params['name']}",
+                "name": "Moderators of Peer support",
+                "inbox": f"{peer.base}/inbox",
+                "outbox": f"{url}/outbox",
+                "endpoints": {"sharedInbox": f"{peer.base}/inbox"},
+                "publicKey": {
+                    "id": f"{url}#main-key",
+                    "owner": url,
+                    "publicKeyPem": peer.public_pem,
+                },
+            },
+            media_type="application/activity+json",
+        )
+
     async def group_outbox(request: Request) -> Response:
         url = f"{peer.group(request.path_params['name'])}/outbox"
         return JSONResponse(
@@ -191,6 +216,7 @@ async def running_peer() -> AsyncIterator[Peer]:
             Route("/c/{name}", group),
             Route("/c/{name}/outbox", group_outbox),
             Route("/c/{name}/moderators", group_moderators),
+            Route("/c/{name}/moderators/actor", moderation_actor),
             Route("/c/{name}/inbox", inbox, methods=["POST"]),
             Route("/inbox", inbox, methods=["POST"]),
             Route("/{path:path}", document),

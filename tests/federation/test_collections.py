@@ -108,10 +108,17 @@ async def test_featured_lists_pinned_threads_as_pages(
     assert all(p["type"] == "Page" and p["stickied"] for p in page["orderedItems"])
 
 
-async def test_moderators_collection_is_empty(client: httpx.AsyncClient, viewer: Viewer) -> None:
-    moderators = await get(client, f"{BASE}/b/grief/moderators")
-    assert moderators["totalItems"] == 0 and moderators["orderedItems"] == []
-    assert (await get(client, moderators["first"]))["orderedItems"] == []
+async def test_moderators_collection_lists_the_moderation_actor_alone(
+    client: httpx.AsyncClient, viewer: Viewer
+) -> None:
+    # The Group names it where Lemmy looks for a community's moderators.
+    group = await get(client, f"{BASE}/b/grief")
+    assert group["attributedTo"] == f"{BASE}/b/grief/moderators"
+    moderators = await get(client, group["attributedTo"])
+    mods = f"{BASE}/b/grief/moderators/actor"
+    assert moderators["totalItems"] == 1 and moderators["orderedItems"] == [mods]
+    assert (await get(client, moderators["first"]))["orderedItems"] == [mods]
+    assert (await get(client, mods))["type"] == "Person"
 
 
 @pytest.mark.parametrize("name", ["outbox", "followers", "featured", "moderators"])

@@ -5,11 +5,12 @@ import random
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 
 from federation.actors import ensure_keys
 from federation.delivery import GIVE_UP_AFTER, MAX_BACKOFF, DeliveryWorker, backoff
-from federation.fetch import FetchPolicy, make_client
+from federation.fetch import FetchPolicy, SafeClient, make_client
 from federation.models import Delivery, DeliveryState, InstanceHealth
 from federation.outbox import deliver
 from federation.signatures import load_public_key, parse_signature, verify_signature
@@ -187,3 +188,38 @@ async def test_a_peer_refusing_one_signature_scheme_gets_the_other(
     await worker.run_once()
     assert "signature-input" in sink.received[2][0]
     assert len(sink.received) == 3
+
+
+async def test_at_most_per_host_posts_are_in_flight_to_one_host(
+    db: None, settings: Settings
+) -> None:
+    in_flight: dict[str, int] = {}
+    most: dict[str, int] = {}
+
+    async def peer(request: httpx.Request) -> httpx.Response:
+        host = request.url.host
+        in_flight[host] = in_flight.get(host, 0) + 1
+        most[host] = max(most.get(host, 0), in_flight[host])
+        await asyncio.sleep(0.01)
+        in_flight[host] -= 1
+        return httpx.Response(202)
+
+    inboxes = [f"http://{host}/inbox?n={i}" for host in ("a.test", "b.test") for i in range(8)]
+    await _queue(inboxes)
+    client = SafeClient(FetchPolicy(insecure=True), httpx.MockTransport(peer))
+    try:
+        assert await DeliveryWorker(settings, client, per_host=3).run_once() == 16
+    finally:
+        await client.aclose()
+    assert most == {"a.test": 3, "b.test": 3}
+    assert await Delivery.filter(state=DeliveryState.delivered).count() == 16
+
+
+async def test_a_claim_takes_at_most_its_limit(
+    db: None, sink: Sink, worker: DeliveryWorker
+) -> None:
+    await _queue([f"{sink.inbox}?n={i}" for i in range(7)])
+    assert await worker.run_once(limit=5) == 5
+    assert len(sink.received) == 5
+    assert await Delivery.filter(state=DeliveryState.queued).count() == 2
+    assert await worker.run_once() == 2

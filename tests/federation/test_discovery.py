@@ -3,6 +3,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from federation.documents import parse_actor
 from forum.models import Board, Persona, SiteSettings
 from forum.models.site import InstanceFederation
 from forum.services.site import get_site_settings
@@ -112,6 +113,50 @@ async def test_person_actor_shares_nothing_with_the_account(
     other = (await client.get(f"/p/{quiet.actor.username}", headers=AP)).json()
     assert other["publicKey"]["publicKeyPem"] != person["publicKey"]["publicKeyPem"]
     assert other["id"] != person["id"] and other["name"] != person["name"]
+
+
+async def test_a_boards_moderation_actor_is_a_neutral_person_with_its_own_key(
+    client: httpx.AsyncClient, federated: int
+) -> None:
+    response = await client.get("/b/grief/moderators/actor", headers=AP)
+    assert response.status_code == 200
+    mods = response.json()
+    assert mods["type"] == "Person" and mods["id"] == f"{BASE}/b/grief/moderators/actor"
+    assert mods["name"] == "Moderators of Grief"
+    assert mods["preferredUsername"] == "moderators.grief"
+    assert "moderators of Grief" in mods["summary"]
+    assert mods["publicKey"]["owner"] == mods["id"]
+    assert parse_actor(mods).public_key is not None  # what a peer reads of it
+    # Nothing of the only member (the account, its persona), and a key of its own.
+    persona = await Persona.get(board__slug="grief").select_related("actor")
+    for secret in ("quietfern", persona.actor.username, persona.actor.name):
+        assert secret not in response.text
+    group = (await client.get("/b/grief", headers=AP)).json()
+    person = (await client.get(f"/p/{persona.actor.username}", headers=AP)).json()
+    keys = {doc["publicKey"]["publicKeyPem"] for doc in (mods, group, person)}
+    assert len(keys) == 3
+    # The same actor every time; people are sent to the board's modlog.
+    again = (await client.get("/b/grief/moderators/actor", headers=AP)).json()
+    assert again["publicKey"] == mods["publicKey"]
+    html = await client.get("/b/grief/moderators/actor")
+    assert html.status_code == 303 and html.headers["location"] == "/b/grief/modlog"
+    for resource in ("acct:moderators.grief@127.0.0.1:8000", mods["id"]):
+        finger = await client.get(f"/.well-known/webfinger?resource={resource}")
+        assert finger.json()["links"][0]["href"] == mods["id"]
+
+
+async def test_boards_that_do_not_federate_have_no_moderation_actor(
+    client: httpx.AsyncClient, federated: int
+) -> None:
+    await make_board("hidden", visibility="private")
+    for slug in ("quiet", "inside", "hidden", "missing"):
+        assert (await client.get(f"/b/{slug}/moderators/actor", headers=AP)).status_code == 404
+        for resource in (
+            f"acct:moderators.{slug}@127.0.0.1:8000",
+            f"{BASE}/b/{slug}/moderators/actor",
+        ):
+            finger = await client.get(f"/.well-known/webfinger?resource={resource}")
+            assert finger.status_code == 404
 
 
 async def test_thread_and_reply_objects(client: httpx.AsyncClient, federated: int) -> None:

@@ -396,6 +396,22 @@ async def test_concurrent_fetches_open_several_connections_to_one_host(
     assert tls_peer.connections > 1
 
 
+async def test_a_burst_to_one_peer_keeps_another_peers_connection_alive(
+    tls_peer: Peer, clients: Callable[..., SafeClient]
+) -> None:
+    client = clients()
+    other = _url(tls_peer, host="other.example")
+
+    await fetch_json(client, other)
+    await asyncio.gather(*(fetch_json(client, _url(tls_peer)) for _ in range(24)))
+    await fetch_json(client, other)
+
+    # Each origin has a pool of its own: the burst's 20 connections (its cap) did not
+    # push the other peer's idle connection out.
+    assert tls_peer.server_names.count("other.example") == 1
+    assert tls_peer.server_names.count("peer.example") == 20
+
+
 async def test_gzip_answers_are_decoded(tls_peer: Peer, clients: Callable[..., SafeClient]) -> None:
     assert await fetch_json(clients(), _url(tls_peer, "/gzip")) == ACTOR
 

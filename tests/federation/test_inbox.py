@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -395,3 +396,106 @@ async def test_flags_from_other_servers_enter_the_review_queue(
     assert item.kind == "report" and item.report_count == 1
     report = await Report.get()
     assert report.reporter_id is None and "Spam links" in report.note
+
+
+def _count_fetches(app: object) -> list[str]:
+    """Record every document the inbox's resolver fetches (actor and key lookups)."""
+    resolver = runtime(app).resolver
+    fetched: list[str] = []
+    real = resolver.fetch_document
+
+    async def counting(url: str) -> dict[str, object]:
+        fetched.append(url)
+        return await real(url)
+
+    resolver.fetch_document = counting
+    return fetched
+
+
+async def test_concurrent_activities_are_each_stored_once_before_their_202(
+    client: httpx.AsyncClient, peer: Peer, boards: None
+) -> None:
+    activities = [follow(peer) for _ in range(12)]
+    activities.append(activities[0])  # the same activity again, in the same commit
+    responses = await asyncio.gather(*(peer.post(client, "/inbox", a) for a in activities))
+    assert [r.status_code for r in responses] == [202] * 13
+    stored = await InboxItem.all().values_list("ap_id", flat=True)
+    assert sorted(stored) == sorted(a["id"] for a in activities[:12])
+
+
+async def test_the_signing_key_is_fetched_once_then_remembered(
+    app: object, client: httpx.AsyncClient, peer: Peer, boards: None
+) -> None:
+    fetched = _count_fetches(app)
+    for _ in range(3):
+        assert (await peer.post(client, "/inbox", follow(peer))).status_code == 202
+    assert fetched == [peer.actor()]
+
+
+async def test_a_rotated_key_is_fetched_again_and_accepted(
+    app: object, client: httpx.AsyncClient, peer: Peer, boards: None
+) -> None:
+    assert (await peer.post(client, "/inbox", follow(peer))).status_code == 202
+    fetched = _count_fetches(app)
+    peer.key, peer.public_pem = new_key()  # same key id, new key
+    assert (await peer.post(client, "/inbox", follow(peer))).status_code == 202
+    assert fetched == [peer.actor()]
+    assert (await Actor.get(ap_id=peer.actor())).public_key_pem == peer.public_pem
+
+
+async def test_a_stale_date_is_refused_without_fetching_the_key_again(
+    app: object, client: httpx.AsyncClient, peer: Peer, boards: None
+) -> None:
+    from federation.signatures import sign_request
+
+    assert (await peer.post(client, "/inbox", follow(peer))).status_code == 202
+    fetched = _count_fetches(app)
+    body = json.dumps(follow(peer)).encode()
+    stale = {
+        "Content-Type": "application/activity+json",
+        "Date": format_datetime(datetime.now(UTC) - timedelta(hours=2), usegmt=True),
+    }
+    url = "http://127.0.0.1:8000/inbox"
+    stale.update(sign_request("POST", url, stale, body, key_id=peer.key_id(), private_key=peer.key))  # type: ignore[arg-type]
+    assert (await client.post("/inbox", content=body, headers=stale)).status_code == 401
+    assert fetched == []
+
+
+async def test_a_domain_blocked_after_it_was_let_in_is_refused_at_once(
+    client: httpx.AsyncClient, peer: Peer, boards: None
+) -> None:
+    assert (await peer.post(client, "/inbox", follow(peer))).status_code == 202
+    await DomainPolicy.create(domain="127.0.0.1", severity=Severity.suspend)
+    assert (await peer.post(client, "/inbox", follow(peer))).status_code == 403
+    assert await InboxItem.all().count() == 1
+
+
+async def test_a_streamed_body_past_the_limit_is_413(
+    client: httpx.AsyncClient, peer: Peer, boards: None
+) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(40):  # 2.5 MiB, no Content-Length
+            yield b" " * 65536
+
+    response = await client.post(
+        "/inbox", content=chunks(), headers={"Content-Type": "application/activity+json"}
+    )
+    assert response.status_code == 413
+    assert await InboxItem.all().count() == 0
+
+
+async def test_an_unusable_object_is_stored_then_rejected_by_the_worker(
+    app: object, client: httpx.AsyncClient, peer: Peer, boards: None
+) -> None:
+    # The inbox reads only the envelope; the worker parses the rest and says why not.
+    create = {
+        "@context": AS,
+        "id": peer.new_id(),
+        "type": "Create",
+        "actor": peer.actor(),
+        "object": {"type": "Note", "content": "no id"},
+    }
+    assert (await peer.post(client, "/inbox", create)).status_code == 202
+    await process(app)
+    item = await InboxItem.get()
+    assert item.state == InboxState.rejected and "id" in item.reason

@@ -15,7 +15,7 @@ from federation.models import Follow, FollowState, InboxItem, InboxState
 from federation.processing import InboxProcessor
 from forum.models import Board, Post, Thread
 from tests.federation.peer import AS, Peer, running_peer
-from tests.helpers import join, register
+from tests.helpers import join, register, start_thread, thread_id_from
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 
@@ -252,3 +252,19 @@ async def test_a_removal_by_the_groups_moderators_removes_our_copy(
     assert (
         await Post.get(thread_id=(await Thread.get(ap_id=doomed["id"])).id, seq=1)
     ).state == "deleted"
+
+
+async def test_a_mirror_never_serves_the_remote_group_as_ours_but_serves_our_members_posts(
+    app: object, client: httpx.AsyncClient, peer: Peer, db: None
+) -> None:
+    board = await _joined_mirror(app, client, peer)
+    await Board.filter(id=board.id).update(premod_count=0)
+    thread_id = thread_id_from(await start_thread(client, board.slug, "Ours here", "Hi there"))
+    ap = {"Accept": "application/activity+json"}
+    # The group, its collections and moderators live on its own server, not at our URL.
+    for path in ("", "/outbox", "/followers", "/featured", "/moderators", "/moderators/actor"):
+        assert (await client.get(f"/b/{board.slug}{path}", headers=ap)).status_code == 404, path
+    # Our member's thread in it is ours: its origin must be able to fetch it from us.
+    page_doc = await client.get(f"/b/{board.slug}/t/{thread_id}", headers=ap)
+    assert page_doc.status_code == 200
+    assert page_doc.json()["name"] == "Ours here"

@@ -164,6 +164,39 @@ async def test_removals_and_locks_follow_only_the_groups_listed_moderators(
     ]
 
 
+async def test_a_kindred_groups_moderation_actor_is_obeyed_as_its_listed_moderator(
+    app: object, client: httpx.AsyncClient, peer: Peer, db: None
+) -> None:
+    mods = peer.moderation_actor()
+    peer.moderators[:] = [mods]  # what a Kindred board lists: its moderation actor alone
+    board, persona = await joined_mirror(app, client, peer)
+    assert board.remote_moderators == [mods]
+    doc = await announced_thread(app, client, peer, 4, "Moderated from afar")
+    thread = await Thread.get(ap_id=doc["id"])
+    lock = activity(peer, "Lock", mods, doc["id"], summary="Cooling off")
+    await from_group(client, peer, announce(peer, lock))
+    removal = activity(peer, "Delete", mods, doc["id"], summary="Off topic")
+    await from_group(client, peer, announce(peer, removal))
+    # The ban comes straight to our persona too, signed with the moderation actor's key.
+    me = f"{BASE}/p/{persona.actor.username}"
+    ban = block(peer, me, days=3) | {"actor": mods}
+    sent = await peer.post(
+        client, f"/p/{persona.actor.username}/inbox", ban, key_id=f"{mods}#main-key"
+    )
+    assert sent.status_code == 202
+    # Older Kindred servers sent their moderators' actions as the group: still obeyed.
+    pin = activity(peer, "Add", peer.group(), doc["id"], target=f"{peer.group()}/featured")
+    await from_group(client, peer, announce(peer, pin))
+    await work(app)
+    assert set(await states()) == {"processed"}
+    thread = await Thread.get(id=thread.id)
+    assert thread.locked and thread.pinned
+    assert (await Post.get(thread_id=thread.id, seq=1)).state == PostState.deleted
+    [sanction] = await Sanction.all()
+    assert sanction.actor_id == persona.actor_id and sanction.kind == SanctionKind.suspend
+    assert (await Actor.get(ap_id=mods)).kind == "Person"
+
+
 async def test_an_unlisted_actor_makes_us_look_at_the_list_again_at_most_every_few_minutes(
     app: object, client: httpx.AsyncClient, peer: Peer, db: None
 ) -> None:

@@ -1,6 +1,7 @@
 """Our moderators' actions as other servers receive them (Lemmy-compatible): the board's
-Group sends Delete+summary, Undo, Lock, Add/Remove, Block with endTime, announced to its
-followers; forwarded reports are Flags from the instance actor that name no reporter.
+moderation actor (a neutral Person) sends Delete+summary, Undo, Lock, Add/Remove, Block
+with endTime, and the Group announces them to its followers; forwarded reports are Flags
+from the instance actor that name no reporter.
 
 The events are emitted here as the moderation services emit them, after the row changes.
 """
@@ -40,6 +41,8 @@ from tests.helpers import join, make_board, register, start_thread, thread_id_fr
 BASE = "http://127.0.0.1:8000"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 GROUP = f"{BASE}/b/grief"
+MODS = f"{GROUP}/moderators/actor"
+AP = {"Accept": "application/activity+json"}
 
 
 @pytest.fixture
@@ -61,6 +64,7 @@ async def followed(app: object, client: httpx.AsyncClient, peer: Peer, slug: str
 async def sent(app: object, peer: Peer) -> list[dict[str, Any]]:
     """What the peer received in one delivery cycle."""
     peer.received.clear()
+    peer.headers.clear()
     runtime = app.state.federation  # type: ignore[attr-defined]
     await DeliveryWorker(runtime.settings, runtime.client).run_once()
     return list(peer.received)
@@ -82,12 +86,13 @@ def announced(received: list[dict[str, Any]]) -> dict[str, Any]:
     assert wrapper["type"] == "Announce" and wrapper["actor"] == GROUP
     assert wrapper["cc"] == [f"{GROUP}/followers"]
     inner: dict[str, Any] = wrapper["object"]
-    assert inner["actor"] == GROUP  # the board acts, never a moderator's persona
+    # The board's moderators act together, never as a moderator's persona.
+    assert inner["actor"] == MODS
     assert inner["to"] == [PUBLIC] and inner["cc"] == [GROUP] and inner["audience"] == GROUP
     return inner
 
 
-async def test_removal_is_the_groups_delete_with_summary_and_restore_its_undo(
+async def test_removal_is_the_moderators_delete_with_summary_and_restore_its_undo(
     app: object, peer: Peer, thread_id: int
 ) -> None:
     post = await Post.get(thread_id=thread_id, seq=1)
@@ -134,7 +139,7 @@ async def test_pin_and_unpin_are_add_and_remove_on_the_featured_collection(
 
 
 async def test_a_suspension_is_a_block_with_end_time_to_followers_and_the_member(
-    app: object, peer: Peer, thread_id: int
+    app: object, client: httpx.AsyncClient, peer: Peer, thread_id: int
 ) -> None:
     runtime = app.state.federation  # type: ignore[attr-defined]
     bob = await runtime.resolver.by_id(peer.actor("bob"))
@@ -145,9 +150,21 @@ async def test_a_suspension_is_a_block_with_end_time_to_followers_and_the_member
     # The followers' shared inbox gets the Announce; bob's own inbox the Block itself.
     assert inboxes == sorted([f"{peer.base}/inbox", f"{peer.actor('bob')}/inbox"])
     received = await sent(app, peer)
-    direct = next(a for a in received if a["type"] == "Block")
+    at = next(i for i, a in enumerate(received) if a["type"] == "Block")
+    direct = received[at]
     block = announced([a for a in received if a["type"] == "Announce"])
     assert direct["id"] == block["id"]  # one Block, sent two ways
+    # The Block that goes straight to bob is signed by the moderation actor's own key,
+    # as its actor document publishes it.
+    mods = (await client.get("/b/grief/moderators/actor", headers=AP)).json()
+    signed = parse_signature("POST", "/users/bob/inbox", peer.headers[at], scheme="http")
+    assert signed.key_id == mods["publicKey"]["id"] == f"{MODS}#main-key"
+    verify_signature(
+        signed,
+        load_public_key(mods["publicKey"]["publicKeyPem"]),
+        body=json.dumps(direct, separators=(",", ":")).encode(),
+        now=datetime.now(UTC),
+    )
     assert block["object"] == peer.actor("bob") and block["target"] == GROUP
     assert block["summary"] == "Harassment" and block["removeData"] is False
     assert datetime.fromisoformat(block["endTime"]) == until
@@ -157,7 +174,7 @@ async def test_a_suspension_is_a_block_with_end_time_to_followers_and_the_member
     received = await sent(app, peer)
     assert sorted(a["type"] for a in received) == ["Announce", "Undo"]
     undo = next(a for a in received if a["type"] == "Undo")
-    assert undo["actor"] == GROUP and undo["object"]["id"] == block["id"]
+    assert undo["actor"] == MODS and undo["object"]["id"] == block["id"]
     assert undo["object"]["type"] == "Block"
 
 
@@ -184,6 +201,7 @@ async def test_a_moved_thread_leaves_the_old_group_and_arrives_in_the_new(
     by_group = {a["actor"]: a["object"] for a in received}
     delete = by_group[GROUP]
     assert delete["type"] == "Delete" and delete["object"] == f"{GROUP}/t/{thread_id}"
+    assert delete["actor"] == MODS
     assert delete["summary"] == "Moved"
     create = by_group[f"{BASE}/b/hope"]
     assert create["type"] == "Create" and create["actor"].startswith(f"{BASE}/p/")
@@ -261,7 +279,7 @@ LEMMY = {
 
 @pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"Lemmy fixtures not found at {FIXTURES}")
 async def test_each_activity_carries_every_field_lemmy_sends_in_the_same_form(
-    app: object, peer: Peer, thread_id: int
+    app: object, client: httpx.AsyncClient, peer: Peer, thread_id: int
 ) -> None:
     runtime = app.state.federation  # type: ignore[attr-defined]
     bob = await runtime.resolver.by_id(peer.actor("bob"))
@@ -276,15 +294,41 @@ async def test_each_activity_carries_every_field_lemmy_sends_in_the_same_form(
         events.PostRemoved(opener.id, "Spam"),
     ):
         await emit(event)
-    ours = {
-        a["type"]: a
-        for a in (
-            json.loads(row.payload) for row in await OutboxActivity.filter(actor__kind="Group")
-        )
-    }
+    rows = await OutboxActivity.filter(actor__username="moderators.grief")
+    ours = {a["type"]: a for a in (json.loads(row.payload) for row in rows)}
     for kind, path in LEMMY.items():
         lemmy = json.loads((FIXTURES / path).read_text())
         for field, value in lemmy.items():
             assert field in ours[kind], (kind, field)
             assert type(ours[kind][field]) is type(value), (kind, field)
-    assert ours["Undo"]["object"]["type"] == "Block"
+        assert ours[kind]["actor"] == MODS
+    lemmy_undone = json.loads((FIXTURES / LEMMY["Undo"]).read_text())["object"]
+    undone = ours["Undo"]["object"]
+    assert {k: type(v) for k, v in undone.items() if k in lemmy_undone} == {
+        k: type(v) for k, v in lemmy_undone.items()
+    }
+    # Lemmy's verify_mod_action dereferences the actor as a person: never a Group.
+    actor = (await client.get("/b/grief/moderators/actor", headers=AP)).json()
+    assert actor["type"] == "Person"
+    # What Lemmy's Person requires of it.
+    assert {"id", "preferredUsername", "inbox", "outbox", "publicKey"} <= actor.keys()
+
+
+async def test_a_removal_the_group_sent_before_the_moderation_actor_is_undone_by_the_group(
+    app: object, peer: Peer, thread_id: int
+) -> None:
+    """Kindred once sent moderation as the Group; only an activity's actor may undo it."""
+    board = await Board.get(slug="grief")
+    opener = await Post.get(thread_id=thread_id, seq=1)
+    old = {"id": f"{BASE}/activities/old", "type": "Delete", "actor": GROUP}
+    old |= {"object": f"{GROUP}/t/{thread_id}", "summary": "Spam"}
+    await OutboxActivity.create(
+        ap_id=old["id"],
+        kind="Delete",
+        actor_id=board.actor_id,
+        payload=json.dumps(old, separators=(",", ":")),
+    )
+    await emit(events.PostRestored(opener.id))
+    [wrapper] = await sent(app, peer)
+    undo = wrapper["object"]
+    assert undo["type"] == "Undo" and undo["actor"] == GROUP and undo["object"] == old

@@ -1,6 +1,7 @@
 """Moderation across two real Kindred instances (`kindred serve` on 127.0.0.1 and
-127.0.0.2, separate databases): B's moderators remove, lock and ban in B's board and A's
-copies follow; A's moderators forward a report about B's content to B, naming nobody."""
+127.0.0.2, separate databases): B's moderators remove, lock and ban in B's board (through
+its moderation actor) and A's copies follow; A's moderators forward a report about B's
+content to B, naming nobody."""
 
 from __future__ import annotations
 
@@ -174,6 +175,11 @@ async def test_removal_lock_and_ban_on_b_reach_a(pair: tuple[Instance, Instance]
     await eventually(told, "A tells ann of B's ban")
     [(kind, remote, until)] = await rows(a, "SELECT kind, remote, until FROM sanction")
     assert kind == "suspend" and remote and until is not None
+    # All of it came from B's board's moderation actor, a Person that A knows of as one.
+    mods = f"{b.url}/b/grief/moderators/actor"
+    assert await rows(a, f"SELECT kind FROM actor WHERE ap_id = '{mods}'") == [("Person",)]
+    [(listed,)] = await rows(a, "SELECT remote_moderators FROM board WHERE remote")
+    assert mods in str(listed)
     reply = await form(ann, f"{a_second}/reply", {"body": "Can I still post?"}, a_second)
     assert reply.status_code == 403
 

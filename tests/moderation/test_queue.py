@@ -438,5 +438,6 @@ async def test_removing_a_federated_post_sends_a_lemmy_style_delete(
     announces = [json.loads(a.payload) for a in await OutboxActivity.filter(kind="Announce")]
     delete = announces[-1]["object"]
     assert delete["type"] == "Delete" and delete["summary"] == "Spam"
-    assert delete["actor"] == "http://127.0.0.1:8000/b/open-board"  # the board, not a persona
+    # the board's moderators as one, not a persona
+    assert delete["actor"] == "http://127.0.0.1:8000/b/open-board/moderators/actor"
     assert delete["object"] == f"http://127.0.0.1:8000/b/open-board/t/{tid}"
