@@ -9,10 +9,14 @@ page is served from any cache and deep pages are covered). The load generator is
 (Debian package) with a small Lua script, else a bounded asyncio + httpx loop. Every load
 phase is bounded in both request count and time, and only ever targets 127.0.0.1.
 
-It prints a table (db, req/s, p50, p99, errors) and writes bench/results/thread_page.json
-with the machine's details. With --profile it also samples the server with py-spy while a
-second, separate load runs (so profiling overhead does not touch the measured figures) and
-prints the hottest functions and packages.
+It prints a table (db, req/s, p50, p99, errors, the server process's CPU time per request
+and the per-core ceiling that gives: on a shared machine req/s is noisy, CPU per request much
+less) and writes bench/results/thread_page.json with the machine's details. On SQLite it
+checks that the migrated post table kept its (thread_id, seq) index and warns if not;
+--add-post-index adds it to the scratch database, to measure the app apart from that.
+With --profile it also samples the server with py-spy while a second, separate load runs
+(so profiling overhead does not touch the measured figures) and prints the hottest
+functions and packages.
 
 The target from the issue: >= 500 requests/s on SQLite and on PostgreSQL.
 """
@@ -379,8 +383,9 @@ async def seed(env: dict[str, str], *, add_index: bool = False) -> dict[str, Any
 async def breakdown(env: dict[str, str], thread_id: int, pages: int, n: int) -> dict[str, Any]:
     """In-process split of one request's cost (runs in a child process, no HTTP server).
 
-    - sql: the page's three SELECTs as raw SQL through the driver (no ORM objects)
-    - read_thread: the service call (the same queries plus Tortoise building the models)
+    - sql: the page's two SELECTs (forum.services.post_views's own SQL) through the driver,
+      rows left as the driver returns them
+    - read_thread: the service call (the same queries plus building the views and models)
     - render: forum.web.pages.render of thread.html for data already fetched
     - asgi: the whole app called in-process (middleware, routing, service, template)
     """
@@ -388,9 +393,9 @@ async def breakdown(env: dict[str, str], thread_id: int, pages: int, n: int) -> 
     from tortoise import Tortoise
 
     from forum.db import close_database, open_database
-    from forum.models import Board, Post, Thread
     from forum.models.post import PostState
-    from forum.services.threads import READABLE_STATES, read_thread
+    from forum.services import post_views
+    from forum.services.threads import read_thread
     from forum.services.viewer import ANONYMOUS
     from forum.settings import load_settings
     from forum.web.app import create_app
@@ -423,18 +428,19 @@ async def breakdown(env: dict[str, str], thread_id: int, pages: int, n: int) -> 
 
         conn = Tortoise.get_connection("default")
 
-        def sql_for(page: int) -> list[str]:
+        postgres = conn.capabilities.dialect == "postgres"
+        thread_sql = post_views._thread_board_sql(conn.capabilities.dialect)
+        posts_sql = post_views._POSTGRES_SQL if postgres else post_views._SQLITE_SQL
+        readable = [PostState.visible.value, PostState.deleted.value]
+        found = await post_views.thread_and_board(SLUG, thread_id)
+        assert found is not None
+        board_id = found[1].id
+
+        def sql_for(page: int) -> list[tuple[str, list[Any]]]:
             low = (page - 1) * POSTS_PER_PAGE
             return [
-                Board.filter(slug=SLUG).limit(1).sql(params_inline=True),
-                Thread.filter(id=thread_id, state__in=READABLE_STATES)
-                .limit(1)
-                .sql(params_inline=True),
-                Post.filter(thread_id=thread_id, seq__gt=low, seq__lte=low + POSTS_PER_PAGE)
-                .exclude(state=PostState.held)
-                .order_by("seq")
-                .select_related("author", "reply_to__author")
-                .sql(params_inline=True),
+                (thread_sql, [thread_id, SLUG, *readable]),
+                (posts_sql, [board_id, thread_id, low, low + POSTS_PER_PAGE, PostState.held.value]),
             ]
 
         order = list(page_order(pages, n, offset=11))
@@ -453,8 +459,8 @@ async def breakdown(env: dict[str, str], thread_id: int, pages: int, n: int) -> 
 
         async def do_sql(pages_: list[int]) -> None:
             for i, _ in enumerate(pages_):
-                for statement in statements[i]:
-                    await conn.execute_query(statement)
+                for statement, values in statements[i]:
+                    await conn.execute_query(statement, values)
 
         async def do_read(pages_: list[int]) -> None:
             for page in pages_:
@@ -1080,7 +1086,7 @@ def bench_one(kind: str, args: argparse.Namespace, script: Path | None) -> dict[
                 result["breakdown_ms"] = split
                 say(
                     "  per request, in-process: "
-                    f"raw SQL {split['sql_ms']:.2f} ms, read_thread (SQL+ORM) "
+                    f"raw SQL {split['sql_ms']:.2f} ms, read_thread (SQL + building views) "
                     f"{split['read_thread_ms']:.2f} ms, render {split['render_ms']:.2f} ms, "
                     f"whole ASGI app {split['asgi_ms']:.2f} ms"
                 )

@@ -98,27 +98,26 @@ class _Activity:
     body: bytes
 
 
-# Due: queued and its time has come, or held by a worker whose claim ran out. The same
-# test guards the UPDATE itself, so a row another worker claimed in between (PostgreSQL
-# re-reads a locked row before updating it) is left alone.
-_DUE = (
-    "((state = 'queued' AND next_attempt_at <= $1) "
-    "OR (state = 'delivering' AND claimed_until < $1))"
-)
-# The batch is chosen once, in a materialized CTE: as an `IN (subquery)` PostgreSQL may
-# run the subquery again while updating, and its LIMIT then lets more rows through.
+# One statement claims a batch: due (queued and its time has come, or held by a worker
+# whose claim ran out), of a host not paused, oldest first. The batch is chosen once, in
+# a materialized CTE (as an `IN (subquery)` PostgreSQL may run the subquery again while
+# updating, and its LIMIT then lets more rows through), then updated by primary key.
 _CLAIM = (
-    "WITH batch AS MATERIALIZED (SELECT id FROM delivery WHERE {due} "
+    "WITH batch AS MATERIALIZED (SELECT id FROM delivery "
+    "WHERE ((state = 'queued' AND next_attempt_at <= $1) "
+    "OR (state = 'delivering' AND claimed_until < $1)) "
     "AND host NOT IN (SELECT host FROM instance_health WHERE paused_until > $1) "
     "ORDER BY next_attempt_at, id LIMIT $3{lock}) "
-    "UPDATE delivery SET state = 'delivering', claimed_until = $2 "
-    "WHERE id IN (SELECT id FROM batch) AND {due} "
-    "RETURNING id, activity_id, inbox, host, attempts, created_at"
+    "UPDATE delivery SET state = 'delivering', claimed_until = $2 {match} "
+    "RETURNING delivery.id, activity_id, inbox, host, attempts, created_at"
 )
-# PostgreSQL: concurrent workers skip each other's rows instead of waiting for them.
-# SQLite runs one write at a time, which serialises the claims by itself.
-_CLAIM_POSTGRES = _CLAIM.format(due=_DUE, lock=" FOR UPDATE SKIP LOCKED")
-_CLAIM_SQLITE = _CLAIM.format(due=_DUE, lock="").replace("$", "?")
+# PostgreSQL: the rows are locked as they are chosen, after checking again that they are
+# still due, so concurrent workers skip each other's rows and never share one. SQLite
+# runs one write at a time, which serialises the claims by itself.
+_CLAIM_POSTGRES = _CLAIM.format(
+    lock=" FOR UPDATE SKIP LOCKED", match="FROM batch WHERE delivery.id = batch.id"
+)
+_CLAIM_SQLITE = _CLAIM.format(lock="", match="WHERE id IN (SELECT id FROM batch)").replace("$", "?")
 
 
 class DeliveryWorker:

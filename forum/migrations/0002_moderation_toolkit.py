@@ -10,6 +10,8 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
 
+from forum.migration_repairs import restore_sqlite_indexes
+
 class Migration(migrations.Migration):
     dependencies = [('forum', '0001_initial')]
 
@@ -296,4 +298,7 @@ class Migration(migrations.Migration):
             name='slow_mode_seconds',
             field=fields.IntField(default=0, db_default=0),
         ),
+        # Tortoise's SQLite table rebuilds (the AlterFields above) drop indexes and
+        # unique-together constraints; put them back (see forum/migration_repairs.py).
+        ops.RunPython(restore_sqlite_indexes, reverse_code=ops.RunPython.noop),
     ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -23,12 +23,12 @@ from forum.models.board import MemberRole
 from forum.models.post import PostState
 
 POSTS_PER_PAGE = 50  # also forum.services.threads.POSTS_PER_PAGE, which imports this
-M = TypeVar("M", Thread, Board)
 # %b in English whatever the process locale, as the pages are.
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+M = TypeVar("M", Thread, Board)
 
-# Not frozen: a frozen dataclass's __init__ sets each field through object.__setattr__,
-# five times the cost of a plain one, and a page builds a hundred and fifty of these.
+# The views are not frozen: a frozen dataclass's __init__ sets each field through
+# object.__setattr__, five times the cost of a plain one, and a page builds 150 of them.
 
 
 @dataclass(slots=True)
@@ -55,6 +55,9 @@ class PostView:
     body_html: str
     reaction_counts: dict[str, int]
     created_at: datetime
+    # created_at for the page: ISO 8601, and "21 Jun 2025, 10:00 UTC"
+    created_iso: str
+    created_label: str
     edited_at: datetime | None
     author_id: int
     author: AuthorView
@@ -63,22 +66,6 @@ class PostView:
     supporter: bool = False
     # The moderators' visible note on a post they redacted part of.
     mod_note: str = ""
-
-    @property
-    def created_iso(self) -> str:
-        return self.created_at.isoformat()
-
-    @property
-    def created_label(self) -> str:
-        # Like strftime("%d %b %Y, %H:%M UTC"), at a quarter of its cost.
-        at = self.created_at
-        return "%02d %s %d, %02d:%02d UTC" % (  # noqa: UP031
-            at.day,
-            MONTHS[at.month - 1],
-            at.year,
-            at.hour,
-            at.minute,
-        )
 
 
 # Constant SQL: the only inputs are the bound parameters. The author's membership comes
@@ -113,47 +100,50 @@ def _counts(value: Any) -> dict[str, int]:
     return json.loads(value) if value and value != "{}" else {}
 
 
+def _label(at: datetime) -> str:
+    # Like at.strftime("%d %b %Y, %H:%M UTC"), at a quarter of its cost.
+    return "%02d %s %d, %02d:%02d UTC" % (  # noqa: UP031
+        at.day,
+        MONTHS[at.month - 1],
+        at.year,
+        at.hour,
+        at.minute,
+    )
+
+
+def _post_view(row: Iterable[Any]) -> PostView:
+    """One row of the page's query (sqlite3.Row or asyncpg Record, in _SQLITE_SQL's order)."""
+    (pid, seq, state, html, counts, created, edited, author_id, name, *rest) = row
+    reply_seq, reply_author_id, reply_name, role, mod_note = rest
+    at = _when(created)
+    return PostView(
+        id=pid,
+        seq=seq,
+        state=state,
+        body_html=html,
+        reaction_counts=_counts(counts),
+        created_at=at,
+        created_iso=at.isoformat(),
+        created_label=_label(at),
+        edited_at=None if edited is None else _when(edited),
+        author_id=author_id,
+        author=AuthorView(author_id, name),
+        reply_to=(
+            None
+            if reply_seq is None
+            else ReplyRef(reply_seq, AuthorView(reply_author_id, reply_name))
+        ),
+        supporter=role == _SUPPORTER,
+        mod_note=mod_note or "",
+    )
+
+
 async def posts_in_range(board_id: int, thread_id: int, low: int, high: int) -> list[PostView]:
     """Posts with low < seq <= high, in order, leaving out those held for review."""
     conn = get_connection("default")
     sql = _POSTGRES_SQL if conn.capabilities.dialect == "postgres" else _SQLITE_SQL
     _, rows = await conn.execute_query(sql, [board_id, thread_id, low, high, _HELD])
-    return [
-        PostView(
-            id=pid,
-            seq=seq,
-            state=state,
-            body_html=html,
-            reaction_counts=_counts(counts),
-            created_at=_when(created),
-            edited_at=None if edited is None else _when(edited),
-            author_id=author_id,
-            author=AuthorView(author_id, name),
-            reply_to=(
-                None
-                if reply_seq is None
-                else ReplyRef(reply_seq, AuthorView(reply_author_id, reply_name))
-            ),
-            supporter=role == _SUPPORTER,
-            mod_note=mod_note or "",
-        )
-        for (
-            pid,
-            seq,
-            state,
-            html,
-            counts,
-            created,
-            edited,
-            author_id,
-            name,
-            reply_seq,
-            reply_author_id,
-            reply_name,
-            role,
-            mod_note,
-        ) in rows
-    ]
+    return [_post_view(row) for row in rows]
 
 
 @functools.cache

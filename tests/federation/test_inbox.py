@@ -499,3 +499,24 @@ async def test_an_unusable_object_is_stored_then_rejected_by_the_worker(
     await process(app)
     item = await InboxItem.get()
     assert item.state == InboxState.rejected and "id" in item.reason
+
+
+async def test_an_inbox_behind_a_path_prefix_is_checked_the_same_way(
+    app: object, peer: Peer, boards: None
+) -> None:
+    # Behind a proxy that mounts Kindred under a prefix the router, not the inbox's own
+    # middleware, finds the inbox: the same checks answer.
+    transport = httpx.ASGITransport(app=app, root_path="/kindred")  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url=BASE) as prefixed:
+        body = json.dumps(follow(peer)).encode()
+        url = f"{BASE}/kindred/inbox"
+        signed = peer.signed_headers(url, body)
+        assert (
+            await prefixed.post("/kindred/inbox", content=body, headers=signed)
+        ).status_code == 202
+        other_key, _ = new_key()
+        wrong = peer.signed_headers(url, body, key=other_key)
+        assert (
+            await prefixed.post("/kindred/inbox", content=body, headers=wrong)
+        ).status_code == 401
+    assert await InboxItem.all().count() == 1

@@ -1,0 +1,64 @@
+"""Repairs that migrations run where Tortoise's schema editor falls short.
+
+On SQLite, Tortoise changes a column by rebuilding the table (create, copy, drop,
+rename), and the rebuilt table keeps neither the model's `indexes` nor its
+`unique_together`. A migration that alters a column therefore ends with
+`restore_sqlite_indexes`, which recreates them under the names Tortoise itself gives
+them (so later migrations that drop or rename them still find them).
+tests/forum/test_migration_indexes.py compares a migrated database with the models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from tortoise.models import Model
+
+
+def _column(model: type[Model], name: str) -> str:
+    field = model._meta.fields_map[name]
+    # A foreign key is declared as "thread" but stored as "thread_id".
+    return str(getattr(field, "source_field", None) or name)
+
+
+def _field_groups(groups: Iterable[Any]) -> list[list[str]]:
+    out = []
+    for group in groups:
+        fields = getattr(group, "fields", group)  # an Index object or a tuple of names
+        out.append([str(f) for f in fields])
+    return out
+
+
+async def _existing(client: Any, table: str) -> set[tuple[bool, tuple[str, ...]]]:
+    """(unique, columns) of every index the table has now."""
+    found = set()
+    for row in await client.execute_query_dict(f'PRAGMA index_list("{table}")'):
+        columns = await client.execute_query_dict(f'PRAGMA index_info("{row["name"]}")')
+        found.add((bool(row["unique"]), tuple(str(c["name"]) for c in columns)))
+    return found
+
+
+async def restore_sqlite_indexes(apps: Any, schema_editor: Any) -> None:
+    client = schema_editor.client
+    if client.capabilities.dialect != "sqlite":
+        return  # other databases alter columns in place and keep their indexes
+    for model in apps.get_models_iterable():
+        table = model._meta.db_table
+        existing = await _existing(client, table)
+        for unique, groups in (
+            (True, model._meta.unique_together),
+            (False, model._meta.indexes),
+        ):
+            for names in _field_groups(groups):
+                columns = [_column(model, n) for n in names]
+                if (unique, tuple(columns)) in existing:
+                    continue
+                name = schema_editor._generate_index_name(
+                    "uid" if unique else "idx", model, columns
+                )
+                quoted = ", ".join(f'"{c}"' for c in columns)
+                kind = "UNIQUE INDEX" if unique else "INDEX"
+                await client.execute_script(
+                    f'CREATE {kind} IF NOT EXISTS "{name}" ON "{table}" ({quoted})'
+                )

@@ -1,0 +1,61 @@
+"""Run by test_migration_indexes in a subprocess (Tortoise's state is global): print the
+indexes of a database built either by the committed migrations or from the models."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.connection import get_connection
+
+from forum.db import apply_migrations, tortoise_config
+from forum.settings import load_settings
+
+Indexes = dict[str, list[tuple[bool, list[str]]]]
+
+
+async def _sqlite(conn: Any) -> Indexes:
+    out: Indexes = {}
+    tables = await conn.execute_query_dict(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    )
+    for table in (str(t["name"]) for t in tables):
+        for index in await conn.execute_query_dict(f'PRAGMA index_list("{table}")'):
+            cols = await conn.execute_query_dict(f'PRAGMA index_info("{index["name"]}")')
+            out.setdefault(table, []).append((bool(index["unique"]), [c["name"] for c in cols]))
+    return out
+
+
+async def _postgres(conn: Any) -> Indexes:
+    out: Indexes = {}
+    rows = await conn.execute_query_dict(
+        "SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = 'public'"
+    )
+    for row in rows:
+        definition = str(row["indexdef"])
+        inside = definition[definition.index("(") + 1 : definition.rindex(")")]
+        columns = [c.strip().strip('"') for c in inside.split(",")]
+        out.setdefault(str(row["tablename"]), []).append(("UNIQUE" in definition, columns))
+    return out
+
+
+async def main(source: str) -> None:
+    settings = load_settings()
+    if source == "migrations":
+        await apply_migrations(settings)
+        await Tortoise.init(config=tortoise_config(settings))
+    else:
+        await Tortoise.init(config=tortoise_config(settings))
+        await Tortoise.generate_schemas()
+    conn = get_connection("default")
+    found = await (_sqlite(conn) if conn.capabilities.dialect == "sqlite" else _postgres(conn))
+    await Tortoise.close_connections()
+    found.pop("tortoise_migrations", None)
+    json.dump({table: sorted(indexes) for table, indexes in found.items()}, sys.stdout)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1]))
