@@ -326,29 +326,3 @@ async def read_thread(
         for post_id, kind in rows:
             mine.setdefault(int(post_id), set()).add(str(kind))
     return access, ThreadPage(thread, posts, page, pages, mine)
-
-
-async def set_thread_flags(
-    slug: str,
-    thread_id: int,
-    viewer: Viewer,
-    *,
-    locked: bool | None = None,
-    pinned: bool | None = None,
-) -> Thread:
-    """Lock/unlock and pin/unpin: for the board's moderators and admins."""
-    require_login(viewer)
-    access = await access_board(slug, viewer)
-    if not access.is_moderator:
-        raise NotAllowedError("Only this board's moderators can do that.")
-    thread = await get_thread(access, thread_id)
-    fields: list[str] = []
-    if locked is not None:
-        thread.locked = locked
-        fields.append("locked")
-    if pinned is not None:
-        thread.pinned = pinned
-        fields.append("pinned")
-    if fields:
-        await thread.save(update_fields=fields)
-    return thread

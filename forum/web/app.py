@@ -69,7 +69,6 @@ ROUTES = [
     Route(BOARD + "/new", boards.create_thread, methods=["POST"]),
     THREAD_PAGE,
     Route(THREAD + "/reply", threads.reply, methods=["POST"]),
-    Route(THREAD + "/moderate", threads.moderate, methods=["POST"]),
     Route(POST + "/edit", threads.edit_page),
     Route(POST + "/edit", threads.edit, methods=["POST"]),
     Route(POST + "/delete", threads.delete, methods=["POST"]),

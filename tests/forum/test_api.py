@@ -16,10 +16,11 @@ from forum.services.accounts import create_api_token, list_api_tokens, revoke_ap
 from forum.services.accounts import register as register_account
 from forum.services.invites import create_invites
 from forum.services.personas import join_board
-from forum.services.threads import create_thread, set_thread_flags
+from forum.services.threads import create_thread
 from forum.services.viewer import Viewer
 from forum.web import api
 from forum.web.openapi import openapi_document
+from moderation.actions import lock_thread, pin_thread
 from tests.helpers import (
     PASSPHRASE,
     csrf_token,
@@ -135,7 +136,8 @@ async def test_thread_list_pages_by_cursor_with_pinned_threads_first(
     author, _token = await member("prolific", "recovery")
     admin, _ = await member("boss", role=Role.admin)
     ids = [await new_thread(author, title=f"Thread {n}") for n in range(35)]
-    await set_thread_flags("recovery", ids[0], admin, pinned=True)
+    opener = await Thread.get(id=ids[0]).select_related("board")
+    await pin_thread(opener, admin.account, pinned=True)
 
     first = await client.get("/api/boards/recovery/threads")
     assert first.status_code == 200
@@ -435,7 +437,9 @@ async def test_reply_to_locked_thread_is_403(client: httpx.AsyncClient) -> None:
     viewer, token = await member("poster", "recovery")
     admin, _ = await member("boss", role=Role.admin)
     thread_id = await new_thread(viewer)
-    await set_thread_flags("recovery", thread_id, admin, locked=True)
+    await lock_thread(
+        await Thread.get(id=thread_id).select_related("board"), admin.account, locked=True
+    )
     response = await client.post(
         f"/api/threads/{thread_id}/posts", json={"body": "Anyone?"}, headers=bearer(token)
     )

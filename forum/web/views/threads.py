@@ -136,20 +136,3 @@ async def react(request: Request) -> Response:
     )
     page = (seq - 1) // threads.POSTS_PER_PAGE + 1
     return redirect(f"/b/{slug}/t/{thread_id}?page={page}#post-{seq}")
-
-
-async def moderate(request: Request) -> Response:
-    form = await read_form(request)
-    viewer = await load_viewer(request)
-    slug, thread_id = request.path_params["slug"], request.path_params["thread_id"]
-    action = form.text("action")
-    flags = {
-        "lock": {"locked": True},
-        "unlock": {"locked": False},
-        "pin": {"pinned": True},
-        "unpin": {"pinned": False},
-    }.get(action)
-    if flags is None:
-        raise InvalidInputError("Unknown action.")
-    await threads.set_thread_flags(slug, thread_id, viewer, **flags)
-    return redirect(f"/b/{slug}/t/{thread_id}")
