@@ -37,6 +37,10 @@ from forum.settings import Settings
 log = logging.getLogger("kindred.delivery")
 
 CLAIM_FOR = timedelta(minutes=2)
+# A claim must outlast the work it covers, or a second worker takes the row while the
+# first still sends it. One POST takes at most two calls ("double knock") of 30 s each,
+# so a host gets at most two rounds of its in-flight slots per batch (2 x 60 s = 120 s).
+ROUNDS_PER_BATCH = 2
 MAX_BACKOFF = timedelta(hours=12)
 GIVE_UP_AFTER = timedelta(days=3)
 PAUSE_AFTER_FAILURES = 5
@@ -82,7 +86,7 @@ def classify(status: int) -> DeliveryState | None:
 
 @dataclass(frozen=True, slots=True)
 class Claim:
-    """A delivery this worker holds until CLAIM_FOR has passed."""
+    """A delivery this worker holds until its claim (`DeliveryWorker.claim_for`) passes."""
 
     id: int
     activity_id: int
@@ -99,25 +103,30 @@ class _Activity:
 
 
 # One statement claims a batch: due (queued and its time has come, or held by a worker
-# whose claim ran out), of a host not paused, oldest first. The batch is chosen once, in
-# a materialized CTE (as an `IN (subquery)` PostgreSQL may run the subquery again while
-# updating, and its LIMIT then lets more rows through), then updated by primary key.
+# whose claim ran out), of a host not paused, oldest first, and at most $4 rows of any one
+# host (ROUNDS_PER_BATCH rounds of its in-flight slots, so the claim outlasts the work and
+# one backlogged host cannot fill every batch). The batch is chosen once, in a
+# materialized CTE (as an `IN (subquery)` PostgreSQL may run the subquery again while
+# updating, and its LIMIT then lets more rows through), then updated by primary key with
+# the due condition checked again: a concurrent worker that chose the same rows finds
+# them claimed when its UPDATE re-reads them (PostgreSQL re-evaluates the WHERE on rows
+# another transaction changed), so no row is ever claimed twice. SQLite runs one write at
+# a time, which serialises the claims by itself.
 _CLAIM = (
-    "WITH batch AS MATERIALIZED (SELECT id FROM delivery "
+    "WITH due AS (SELECT id, next_attempt_at, ROW_NUMBER() OVER "
+    "(PARTITION BY host ORDER BY next_attempt_at, id) AS n FROM delivery "
     "WHERE ((state = 'queued' AND next_attempt_at <= $1) "
     "OR (state = 'delivering' AND claimed_until < $1)) "
-    "AND host NOT IN (SELECT host FROM instance_health WHERE paused_until > $1) "
-    "ORDER BY next_attempt_at, id LIMIT $3{lock}) "
+    "AND host NOT IN (SELECT host FROM instance_health WHERE paused_until > $1)), "
+    "batch AS MATERIALIZED (SELECT id FROM due WHERE n <= $4 "
+    "ORDER BY next_attempt_at, id LIMIT $3) "
     "UPDATE delivery SET state = 'delivering', claimed_until = $2 {match} "
+    "AND ((state = 'queued' AND next_attempt_at <= $1) "
+    "OR (state = 'delivering' AND claimed_until < $1)) "
     "RETURNING delivery.id, activity_id, inbox, host, attempts, created_at"
 )
-# PostgreSQL: the rows are locked as they are chosen, after checking again that they are
-# still due, so concurrent workers skip each other's rows and never share one. SQLite
-# runs one write at a time, which serialises the claims by itself.
-_CLAIM_POSTGRES = _CLAIM.format(
-    lock=" FOR UPDATE SKIP LOCKED", match="FROM batch WHERE delivery.id = batch.id"
-)
-_CLAIM_SQLITE = _CLAIM.format(lock="", match="WHERE id IN (SELECT id FROM batch)").replace("$", "?")
+_CLAIM_POSTGRES = _CLAIM.format(match="FROM batch WHERE delivery.id = batch.id")
+_CLAIM_SQLITE = _CLAIM.format(match="WHERE id IN (SELECT id FROM batch)").replace("$", "?")
 
 
 class DeliveryWorker:
@@ -129,6 +138,12 @@ class DeliveryWorker:
         self.settings = settings
         self.urls = Urls(settings)
         self.client = client
+        self.per_host = per_host
+        # Work held by a crashed worker comes back after the claim: a retry delay, so it
+        # shortens with KINDRED_FEDERATION_RETRY_SECONDS in tests (never below 10 s).
+        self.claim_for = min(
+            CLAIM_FOR, timedelta(seconds=max(10.0, 2 * settings.federation_retry_seconds))
+        )
         self._host_slots: defaultdict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(per_host)
         )
@@ -137,14 +152,18 @@ class DeliveryWorker:
         self._activities: dict[int, _Activity] = {}
         # actor id -> (key id, private key PEM or None when it has none, until)
         self._keys: dict[int, tuple[str, str | None, float]] = {}
+        # A batch's deliveries all ask for their actor's key at once: one reads it.
+        self._reading_key = asyncio.Lock()
 
     async def claim(self, limit: int = BATCH) -> list[Claim]:
         """Claim up to `limit` due deliveries of hosts not paused, in one statement."""
         now = datetime.now(UTC)
         connection: BaseDBAsyncClient = Delivery._meta.db
         postgres = connection.capabilities.dialect == "postgres"
+        per_host = self.per_host * ROUNDS_PER_BATCH
         rows = await connection.execute_query_dict(
-            _CLAIM_POSTGRES if postgres else _CLAIM_SQLITE, [now, now + CLAIM_FOR, limit]
+            _CLAIM_POSTGRES if postgres else _CLAIM_SQLITE,
+            [now, now + self.claim_for, limit, per_host],
         )
         claims = [
             Claim(
@@ -179,21 +198,29 @@ class DeliveryWorker:
             return
         if len(self._activities) + len(missing) > MAX_CACHED:
             self._activities.clear()
+            missing = list(ids)
         rows = await OutboxActivity.filter(id__in=missing).values_list("id", "actor_id", "payload")
         for activity_id, actor_id, payload in rows:
             self._activities[activity_id] = _Activity(actor_id, payload.encode())
 
     async def _key_of(self, actor_id: int) -> tuple[str, str | None]:
         cached = self._keys.get(actor_id)
-        if cached is not None and cached[2] > time.monotonic():
-            return cached[0], cached[1]
+        if cached is None or cached[2] <= time.monotonic():
+            async with self._reading_key:
+                cached = self._keys.get(actor_id)
+                if cached is None or cached[2] <= time.monotonic():
+                    cached = await self._read_key(actor_id)
+        return cached[0], cached[1]
+
+    async def _read_key(self, actor_id: int) -> tuple[str, str | None, float]:
         # A board gets its key pair the first time it federates: here, off the request path.
         actor = await ensure_keys(await Actor.get(id=actor_id))
         key_id = self.urls.key(actor_url(self.urls, actor))
         if len(self._keys) >= MAX_CACHED:
             self._keys.clear()
-        self._keys[actor_id] = (key_id, actor.private_key_pem, time.monotonic() + SIGNER_SECONDS)
-        return key_id, actor.private_key_pem
+        read = (key_id, actor.private_key_pem, time.monotonic() + SIGNER_SECONDS)
+        self._keys[actor_id] = read
+        return read
 
     async def _deliver(self, claim: Claim) -> Outcome:
         async with self._host_slots[claim.host]:

@@ -135,6 +135,21 @@ class SafeClient(httpx.AsyncClient):
         )
         self.policy = policy
 
+    # Peers' cookies are neither kept nor sent back: nothing federation does needs them,
+    # and reading every answer into a cookie jar cost ~40 µs of each delivery.
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return _NoCookies()
+
+    @cookies.setter
+    def cookies(self, cookies: object) -> None:
+        pass
+
+
+class _NoCookies(httpx.Cookies):
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
 
 def make_client(
     policy: FetchPolicy,

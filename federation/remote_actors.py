@@ -56,8 +56,9 @@ class ActorResolver:
         self.urls = Urls(settings)
         self.client = client
         self._keys: dict[str, SigningKey] = {}
-        # One fetch per key at a time: a peer's first burst of deliveries waits for it.
-        self._loading: dict[str, asyncio.Task[SigningKey]] = {}
+        # One load per key (and per kind: a refresh never joins a plain read) at a time, so
+        # a peer's first burst of deliveries waits for one fetch.
+        self._loading: dict[tuple[str, bool], asyncio.Task[SigningKey]] = {}
         self._signer: ActorSigner | None = None
         self._signer_made = asyncio.Lock()
         _resolvers.add(self)
@@ -71,11 +72,11 @@ class ActorResolver:
         cached = self._keys.get(key_id)
         if cached is not None and not refresh and cached.expires > time.monotonic():
             return cached
-        loading = self._loading.get(key_id)
+        loading = self._loading.get((key_id, refresh))
         if loading is None:
             loading = asyncio.ensure_future(self._load_key(key_id, refresh))
-            self._loading[key_id] = loading
-            loading.add_done_callback(lambda _done: self._loading.pop(key_id, None))
+            self._loading[key_id, refresh] = loading
+            loading.add_done_callback(lambda _done: self._loading.pop((key_id, refresh), None))
         # Shielded: one request giving up does not cancel the fetch the others wait on.
         return await asyncio.shield(loading)
 

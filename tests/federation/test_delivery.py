@@ -3,13 +3,14 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
 from federation.actors import ensure_keys
-from federation.delivery import GIVE_UP_AFTER, MAX_BACKOFF, DeliveryWorker, backoff
+from federation.delivery import CLAIM_FOR, GIVE_UP_AFTER, MAX_BACKOFF, DeliveryWorker, backoff
 from federation.fetch import FetchPolicy, SafeClient, make_client
 from federation.models import Delivery, DeliveryState, InstanceHealth
 from federation.outbox import deliver
@@ -78,11 +79,13 @@ async def test_answers_decide_the_outcome(
 ) -> None:
     await _queue([sink.inbox])
     sink.script = [status, status]  # 400/401 are tried again with the other signature scheme
+    attempted = datetime.now(UTC)
     await worker.run_once()
     delivery = await Delivery.get()
     assert delivery.state == state
     if state == DeliveryState.queued:
-        assert delivery.next_attempt_at > datetime.now(UTC)
+        # Later than the attempt (the tests' backoff is 0.1 s: "now" could have passed it).
+        assert delivery.next_attempt_at > attempted
         assert delivery.last_error == f"HTTP {status}"
 
 
@@ -128,7 +131,12 @@ async def test_two_workers_never_send_one_delivery_twice(
     clients = [make_client(FetchPolicy(insecure=True)) for _ in range(3)]
     try:
         workers = [DeliveryWorker(settings, c) for c in clients]
-        counts = await asyncio.gather(*(w.run_once() for w in workers))
+        counts: list[int] = []
+        for _ in range(30):  # bounded: each round claims a few of this one host's rows
+            claimed = await asyncio.gather(*(w.run_once() for w in workers))
+            if not any(claimed):
+                break
+            counts.extend(claimed)
     finally:
         for c in clients:
             await c.aclose()
@@ -155,6 +163,7 @@ async def test_a_host_that_keeps_failing_is_paused(
 ) -> None:
     await _queue([f"{sink.inbox}?n={i}" for i in range(7)])
     sink.script = [500] * 5
+    worker.per_host = 3  # two rounds of three slots: the whole batch of five to one host
     await worker.run_once(limit=5)
     health = await InstanceHealth.get()
     assert health.consecutive_failures == 5
@@ -208,7 +217,10 @@ async def test_at_most_per_host_posts_are_in_flight_to_one_host(
     await _queue(inboxes)
     client = SafeClient(FetchPolicy(insecure=True), httpx.MockTransport(peer))
     try:
-        assert await DeliveryWorker(settings, client, per_host=3).run_once() == 16
+        worker = DeliveryWorker(settings, client, per_host=3)
+        # At most two rounds of a host's slots per batch: 6 of each host's 8, then the rest.
+        assert await worker.run_once() == 12
+        assert await worker.run_once() == 4
     finally:
         await client.aclose()
     assert most == {"a.test": 3, "b.test": 3}
@@ -219,7 +231,37 @@ async def test_a_claim_takes_at_most_its_limit(
     db: None, sink: Sink, worker: DeliveryWorker
 ) -> None:
     await _queue([f"{sink.inbox}?n={i}" for i in range(7)])
+    worker.per_host = 3
     assert await worker.run_once(limit=5) == 5
     assert len(sink.received) == 5
     assert await Delivery.filter(state=DeliveryState.queued).count() == 2
     assert await worker.run_once() == 2
+
+
+async def test_a_backlogged_host_cannot_fill_every_batch(db: None, settings: Settings) -> None:
+    async def peer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(202)
+
+    # The slow host's twenty deliveries are older than the other host's two.
+    slow = [f"http://slow.test/inbox?n={i}" for i in range(20)]
+    await _queue(slow + [f"http://other.test/inbox?n={i}" for i in range(2)])
+    client = SafeClient(FetchPolicy(insecure=True), httpx.MockTransport(peer))
+    try:
+        assert await DeliveryWorker(settings, client, per_host=2).run_once() == 6
+    finally:
+        await client.aclose()
+    delivered = await Delivery.filter(state=DeliveryState.delivered).values_list("host", flat=True)
+    assert sorted(delivered) == ["other.test"] * 2 + ["slow.test"] * 4
+
+
+async def test_a_claim_outlasts_the_work_it_covers(settings: Settings) -> None:
+    client = make_client(FetchPolicy(insecure=True))
+    try:
+        # Tests shorten retries, and with them how long a crashed worker's rows stay held;
+        shortened = DeliveryWorker(settings, client)
+        assert timedelta(seconds=10) <= shortened.claim_for < CLAIM_FOR
+        # a real instance holds them for two rounds of two 30-second calls (double knock).
+        real = DeliveryWorker(replace(settings, federation_retry_seconds=60.0), client)
+        assert real.claim_for == CLAIM_FOR == timedelta(seconds=2 * 2 * 30)
+    finally:
+        await client.aclose()

@@ -122,6 +122,9 @@ ROUTES: dict[str, bytes] = {
     "/deep": _answer("200 OK", b"[" * 30_000 + b"]" * 30_000, "application/json"),
     "/missing": _answer("404 Not Found", b'{"error": "not found"}', "application/json"),
     "/inbox": _answer("202 Accepted", b"accepted", "text/plain"),
+    "/cookie": _answer(
+        "200 OK", json.dumps(ACTOR).encode(), "application/json", "Set-Cookie: track=1; Path=/"
+    ),
     "/moved-inbox": _redirect("/inbox", "307 Temporary Redirect"),
 }
 
@@ -410,6 +413,17 @@ async def test_a_burst_to_one_peer_keeps_another_peers_connection_alive(
     # push the other peer's idle connection out.
     assert tls_peer.server_names.count("other.example") == 1
     assert tls_peer.server_names.count("peer.example") == 20
+
+
+async def test_a_peers_cookies_are_not_sent_back(
+    tls_peer: Peer, clients: Callable[..., SafeClient]
+) -> None:
+    client = clients()
+
+    await fetch_json(client, _url(tls_peer, "/cookie"))
+    await fetch_json(client, _url(tls_peer))
+
+    assert "cookie" not in tls_peer.requests[1].headers
 
 
 async def test_gzip_answers_are_decoded(tls_peer: Peer, clients: Callable[..., SafeClient]) -> None:

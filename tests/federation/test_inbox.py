@@ -413,14 +413,16 @@ def _count_fetches(app: object) -> list[str]:
 
 
 async def test_concurrent_activities_are_each_stored_once_before_their_202(
-    client: httpx.AsyncClient, peer: Peer, boards: None
+    app: object, client: httpx.AsyncClient, peer: Peer, boards: None
 ) -> None:
+    fetched = _count_fetches(app)
     activities = [follow(peer) for _ in range(12)]
     activities.append(activities[0])  # the same activity again, in the same commit
     responses = await asyncio.gather(*(peer.post(client, "/inbox", a) for a in activities))
     assert [r.status_code for r in responses] == [202] * 13
     stored = await InboxItem.all().values_list("ap_id", flat=True)
     assert sorted(stored) == sorted(a["id"] for a in activities[:12])
+    assert fetched == [peer.actor()]  # the first burst waited for one fetch of the key
 
 
 async def test_the_signing_key_is_fetched_once_then_remembered(
