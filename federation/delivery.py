@@ -41,6 +41,9 @@ CLAIM_FOR = timedelta(minutes=2)
 # first still sends it. One POST takes at most two calls ("double knock") of 30 s each,
 # so a host gets at most two rounds of its in-flight slots per batch (2 x 60 s = 120 s).
 ROUNDS_PER_BATCH = 2
+# The per-host share is worked out over this many times a batch of the oldest due rows:
+# enough to fill a batch past a few backlogged hosts, without sorting a whole backlog.
+LOOK_AHEAD = 16
 MAX_BACKOFF = timedelta(hours=12)
 GIVE_UP_AFTER = timedelta(days=3)
 PAUSE_AFTER_FAILURES = 5
@@ -103,8 +106,8 @@ class _Activity:
 
 
 # One statement claims a batch: due (queued and its time has come, or held by a worker
-# whose claim ran out), of a host not paused, oldest first, and at most $4 rows of any one
-# host (ROUNDS_PER_BATCH rounds of its in-flight slots, so the claim outlasts the work and
+# whose claim ran out), of a host not paused, oldest first (looking at the oldest
+# LOOK_AHEAD batches' worth), and at most $4 rows of any one host (ROUNDS_PER_BATCH rounds of its in-flight slots, so the claim outlasts the work and
 # one backlogged host cannot fill every batch). The batch is chosen once, in a
 # materialized CTE (as an `IN (subquery)` PostgreSQL may run the subquery again while
 # updating, and its LIMIT then lets more rows through), then updated by primary key with
@@ -113,11 +116,13 @@ class _Activity:
 # another transaction changed), so no row is ever claimed twice. SQLite runs one write at
 # a time, which serialises the claims by itself.
 _CLAIM = (
-    "WITH due AS (SELECT id, next_attempt_at, ROW_NUMBER() OVER "
-    "(PARTITION BY host ORDER BY next_attempt_at, id) AS n FROM delivery "
+    "WITH oldest AS (SELECT id, host, next_attempt_at FROM delivery "
     "WHERE ((state = 'queued' AND next_attempt_at <= $1) "
     "OR (state = 'delivering' AND claimed_until < $1)) "
-    "AND host NOT IN (SELECT host FROM instance_health WHERE paused_until > $1)), "
+    "AND host NOT IN (SELECT host FROM instance_health WHERE paused_until > $1) "
+    "ORDER BY next_attempt_at, id LIMIT $5), "
+    "due AS (SELECT id, next_attempt_at, ROW_NUMBER() OVER "
+    "(PARTITION BY host ORDER BY next_attempt_at, id) AS n FROM oldest), "
     "batch AS MATERIALIZED (SELECT id FROM due WHERE n <= $4 "
     "ORDER BY next_attempt_at, id LIMIT $3) "
     "UPDATE delivery SET state = 'delivering', claimed_until = $2 {match} "
@@ -163,7 +168,7 @@ class DeliveryWorker:
         per_host = self.per_host * ROUNDS_PER_BATCH
         rows = await connection.execute_query_dict(
             _CLAIM_POSTGRES if postgres else _CLAIM_SQLITE,
-            [now, now + self.claim_for, limit, per_host],
+            [now, now + self.claim_for, limit, per_host, limit * LOOK_AHEAD],
         )
         claims = [
             Claim(
