@@ -107,8 +107,9 @@ class _Activity:
 
 # One statement claims a batch: due (queued and its time has come, or held by a worker
 # whose claim ran out), of a host not paused, oldest first (looking at the oldest
-# LOOK_AHEAD batches' worth), and at most $4 rows of any one host (ROUNDS_PER_BATCH rounds of its in-flight slots, so the claim outlasts the work and
-# one backlogged host cannot fill every batch). The batch is chosen once, in a
+# LOOK_AHEAD batches' worth), and at most $4 rows of any one host (ROUNDS_PER_BATCH
+# rounds of its in-flight slots, so the claim outlasts the work and one backlogged host
+# cannot fill every batch). The batch is chosen once, in a
 # materialized CTE (as an `IN (subquery)` PostgreSQL may run the subquery again while
 # updating, and its LIMIT then lets more rows through), then updated by primary key with
 # the due condition checked again: a concurrent worker that chose the same rows finds
