@@ -294,34 +294,37 @@ async def restore(
 async def lock_thread(
     thread: Thread, moderator: Account | None, *, locked: bool, reason: str = ""
 ) -> ModAction:
-    if thread.locked == locked:
-        raise ConflictError(f"The thread is {'locked' if locked else 'unlocked'} already.")
-    await Thread.filter(id=thread.id).update(locked=locked)
-    thread.locked = locked
-    await emit(ThreadLocked(thread.id, locked, reason))
-    return await log_and_tell(
-        thread.board,
-        "lock" if locked else "unlock",
-        f"{'locked' if locked else 'unlocked'} your thread “{thread.title}”",
-        reason=reason,
-        moderator=moderator,
-        subject_id=thread.author_id,
-        thread=thread,
-    )
+    event = ThreadLocked(thread.id, locked, reason)
+    return await _set_flag(thread, "locked", locked, event, moderator, reason, "lock")
 
 
 async def pin_thread(
     thread: Thread, moderator: Account | None, *, pinned: bool, reason: str = ""
 ) -> ModAction:
-    if thread.pinned == pinned:
-        raise ConflictError(f"The thread is {'pinned' if pinned else 'unpinned'} already.")
-    await Thread.filter(id=thread.id).update(pinned=pinned)
-    thread.pinned = pinned
-    await emit(ThreadPinned(thread.id, pinned))
+    event = ThreadPinned(thread.id, pinned)
+    return await _set_flag(thread, "pinned", pinned, event, moderator, reason, "pin")
+
+
+async def _set_flag(
+    thread: Thread,
+    flag: str,
+    on: bool,
+    event: ThreadLocked | ThreadPinned,
+    moderator: Account | None,
+    reason: str,
+    verb: str,
+) -> ModAction:
+    """Lock/unlock or pin/unpin: the flag, its event, the modlog and the member's notice."""
+    done = f"{verb}ed" if verb == "lock" else f"{verb}ned"  # locked, pinned
+    if getattr(thread, flag) == on:
+        raise ConflictError(f"The thread is {done if on else 'un' + done} already.")
+    await Thread.filter(id=thread.id).update(**{flag: on})
+    setattr(thread, flag, on)
+    await emit(event)
     return await log_and_tell(
         thread.board,
-        "pin" if pinned else "unpin",
-        f"{'pinned' if pinned else 'unpinned'} your thread “{thread.title}”",
+        verb if on else f"un{verb}",
+        f"{done if on else 'un' + done} your thread “{thread.title}”",
         reason=reason,
         moderator=moderator,
         subject_id=thread.author_id,

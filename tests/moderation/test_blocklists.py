@@ -6,7 +6,7 @@ from collections.abc import Iterable
 import pytest
 from tortoise.exceptions import ValidationError
 
-from federation.policy import domain_allowed
+from federation.policy import DomainDecisions, domain_allowed
 from forum.services.site import get_site_settings
 from moderation.blocklists import (
     HEADER,
@@ -336,3 +336,14 @@ async def test_an_import_that_fails_part_way_writes_nothing(db: None) -> None:
     with pytest.raises(ValidationError):
         await apply_import(ImportPreview("replace", added, [], [], removed, []))
     assert await _policies() == {"kept.example": ("suspend", False, False, "")}
+
+
+async def test_an_import_reaches_the_inbox_cache_at_once(db: None) -> None:
+    decisions = DomainDecisions()
+    site = await get_site_settings()
+    assert await decisions.allowed("spam.example", site)  # now remembered for a while
+    text = "#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate\n"
+    text += "spam.example,suspend,false,false,,false\n"
+    await apply_import(await preview_import(parse_blocklist(text), mode="merge"))
+    # Bulk writes send no model signals; the import itself tells the cache.
+    assert not await decisions.allowed("spam.example", site)
