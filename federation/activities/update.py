@@ -5,6 +5,7 @@ from __future__ import annotations
 from federation.activities.context import Ignored, Incoming, Rejected
 from federation.documents import ObjectDoc
 from federation.outbox import announce_received
+from forum.errors import NotAllowedError
 from forum.models import Thread
 from forum.models.post import PostState
 from forum.services.remote import edit_remote_post
@@ -24,9 +25,12 @@ async def receive(incoming: Incoming) -> None:
         raise Rejected("Only a post's author can edit it.")
     if post.state != PostState.visible:
         raise Ignored("The post is not visible.")
-    await edit_remote_post(
-        post, html=obj.content_html, source=obj.source_markdown or "", title=obj.name
-    )
+    try:
+        await edit_remote_post(
+            post, html=obj.content_html, source=obj.source_markdown or "", title=obj.name
+        )
+    except NotAllowedError as exc:  # suspended or banned in that board
+        raise Rejected(exc.message) from None
     thread = await Thread.get(id=post.thread_id).select_related("board")
     if not thread.board.remote:
         await announce_received(incoming.urls, thread.board, incoming.raw)

@@ -123,6 +123,9 @@ async def add_remote_reply(
 
 
 async def edit_remote_post(post: Post, *, html: str, source: str, title: str | None) -> None:
+    # A banned author may not rewrite what they left behind either.
+    thread = await Thread.get(id=post.thread_id)
+    await check_not_barred(thread.board_id, post.author_id)
     async with in_transaction():
         await Post.filter(id=post.id).update(
             body_html=html, body_source=source, edited_at=datetime.now(UTC)

@@ -11,7 +11,7 @@ from forum import events
 from forum.errors import NotAllowedError
 from forum.models import Actor, Board, Persona, Post, Thread
 from forum.models.actor import ActorKind
-from forum.services.remote import add_remote_reply, add_remote_thread
+from forum.services.remote import add_remote_reply, add_remote_thread, edit_remote_post
 from moderation.models import ModAction, Notice, Sanction
 from tests.helpers import client_from, join, make_moderator, post_form, register, start_thread
 from tests.moderation.test_actions import Scene, act, scene, seen
@@ -138,6 +138,11 @@ async def test_remote_actor_banned_in_an_open_board_cannot_post_there(
         await add_remote_thread(
             board, remote, ap_id="https://remote.example/p/3", title="x", html="x", source=""
         )
+    with pytest.raises(NotAllowedError):  # nor rewrite what is already here
+        await edit_remote_post(
+            await Post.get(thread_id=thread.id, seq=1), html="<p>spam</p>", source="", title=None
+        )
+    assert (await Post.get(thread_id=thread.id, seq=1)).body_html == "<p>hi</p>"
     assert await Post.all().count() == 1 and await Thread.all().count() == 1
 
 
