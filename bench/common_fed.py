@@ -96,6 +96,22 @@ FED_ENV = {
 # ----------------------------------------------------------------------------- machine
 
 
+def run_step(steps: dict[str, Any], name: str, raw_arg: str | None) -> int:
+    """Run one named step of a benchmark in this (child) process and print its JSON.
+
+    The benchmarks run each step in a fresh process (Tortoise's state is global), on
+    uvloop as `kindred serve` does when it is installed."""
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    arg = json.loads(raw_arg) if raw_arg else {}
+    print(json.dumps(asyncio.run(steps[name](arg))), flush=True)
+    return 0
+
+
 def fed_machine_info() -> dict[str, Any]:
     """thread_page's machine info plus what matters for signatures and HTTP clients."""
     info = machine_info()

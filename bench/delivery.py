@@ -58,6 +58,7 @@ from common_fed import (
     pyspy,
     run_child,
     run_settings,
+    run_step,
     say,
     sink_stats,
     wait_for_quiet,
@@ -522,15 +523,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args._step:
-        try:
-            import uvloop
-
-            uvloop.install()
-        except ImportError:
-            pass
-        arg = json.loads(args.arg) if args.arg else {}
-        print(json.dumps(asyncio.run(STEPS[args._step](arg))), flush=True)
-        return 0
+        return run_step(STEPS, args._step, args.arg)
     if not (1 <= args.inboxes <= 100_000 and 1 <= args.hosts <= 256 and args.activities >= 1):
         parser.error("1 <= --inboxes <= 100000, 1 <= --hosts <= 256, --activities >= 1")
     if args.inboxes * args.activities > 1_000_000 or not 0 < args.seconds <= 1800:

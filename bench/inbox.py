@@ -70,6 +70,7 @@ from common_fed import (
     run_child,
     run_load,
     run_settings,
+    run_step,
     say,
     system_cpu,
     wait_for_quiet,
@@ -824,15 +825,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args._step:
-        try:
-            import uvloop
-
-            uvloop.install()
-        except ImportError:
-            pass
-        arg = json.loads(args.arg) if args.arg else {}
-        print(json.dumps(asyncio.run(STEPS[args._step](arg))), flush=True)
-        return 0
+        return run_step(STEPS, args._step, args.arg)
     if not (1 <= args.requests <= 1_000_000 and 0 < args.seconds <= 600):
         parser.error("1 <= --requests <= 1000000 and 0 < --seconds <= 600")
     if args.apply_seconds > 1800 or args.profile_seconds > 120:
