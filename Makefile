@@ -15,7 +15,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-## run: set up and run the server on SQLite at http://$(HOST):$(PORT)
+## run: set up and run the server on SQLite at http://$(HOST):$(PORT) (`make run PORT=9000`).
+## Without KINDRED_PUBLIC_URL, the setup URL and links printed follow HOST and PORT.
 run: $(STAMP)
 	$(BIN)/kindred migrate
 	$(BIN)/kindred serve --host $(HOST) --port $(PORT)

@@ -104,6 +104,17 @@ class Source(Generic[M]):
 SourceFor = Callable[[Urls, Board], Awaitable[Source[Any]]]
 
 
+def empty_collection(url: str) -> dict[str, Any]:
+    """A collection that exists and lists nothing (an actor's outbox with no posts)."""
+    return {
+        "@context": AS_CONTEXT,
+        "id": url,
+        "type": "OrderedCollection",
+        "totalItems": 0,
+        "orderedItems": [],
+    }
+
+
 async def collection_document(url: str, source: Source[M], cursor: Cursor | None) -> dict[str, Any]:
     """The collection (cursor None) or one of its pages."""
     if cursor is None:

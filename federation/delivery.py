@@ -4,7 +4,8 @@ A batch is claimed with one conditional UPDATE, so any number of workers (on SQL
 PostgreSQL) never send one delivery twice; a claim expires, so work held by a crashed
 worker is picked up again. Outcomes: 2xx delivered; 410 gone; other 4xx (but 408/429)
 dead; timeouts, 5xx, 408 and 429 retry with capped exponential backoff and jitter until
-GIVE_UP_AFTER. Hosts that keep failing are paused, then probed.
+GIVE_UP_AFTER; a host that domain policy refuses by the time of sending, dead unsent.
+Hosts that keep failing are paused, then probed.
 
 Per process the worker keeps what never changes: activities' bodies (stored once, never
 edited) and each sending actor's parsed key, so a delivery reads no row of its own;
@@ -20,7 +21,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F
@@ -29,9 +30,11 @@ from federation import fetch
 from federation.actors import ensure_keys
 from federation.models import Delivery, DeliveryState, InstanceHealth, OutboxActivity
 from federation.outbox import actor_url
-from federation.signer import ActorSigner
+from federation.policy import allowed_hosts
+from federation.signer import ActorSigner, other_scheme, schemes_for
 from federation.urls import Urls
 from forum.models import Actor
+from forum.services.site import get_site_settings
 from forum.settings import Settings
 
 log = logging.getLogger("kindred.delivery")
@@ -68,13 +71,6 @@ def backoff(attempts: int, base_seconds: float, rng: random.Random | None = None
     rng = rng or random.SystemRandom()
     seconds = min(base_seconds * 2 ** max(0, attempts - 1), MAX_BACKOFF.total_seconds())
     return timedelta(seconds=seconds * rng.uniform(0.75, 1.25))
-
-
-Scheme = Literal["cavage", "rfc9421"]
-
-
-def _other(scheme: Scheme) -> Scheme:
-    return "rfc9421" if scheme == "cavage" else "cavage"
 
 
 def classify(status: int) -> DeliveryState | None:
@@ -153,8 +149,8 @@ class DeliveryWorker:
         self._host_slots: defaultdict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(per_host)
         )
-        # The signature scheme each host accepted last (draft-cavage until one refuses it).
-        self._schemes: dict[str, Scheme] = {}
+        # The signature scheme each host accepted last, shared with the client's fetches.
+        self._schemes = schemes_for(client)
         self._activities: dict[int, _Activity] = {}
         # actor id -> (key id, private key PEM or None when it has none, until)
         self._keys: dict[int, tuple[str, str | None, float]] = {}
@@ -190,7 +186,12 @@ class DeliveryWorker:
         if not claims:
             return 0
         await self._load_activities({claim.activity_id for claim in claims})
-        outcomes = await asyncio.gather(*(self._deliver(claim) for claim in claims))
+        # Policy again at sending time: a domain suspended (or federation turned off)
+        # since the rows were queued gets nothing more.
+        allowed = await allowed_hosts({claim.host for claim in claims}, await get_site_settings())
+        outcomes = await asyncio.gather(
+            *(self._deliver(claim) if claim.host in allowed else _refused() for claim in claims)
+        )
         done = list(zip(claims, outcomes, strict=True))
         await self._record_delivered([c for c, o in done if o.state == DeliveryState.delivered])
         for claim, outcome in done:
@@ -244,9 +245,9 @@ class DeliveryWorker:
         if not private_key_pem:
             return Outcome(DeliveryState.dead, "the sending actor has no key")
         headers = {"Content-Type": "application/activity+json"}
-        first = self._schemes.get(claim.host, "cavage")
+        first = self._schemes.first(claim.host)
         try:
-            for scheme in (first, _other(first)):
+            for scheme in (first, other_scheme(first)):
                 signer = ActorSigner(key_id, private_key_pem, scheme)
                 response = await fetch.post(
                     self.client, claim.inbox, activity.body, headers, auth=signer
@@ -254,7 +255,7 @@ class DeliveryWorker:
                 # A peer that cannot verify one scheme answers 400/401: try the other once
                 # ("double knock"), and remember what worked for that host.
                 if response.status_code not in (400, 401):
-                    self._schemes[claim.host] = scheme
+                    self._schemes.remember(claim.host, scheme)
                     break
         except PERMANENT_ERRORS as exc:
             return Outcome(DeliveryState.dead, str(exc)[:200])
@@ -322,6 +323,10 @@ class DeliveryWorker:
                 failures - PAUSE_AFTER_FAILURES + 1, self.settings.federation_retry_seconds
             )
             await InstanceHealth.filter(id=health.id).update(paused_until=now + pause)
+
+
+async def _refused() -> Outcome:
+    return Outcome(DeliveryState.dead, "this instance no longer sends to that server")
 
 
 def _as_datetime(value: Any) -> datetime:

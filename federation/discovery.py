@@ -13,6 +13,7 @@ from forum import __version__
 from forum.models import Actor, Board, Persona, Post, SiteSettings
 from forum.models.actor import ActorKind
 from forum.models.site import RegistrationMode
+from forum.web.path_params import MAX_NAME
 
 AP_TYPE = "application/activity+json"
 PROFILE_PAGE = "http://webfinger.net/rel/profile-page"
@@ -41,6 +42,8 @@ async def resolve_actor_url(resource: str, urls: Urls, host: str, site: SiteSett
     if name == INSTANCE_USERNAME:
         return urls.instance_actor()
     moderated = moderation_slug(name)
+    if len(moderated or name) > MAX_NAME or not name.isprintable():
+        raise NotFederatedError()  # no slug or username is this long or holds a NUL
     if moderated is not None:
         mods_of = await Board.filter(slug=moderated, remote=False).first()
         if mods_of is None or not board_federates(mods_of, site):

@@ -6,7 +6,7 @@ no IP literals), then the address, which the network backend resolves itself and
 before connecting to exactly the address it checked, so a DNS answer cannot change
 between the check and the connection (DNS rebinding). TLS SNI, certificate checks and
 the Host header still use the host name. `fetch_json` and `post` add manual redirects
-(each hop checked again), size limits and clear errors on top.
+(each hop checked again, by the caller's `gate` too), size limits and clear errors on top.
 
 Test mode (`FetchPolicy.insecure`, from KINDRED_FEDERATION_INSECURE=1) allows plain http
 and private addresses so two instances can federate on 127.0.0.x.
@@ -19,7 +19,7 @@ import contextlib
 import json
 import ssl
 import zlib
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +62,14 @@ class BlockedAddressError(FetchError):
     def __init__(self, message: str, address: IPAddress) -> None:
         super().__init__(message)
         self.address = address
+
+
+class HostRefusedError(FetchError):
+    """The caller's gate refused the host (domain policy, federation mode)."""
+
+
+# Asked before each hop of a GET, before any connection: raises HostRefusedError.
+Gate = Callable[[httpx.URL], Awaitable[None]]
 
 
 class TooManyRedirectsError(FetchError):
@@ -201,15 +209,17 @@ async def fetch_json(
     headers: Mapping[str, str] | None = None,
     accept: str = ACTIVITY_JSON,
     auth: httpx.Auth | None = None,
+    gate: Gate | None = None,
 ) -> dict[str, Any]:
     """GET a JSON object, following redirects up to the policy's limit.
 
-    `auth` runs for every hop, so an HTTP-signature Auth signs each URL it is sent to.
+    `auth` runs for every hop, so an HTTP-signature Auth signs each URL it is sent to;
+    `gate` is asked about every hop's URL before it is requested.
     """
     policy = client.policy
     try:
         async with asyncio.timeout(policy.timeout.total):
-            body = await _get_following_redirects(client, url, headers, accept, auth)
+            body = await _get_following_redirects(client, url, headers, accept, auth, gate)
     except TimeoutError:
         raise FetchFailedError(f"{url} took longer than {policy.timeout.total} s.") from None
     try:
@@ -261,11 +271,14 @@ async def _get_following_redirects(
     headers: Mapping[str, str] | None,
     accept: str,
     auth: httpx.Auth | None,
+    gate: Gate | None,
 ) -> bytes:
     policy = client.policy
     request_headers = httpx.Headers({"Accept": accept, **(headers or {})})
     target = check_url(url, policy)
     for _hop in range(policy.max_redirects + 1):
+        if gate is not None:
+            await gate(target)
         request = client.build_request("GET", target, headers=request_headers)
         with _network_errors(target):
             response = await client.send(request, auth=auth, stream=True)

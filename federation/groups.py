@@ -20,16 +20,24 @@ from federation.documents import (
 )
 from federation.errors import FederationError
 from federation.group_moderators import refresh_moderators
+from federation.policy import domain_silenced
 from federation.remote_actors import ActorResolver, ActorUnavailableError
 from forum.errors import NotAllowedError
 from forum.models import Actor, Board
 from forum.models.actor import ActorKind
 from forum.models.board import FederationMode, Visibility
+from forum.models.post import PostState
 from forum.services.remote import add_remote_thread
 
 log = logging.getLogger("kindred.groups")
 HANDLE = re.compile(r"^@?([A-Za-z0-9_.-]{1,64})@([A-Za-z0-9.-]{1,253}(?::\d{1,5})?)$")
 BACKFILL = 20
+
+
+# One answer for every way a look-up can fail to reach a group: suspended, not on the
+# allowlist, federation off, a private address, a name that does not resolve, a server
+# that does not answer. A member learns nothing about our policy or our network's DNS.
+UNREACHABLE = "Could not load that group."
 
 
 class GroupLookupError(FederationError):
@@ -48,8 +56,9 @@ async def find_group(resolver: ActorResolver, query: str, *, insecure: bool) -> 
         )
         try:
             jrd = await resolver.fetch_document(finger)
-        except ActorUnavailableError:
-            raise GroupLookupError(f"Could not find {query}.") from None
+        except ActorUnavailableError as exc:
+            log.info("look-up of %s failed: %s", query[:300], exc.message[:300])
+            raise GroupLookupError(UNREACHABLE) from None
         url = _self_link(jrd)
         if url is None:
             raise GroupLookupError(f"{query} has no ActivityPub actor.")
@@ -57,10 +66,18 @@ async def find_group(resolver: ActorResolver, query: str, *, insecure: bool) -> 
         url = query
     else:
         raise GroupLookupError("Enter a group as @name@server.example or as its URL.")
+    # Asked here too, not only when fetching: a group we hold may need no fetch at all.
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:  # "http://[::1" and the like
+        raise GroupLookupError(UNREACHABLE) from None
+    if not await resolver.may_fetch(host):
+        raise GroupLookupError(UNREACHABLE)
     try:
         actor = await resolver.by_id(url)
     except ActorUnavailableError as exc:
-        raise GroupLookupError(f"Could not load that group: {exc.message}") from None
+        log.info("look-up of %s failed: %s", url[:300], exc.message[:300])
+        raise GroupLookupError(UNREACHABLE) from None
     if actor.kind != ActorKind.group:
         raise GroupLookupError("That is not a group (community, magazine or board).")
     return actor
@@ -102,7 +119,8 @@ async def mirror_board(group: Actor) -> Board:
 
 async def backfill(resolver: ActorResolver, board: Board, outbox_url: str | None) -> int:
     """Copy the group's latest threads from its outbox. Items there are unsigned, so each
-    thread is fetched again from its own server before it is kept."""
+    thread is fetched again from its own server before it is kept; what comes from a
+    silenced domain (the group's, the thread's or its author's) waits for review."""
     if not outbox_url:
         return 0
     try:
@@ -123,6 +141,8 @@ async def backfill(resolver: ActorResolver, board: Board, outbox_url: str | None
             author = await resolver.by_id(page.author)
         except (ActorUnavailableError, DocumentError):
             continue
+        hosts = {urlsplit(board.ap_id or "").netloc, urlsplit(page.id).netloc, author.domain or ""}
+        silenced = [host for host in hosts if host and await domain_silenced(host)]
         try:
             await add_remote_thread(
                 board,
@@ -132,6 +152,7 @@ async def backfill(resolver: ActorResolver, board: Board, outbox_url: str | None
                 html=page.content_html,
                 source=page.source_markdown or "",
                 content_note=page.content_warning or "",
+                state=PostState.held if silenced else PostState.visible,
             )
         except NotAllowedError:  # its author is barred from that board here
             continue

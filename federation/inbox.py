@@ -41,12 +41,16 @@ from federation.signatures import (
 )
 from forum.models import SiteSettings
 from forum.settings import Settings
+from forum.web.path_params import NameConvertor
 from forum.web.state import AppState
 
 log = logging.getLogger("kindred.inbox")
+NAME = NameConvertor.regex
+MAX_KEY_ID = 512  # what Actor.key_id holds
 SIGNATURE_HEADERS = ("signature", "signature-input", "authorization")
 # The shared inbox and the per-actor ones, as federation.routes declares them.
-INBOX_PATH = re.compile(r"/(?:b/(?P<slug>[^/]+)/|p/(?P<username>[^/]+)/)?inbox")
+# Names as the routes' convertors match them: an odd or over-long one is not an inbox.
+INBOX_PATH = re.compile(rf"/(?:b/(?P<slug>{NAME})/|p/(?P<username>{NAME})/)?inbox")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +109,8 @@ class Inbox:
             signed = parse_signature("POST", target, headers, scheme=self.scheme)
         except MalformedSignatureError as exc:
             return Answer(400, f"Malformed signature: {exc}")
+        if not usable_key_id(signed.key_id):
+            return Answer(400, "Malformed signature: the keyId is not a usable URL.")
         try:
             signer = await self._verify(signed, body)
         except (ActorUnavailableError, InvalidSignatureError) as exc:
@@ -140,6 +146,19 @@ class Inbox:
 
     def _check(self, signed: SignedRequest, signer: SigningKey, body: bytes) -> None:
         verify_signature(signed, signer.key, body=body, now=datetime.now(UTC), max_skew=self.skew)
+
+
+def usable_key_id(key_id: str) -> bool:
+    """Whether a keyId could name a key we fetch and remember: a printable http(s) URL
+    that fits Actor.key_id. Anything else would fail deep in the fetch or the database."""
+    if len(key_id) > MAX_KEY_ID or not key_id.isprintable():
+        return False
+    try:
+        parts = urlsplit(key_id)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        return False
+    return parts.scheme in {"http", "https"} and bool(parts.hostname)
 
 
 def read_envelope(body: bytes) -> Envelope:
@@ -198,8 +217,7 @@ class InboxMiddleware:
         await self._send(send, answer)
 
     async def _send(self, send: Send, answer: Answer, *, close: bool = False) -> None:
-        # Servers read these answers, never browsers: the pages' security headers (CSP,
-        # framing) would only cost time on the busiest URL. nosniff stays on JSON.
+        # The app's outermost layer adds the security headers (forum.web.app.Kindred).
         body = json.dumps({"error": answer.error}).encode() if answer.error else b""
         headers = [(b"content-length", str(len(body)).encode())]
         if body:

@@ -8,13 +8,15 @@ from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from federation import views
+from federation.authorized_fetch import signed_fetch
 from federation.errors import FederationError
 
+# Reached only by requests asking for ActivityPub: authorized fetch guards all three.
 NEGOTIATED = Router(
     routes=[
-        Route("/b/{slug:str}", views.board_actor),
-        Route("/b/{slug:str}/t/{thread_id:int}", views.thread_object),
-        Route("/b/{slug:str}/t/{thread_id:int}/p/{seq:int}", views.post_object),
+        Route("/b/{slug:str}", signed_fetch(views.board_actor)),
+        Route("/b/{slug:str}/t/{thread_id:int}", signed_fetch(views.thread_object)),
+        Route("/b/{slug:str}/t/{thread_id:int}/p/{seq:int}", signed_fetch(views.post_object)),
     ]
 )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
@@ -16,7 +17,7 @@ from tortoise.transactions import in_transaction
 from federation.activities import HANDLERS, Ignored, Incoming, Rejected
 from federation.documents import ActivityDoc, DocumentError, parse_activity
 from federation.models import InboxItem, InboxState
-from federation.remote_actors import ActorUnavailableError
+from federation.remote_actors import ActorUnavailableError, DomainRefusedError
 from federation.runtime import Runtime
 from forum.models import Actor
 from forum.services.site import get_site_settings
@@ -64,11 +65,16 @@ class InboxProcessor:
             handler = HANDLERS.get(activity.kind)
             if handler is None:
                 raise Ignored(f"Kindred does not handle {activity.kind} activities.")
+            site = await get_site_settings()
+            # The inbox checked the domain on receipt; a suspension (or a change of the
+            # instance's federation mode) since then must stop the item all the same.
+            domains = self.runtime.resolver.domains
+            if not await domains.allowed(urlsplit(activity.actor).netloc, site):
+                raise Rejected("This instance no longer accepts activities from that server.")
             # Fetching happens before the transaction: no lock is held over the network.
             actor = await self._actor(activity)
             if actor.deleted_at is not None:
                 raise Ignored("That actor deleted itself; nothing more is taken from it.")
-            site = await get_site_settings()
             # The handler's writes, its deliveries and the row's new state commit together.
             async with in_transaction():
                 await handler(Incoming(self.runtime, site, activity, raw, actor))
@@ -80,6 +86,8 @@ class InboxProcessor:
             state, reason = InboxState.ignored, str(exc)
         except DocumentError as exc:
             state, reason = InboxState.rejected, f"unusable: {exc}"
+        except DomainRefusedError as exc:  # policy will not change its mind on a retry
+            state, reason = InboxState.rejected, exc.message
         except ActorUnavailableError as exc:
             state, reason = self._retry_or_fail(item), exc.message
         except Exception as exc:  # one bad item must not stop the queue

@@ -2,6 +2,11 @@
 
 Rows in the database hold actors for ACTOR_TTL; on top, each resolver keeps the parsed
 public keys it verified with in memory (`signing_key`), so a busy inbox reads no row.
+
+`fetch_document` is the one door every outgoing GET of federation goes through (actors,
+keys, WebFinger, look-ups, backfill, moderators collections): each hop must pass the
+instance's federation mode and domain policy first, and is signed with the scheme the
+host accepted last, knocking again with the other one when a host refuses it.
 """
 
 from __future__ import annotations
@@ -14,17 +19,20 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urldefrag, urlsplit
 
+import httpx
 from tortoise.exceptions import IntegrityError
 
 from federation import fetch
 from federation.actors import instance_actor
 from federation.documents import ActorDoc, DocumentError, parse_actor
 from federation.errors import FederationError
+from federation.policy import DomainDecisions
 from federation.signatures import InvalidSignatureError, VerifyingKey, load_public_key
-from federation.signer import ActorSigner
+from federation.signer import ActorSigner, Scheme, other_scheme, schemes_for
 from federation.urls import Urls
 from forum.models import Actor
 from forum.models.actor import ActorKind
+from forum.services.site import get_site_settings
 from forum.settings import Settings
 
 ACTOR_TTL = timedelta(hours=24)
@@ -39,6 +47,11 @@ _resolvers: weakref.WeakSet[ActorResolver] = weakref.WeakSet()
 
 class ActorUnavailableError(FederationError):
     status = 401
+
+
+class DomainRefusedError(ActorUnavailableError):
+    """Our federation mode or domain policy forbids fetching from that host: final, never
+    worth a retry."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +72,10 @@ class ActorResolver:
         # One load per key (and per kind: a refresh never joins a plain read) at a time, so
         # a peer's first burst of deliveries waits for one fetch.
         self._loading: dict[tuple[str, bool], asyncio.Task[SigningKey]] = {}
-        self._signer: ActorSigner | None = None
+        self._signers: dict[Scheme, ActorSigner] = {}
         self._signer_made = asyncio.Lock()
+        self._schemes = schemes_for(client)
+        self.domains = DomainDecisions()
         _resolvers.add(self)
 
     async def signing_key(self, key_id: str, *, refresh: bool = False) -> SigningKey:
@@ -102,22 +117,50 @@ class ActorResolver:
         for key_id in [k for k, held in self._keys.items() if held.owner == ap_id]:
             del self._keys[key_id]
 
-    async def signer(self) -> ActorSigner:
-        """Our instance actor's signer, made once per resolver: concurrent first fetches
-        would otherwise each create the instance actor."""
+    async def signer(self, scheme: Scheme = "cavage") -> ActorSigner:
+        """Our instance actor's signer, made once per resolver and scheme: concurrent
+        first fetches would otherwise each create the instance actor."""
         async with self._signer_made:
-            if self._signer is None:
+            if scheme not in self._signers:
                 actor = await instance_actor()
-                self._signer = ActorSigner(
-                    self.urls.key(self.urls.instance_actor()), actor.private_key_pem or ""
+                self._signers[scheme] = ActorSigner(
+                    self.urls.key(self.urls.instance_actor()), actor.private_key_pem or "", scheme
                 )
-        return self._signer
+        return self._signers[scheme]
 
     async def fetch_document(self, url: str) -> dict[str, object]:
+        """GET a JSON document, signed; raises DomainRefusedError when policy forbids the
+        host (or a host it redirects to), ActorUnavailableError for any other failure."""
+        host = urlsplit(url).netloc.lower()
+        first = self._schemes.first(host)
         try:
-            return await fetch.fetch_json(self.client, url, auth=await self.signer())
+            for scheme in (first, other_scheme(first)):
+                try:
+                    document = await fetch.fetch_json(
+                        self.client, url, auth=await self.signer(scheme), gate=self._gate
+                    )
+                except fetch.FetchFailedError as exc:
+                    # Like a delivery: a peer that cannot verify one scheme answers 400 or
+                    # 401 (Mastodon's secure mode), so knock once more with the other.
+                    if exc.status_code in (400, 401) and scheme == first:
+                        continue
+                    raise
+                self._schemes.remember(host, scheme)
+                return document
+        except fetch.HostRefusedError as exc:
+            raise DomainRefusedError(str(exc)) from None
         except fetch.FetchError as exc:
             raise ActorUnavailableError(f"Could not fetch {url}: {exc}") from None
+        raise AssertionError("unreachable: the second knock returns or raises")
+
+    async def may_fetch(self, host: str) -> bool:
+        """May we fetch from `host` at all, in the instance's mode and domain policy?"""
+        return await self.domains.allowed(host, await get_site_settings())
+
+    async def _gate(self, url: httpx.URL) -> None:
+        # Every hop of every fetch, before a connection (or a DNS query) is made.
+        if not await self.may_fetch(url.host):
+            raise fetch.HostRefusedError(f"{url.host} is not a server this instance fetches from.")
 
     async def by_id(self, ap_id: str, *, refresh: bool = False) -> Actor:
         if ap_id.startswith(self.urls.base + "/"):

@@ -115,7 +115,7 @@ async def moderation_actor(request: Request) -> Response:
     return ap_response(actors.moderation_document(urls, board, actor))
 
 
-async def persona_actor(request: Request) -> Response:
+async def _federating_persona(request: Request) -> tuple[Urls, Persona]:
     urls, site = await _context(request)
     persona = (
         await Persona.filter(
@@ -128,6 +128,11 @@ async def persona_actor(request: Request) -> Response:
     )
     if persona is None or persona.account_id is None or not board_federates(persona.board, site):
         raise NotFederatedError()
+    return urls, persona
+
+
+async def persona_actor(request: Request) -> Response:
+    urls, persona = await _federating_persona(request)
     if not wants_activitypub(request):
         # A persona exists only in its board: people are sent there.
         return RedirectResponse(f"/b/{persona.board.slug}", status_code=303)
@@ -187,3 +192,25 @@ async def board_featured(request: Request) -> Response:
 
 async def board_outbox(request: Request) -> Response:
     return await _collection(request, "outbox", board_collections.outbox_source)
+
+
+# Lemmy requires every actor to name an outbox. Ours for personas, moderation actors and
+# the instance actor list nothing (a persona's posts live in its board's outbox), but
+# they answer: an actor document advertises no URL that 404s.
+
+
+async def persona_outbox(request: Request) -> Response:
+    urls, persona = await _federating_persona(request)
+    url = f"{urls.persona(persona.actor.username)}/outbox"
+    return ap_response(board_collections.empty_collection(url))
+
+
+async def moderation_outbox(request: Request) -> Response:
+    urls, board = await _federating_board(request)
+    url = f"{urls.moderation_actor(board.slug)}/outbox"
+    return ap_response(board_collections.empty_collection(url))
+
+
+async def instance_outbox(request: Request) -> Response:
+    urls, _ = await _context(request)
+    return ap_response(board_collections.empty_collection(f"{urls.instance_actor()}/outbox"))

@@ -8,14 +8,22 @@ import gc
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from forum import __version__
-from forum.db import apply_migrations, close_database, open_database, pending_migrations
+from forum import __version__, log_records
+from forum.db import (
+    apply_migrations,
+    close_database,
+    init_database,
+    open_database,
+    pending_migrations,
+)
 from forum.errors import ConfigError, ForumError
+from forum.files import write_private_file
 from forum.services.boards import DEFAULT_PREMOD, FEDERATION_WARNING
-from forum.settings import Settings, load_settings
+from forum.settings import Settings, load_settings, remember_served_url, served_url
 
 EXIT_USAGE = 2
 EXIT_CONFIG = 3
@@ -155,12 +163,14 @@ def cmd_board_update(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_invite_create(settings: Settings, args: argparse.Namespace) -> None:
-    from forum.services.invites import create_invites
+    from forum.services.invites import create_invites, join_path
 
     async def work() -> None:
         codes = await create_invites(None, args.count, args.board)
         for code in codes:
-            _say(code)
+            # A board invitation is handed out as the link that opens it; a registration
+            # code is typed into the registration form.
+            _say(settings.absolute(join_path(args.board, code)) if args.board else code)
 
     asyncio.run(_with_db(settings, work))
 
@@ -189,7 +199,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
 
         from forum.db import tortoise_config
 
-        await Tortoise.init(config=tortoise_config(settings))
+        await init_database(settings, config=tortoise_config(settings))
         try:
             return await pending_migrations(settings)
         finally:
@@ -202,7 +212,18 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
             "Run `kindred migrate` first.",
             EXIT_CONFIG,
         )
-    _say(f"Kindred {__version__} on http://{args.host}:{args.port} ({_describe_db(settings)})")
+    served = served_url(args.host, args.port)
+    _say(f"Kindred {__version__} on {served} ({_describe_db(settings)})")
+    if not settings.public_url_configured:
+        # Links, the setup URL and ids follow the address served, and later commands
+        # (`kindred invite create`, ...) find it in the data directory.
+        settings = replace(settings, public_url=served)
+        remember_served_url(settings.data_dir, served)
+    elif settings.public_url != served:
+        _say(
+            f"Public URL (KINDRED_PUBLIC_URL): {settings.public_url}; links and ids use it, "
+            f"not {served} where this server listens."
+        )
     app = create_app(settings)
     _tune_gc()
     # uvicorn picks uvloop and httptools by itself when installed (uvicorn[standard]).
@@ -298,7 +319,8 @@ def cmd_blocklist_export(settings: Settings, args: argparse.Namespace) -> None:
 
     asyncio.run(_with_db(settings, work))
     if args.output:
-        Path(args.output).write_text(exported[0], encoding="utf-8")
+        # Instance data: private like the database, whatever the umask.
+        write_private_file(Path(args.output), exported[0])
     else:
         sys.stdout.write(exported[0])
 
@@ -529,6 +551,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
         logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(message)s")
+        # Every command's records are bounded, the worker's as much as the web server's.
+        log_records.install()
         args.func(settings, args)
     except ConfigError as exc:
         print(f"kindred: {exc}", file=sys.stderr)

@@ -58,7 +58,8 @@ class PostFlagged:
 
 @dataclass(frozen=True)
 class PostRemoved:
-    # The moderators removed a published post (the reason is public, as in the modlog).
+    # The moderators removed a published post (only the public part of the reason, as in
+    # the modlog: other servers show it to anyone).
     post_id: int
     reason: str
 

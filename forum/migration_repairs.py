@@ -62,3 +62,15 @@ async def restore_sqlite_indexes(apps: Any, schema_editor: Any) -> None:
                 await client.execute_script(
                     f'CREATE {kind} IF NOT EXISTS "{name}" ON "{table}" ({quoted})'
                 )
+
+
+async def invite_use_to_the_day(apps: Any, schema_editor: Any) -> None:
+    """Invites used before 0003 kept the moment of use, which can be matched with an
+    account's creation; keep only the day, as new uses do."""
+    client = schema_editor.client
+    if client.capabilities.dialect == "sqlite":
+        sql = "UPDATE invite SET used_at = date(used_at) || ' 00:00:00+00:00'"
+    else:
+        day = "date_trunc('day', used_at AT TIME ZONE 'UTC')"
+        sql = f"UPDATE invite SET used_at = {day} AT TIME ZONE 'UTC'"  # noqa: S608 (constant)
+    await client.execute_script(sql + " WHERE used_at IS NOT NULL")

@@ -30,7 +30,8 @@ def _common() -> frozenset[str]:
 
 
 def check_passphrase(passphrase: str, *, handle: str = "") -> None:
-    """Raise InvalidInputError when the passphrase is too short, too long or too common."""
+    """Raise InvalidInputError when the passphrase is too short, too long, contains the
+    handle or is too common."""
     if len(passphrase) < MIN_LENGTH:
         raise InvalidInputError(
             f"Choose a passphrase of at least {MIN_LENGTH} characters; "
@@ -40,7 +41,12 @@ def check_passphrase(passphrase: str, *, handle: str = "") -> None:
     if len(passphrase) > MAX_LENGTH:
         raise InvalidInputError("That passphrase is too long.", field="passphrase")
     folded = passphrase.strip().lower()
-    if folded in _common() or (handle and handle.lower() in folded):
+    if handle and handle.lower() in folded:
+        raise InvalidInputError(
+            "A passphrase cannot contain your handle; choose one without it.",
+            field="passphrase",
+        )
+    if folded in _common():
         raise InvalidInputError(
             "That passphrase is too easy to guess; choose another.", field="passphrase"
         )

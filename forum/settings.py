@@ -16,12 +16,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from forum.errors import ConfigError
+from forum.files import make_private_dir, tighten, write_private_file
 
 DEFAULT_REACTIONS = (
     ("me_too", "Me too"),
     ("thank_you", "Thank you"),
     ("strength", "Sending strength"),
 )
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+# Where `kindred serve` notes the address it listens on when KINDRED_PUBLIC_URL is unset, so
+# that the commands run beside it (`kindred invite create`, ...) print links that work.
+SERVED_URL_FILE = "served-url"
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,10 @@ class Settings:
     federation_retry_seconds: float = 60.0
     # How far a signed request's Date/created may be from our clock.
     signature_max_skew_seconds: int = 3600
+    # False when KINDRED_PUBLIC_URL is unset and public_url follows the served address.
+    public_url_configured: bool = True
+    # Mastodon's "secure mode": our actors, objects and collections only to signed GETs.
+    authorized_fetch: bool = False
 
     @property
     def https(self) -> bool:
@@ -67,6 +76,7 @@ _KEYS = {
     "federation_insecure": bool,
     "federation_retry_seconds": float,
     "signature_max_skew_seconds": int,
+    "authorized_fetch": bool,
 }
 
 
@@ -91,7 +101,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if database_url.startswith("postgresql://"):
         database_url = "postgres://" + database_url.removeprefix("postgresql://")
 
-    public_url = _parse_public_url(str(raw.get("public_url", "http://127.0.0.1:8000")))
+    public_url_configured = bool(raw.get("public_url"))
+    if public_url_configured:
+        public_url = _parse_public_url(str(raw["public_url"]))
+    else:
+        public_url = _last_served_url(data_dir) or DEFAULT_PUBLIC_URL
     max_body = _to_int("max_body_bytes", raw.get("max_body_bytes", 1024 * 1024))
     if max_body < 16 * 1024:
         raise ConfigError("KINDRED_MAX_BODY_BYTES must be at least 16384.")
@@ -116,6 +130,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         signature_max_skew_seconds=_to_int(
             "signature_max_skew_seconds", raw.get("signature_max_skew_seconds", 3600)
         ),
+        public_url_configured=public_url_configured,
+        authorized_fetch=_to_bool("authorized_fetch", raw.get("authorized_fetch", False)),
     )
 
 
@@ -188,10 +204,35 @@ def _parse_reactions(value: object) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-def _load_secret_key(data_dir: Path) -> bytes:
-    """Read the instance secret, creating it (mode 0600) on first start."""
+def served_url(host: str, port: int) -> str:
+    """The URL a browser on this machine reaches `kindred serve --host H --port P` at."""
+    # A wildcard address is not one a browser can open; loopback reaches the same server.
+    wildcards = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}  # noqa: S104 (no bind)
+    host = wildcards.get(host, host)
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def remember_served_url(data_dir: Path, url: str) -> None:
+    """Note the address `serve` listens on, for later commands while KINDRED_PUBLIC_URL is
+    unset (see _last_served_url)."""
+    write_private_file(data_dir / SERVED_URL_FILE, url + "\n")
+
+
+def _last_served_url(data_dir: Path) -> str | None:
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        text = (data_dir / SERVED_URL_FILE).read_text(encoding="utf-8").strip()
+        return _parse_public_url(text)
+    except (OSError, UnicodeDecodeError, ConfigError):
+        return None  # never written, or unusable: the default applies
+
+
+def _load_secret_key(data_dir: Path) -> bytes:
+    """Read the instance secret, creating it (mode 0600) on first start. The data directory
+    is made (or tightened to) 0700: it holds the key and, with SQLite, the database."""
+    try:
+        make_private_dir(data_dir)
     except OSError as exc:
         raise ConfigError(f"Cannot create the data directory {data_dir}: {exc.strerror}.") from None
     path = data_dir / "secret.key"
@@ -201,9 +242,10 @@ def _load_secret_key(data_dir: Path) -> bytes:
         except FileExistsError:  # another process created it a moment ago
             pass
         else:
+            os.fchmod(fd, 0o600)  # os.open's mode passes through the umask
             with os.fdopen(fd, "w") as fh:
                 fh.write(secrets.token_hex(32))
-    os.chmod(path, 0o600)
+    tighten(path, 0o600)
     key = path.read_text().strip()
     if len(key) < 32:
         raise ConfigError(f"The secret key in {path} is too short; delete it to make a new one.")

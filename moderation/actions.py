@@ -120,7 +120,7 @@ def compose_reason(board: Board, choice: str, text: str, *, required: bool) -> s
     choice, text = choice.strip(), " ".join(text.split())
     if choice and choice not in removal_reasons(board):
         raise InvalidInputError("Choose one of this board's reasons.", field="reason_choice")
-    reason = f"{choice} — {text}" if choice and text else choice or text
+    reason = f"{choice}{modlog.CHOICE_SEPARATOR}{text}" if choice and text else choice or text
     if "\x00" in reason:
         raise InvalidInputError("The reason contains a character that is not allowed.")
     if required and not reason:
@@ -192,6 +192,13 @@ async def approve(post: Post, thread: Thread, moderator: Account | None) -> None
         await Membership.filter(account_id=persona.account_id, board_id=thread.board_id).update(
             approved_post_count=F("approved_post_count") + 1
         )
+        # The author saw it marked "waiting for review"; now they hear it is up.
+        what = "thread" if post.seq == 1 else "post"
+        await Notice.create(
+            account_id=persona.account_id,
+            text=f"The moderators of {thread.board.title} approved your {what} in "
+            f"“{thread.title}”; it is visible now.",
+        )
     await modlog.record(thread.board, "approve", thread=thread, moderator=moderator)
     # Only now does the world hear of it: federation publishes on these events.
     await emit(ThreadStarted(thread.id) if post.seq == 1 else PostAdded(post.id))
@@ -209,7 +216,8 @@ async def remove(
         await Thread.filter(id=thread.id).update(state=PostState.removed)
     if was_public:
         # Other servers hold copies: they are asked to remove them too.
-        await emit(PostRemoved(post.id, reason))
+        # Other servers show the reason publicly (Lemmy's modlog): only its public part.
+        await emit(PostRemoved(post.id, modlog.public_reason(reason, thread.board)))
     what = "thread" if post.seq == 1 else "post"
     return await log_and_tell(
         thread.board,
@@ -245,7 +253,11 @@ async def redact(
             "That passage is not in the post's text; copy it exactly.", field="passage"
         )
     source = post.body_source.replace(passage, REDACTED)
-    note = f"Part of this post was removed by the moderators. Reason: {reason}"
+    # The note is public, on the post: the board's reason only, as in the modlog.
+    public = modlog.public_reason(reason, thread.board)
+    note = "Part of this post was removed by the moderators." + (
+        f" Reason: {public}" if public else ""
+    )
     await Post.filter(id=post.id).update(
         body_source=source, body_html=render_markdown(source), mod_note=note[:500]
     )
@@ -294,7 +306,7 @@ async def restore(
 async def lock_thread(
     thread: Thread, moderator: Account | None, *, locked: bool, reason: str = ""
 ) -> ModAction:
-    event = ThreadLocked(thread.id, locked, reason)
+    event = ThreadLocked(thread.id, locked, modlog.public_reason(reason, thread.board))
     return await _set_flag(thread, "locked", locked, event, moderator, reason, "lock")
 
 

@@ -138,7 +138,8 @@ async def resolve_appeal(
 
 async def _undo(action: ModAction, board: Board, moderator: Account | None, note: str) -> str:
     """Undo `action`; say what happened, for the member's notice."""
-    reason = "Overturned on appeal" + (f": {note}" if note else "")
+    # The modlog shows the first part; the moderators' note is for the member only.
+    reason = modlog.OVERTURNED + (f"{modlog.OVERTURNED_SEPARATOR}{note}" if note else "")
     thread = (
         await Thread.filter(id=action.thread_id).select_related("board").first()
         if action.thread_id

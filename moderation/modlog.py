@@ -1,6 +1,9 @@
-"""The public modlog: action, reason, date and the thread concerned, as a page, JSON and an
-Atom feed. By default it names neither the moderator nor the member acted on; an admin may
-choose to show either (the moderator as their persona in that board, never the account)."""
+"""The public modlog: action, public reason, date and the thread concerned, as a page, JSON
+and an Atom feed. By default it names neither the moderator nor the member acted on; an admin
+may choose to show either (the moderator as their persona in that board, never the account).
+
+What each kind of action shows is decided once, in KINDS. The words a moderator writes to
+the member stay between them: the log shows only the board's listed reason they chose."""
 
 from __future__ import annotations
 
@@ -18,29 +21,50 @@ from forum.services.viewer import Viewer
 from moderation.models import ModAction
 
 PAGE = 100
-LABELS = {
-    "approve": "Approved a held post",
-    "remove": "Removed a post",
-    "remove_thread": "Removed a thread",
-    "redact": "Removed part of a post",
-    "restore": "Restored a post",
-    "restore_thread": "Restored a thread",
-    "lock": "Locked a thread",
-    "unlock": "Unlocked a thread",
-    "pin": "Pinned a thread",
-    "unpin": "Unpinned a thread",
-    "move": "Moved a thread",
-    "slow_mode": "Changed a thread's slow mode",
-    "warn": "Warned a member",
-    "suspend": "Suspended a member",
-    "ban": "Banned a member",
-    "lift_suspension": "Lifted a suspension",
-    "lift_ban": "Lifted a ban",
-    "appoint_moderator": "Appointed a moderator",
-    "remove_moderator": "Removed a moderator",
-    "appoint_supporter": "Named a peer supporter",
-    "remove_supporter": "Removed a peer supporter",
+# How moderation.actions.compose_reason joins the board's reason and the moderator's words,
+# and how appeals word an undo: what comes before is public, what follows is not.
+CHOICE_SEPARATOR = " — "
+OVERTURNED = "Overturned on appeal"
+OVERTURNED_SEPARATOR = ": "
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What the public log shows of one kind of action, besides its label and date."""
+
+    label: str
+    # The board's listed reason the moderator chose (or that an appeal overturned it);
+    # never the moderator's own words, which are written to the member.
+    reason: bool
+    # The thread acted on, while it is visible.
+    thread: bool
+
+
+KINDS = {
+    "approve": Kind("Approved a held post", reason=False, thread=True),
+    "remove": Kind("Removed a post", reason=True, thread=True),
+    "remove_thread": Kind("Removed a thread", reason=True, thread=True),
+    "redact": Kind("Removed part of a post", reason=True, thread=True),
+    "restore": Kind("Restored a post", reason=True, thread=True),
+    "restore_thread": Kind("Restored a thread", reason=True, thread=True),
+    "lock": Kind("Locked a thread", reason=True, thread=True),
+    "unlock": Kind("Unlocked a thread", reason=True, thread=True),
+    "pin": Kind("Pinned a thread", reason=True, thread=True),
+    "unpin": Kind("Unpinned a thread", reason=True, thread=True),
+    "move": Kind("Moved a thread", reason=True, thread=True),
+    "slow_mode": Kind("Changed a thread's slow mode", reason=True, thread=True),
+    # A warning leaves no mark on the thread: naming it would point at the member warned.
+    "warn": Kind("Warned a member", reason=True, thread=False),
+    "suspend": Kind("Suspended a member", reason=True, thread=False),
+    "ban": Kind("Banned a member", reason=True, thread=False),
+    "lift_suspension": Kind("Lifted a suspension", reason=True, thread=False),
+    "lift_ban": Kind("Lifted a ban", reason=True, thread=False),
+    "appoint_moderator": Kind("Appointed a moderator", reason=False, thread=False),
+    "remove_moderator": Kind("Removed a moderator", reason=False, thread=False),
+    "appoint_supporter": Kind("Named a peer supporter", reason=False, thread=False),
+    "remove_supporter": Kind("Removed a peer supporter", reason=False, thread=False),
 }
+LABELS = {action: kind.label for action, kind in KINDS.items()}
 ATOM = "http://www.w3.org/2005/Atom"
 ElementTree.register_namespace("", ATOM)  # Atom as the default namespace: no "ns0:"
 # Who acted, when the admin shows moderators but the moderator has no persona in the board.
@@ -75,6 +99,9 @@ async def record(
     member_id: int | None = None,
     until: datetime | None = None,
 ) -> ModAction:
+    if action not in KINDS:
+        # Fail closed: a new kind of action must first decide what the public log shows.
+        raise ValueError(f"The modlog has no entry in KINDS for {action!r}.")
     subject_id = subject.id if isinstance(subject, Actor) else subject
     return await ModAction.create(
         board_id=board.id if board else None,
@@ -113,7 +140,10 @@ async def public_log(board: Board | None = None) -> list[LogEntry]:
     moderators = await _moderator_names(rows) if site.modlog_show_moderator else {}
     entries = []
     for row in rows:
-        thread_visible = row.thread is not None and row.thread.state == "visible"
+        # A kind without a decision (an old row) shows its name and date, nothing more.
+        kind = KINDS.get(row.action, Kind(row.action, reason=False, thread=False))
+        thread = row.thread if kind.thread else None
+        shown = thread if thread is not None and thread.state == "visible" else None
         member = None
         if site.modlog_show_member and row.subject is not None:
             member = row.subject.name
@@ -121,13 +151,13 @@ async def public_log(board: Board | None = None) -> list[LogEntry]:
             LogEntry(
                 id=row.id,
                 action=row.action,
-                label=LABELS.get(row.action, row.action),
-                reason=row.reason,
+                label=kind.label,
+                reason=public_reason(row.reason, row.board) if kind.reason else "",
                 created_at=row.created_at,
                 board_slug=row.board.slug if row.board else None,
                 board_title=row.board.title if row.board else None,
-                thread_id=row.thread_id if thread_visible else None,
-                thread_title=row.thread.title if row.thread and thread_visible else None,
+                thread_id=shown.id if shown is not None else None,
+                thread_title=shown.title if shown is not None else None,
                 moderator_name=(
                     moderators.get((row.moderator_id, row.board_id), ADMIN_NAME)
                     if site.modlog_show_moderator and row.moderator_id is not None
@@ -137,6 +167,22 @@ async def public_log(board: Board | None = None) -> list[LogEntry]:
             )
         )
     return entries
+
+
+def public_reason(reason: str, board: Board | None) -> str:
+    """The public part of a logged reason: the board's listed reason the moderator chose
+    (compose_reason puts it first), or that an appeal overturned the action. The rest is
+    the moderator's own words to the member, and a reason that does not start with a
+    listed one (or whose board no longer lists it) shows nothing: private unless known
+    public."""
+    listed = [line.strip() for line in (board.removal_reasons if board else "").splitlines()]
+    known = [(choice, CHOICE_SEPARATOR) for choice in listed if choice]
+    known.append((OVERTURNED, OVERTURNED_SEPARATOR))
+    # Longest first: one listed reason may begin with another.
+    for public, separator in sorted(known, key=lambda pair: len(pair[0]), reverse=True):
+        if reason == public or reason.startswith(public + separator):
+            return public
+    return ""
 
 
 async def _moderator_names(rows: list[ModAction]) -> dict[tuple[int, int | None], str]:

@@ -15,10 +15,11 @@ from forum.models import Actor, Board, Post, Thread
 from forum.models.post import PostState
 from forum.services.threads import MAX_ID
 from forum.services.viewer import Viewer
-from moderation import actions, duty, forwarding
+from moderation import actions, duty, forwarding, outcomes
 from moderation.duty import moderated_board_ids as moderated_board_ids
 from moderation.duty import open_item, require_moderator
 from moderation.models import (
+    ModAction,
     Priority,
     Report,
     ReportCategory,
@@ -53,6 +54,8 @@ class QueueEntry:
     # suggest forwarding the report there.
     forward_host: str | None = None
     forward_suggested: bool = False
+    # Reports: what the moderators did about it since it came in (from any page).
+    taken: list[ModAction] = field(default_factory=list)
 
     @property
     def priority(self) -> Priority:
@@ -96,6 +99,8 @@ async def open_queue(viewer: Viewer) -> Queue:
     me = viewer.account.id if viewer.account else None
     subjects = [(item, _subject(item)) for item in items]
     mod_notes = await notes_for(viewer, [(i, s.id if s else None) for i, s in subjects])
+    concerns = [outcomes.concern_of(item, item.post) for item in items]
+    taken = await outcomes.taken_since([c for c in concerns if c is not None])
     entries = []
     for item, author in subjects:
         rows = by_item.get(item.id, [])
@@ -119,6 +124,7 @@ async def open_queue(viewer: Viewer) -> Queue:
                 forward_suggested=any(
                     ReportCategory(c) in forwarding.FORWARD_BY_DEFAULT for c, _ in rows
                 ),
+                taken=taken.get(item.id, []),
             )
         )
     crisis = [e.item.created_at for e in entries if e.item.priority == Priority.crisis]
@@ -184,6 +190,9 @@ async def resolve(
             raise InvalidInputError("That action does not fit this item.", field="action")
         if forward:
             await forwarding.forward_report(item)
+        if status == ReportStatus.no_action and await outcomes.action_taken(item):
+            # Acted on from the post's or the member's page: the reporters hear so.
+            status = ReportStatus.action_taken
         if status is not None:
             await Report.filter(item_id=item.id).update(status=status)
 
@@ -232,7 +241,7 @@ async def _resolve_post(viewer: Viewer, item: ReviewItem, action: str, reason: s
 
 
 BULK_ACTIONS = ("approve", "dismiss", "remove", "claim")
-# A form carries at most forum.web.forms.MAX_FIELDS fields, three of them not items.
+# A form carries at most forum.web.forms.MAX_FIELDS fields, four of them not items.
 BULK_MAX = 45
 
 

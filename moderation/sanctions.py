@@ -1,5 +1,5 @@
 """Suspensions (for a period) and bans of a persona, or of a remote actor, in one board, and
-lifting them. The forum refuses their posts (forum.services.threads.check_not_barred);
+lifting them. The forum refuses their posts (forum.services.admission.check_not_barred);
 federation tells other servers (Lemmy: Block with endTime, Undo(Block)).
 
 A sanction names the persona, never the account: the member's other personas are not
@@ -23,6 +23,7 @@ from forum.services.threads import MAX_ID
 from forum.services.viewer import Viewer
 from moderation.actions import compose_reason, log_and_tell, moderated_board, warn
 from moderation.models import ModAction, Sanction, SanctionKind
+from moderation.modlog import public_reason
 
 SUSPEND_DAYS_MAX = 365
 PERSONA_ACTIONS = frozenset({"warn", "suspend", "ban", "lift"})
@@ -138,7 +139,7 @@ async def suspend(
         until=until,
         mod_action=entry,
     )
-    await emit(MemberBanned(board.id, actor.id, reason, until=until))
+    await emit(MemberBanned(board.id, actor.id, public_reason(reason, board), until=until))
     return entry
 
 
@@ -162,7 +163,7 @@ async def ban(
     await Sanction.create(
         kind=SanctionKind.ban, board_id=board.id, actor_id=actor.id, reason=reason, mod_action=entry
     )
-    await emit(MemberBanned(board.id, actor.id, reason, until=None))
+    await emit(MemberBanned(board.id, actor.id, public_reason(reason, board), until=None))
     return entry
 
 
@@ -178,7 +179,7 @@ async def lift_sanction(
 ) -> ModAction:
     await Sanction.filter(id=sanction.id).update(lifted_at=datetime.now(UTC))
     assert sanction.actor_id is not None
-    await emit(MemberBanned(board.id, sanction.actor_id, reason, lifted=True))
+    await emit(MemberBanned(board.id, sanction.actor_id, public_reason(reason, board), lifted=True))
     kind = "suspension" if sanction.kind == SanctionKind.suspend else "ban"
     return await log_and_tell(
         board,

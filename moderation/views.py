@@ -91,7 +91,7 @@ async def _queue(
     return await render(
         request,
         "mod_queue.html",
-        {"queue": current, **context},
+        {"queue": current, "action_labels": modlog.LABELS, **context},
         status=status,
         headers={"Cache-Control": "no-store"},
     )

@@ -8,7 +8,7 @@ from federation.documents import ObjectDoc, ObjectRole
 from federation.eligibility import board_accepts_remote_posts
 from federation.outbox import announce_received, hold_for_announce
 from federation.policy import domain_silenced
-from forum.errors import NotAllowedError
+from forum.errors import ForumError
 from forum.models import Board, Thread
 from forum.models.board import PostingPolicy
 from forum.models.post import PostState
@@ -48,7 +48,7 @@ async def receive(incoming: Incoming) -> None:
                 content_note=obj.content_warning or "",
                 state=await _state(incoming),
             )
-        except NotAllowedError as exc:  # suspended or banned in that board
+        except ForumError as exc:  # barred there, refused by its rules, or slow mode
             raise Rejected(exc.message) from None
         await _announce_or_hold(incoming, board, thread.state, obj.id)
         return
@@ -72,7 +72,7 @@ async def receive(incoming: Incoming) -> None:
             reply_to=None if parent.seq == 1 else parent,
             state=await _state(incoming),
         )
-    except NotAllowedError as exc:
+    except ForumError as exc:  # barred there, refused by its rules, or slow mode
         raise Rejected(exc.message) from None
     await _announce_or_hold(incoming, thread.board, post.state, obj.id)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from federation.activities.context import Ignored, Incoming, Rejected
 from federation.documents import ObjectDoc
 from federation.outbox import announce_received
-from forum.errors import NotAllowedError
+from forum.errors import ForumError
 from forum.models import Thread
 from forum.models.post import PostState
 from forum.services.remote import edit_remote_post
@@ -29,7 +29,7 @@ async def receive(incoming: Incoming) -> None:
         await edit_remote_post(
             post, html=obj.content_html, source=obj.source_markdown or "", title=obj.name
         )
-    except NotAllowedError as exc:  # suspended or banned in that board
+    except ForumError as exc:  # barred there, refused by its rules, or slow mode
         raise Rejected(exc.message) from None
     thread = await Thread.get(id=post.thread_id).select_related("board")
     if not thread.board.remote:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
-from html.parser import HTMLParser
 
 from federation.documents.values import (
     MAX_CONTENT,
@@ -14,6 +12,7 @@ from federation.documents.values import (
     language_map_text,
 )
 from forum.rendering import render_markdown, sanitize_html
+from forum.visible_text import text_as_html, visible_text
 
 MARKDOWN = "text/markdown"
 
@@ -53,8 +52,7 @@ def content_html(doc: Doc, field: str = "content") -> tuple[str, str | None]:
         # PeerTube sends Markdown in `content` and says so in mediaType.
         return render_markdown(text), language
     if media_type == "text/plain":
-        paragraphs = (html.escape(part).replace("\n", "<br>") for part in text.split("\n\n"))
-        return sanitize_html("".join(f"<p>{part}</p>" for part in paragraphs)), language
+        return text_as_html(text), language
     return sanitize_html(text), language
 
 
@@ -68,29 +66,4 @@ def as_plain_text(doc: Doc, field: str) -> str | None:
 
 def plain_text(markup: str) -> str:
     """The readable text of a piece of HTML (reasons and notes are shown as text)."""
-    parser = _TextParser()
-    # Through the sanitizer first: its output is well-formed, and the stdlib parser can
-    # raise AssertionError on malformed markup such as "<![=".
-    parser.feed(sanitize_html(markup))
-    parser.close()
-    lines = ("".join(parser.parts)).splitlines()
-    return "\n".join(" ".join(line.split()) for line in lines).strip()
-
-
-class _TextParser(HTMLParser):
-    _BREAKS = frozenset({"br", "p", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._BREAKS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._BREAKS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
+    return visible_text(markup)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from forum.models.account import Account, ApiToken, RecoveryCode, Session
 from forum.models.actor import Actor
 from forum.models.board import Board, Membership, Persona
+from forum.models.form_token import FormToken
 from forum.models.invite import Invite
 from forum.models.post import Post, Reaction, Thread
 from forum.models.site import SiteSettings
@@ -14,6 +15,7 @@ __all__ = [
     "Actor",
     "ApiToken",
     "Board",
+    "FormToken",
     "Invite",
     "Membership",
     "Persona",

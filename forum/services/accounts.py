@@ -16,6 +16,7 @@ from forum.models.account import AccountStatus, Role
 from forum.models.site import RegistrationMode
 from forum.passphrases import check_passphrase, dummy_hash, hash_passphrase, verify_passphrase
 from forum.ratelimits import RateLimiter
+from forum.services.invites import use_invite
 from forum.services.site import get_site_settings
 from forum.services.viewer import Viewer
 
@@ -79,9 +80,7 @@ async def register(
     try:
         async with in_transaction():
             if invite is not None:
-                used = await Invite.filter(id=invite.id, used_at=None).update(
-                    used_at=datetime.now(UTC)
-                )
+                used = await use_invite(invite)
                 if not used:
                     raise InvalidInputError("That invite code has been used.", field="invite")
             account = await Account.create(
@@ -164,24 +163,59 @@ async def _usable_invite(code: str) -> Invite:
 async def authenticate(
     handle: str, passphrase: str, *, limiter: RateLimiter | None = None, client: str = ""
 ) -> Account:
-    """The account for these credentials. Unknown handle and wrong passphrase look alike."""
+    """The account for these credentials. Unknown handle and wrong passphrase look alike.
+
+    Refused (429) per client and per (handle, client); per handle only slowed, so guesses
+    from elsewhere never keep the owner out.
+    """
     canonical = normalize_handle(handle)
-    if limiter:
-        limiter.check("login_failure", client)
-        limiter.check("handle_failure", canonical)
+    guesses = _Guesses(limiter, client, canonical, "login") if limiter else None
+    if guesses:
+        await guesses.start()
     account = await Account.filter(handle=canonical).first()
     encoded = account.passphrase_hash if account else dummy_hash()
     ok = await verify_passphrase(passphrase, encoded)
     if account is None or not ok:
-        if limiter:
-            limiter.hit("login_failure", client)
-            limiter.hit("handle_failure", canonical)
         raise InvalidInputError(BAD_LOGIN)
+    if guesses:
+        guesses.succeeded()
     if account.status == AccountStatus.pending:
         raise NotAllowedError(WAITING)
     if account_barred(account):
         raise NotAllowedError(BARRED)
     return account
+
+
+@dataclass
+class _Guesses:
+    """One attempt at a passphrase or recovery code, counted per client, per (handle,
+    client) and per handle before it is checked (so parallel attempts cannot all slip
+    under a limit), and taken back if it turns out right."""
+
+    limiter: RateLimiter
+    client: str
+    handle: str
+    kind: str  # "login" or "recover": their counters are separate
+
+    def _counted(self) -> list[tuple[str, str]]:
+        pair = f"{self.handle}\n{self.client}"
+        return [
+            (f"{self.kind}_failure", self.client),
+            (f"{self.kind}_pair_failure", pair),
+            (f"{self.kind}_handle", self.handle),
+        ]
+
+    async def start(self) -> None:
+        refused, pair_refused, slowed = self._counted()
+        self.limiter.check(*refused)
+        self.limiter.check(*pair_refused)
+        self.limiter.hit(*refused)
+        self.limiter.hit(*pair_refused)
+        await self.limiter.slow_down(*slowed)
+
+    def succeeded(self) -> None:
+        for action, subject in self._counted():
+            self.limiter.forgive(action, subject)
 
 
 def account_barred(account: Account, now: datetime | None = None) -> bool:
@@ -233,9 +267,10 @@ async def recover(
 ) -> Account:
     """Set a new passphrase with a one-time recovery code; ends every other session."""
     canonical = normalize_handle(handle)
-    if limiter:
-        limiter.check("recover_failure", client)
+    guesses = _Guesses(limiter, client, canonical, "recover") if limiter else None
     check_passphrase(new_passphrase, handle=canonical)
+    if guesses:
+        await guesses.start()
     code_hash = tokens.digest(tokens.normalize_code(code))
     record = (
         await RecoveryCode.filter(code_hash=code_hash, account__handle=canonical)
@@ -243,9 +278,9 @@ async def recover(
         .first()
     )
     if record is None:
-        if limiter:
-            limiter.hit("recover_failure", client)
         raise InvalidInputError("That handle and recovery code do not match.")
+    if guesses:
+        guesses.succeeded()
     if record.account.status == AccountStatus.pending:
         raise NotAllowedError(WAITING)  # the code stays unused: it is needed later
     if account_barred(record.account):
@@ -260,13 +295,24 @@ async def recover(
     return record.account
 
 
-async def change_passphrase(viewer: Viewer, current: str, new: str) -> None:
+async def change_passphrase(
+    viewer: Viewer, current: str, new: str, *, keep_session: str | None = None
+) -> int:
+    """Set a new passphrase and end every session of the account but `keep_session` (the
+    token of the one making the change). Personal API tokens are kept: each was made on
+    purpose and is listed, with a revoke button, on the account page. The number of
+    sessions ended."""
     account = _require(viewer)
     if not await verify_passphrase(current, account.passphrase_hash):
         raise InvalidInputError("Your current passphrase is not right.", field="current")
     check_passphrase(new, handle=account.handle)
-    account.passphrase_hash = await hash_passphrase(new)
-    await account.save(update_fields=["passphrase_hash"])
+    new_hash = await hash_passphrase(new)
+    kept = tokens.digest(keep_session) if keep_session else ""
+    async with in_transaction():
+        await Account.filter(id=account.id).update(passphrase_hash=new_hash)
+        ended = await Session.filter(account_id=account.id).exclude(token_hash=kept).delete()
+    account.passphrase_hash = new_hash
+    return ended
 
 
 async def new_recovery_codes(viewer: Viewer) -> list[str]:

@@ -72,6 +72,12 @@ class BoardAccess:
             and self.membership.approved_post_count < self.board.premod_count
         )
 
+    def sees_held(self, author_id: int) -> bool:
+        """A post held for review is seen by its author and the board's moderators only."""
+        return self.is_moderator or (
+            self.persona is not None and self.persona.actor_id == author_id
+        )
+
     @property
     def can_reply(self) -> bool:
         return self.persona is not None

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from forum import tokens
 from forum.errors import ConflictError, InvalidInputError, NotFoundError
 from forum.events import MemberJoined, PostDeleted, emit
 from forum.keys import generate_key_pair
@@ -18,6 +16,7 @@ from forum.models.board import Visibility
 from forum.models.post import PostState
 from forum.pseudonyms import check_pseudonym, name_key, random_pseudonym
 from forum.services.boards import BoardAccess, access_board, require_login
+from forum.services.invites import usable_board_invite, use_invite
 from forum.services.reactions import remove_reactions_of
 from forum.services.viewer import Viewer
 
@@ -39,11 +38,7 @@ async def join_board(
         return existing
     invite: Invite | None = None
     if board.visibility == Visibility.private and not viewer.is_admin:
-        invite = await Invite.filter(
-            code_hash=tokens.digest(tokens.normalize_code(invite_code)),
-            board_id=board.id,
-            used_at=None,
-        ).first()
+        invite = await usable_board_invite(board, invite_code)
         if invite is None:
             raise NotFoundError()  # private boards stay invisible without an invitation
     if not accept_rules:
@@ -83,10 +78,8 @@ async def join_board(
 
 
 async def _use_invite(invite: Invite | None) -> None:
-    if invite is not None:
-        used = await Invite.filter(id=invite.id, used_at=None).update(used_at=datetime.now(UTC))
-        if not used:
-            raise NotFoundError()
+    if invite is not None and not await use_invite(invite):
+        raise NotFoundError()
 
 
 async def _rejoin(persona: Persona, invite: Invite | None) -> Persona:

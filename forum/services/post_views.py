@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tortoise.connection import get_connection
 from tortoise.fields import DatetimeField
@@ -21,6 +21,9 @@ from tortoise.fields import DatetimeField
 from forum.models import Board, Thread
 from forum.models.board import MemberRole
 from forum.models.post import PostState
+
+if TYPE_CHECKING:
+    from forum.services.boards import BoardAccess
 
 POSTS_PER_PAGE = 50  # also forum.services.threads.POSTS_PER_PAGE, which imports this
 # %b in English whatever the process locale, as the pages are.
@@ -71,18 +74,29 @@ class PostView:
 # Constant SQL: the only inputs are the bound parameters. The author's membership comes
 # along for the peer-supporter badge (the rule of moderation.roles: the role itself;
 # moderators act as the board and carry none), so badges cost no query.
-_SQLITE_SQL = (
+_SELECT = (
     "SELECT p.id, p.seq, p.state, p.body_html, p.reaction_counts, p.created_at, p.edited_at, "
     "p.author_id, a.name, r.seq, r.author_id, ra.name, m.role, p.mod_note "
     "FROM post p JOIN actor a ON a.id = p.author_id "
     "LEFT JOIN post r ON r.id = p.reply_to_id LEFT JOIN actor ra ON ra.id = r.author_id "
     "LEFT JOIN persona pe ON pe.actor_id = p.author_id "
     "LEFT JOIN membership m ON m.persona_id = pe.id AND m.board_id = ? "
-    "WHERE p.thread_id = ? AND p.seq > ? AND p.seq <= ? AND p.state <> ? ORDER BY p.seq"
+    "WHERE p.thread_id = ? AND p.seq > ? AND p.seq <= ? "
 )
-_POSTGRES_SQL = "".join(
-    f"${n}{part}" if n else part for n, part in enumerate(_SQLITE_SQL.split("?"))
-)
+_SQLITE_SQL = _SELECT + "AND p.state <> ? ORDER BY p.seq"
+# A member's own held posts come in the same range query, to be marked as waiting for
+# review; a moderator's query leaves none out.
+_SQLITE_SQL_OWN_HELD = _SELECT + "AND (p.state <> ? OR p.author_id = ?) ORDER BY p.seq"
+_SQLITE_SQL_ALL = _SELECT + "ORDER BY p.seq"
+
+
+def _postgres(sql: str) -> str:
+    return "".join(f"${n}{part}" if n else part for n, part in enumerate(sql.split("?")))
+
+
+_POSTGRES_SQL = _postgres(_SQLITE_SQL)
+_POSTGRES_SQL_OWN_HELD = _postgres(_SQLITE_SQL_OWN_HELD)
+_POSTGRES_SQL_ALL = _postgres(_SQLITE_SQL_ALL)
 _SUPPORTER = MemberRole.peer_supporter.value
 _HELD = PostState.held.value
 
@@ -138,11 +152,23 @@ def _post_view(row: Iterable[Any]) -> PostView:
     )
 
 
-async def posts_in_range(board_id: int, thread_id: int, low: int, high: int) -> list[PostView]:
-    """Posts with low < seq <= high, in order, leaving out those held for review."""
+async def posts_in_range(
+    board_id: int, thread_id: int, low: int, high: int, access: BoardAccess | None = None
+) -> list[PostView]:
+    """Posts with low < seq <= high, in order, leaving out those held for review, except
+    for the viewer's own (`access`) or, for the board's moderators, all of them."""
     conn = get_connection("default")
-    sql = _POSTGRES_SQL if conn.capabilities.dialect == "postgres" else _SQLITE_SQL
-    _, rows = await conn.execute_query(sql, [board_id, thread_id, low, high, _HELD])
+    postgres = conn.capabilities.dialect == "postgres"
+    params: list[Any] = [board_id, thread_id, low, high]
+    if access is not None and access.is_moderator:
+        sql = _POSTGRES_SQL_ALL if postgres else _SQLITE_SQL_ALL
+    elif access is not None and access.persona is not None:
+        sql = _POSTGRES_SQL_OWN_HELD if postgres else _SQLITE_SQL_OWN_HELD
+        params += [_HELD, access.persona.actor_id]
+    else:
+        sql = _POSTGRES_SQL if postgres else _SQLITE_SQL
+        params.append(_HELD)
+    _, rows = await conn.execute_query(sql, params)
     return [_post_view(row) for row in rows]
 
 
@@ -157,7 +183,7 @@ def _columns(model: type[Thread] | type[Board]) -> tuple[tuple[str, ...], frozen
 
 
 @functools.cache
-def _thread_board_sql(dialect: str) -> str:
+def _thread_board_sql(dialect: str, states: int = 2) -> str:
     def columns(model: type[Thread] | type[Board], alias: str) -> str:
         return ", ".join(f'{alias}."{column}"' for column in _columns(model)[0])
 
@@ -165,10 +191,10 @@ def _thread_board_sql(dialect: str) -> str:
     sql = (
         f"SELECT {columns(Thread, 't')}, {columns(Board, 'b')} "  # noqa: S608
         "FROM thread t JOIN board b ON b.id = t.board_id "
-        "WHERE t.id = ? AND b.slug = ? AND t.state IN (?, ?)"
+        f"WHERE t.id = ? AND b.slug = ? AND t.state IN ({', '.join('?' * states)})"
     )
     if dialect == "postgres":
-        sql = "".join(f"${n}{part}" if n else part for n, part in enumerate(sql.split("?")))
+        sql = _postgres(sql)
     return sql
 
 
@@ -182,12 +208,18 @@ def _from_row(model: type[M], values: Sequence[Any]) -> M:
     return model._init_from_db(**fields)
 
 
-async def thread_and_board(slug: str, thread_id: int) -> tuple[Thread, Board] | None:
-    """The thread with its board in one narrow query (the hottest read in Kindred)."""
+READABLE = (PostState.visible, PostState.deleted)
+
+
+async def thread_and_board(
+    slug: str, thread_id: int, states: Sequence[PostState] = READABLE
+) -> tuple[Thread, Board] | None:
+    """The thread with its board in one narrow query (the hottest read in Kindred), if it
+    is in one of `states`."""
     conn = get_connection("default")
-    readable = [PostState.visible.value, PostState.deleted.value]
+    readable = [state.value for state in states]
     _, rows = await conn.execute_query(
-        _thread_board_sql(conn.capabilities.dialect), [thread_id, slug, *readable]
+        _thread_board_sql(conn.capabilities.dialect, len(readable)), [thread_id, slug, *readable]
     )
     if not rows:
         return None

@@ -9,20 +9,22 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from forum.errors import ConflictError, NotAllowedError, NotFoundError
-from forum.events import PostDeleted, PostEdited, PostFlagged, emit
+from forum.events import PostDeleted, emit
 from forum.models import Board, Post, Thread
 from forum.models.post import PostState
 from forum.ratelimits import RateLimiter
-from forum.rendering import render_markdown
+from forum.services.admission import (
+    PostText,
+    admit_edit,
+    admit_post,
+    announce_edit,
+    announce_post,
+)
 from forum.services.boards import BoardAccess, access_board, require_login
 from forum.services.threads import (
-    announce_post,
     check_body,
     check_content_note,
-    check_not_barred,
-    check_post,
     check_seq,
-    check_slow_mode,
     check_title,
     get_thread,
 )
@@ -57,9 +59,6 @@ async def create_reply(
     if thread.locked:
         raise NotAllowedError("This thread is locked; it takes no new replies.")
     assert access.persona is not None
-    await check_not_barred(access.board.id, access.persona.actor_id, viewer.account)
-    if not access.is_moderator:
-        await check_slow_mode(thread, access.persona.actor_id)
     body = check_body(body)
     parent_id: int | None = None
     if reply_to_seq is not None:
@@ -67,12 +66,17 @@ async def create_reply(
         if parent is None:
             raise NotFoundError("The post you are replying to does not exist.")
         parent_id = parent.id
-    checked = await check_post(access.board.id, body)
-    body = checked.body
+    admitted = await admit_post(
+        access.board.id,
+        access.persona.actor_id,
+        PostText(body),
+        account=viewer.account,
+        premod=access.must_hold,
+        slow_mode_in=None if access.is_moderator else thread,
+    )
+    checked = admitted.checked
     if limiter:
         limiter.consume_member("reply", viewer.account)
-    html = render_markdown(body)
-    assert access.persona is not None
     for _attempt in range(3):
         try:
             async with in_transaction():
@@ -82,16 +86,14 @@ async def create_reply(
                 if fresh.locked:
                     raise NotAllowedError("This thread is locked; it takes no new replies.")
                 now = datetime.now(UTC)
-                held = access.must_hold or checked.check.hold
-                state = PostState.held if held else PostState.visible
                 post = await Post.create(
                     thread_id=thread.id,
                     seq=fresh.post_count + 1,
                     author_id=access.persona.actor_id,
                     reply_to_id=parent_id,
-                    body_source=body,
-                    body_html=html,
-                    state=state,
+                    body_source=checked.source,
+                    body_html=checked.html,
+                    state=admitted.state,
                     crisis=checked.check.crisis,
                 )
                 await Thread.filter(id=thread.id).update(
@@ -129,24 +131,23 @@ async def edit_post(
 ) -> Post:
     """Edit one's own post; the opener's edit may also change the title and content note."""
     thread, post = await _own_post(slug, thread_id, seq, viewer)
-    await check_not_barred(thread.board_id, post.author_id, viewer.account)
     body = check_body(body)
-    # Edits pass the same checks (a crisis phrase added later still reaches moderators).
-    checked = await check_post(thread.board_id, body, title or "")
-    body = checked.body
-    if checked.check.review and post.state == PostState.visible:
-        await emit(PostFlagged(post.id, reason=checked.check.reason, crisis=checked.check.crisis))
+    opener_title = check_title(title) if post.seq == 1 and title is not None else None
+    checked = await admit_edit(
+        thread.board_id, post, PostText(body), title=opener_title or "", account=viewer.account
+    )
     async with in_transaction():
-        if post.seq == 1 and title is not None:
-            thread.title = check_title(title)
+        if opener_title is not None:
+            thread.title = checked.title
             if content_note is not None:
                 thread.content_note = check_content_note(content_note)
             await thread.save(update_fields=["title", "content_note"])
-        post.body_source = body
-        post.body_html = render_markdown(body)
+        post.body_source = checked.source
+        post.body_html = checked.html
         post.edited_at = datetime.now(UTC)
-        await post.save(update_fields=["body_source", "body_html", "edited_at"])
-        await emit(PostEdited(post.id))
+        post.crisis = post.crisis or checked.check.crisis
+        await post.save(update_fields=["body_source", "body_html", "edited_at", "crisis"])
+        await announce_edit(post, checked.check)
     return post
 
 

@@ -1,8 +1,10 @@
 """Content from other servers, applied by federation's inbox handlers.
 
-The rules (which board, who may post) are checked by the caller; these functions keep
-the forum's own invariants: dense post numbers, counters kept on write, idempotence by
-ActivityPub id.
+Where a post may come from (domain policy, which board, open or locked) is checked by the
+caller; everything else is the local path's own admission (bans, the rules and crisis
+detection, pre-moderation, slow mode), so a remote post meets the same rules as a local
+one. These functions also keep the forum's invariants: dense post numbers, counters kept
+on write, idempotence by ActivityPub id.
 """
 
 from __future__ import annotations
@@ -13,22 +15,66 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from forum.events import PostHeld, emit
+from forum.errors import InvalidInputError, NotAllowedError
 from forum.models import Actor, Board, Post, Thread
 from forum.models.post import PostState
+from forum.services.admission import (
+    CRISIS_HINT,
+    Admission,
+    CheckedPost,
+    PostText,
+    admit_edit,
+    admit_post,
+    announce_edit,
+    announce_post,
+)
 from forum.services.reactions import set_reaction
-from forum.services.threads import check_not_barred
+
+TITLE_MAX = 200
 
 
-async def _review_state(board_id: int, premod: int, author: Actor, state: PostState) -> PostState:
-    """A remote contributor's first `premod` posts in a board wait for a moderator, as a new
-    member's do. Their approved posts are counted from the visible ones (no counter kept)."""
-    if state != PostState.visible or premod <= 0:
-        return state
+async def _must_hold(board: Board, author: Actor, state: PostState) -> bool:
+    """Held when the caller says so (a silenced server), and for a remote contributor's
+    first `remote_premod_count` posts in a board, as for a new member's. Their approved
+    posts are counted from the visible ones (no counter kept)."""
+    if state != PostState.visible:
+        return True
+    if board.remote_premod_count <= 0:
+        return False
     approved = await Post.filter(
-        author_id=author.id, thread__board_id=board_id, state=PostState.visible
+        author_id=author.id, thread__board_id=board.id, state=PostState.visible
     ).count()
-    return PostState.held if approved < premod else state
+    return approved < board.remote_premod_count
+
+
+async def _admit(
+    board: Board,
+    author: Actor,
+    text: PostText,
+    *,
+    title: str = "",
+    state: PostState,
+    thread: Thread | None = None,
+) -> Admission:
+    try:
+        return await admit_post(
+            board.id,
+            author.id,
+            text,
+            title=title,
+            premod=await _must_hold(board, author, state),
+            slow_mode_in=thread,
+        )
+    except InvalidInputError as exc:
+        # What the rules refuse here, its server may not post here (backfill skips it too).
+        raise NotAllowedError(exc.message.removesuffix(CRISIS_HINT)) from None
+
+
+async def _admit_edit(board_id: int, post: Post, text: PostText, title: str) -> CheckedPost:
+    try:
+        return await admit_edit(board_id, post, text, title=title)
+    except InvalidInputError as exc:
+        raise NotAllowedError(exc.message.removesuffix(CRISIS_HINT)) from None
 
 
 async def add_remote_thread(
@@ -45,8 +91,9 @@ async def add_remote_thread(
     existing = await Thread.filter(ap_id=ap_id).first()
     if existing is not None:
         return existing
-    await check_not_barred(board.id, author.id)  # NotAllowedError: banned here
-    state = await _review_state(board.id, board.remote_premod_count, author, state)
+    # NotAllowedError: banned here, or the rules refuse it; RateLimitedError: slow mode.
+    admitted = await _admit(board, author, PostText(source, html), title=title, state=state)
+    checked = admitted.checked
     now = datetime.now(UTC)
     try:
         async with in_transaction():
@@ -54,9 +101,9 @@ async def add_remote_thread(
                 board_id=board.id,
                 author_id=author.id,
                 ap_id=ap_id,
-                title=title[:200] or "(untitled)",
+                title=checked.title[:TITLE_MAX] or "(untitled)",
                 content_note=content_note[:120],
-                state=state,
+                state=admitted.state,
                 post_count=1,
                 last_activity_at=now,
             )
@@ -64,15 +111,15 @@ async def add_remote_thread(
                 thread=thread,
                 seq=1,
                 author_id=author.id,
-                body_source=source,
-                body_html=html,
-                state=state,
+                body_source=checked.source,
+                body_html=checked.html,
+                state=admitted.state,
+                crisis=checked.check.crisis,
             )
             await Board.filter(id=board.id).update(
                 thread_count=F("thread_count") + 1, post_count=F("post_count") + 1
             )
-            if state == PostState.held:
-                await emit(PostHeld(opener.id))  # into the review queue
+            await announce_post(opener, checked.check, first=True)
     except IntegrityError:  # the same thread arrived twice at once
         return await Thread.get(ap_id=ap_id)
     return thread
@@ -91,9 +138,9 @@ async def add_remote_reply(
     existing = await Post.filter(ap_id=ap_id).first()
     if existing is not None:
         return existing
-    await check_not_barred(thread.board_id, author.id)
     board = await Board.get(id=thread.board_id)
-    state = await _review_state(board.id, board.remote_premod_count, author, state)
+    admitted = await _admit(board, author, PostText(source, html), state=state, thread=thread)
+    checked = admitted.checked
     for _attempt in range(3):
         try:
             async with in_transaction():
@@ -104,16 +151,16 @@ async def add_remote_reply(
                     author_id=author.id,
                     ap_id=ap_id,
                     reply_to_id=reply_to.id if reply_to else None,
-                    body_source=source,
-                    body_html=html,
-                    state=state,
+                    body_source=checked.source,
+                    body_html=checked.html,
+                    state=admitted.state,
+                    crisis=checked.check.crisis,
                 )
                 await Thread.filter(id=thread.id).update(
                     post_count=F("post_count") + 1, last_activity_at=datetime.now(UTC)
                 )
                 await Board.filter(id=thread.board_id).update(post_count=F("post_count") + 1)
-                if state == PostState.held:
-                    await emit(PostHeld(post.id))  # into the review queue
+                await announce_post(post, checked.check, first=False)
                 return post
         except IntegrityError:
             existing = await Post.filter(ap_id=ap_id).first()
@@ -123,15 +170,21 @@ async def add_remote_reply(
 
 
 async def edit_remote_post(post: Post, *, html: str, source: str, title: str | None) -> None:
-    # A banned author may not rewrite what they left behind either.
+    """A remote author's edit, checked as a local edit is: a banned author may not rewrite
+    what they left behind, and a blocked word refuses the edit (the old text stays)."""
     thread = await Thread.get(id=post.thread_id)
-    await check_not_barred(thread.board_id, post.author_id)
+    opener_title = title if post.seq == 1 and title else None
+    checked = await _admit_edit(thread.board_id, post, PostText(source, html), opener_title or "")
     async with in_transaction():
         await Post.filter(id=post.id).update(
-            body_html=html, body_source=source, edited_at=datetime.now(UTC)
+            body_html=checked.html,
+            body_source=checked.source,
+            edited_at=datetime.now(UTC),
+            crisis=post.crisis or checked.check.crisis,
         )
-        if post.seq == 1 and title:
-            await Thread.filter(id=post.thread_id).update(title=title[:200])
+        if opener_title is not None:
+            await Thread.filter(id=post.thread_id).update(title=checked.title[:TITLE_MAX])
+        await announce_edit(post, checked.check)
 
 
 async def delete_remote_post(post: Post) -> None:

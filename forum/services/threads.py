@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import base64
-import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
-from forum.content_checks import ContentCheck, check_content
-from forum.errors import InvalidInputError, NotAllowedError, NotFoundError, RateLimitedError
-from forum.events import PostAdded, PostFlagged, PostHeld, ThreadStarted, emit
-from forum.models import Account, Board, Post, Reaction, Thread
-from forum.models.account import AccountStatus
+from forum.errors import InvalidInputError, NotAllowedError, NotFoundError
+from forum.models import Board, Post, Reaction, Thread
 from forum.models.post import PostState
 from forum.ratelimits import RateLimiter
-from forum.rendering import render_markdown
-from forum.services.accounts import account_barred
+from forum.services.admission import PostText, admit_post, announce_post
 from forum.services.boards import (
     BoardAccess,
     access_board,
@@ -28,7 +23,6 @@ from forum.services.boards import (
 from forum.services.post_views import POSTS_PER_PAGE as POSTS_PER_PAGE
 from forum.services.post_views import PostView, posts_in_range, thread_and_board
 from forum.services.viewer import Viewer
-from moderation.models import Sanction
 
 THREADS_PER_PAGE = 30
 TITLE_MAX = 200
@@ -106,26 +100,29 @@ async def create_thread(
         raise NotAllowedError("Join this board to start a thread.")
     if not access.can_start_thread:
         raise NotAllowedError("Only this board's moderators start threads here.")
-    await check_not_barred(access.board.id, access.persona.actor_id, viewer.account)
     title = check_title(title)
     body = check_body(body)
     content_note = check_content_note(content_note)
-    checked = await check_post(access.board.id, body, title)
-    body, title = checked.body, checked.title
+    author_id = access.persona.actor_id
+    admitted = await admit_post(
+        access.board.id,
+        author_id,
+        PostText(body),
+        title=title,
+        account=viewer.account,
+        premod=access.must_hold,
+    )
+    checked = admitted.checked
     if limiter:
         limiter.consume_member("thread", viewer.account)
-    html = render_markdown(body)
     now = datetime.now(UTC)
-    author_id = access.persona.actor_id
-    held = access.must_hold or checked.check.hold
-    state = PostState.held if held else PostState.visible
     async with in_transaction():
         thread = await Thread.create(
             board_id=access.board.id,
             author_id=author_id,
-            title=title,
+            title=checked.title,
             content_note=content_note,
-            state=state,
+            state=admitted.state,
             post_count=1,
             last_activity_at=now,
         )
@@ -133,9 +130,9 @@ async def create_thread(
             thread=thread,
             seq=1,
             author_id=author_id,
-            body_source=body,
-            body_html=html,
-            state=state,
+            body_source=checked.source,
+            body_html=checked.html,
+            state=admitted.state,
             crisis=checked.check.crisis,
         )
         await Board.filter(id=access.board.id).update(
@@ -143,91 +140,6 @@ async def create_thread(
         )
         await announce_post(opener, checked.check, first=True)
     return thread
-
-
-@dataclass(frozen=True)
-class CheckedPost:
-    body: str
-    title: str
-    check: ContentCheck
-
-
-async def check_post(board_id: int, body: str, title: str = "") -> CheckedPost:
-    """Run the content checks on a post (and a thread's title): refuse, or say how to keep it."""
-    body_check = await check_content(board_id, body)
-    title_check = await check_content(board_id, title) if title else ContentCheck(text="")
-    refusal = body_check.blocked or title_check.blocked
-    if refusal:
-        if body_check.crisis or title_check.crisis:
-            refusal += " If you are struggling right now, please see “Get help now” above."
-        raise InvalidInputError(refusal, field="body")
-    combined = ContentCheck(
-        text=body_check.text,
-        hold=body_check.hold or title_check.hold,
-        review=body_check.review or title_check.review,
-        crisis=body_check.crisis or title_check.crisis,
-        reason="; ".join(r for r in (title_check.reason, body_check.reason) if r),
-    )
-    return CheckedPost(body=body_check.text, title=title_check.text or title, check=combined)
-
-
-def _until(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%d %b %Y, %H:%M UTC")
-
-
-async def check_not_barred(board_id: int, actor_id: int, account: Account | None = None) -> None:
-    """Refuse a post from an account an admin suspended or banned, or from a persona or
-    remote actor suspended or banned in this board. Local posts and remote Creates both
-    ask here; a suspension stops counting once its end has passed."""
-    now = datetime.now(UTC)
-    if account is not None and account_barred(account, now):
-        if account.status == AccountStatus.suspended and account.suspended_until is not None:
-            raise NotAllowedError(
-                f"Your account is suspended until {_until(account.suspended_until)}."
-            )
-        raise NotAllowedError("Your account cannot post on this instance.")
-    sanctions = await Sanction.filter(
-        Q(until=None) | Q(until__gt=now), board_id=board_id, actor_id=actor_id, lifted_at=None
-    ).only("id", "until")
-    if not sanctions:
-        return
-    ends = [s.until for s in sanctions if s.until is not None]
-    if len(ends) < len(sanctions):
-        raise NotAllowedError("The moderators of this board have banned you from posting here.")
-    raise NotAllowedError(
-        "The moderators of this board have suspended you from posting here until "
-        f"{_until(max(ends))}."
-    )
-
-
-async def check_slow_mode(thread: Thread, actor_id: int) -> None:
-    """Slow mode: one post per persona per `slow_mode_seconds` in this thread (429)."""
-    if thread.slow_mode_seconds <= 0:
-        return
-    last = (
-        await Post.filter(thread_id=thread.id, author_id=actor_id)
-        .order_by("-created_at")
-        .only("id", "created_at")
-        .first()
-    )
-    if last is None:
-        return
-    wait = thread.slow_mode_seconds - (datetime.now(UTC) - last.created_at).total_seconds()
-    if wait > 0:
-        raise RateLimitedError(
-            f"This thread is in slow mode. You can post here again in {math.ceil(wait)} seconds.",
-            retry_after=math.ceil(wait),
-        )
-
-
-async def announce_post(post: Post, check: ContentCheck, *, first: bool) -> None:
-    """Tell listeners about a new post: published, held for a moderator, or flagged."""
-    if post.state == PostState.held:
-        await emit(PostHeld(post.id, reason=check.reason, crisis=check.crisis))
-        return
-    await emit(ThreadStarted(post.thread_id) if first else PostAdded(post.id))
-    if check.review:
-        await emit(PostFlagged(post.id, reason=check.reason, crisis=check.crisis))
 
 
 def _encode_cursor(thread: Thread) -> str:
@@ -306,17 +218,21 @@ async def read_thread(
         raise NotFoundError()
     # Thread and board in one query; a missing board and a missing thread look the same.
     found = await thread_and_board(slug, thread_id)
+    if found is None and viewer.account is not None:
+        # A thread held for review: its author and the moderators see it (access decides).
+        found = await thread_and_board(slug, thread_id, (PostState.held,))
     if found is None:
         raise NotFoundError()
     thread, board = found
     access = await access_for(board, viewer)
-    if not access.can_read:
+    held = thread.state == PostState.held
+    if not access.can_read or (held and not access.sees_held(thread.author_id)):
         raise NotFoundError()
     pages = page_count(thread)
     if page < 1 or page > pages:
         raise NotFoundError("There is no such page in this thread.")
     low = (page - 1) * POSTS_PER_PAGE
-    posts = await posts_in_range(board.id, thread.id, low, low + POSTS_PER_PAGE)
+    posts = await posts_in_range(board.id, thread.id, low, low + POSTS_PER_PAGE, access)
     mine: dict[int, set[str]] = {}
     if access.persona is not None and posts:
         rows = await Reaction.filter(

@@ -5,20 +5,27 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
+from starlette.types import ASGIApp
 
 from federation import install as install_federation
+from forum import log_records
 from forum.db import close_database, open_database
 from forum.errors import ForumError
 from forum.ratelimits import RateLimiter
 from forum.services.site import issue_setup_token
 from forum.settings import Settings
 from forum.web import api, errors
+from forum.web.body_deadline import BodyDeadlineMiddleware
+from forum.web.form_tokens import FormTokenMiddleware
 from forum.web.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from forum.web.origins import OriginCheckMiddleware
+from forum.web.server_errors import ServerErrorBoundary
 from forum.web.state import AppState
 from forum.web.views import accounts, admin, boards, site, threads
 from moderation import install as install_moderation
@@ -60,10 +67,13 @@ ROUTES = [
     Route("/admin/boards/{slug:str}", admin.edit_board, methods=["POST"]),
     Route("/admin/invites", admin.create_invites, methods=["POST"]),
     Route("/admin/settings", admin.update_settings, methods=["POST"]),
+    Route("/invite", boards.invite_page),
+    Route("/invite", boards.open_invite, methods=["POST"]),
     Route(BOARD, boards.board_page),
     Route(BOARD + "/join", boards.join_page),
     Route(BOARD + "/join", boards.join, methods=["POST"]),
     Route(BOARD + "/leave", boards.leave, methods=["POST"]),
+    Route(BOARD + "/persona", boards.rename_page),
     Route(BOARD + "/persona", boards.rename, methods=["POST"]),
     Route(BOARD + "/new", boards.new_thread_page),
     Route(BOARD + "/new", boards.create_thread, methods=["POST"]),
@@ -71,10 +81,26 @@ ROUTES = [
     Route(THREAD + "/reply", threads.reply, methods=["POST"]),
     Route(POST + "/edit", threads.edit_page),
     Route(POST + "/edit", threads.edit, methods=["POST"]),
+    Route(POST + "/delete", threads.delete_page),
     Route(POST + "/delete", threads.delete, methods=["POST"]),
     Route(POST + "/react", threads.react, methods=["POST"]),
     Mount("/api", routes=api.routes),
 ]
+
+
+class Kindred(Starlette):
+    """Starlette with three layers outside everything, Starlette's own error handling and
+    the add-ons' middleware (the inboxes) included: every answer, a 500 too, carries the
+    security headers; an unexpected error is logged once, bounded, and goes no further;
+    and no request body, an inbox delivery's neither, may stall."""
+
+    def __init__(self, *args: Any, https: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.https = https
+
+    def build_middleware_stack(self) -> ASGIApp:
+        inner = BodyDeadlineMiddleware(super().build_middleware_stack())
+        return SecurityHeadersMiddleware(ServerErrorBoundary(inner), https=self.https)
 
 
 def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette:
@@ -100,11 +126,14 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
             if manage_database:
                 await close_database()
 
-    app = Starlette(
+    log_records.install()
+    app = Kindred(
+        https=settings.https,
         routes=ROUTES,
         middleware=[
-            Middleware(SecurityHeadersMiddleware, https=settings.https),
+            Middleware(OriginCheckMiddleware, public_url=settings.public_url),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+            Middleware(FormTokenMiddleware),
         ],
         exception_handlers={
             ForumError: errors.forum_error,

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from forum.errors import ForumError, RateLimitedError
 from forum.web.pages import render
-
-log = logging.getLogger("kindred.web")
 
 TITLES = {
     400: "That did not work",
@@ -30,7 +26,7 @@ def wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-async def _answer(request: Request, status: int, message: str, headers: dict[str, str]) -> Response:
+async def answer(request: Request, status: int, message: str, headers: dict[str, str]) -> Response:
     if wants_json(request):
         return JSONResponse({"error": message}, status_code=status, headers=headers)
     return await render(
@@ -49,7 +45,7 @@ async def forum_error(request: Request, exc: Exception) -> Response:
         headers["Retry-After"] = str(exc.retry_after)
     if exc.status == 401 and not wants_json(request):
         headers["WWW-Authenticate"] = 'Cookie realm="kindred"'
-    return await _answer(request, exc.status, exc.message, headers)
+    return await answer(request, exc.status, exc.message, headers)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -57,9 +53,9 @@ async def http_error(request: Request, exc: Exception) -> Response:
     message = {404: "There is nothing here.", 405: "That method is not allowed here."}.get(
         exc.status_code, str(exc.detail)
     )
-    return await _answer(request, exc.status_code, message, dict(exc.headers or {}))
+    return await answer(request, exc.status_code, message, dict(exc.headers or {}))
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return await _answer(request, 500, "Something went wrong on our side. Please try again.", {})
+    # forum.web.server_errors logs it, once and bounded, after this page is sent.
+    return await answer(request, 500, "Something went wrong on our side. Please try again.", {})

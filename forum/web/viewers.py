@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from starlette.requests import HTTPConnection
 
 from forum.services.accounts import account_for_api_token, account_for_session
@@ -11,12 +13,34 @@ from forum.web.state import app_state
 
 
 def client_key(conn: HTTPConnection) -> str:
-    """The client address, only ever used as input to the rate limiter's keyed hash."""
+    """Who the client is to the rate limiter; only ever input to its keyed hash.
+
+    Behind a reverse proxy every request comes from the proxy's address, so keying on it
+    alone would put every member on one counter (one stranger's failed log-ins would then
+    refuse everyone's). The address the proxy saw is the *last* `X-Forwarded-For` entry:
+    the proxy appends it, and anything before it is whatever the client chose to send.
+    Trusted (KINDRED_TRUST_PROXY), that entry is the client. Untrusted, it counts only on
+    requests from a loopback or private address or a Unix socket (a proxy on this host,
+    or Docker's), and together with that address: a client there forging the header can
+    split its own counter but never reach another client's.
+    """
+    peer = conn.client.host if conn.client else ""
+    forwarded = conn.headers.get("x-forwarded-for", "").rsplit(",", 1)[-1].strip()
+    if not forwarded:
+        return peer
     if app_state(conn).settings.trust_proxy:
-        forwarded = conn.headers.get("x-forwarded-for", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return conn.client.host if conn.client else ""
+        return forwarded
+    return f"{peer} {forwarded}" if _is_local(peer) else peer
+
+
+def _is_local(host: str) -> bool:
+    if not host:
+        return True  # a Unix socket: only something on this host can connect
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private
 
 
 async def load_viewer(conn: HTTPConnection) -> Viewer:

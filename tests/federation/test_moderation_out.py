@@ -108,6 +108,33 @@ async def test_removal_is_the_moderators_delete_with_summary_and_restore_its_und
     assert undo["object"]["object"] == delete["object"]
 
 
+async def test_only_the_public_part_of_a_reason_leaves_the_instance(
+    app: object, peer: Peer, thread_id: int
+) -> None:
+    """A Delete's, Lock's or Block's summary is public on other servers (Lemmy's modlog):
+    the board's listed reason travels, the moderator's words to the member never do."""
+    from moderation import actions, sanctions
+
+    await Board.filter(slug="grief").update(removal_reasons="Off topic\nPersonal attack")
+    thread = await Thread.get(id=thread_id).select_related("board")
+    post = await Post.get(thread_id=thread_id, seq=1)
+    private = "PRIVATE-WORDS-TO-THE-MEMBER"
+    reason = actions.compose_reason(thread.board, "Off topic", private, required=True)
+    await actions.lock_thread(thread, None, locked=True, reason=reason)
+    await actions.remove(post, thread, reason, None, crisis=False)
+    author = await Persona.get(board__slug="grief").select_related("actor")
+    await sanctions.ban(thread.board, author.actor, reason=private, moderator=None)
+    received = await sent(app, peer)
+    assert private not in json.dumps(received)
+    summaries = {
+        inner["type"]: inner.get("summary")
+        for inner in (a.get("object") for a in received if a.get("type") == "Announce")
+        if isinstance(inner, dict)
+    }
+    assert summaries.get("Delete") == "Off topic" and summaries.get("Lock") == "Off topic"
+    assert "Block" in summaries and not summaries["Block"]
+
+
 async def test_lock_and_unlock_are_lock_and_undo_of_that_lock(
     app: object, peer: Peer, thread_id: int
 ) -> None:

@@ -94,7 +94,7 @@ async def test_reply_edit_delete_and_reactions_are_announced(member: httpx.Async
     await post_form(member, f"{page}/p/2/edit", {"body": "edited"}, form_page=page)
     await post_form(member, f"{page}/p/1/react", {"kind": "me_too"}, form_page=page)
     await post_form(member, f"{page}/p/1/react", {"kind": "me_too"}, form_page=page)
-    await post_form(member, f"{page}/p/2/delete", {}, form_page=page)
+    await post_form(member, f"{page}/p/2/delete", {"confirm": "yes"}, form_page=page)
     kinds = [a["object"]["type"] for a in await _announces()]  # type: ignore[index]
     assert kinds == ["Create", "Create", "Update", "Like", "Undo", "Delete"]
     announces = await _announces()

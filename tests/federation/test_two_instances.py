@@ -154,9 +154,9 @@ async def test_members_of_two_instances_talk_in_one_board(pair: tuple[Instance, 
 
         # Deletes propagate from B to A.
         b_page = await _text(bob, b_thread)
-        own = re.findall(r'action="(/b/grief/t/\d+/p/\d+)/delete"', b_page)
+        own = re.findall(r'href="(/b/grief/t/\d+/p/\d+)/delete"', b_page)
         reply_path = next(p for p in own if not p.endswith("/p/1"))
-        await form(bob, f"{reply_path}/delete", {}, b_thread)
+        await form(bob, f"{reply_path}/delete", {"confirm": "yes"}, b_thread)
 
         async def deleted_on_a() -> bool:
             return "Reply written on B" not in await _text(ann, a_thread)

@@ -7,6 +7,7 @@
 //
 //   POST /control/follow {target}                    look the Group up by URL, send Follow
 //   POST /control/reply  {group, inReplyTo, content} send Create(Note) to the group's inbox
+//   POST /control/thread {group, name, content}      send Create(Page), a new thread there
 //   GET  /control/log                                what arrived and what was sent
 //
 // Fedify verifies every inbox request itself: its listeners only run for activities
@@ -37,6 +38,7 @@ import {
   Follow,
   Group,
   Note,
+  Page,
   Person,
   PUBLIC_COLLECTION,
   Undo,
@@ -221,6 +223,31 @@ const control = {
     });
     await ctx.sendActivity({ identifier: ALICE }, group, create);
     return { note: noteId.href, create: create.id.href };
+  },
+  async thread(ctx, { group: groupUrl, name, content }) {
+    const group = await lookupGroup(ctx, groupUrl);
+    const pageId = new URL(`/pages/${randomUUID()}`, origin);
+    const page = new Page({
+      id: pageId,
+      attribution: ctx.getActorUri(ALICE),
+      to: group.id,
+      cc: PUBLIC_COLLECTION,
+      audience: group.id,
+      name,
+      content,
+      published: Temporal.Now.instant(),
+    });
+    const create = new Create({
+      id: new URL(`${pageId.href}/activity`),
+      actor: ctx.getActorUri(ALICE),
+      to: group.id,
+      cc: PUBLIC_COLLECTION,
+      audience: group.id,
+      object: page,
+      published: Temporal.Now.instant(),
+    });
+    await ctx.sendActivity({ identifier: ALICE }, group, create);
+    return { page: pageId.href, create: create.id.href };
   },
 };
 

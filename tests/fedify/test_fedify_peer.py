@@ -7,7 +7,9 @@ RFC 9421 first, falling back to draft-cavage only when refused (double-knocking)
 these tests prove each side accepts the other's signatures, not just its own.
 
 The steps build on each other through module-scoped fixtures: alice follows the board,
-a member starts a thread, alice replies to it.
+a member starts a thread, alice replies to it. Then the board's rules meet alice's posts
+as they meet a member's: a blocked word refuses her reply, a crisis phrase in her thread
+puts it first in the moderators' queue.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import os
 import re
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -40,6 +43,11 @@ THREAD_TITLE = "The first winter without her"
 THREAD_BODY = "Some mornings are *heavier* than others."
 REPLY_TEXT = "Sending warmth from the Fedify side."
 MEMBER_PASSPHRASE = "lantern meadow quietly 42"
+ADMIN = "admin-fedify"
+BLOCK_MESSAGE = "Advertising is not allowed here."
+BLOCKED_TEXT = "Buy followers from the Fedify side."
+CRISIS_TITLE = "Tonight, from the Fedify side"
+CRISIS_TEXT = "I want to end my life tonight."
 _CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 
 T = TypeVar("T")
@@ -60,6 +68,11 @@ class Process:
     popen: subprocess.Popen[bytes]
     log_path: Path
     log: IO[bytes]
+
+    @property
+    def database(self) -> Path:
+        """Kindred's SQLite file (its log lives in its data directory)."""
+        return self.log_path.parent / "kindred.sqlite3"
 
     def output(self) -> str:
         self.log.flush()
@@ -167,6 +180,9 @@ def kindred(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
     _kindred(env, "migrate")
     board = ["--title", "Grief", "--rules", "1. Be kind.", "--federation", "open", "--premod", "0"]
     _kindred(env, "board", "create", BOARD, *board)
+    secret = data_dir / "admin-passphrase"
+    secret.write_text(MEMBER_PASSPHRASE)
+    _kindred(env, "admin", "create", ADMIN, "--passphrase-file", str(secret))
     server = spawn(
         "kindred",
         env["KINDRED_PUBLIC_URL"],
@@ -360,7 +376,8 @@ def test_kindred_accepts_fedify_rfc9421_signatures_on_the_first_knock(
     # 5xx; Kindred's inbox answers 202 only once the signature verified (401 otherwise),
     # so a 202 to each first knock means Kindred verified RFC 9421 itself. Fedify sends
     # without a queue here: both deliveries were done when the control calls returned.
-    posts = peers.posts_to(f"{peers.group}/inbox")
+    ours = {accept["object"], reply.create_id}
+    posts = [p for p in peers.posts_to(f"{peers.group}/inbox") if p["activity"] in ours]
     assert [(p["scheme"], p["status"]) for p in posts] == [("rfc9421", 202), ("rfc9421", 202)]
     # Both carried Fedify's object proofs, which Kindred neither needs nor trips over.
     assert {(p["proof"], p["ldSignature"]) for p in posts} == {
@@ -368,3 +385,64 @@ def test_kindred_accepts_fedify_rfc9421_signatures_on_the_first_knock(
     }
     log = peers.peer_log()
     assert log["unverified"] == [] and log["errors"] == []
+
+
+# --- the board's rules meet alice's posts ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def rules(peers: Peers) -> None:
+    """Kindred's admin blocks a phrase in the board (crisis phrases are built in)."""
+    with httpx.Client(base_url=peers.kindred.url, timeout=10) as admin:
+        _submit(admin, "/login", 303, handle=ADMIN, passphrase=MEMBER_PASSPHRASE)
+        rule = {"pattern": "buy followers", "rule_action": "block", "message": BLOCK_MESSAGE}
+        _submit(admin, "/admin/rules", 303, action="add", board=BOARD, **rule)
+
+
+def query(peers: Peers, sql: str, *args: str) -> list[tuple[Any, ...]]:
+    """Read Kindred's own database, as its admin could."""
+    with sqlite3.connect(peers.kindred.database) as conn:
+        return list(conn.execute(sql, args).fetchall())
+
+
+def applied(peers: Peers, activity_id: str) -> tuple[str, str]:
+    """The state and reason of Kindred's inbox row for `activity_id`, once applied."""
+
+    def done() -> tuple[str, str] | None:
+        found = query(peers, "SELECT state, reason FROM inbox_item WHERE ap_id = ?", activity_id)
+        return (str(found[0][0]), str(found[0][1])) if found and found[0][0] != "received" else None
+
+    return wait_for(done, f"Kindred to apply {activity_id}", peers.both, WAIT_TIMEOUT)
+
+
+def test_fedify_reply_with_a_blocked_word_is_rejected_and_never_shown(
+    peers: Peers, thread: Thread, rules: None
+) -> None:
+    content = f"<p>{BLOCKED_TEXT}</p>"
+    sent = peers.control("reply", group=peers.group, inReplyTo=thread.url, content=content)
+    state, reason = applied(peers, sent["create"])
+    assert state == "rejected" and BLOCK_MESSAGE in reason
+    assert BLOCKED_TEXT not in httpx.get(thread.url, timeout=5).text
+    assert not query(peers, "SELECT id FROM post WHERE ap_id = ?", sent["note"])
+    # Nothing was announced: no activity of the board's carries alice's Create.
+    like = f"%{sent['create']}%"
+    assert not query(peers, "SELECT id FROM outbox_activity WHERE payload LIKE ?", like)
+
+
+def test_fedify_thread_with_a_crisis_phrase_stays_up_and_is_queued_first(
+    peers: Peers, accept: dict[str, Any], rules: None
+) -> None:
+    content = f"<p>{CRISIS_TEXT}</p>"
+    sent = peers.control("thread", group=peers.group, name=CRISIS_TITLE, content=content)
+    assert applied(peers, sent["create"]) == ("processed", "")
+    # Published: listed on the board, and announced to the board's followers (alice too).
+    assert CRISIS_TITLE in httpx.get(peers.group, timeout=5).text
+    echoed = peers.received("Announce", lambda a: a["object"] == sent["create"])
+    assert echoed["innerObject"]["type"] == "Page"
+    [(priority, kind, crisis)] = query(
+        peers,
+        "SELECT r.priority, r.kind, p.crisis FROM review_item r "
+        "JOIN post p ON p.id = r.post_id JOIN thread t ON t.id = p.thread_id WHERE t.ap_id = ?",
+        sent["page"],
+    )
+    assert (priority, kind, crisis) == (0, "flagged", 1)  # crisis priority sorts first

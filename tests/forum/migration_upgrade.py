@@ -13,6 +13,7 @@ from tortoise.connection import get_connection
 from tortoise.migrations.executor import MigrationExecutor, MigrationTarget
 
 from forum.db import apply_migrations, tortoise_config
+from forum.models import Invite
 from forum.settings import load_settings
 
 FIRST_RELEASE = "0001_initial"
@@ -47,6 +48,8 @@ INSERT INTO report (item_id, reporter_id, category, note, status, created_at)
   VALUES (1, 1, 'spam', '', 'received', '2026-01-01');
 INSERT INTO mod_action (board_id, action, reason, thread_id, created_at)
   VALUES (1, 'lock', '', 1, '2026-01-01');
+INSERT INTO invite (code_hash, board_id, created_at, used_at)
+  VALUES ('h', 1, '2026-01-01', '2026-01-02 13:45:12.123456+00:00');
 """
 
 
@@ -69,8 +72,10 @@ async def main() -> None:
     for table in TABLES:
         _, rows = await get_connection("default").execute_query(f"SELECT COUNT(*) FROM {table}")
         counts[table] = rows[0][0]
+    invite = await Invite.get(code_hash="h")
+    used = invite.used_at.isoformat() if invite.used_at else None
     await Tortoise.close_connections()
-    json.dump({"applied": applied, "counts": counts}, sys.stdout)
+    json.dump({"applied": applied, "counts": counts, "invite_used_at": used}, sys.stdout)
 
 
 if __name__ == "__main__":

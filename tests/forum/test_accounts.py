@@ -122,7 +122,7 @@ async def test_log_out_everywhere_ends_every_session(
         ("quietfern", "short", "at least 10"),
         ("quietfern", "password123", "too easy"),
         ("quietfern", "correcthorsebatterystaple", "too easy"),
-        ("quietfern", "my quietfern pass", "too easy"),
+        ("quietfern", "my quietfern pass", "cannot contain your handle"),
     ],
 )
 async def test_bad_registrations_are_refused_and_nothing_is_stored(

@@ -52,6 +52,17 @@ def test_invite_create_prints_codes(instance: Path) -> None:
     assert missing.returncode == 4 and "No board" in missing.stderr
 
 
+def test_invite_create_for_a_board_prints_its_join_link(instance: Path) -> None:
+    made = run(
+        instance, "board", "create", "hidden", "--title", "Hidden", "--visibility", "private"
+    )
+    assert made.returncode == 0, made.stderr
+    result = run(instance, "invite", "create", "--board", "hidden", "--count", "2")
+    assert result.returncode == 0, result.stderr
+    link = r"^http://127\.0\.0\.1:8000/b/hidden/join\?invite=[a-z0-9]{4}(?:-[a-z0-9]{4}){3}$"
+    assert len(re.findall(link, result.stdout, re.M)) == 2, result.stdout
+
+
 def test_admin_create_needs_a_readable_good_passphrase(instance: Path, tmp_path: Path) -> None:
     missing = run(instance, "admin", "create", "second", "--passphrase-file", str(tmp_path / "no"))
     assert missing.returncode == 4 and "Cannot read" in missing.stderr

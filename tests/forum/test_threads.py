@@ -90,7 +90,9 @@ async def test_cannot_edit_or_delete_someone_elses_post(
     edited = await post_form(
         other_client, f"{base}/edit", {"body": "Hijack"}, form_page=f"/b/{board}"
     )
-    deleted = await post_form(other_client, f"{base}/delete", {}, form_page=f"/b/{board}")
+    deleted = await post_form(
+        other_client, f"{base}/delete", {"confirm": "yes"}, form_page=f"/b/{board}"
+    )
     assert edited.status_code == deleted.status_code == 403
     post = await Post.get(thread_id=tid, seq=1)
     assert post.body_source == "Mine" and post.state == "visible"
@@ -103,7 +105,7 @@ async def test_delete_own_reply_keeps_its_place(
     tid = thread_id_from(await start_thread(client, board))
     page = f"/b/{board}/t/{tid}"
     await post_form(client, f"{page}/reply", {"body": "Regretted words"}, form_page=page)
-    response = await post_form(client, f"{page}/p/2/delete", {}, form_page=page)
+    response = await post_form(client, f"{page}/p/2/delete", {"confirm": "yes"}, form_page=page)
     assert response.status_code == 303
     html = (await other_client.get(page)).text
     assert "Regretted words" not in html and "[deleted]" in html

@@ -108,7 +108,10 @@ async def test_bulk_approve_and_remove_act_as_the_single_actions_do(
     actions = sorted(a.action for a in await ModAction.all())
     assert actions == ["approve", "remove_thread", "remove_thread"]
     notices = [n.text for n in await Notice.all()]
-    assert len(notices) == 2 and all("Personal attack" in n for n in notices)
+    removals = [n for n in notices if "removed" in n]
+    assert len(removals) == 2 and all("Personal attack" in n for n in removals)
+    # Approving tells the author too, as the single action does.
+    assert [n for n in notices if "approved" in n and "Held" in n]
 
 
 async def test_bulk_claim(items: dict[str, int], mod: httpx.AsyncClient) -> None:

@@ -22,7 +22,11 @@ async def register_page(request: Request) -> Response:
     return await render(
         request,
         "register.html",
-        {"mode": site.registration_mode, "question": site.application_question},
+        {
+            "mode": site.registration_mode,
+            "question": site.application_question,
+            "next": _safe_next(request.query_params.get("next")),
+        },
     )
 
 
@@ -49,6 +53,7 @@ async def register(request: Request) -> Response:
                 "question": site.application_question,
                 "error": exc,
                 "values": form.values(),
+                "next": _safe_next(form.text("next")),
             },
             status=exc.status,
         )
@@ -65,7 +70,11 @@ async def register(request: Request) -> Response:
     response = await render(
         request,
         "registered.html",
-        {"codes": result.recovery_codes, "warnings": result.warnings},
+        {
+            "codes": result.recovery_codes,
+            "warnings": result.warnings,
+            "next": _safe_next(form.text("next")),
+        },
         headers={"Cache-Control": "no-store"},
     )
     set_session_cookie(request, response, token)
@@ -104,7 +113,14 @@ async def login(request: Request) -> Response:
 
 def _safe_next(target: str | None) -> str:
     # Only same-site paths: never an open redirect.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    # Printable only: browsers drop tabs and newlines from a link, so "/\t/x" would be "//x".
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and target.isprintable()
+    ):
         return target
     return "/"
 
@@ -172,7 +188,12 @@ async def change_passphrase(request: Request) -> Response:
     form = await read_form(request)
     viewer = await load_viewer(request)
     try:
-        await accounts.change_passphrase(viewer, form.text("current"), form.text("passphrase"))
+        await accounts.change_passphrase(
+            viewer,
+            form.text("current"),
+            form.text("passphrase"),
+            keep_session=read_session_token(request),
+        )
     except InvalidInputError as exc:
         return await _account(request, viewer, status=400, error=exc)
     return redirect("/account?done=passphrase")
@@ -200,7 +221,7 @@ async def create_token(request: Request) -> Response:
     try:
         token = await accounts.create_api_token(viewer, form.text("name"))
     except InvalidInputError as exc:
-        return await _account(request, viewer, status=400, error=exc)
+        return await _account(request, viewer, status=400, token_error=exc)
     return await _account(request, viewer, new_token=token)
 
 

@@ -140,7 +140,12 @@ async def create_invites(request: Request) -> Response:
         )
     except (InvalidInputError, NotFoundError) as exc:
         return await _admin_page(request, status=exc.status, invite_error=exc)
-    return await _admin_page(request, invite_codes=codes, invite_board=form.text("board"))
+    board = form.text("board")
+    settings = app_state(request).settings
+    links = [settings.absolute(invites.join_path(board, code)) if board else "" for code in codes]
+    return await _admin_page(
+        request, invite_codes=list(zip(codes, links, strict=True)), invite_board=board
+    )
 
 
 async def update_settings(request: Request) -> Response:

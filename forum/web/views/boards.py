@@ -3,12 +3,15 @@ persona name."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from starlette.requests import Request
 from starlette.responses import Response
 
 from forum.errors import ConflictError, InvalidInputError, NotAllowedError
 from forum.models import Post
-from forum.services import boards, leaving, personas, threads
+from forum.services import boards, held, invites, leaving, personas, threads
+from forum.services.viewer import Viewer
 from forum.web.forms import read_form
 from forum.web.pages import redirect, render
 from forum.web.state import app_state
@@ -20,45 +23,73 @@ async def board_page(request: Request) -> Response:
     access = await boards.access_board(request.path_params["slug"], viewer)
     if not access.can_read:
         return await render(request, "front_door.html", {"access": access}, board=access.board)
-    listing = await threads.list_threads(access, request.query_params.get("after"))
+    after = request.query_params.get("after")
+    listing = await threads.list_threads(access, after)
+    # The viewer's own threads waiting for review lead the first page (moderators see all).
+    waiting = [] if after else await held.held_threads(access)
     return await render(
-        request, "board.html", {"access": access, "listing": listing}, board=access.board
+        request,
+        "board.html",
+        {"access": access, "listing": listing, "waiting": waiting},
+        board=access.board,
     )
 
 
-async def join_page(request: Request) -> Response:
-    viewer = await load_viewer(request)
-    access = await boards.access_board(request.path_params["slug"], viewer)
+def _join_path(slug: str, invite: str) -> str:
+    return invites.join_path(slug, invite) if invite else f"/b/{slug}/join"
+
+
+async def _join_form(
+    request: Request, viewer: Viewer, slug: str, invite: str, status: int = 200, **context: object
+) -> Response:
+    access = await invites.access_invited(slug, viewer, invite)
     if access.persona is not None:
         return redirect(f"/b/{access.board.slug}")
     return await render(
         request,
         "join.html",
-        {"access": access, "invite": request.query_params.get("invite", "")},
+        # `here` brings a visitor back through log-in or registration, invitation and all.
+        {"access": access, "invite": invite, "here": _join_path(slug, invite), **context},
+        status=status,
         board=access.board,
     )
+
+
+async def join_page(request: Request) -> Response:
+    viewer = await load_viewer(request)
+    invite = request.query_params.get("invite", "")
+    return await _join_form(request, viewer, request.path_params["slug"], invite)
 
 
 async def join(request: Request) -> Response:
     form = await read_form(request)
     viewer = await load_viewer(request)
     slug = request.path_params["slug"]
+    invite = form.text("invite")
     if viewer.account is None:
-        return redirect(f"/login?next=/b/{slug}/join")
+        return redirect("/login?next=" + quote(_join_path(slug, invite), safe="/"))
     try:
         await personas.join_board(
-            slug, viewer, accept_rules=form.flag("accept_rules"), invite_code=form.text("invite")
+            slug, viewer, accept_rules=form.flag("accept_rules"), invite_code=invite
         )
     except InvalidInputError as exc:
-        access = await boards.access_board(slug, viewer)
-        return await render(
-            request,
-            "join.html",
-            {"access": access, "error": exc, "invite": form.text("invite")},
-            status=400,
-            board=access.board,
-        )
+        return await _join_form(request, viewer, slug, invite, status=400, error=exc)
     return redirect(f"/b/{slug}?joined=1")
+
+
+async def invite_page(request: Request) -> Response:
+    """Somewhere to type an invitation code that came without its link."""
+    return await render(request, "invite.html", {"code": request.query_params.get("code", "")})
+
+
+async def open_invite(request: Request) -> Response:
+    form = await read_form(request)
+    code = form.text("code")
+    try:
+        slug = await invites.board_for_code(code)
+    except InvalidInputError as exc:
+        return await render(request, "invite.html", {"code": code, "error": exc}, status=400)
+    return redirect(invites.join_path(slug, code.strip()))
 
 
 async def leave(request: Request) -> Response:
@@ -71,6 +102,17 @@ async def leave(request: Request) -> Response:
     return redirect(f"/b/{slug}?left=1")
 
 
+async def rename_page(request: Request) -> Response:
+    viewer = await load_viewer(request)
+    slug = request.path_params["slug"]
+    if viewer.account is None:
+        return redirect(f"/login?next=/b/{slug}/persona")
+    access = await boards.access_board(slug, viewer)
+    if access.persona is None:
+        return redirect(f"/b/{slug}/join")
+    return await render(request, "rename.html", {"access": access}, board=access.board)
+
+
 async def rename(request: Request) -> Response:
     form = await read_form(request)
     viewer = await load_viewer(request)
@@ -81,8 +123,8 @@ async def rename(request: Request) -> Response:
         access = await boards.access_board(slug, viewer)
         return await render(
             request,
-            "join.html",
-            {"access": access, "rename_error": exc, "values": form.values()},
+            "rename.html",
+            {"access": access, "error": exc, "values": form.values()},
             status=exc.status,
             board=access.board,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 
+from forum.db import database_problem
 from forum.errors import ConflictError, InvalidInputError, NotFoundError
 from forum.models.account import Role
 from forum.services import accounts, boards, site
@@ -12,6 +13,7 @@ from forum.services.viewer import Viewer
 from forum.web.cookies import set_session_cookie
 from forum.web.forms import read_form
 from forum.web.pages import render
+from forum.web.state import app_state
 from forum.web.viewers import load_viewer
 from themes import static_file
 
@@ -26,7 +28,13 @@ async def help_page(request: Request) -> Response:
 
 
 async def healthz(request: Request) -> Response:
-    return PlainTextResponse("ok")
+    """Answer "ok" only while the database can be read: the container health check relies
+    on it (503 with a short reason otherwise)."""
+    headers = {"Cache-Control": "no-store"}
+    problem = await database_problem(app_state(request).settings)
+    if problem:
+        return PlainTextResponse(f"unavailable: {problem}", status_code=503, headers=headers)
+    return PlainTextResponse("ok", headers=headers)
 
 
 async def static(request: Request) -> Response:

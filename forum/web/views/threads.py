@@ -59,13 +59,14 @@ async def reply(request: Request) -> Response:
             board=access.board,
         )
     crisis = "&crisis=1" if post.crisis else ""
-    if post.state == "held":
-        return redirect(f"/b/{slug}/t/{thread_id}?held=1{crisis}")
+    # A held reply shows on its page too, marked as waiting, to its author alone.
+    held = "&held=1" if post.state == "held" else ""
     number = (post.seq - 1) // threads.POSTS_PER_PAGE + 1
-    return redirect(f"/b/{slug}/t/{thread_id}?page={number}{crisis}#post-{post.seq}")
+    return redirect(f"/b/{slug}/t/{thread_id}?page={number}{held}{crisis}#post-{post.seq}")
 
 
-async def edit_page(request: Request) -> Response:
+async def _own_post_page(request: Request, template: str) -> Response:
+    """A page about one of the viewer's own posts (edit it, or confirm deleting it)."""
     viewer = await load_viewer(request)
     slug, thread_id = request.path_params["slug"], request.path_params["thread_id"]
     access = await boards.require_readable(slug, viewer)
@@ -74,12 +75,23 @@ async def edit_page(request: Request) -> Response:
     post = await Post.filter(thread_id=thread.id, seq=seq).first()
     if post is None or access.persona is None or post.author_id != access.persona.actor_id:
         raise NotFoundError()
+    if post.state == "deleted":
+        raise NotFoundError()
     return await render(
         request,
-        "edit_post.html",
-        {"access": access, "thread": thread, "post": post},
+        template,
+        {
+            "access": access,
+            "thread": thread,
+            "post": post,
+            "back": _post_url(slug, thread_id, post),
+        },
         board=access.board,
     )
+
+
+async def edit_page(request: Request) -> Response:
+    return await _own_post_page(request, "edit_post.html")
 
 
 async def edit(request: Request) -> Response:
@@ -115,8 +127,16 @@ async def edit(request: Request) -> Response:
     return redirect(_post_url(slug, thread_id, post))
 
 
+async def delete_page(request: Request) -> Response:
+    """Delete asks first: this page's form is the only one that deletes."""
+    return await _own_post_page(request, "confirm_delete.html")
+
+
 async def delete(request: Request) -> Response:
-    await read_form(request)
+    form = await read_form(request)
+    if not form.flag("confirm"):
+        # A bare POST (an old page, a stray click, a script) only gets the question.
+        return await delete_page(request)
     viewer = await load_viewer(request)
     slug, thread_id = request.path_params["slug"], request.path_params["thread_id"]
     post = await posts.delete_post(slug, thread_id, request.path_params["seq"], viewer)
