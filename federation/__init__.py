@@ -19,6 +19,18 @@ log = logging.getLogger("kindred.federation")
 Lifespan = Callable[[], AbstractAsyncContextManager[None]]
 
 
+def connect(settings: Settings) -> None:
+    """Turn the forum's events into activities: every process that changes posts (the web
+    server and `kindred worker`, which applies remote ones) needs this."""
+    from federation.moderation_out import moderation_publisher
+    from federation.outbox import publisher
+
+    publisher.configure(settings)
+    events.subscribe(publisher)
+    moderation_publisher.configure(settings)
+    events.subscribe(moderation_publisher)
+
+
 def install(app: Starlette, settings: Settings) -> Lifespan:
     """Add federation's routes, negotiation and outbox to a forum app.
 
@@ -27,9 +39,7 @@ def install(app: Starlette, settings: Settings) -> Lifespan:
     """
     from federation.errors import FederationError
     from federation.inbox import Inbox, InboxMiddleware
-    from federation.moderation_out import moderation_publisher
     from federation.negotiation import ActivityPubNegotiation
-    from federation.outbox import publisher
     from federation.routes import ROUTES
     from federation.runtime import Runtime
     from federation.views import error_response
@@ -43,10 +53,7 @@ def install(app: Starlette, settings: Settings) -> Lifespan:
         return error_response(exc)
 
     app.add_exception_handler(FederationError, handle)
-    publisher.configure(settings)
-    events.subscribe(publisher)
-    moderation_publisher.configure(settings)
-    events.subscribe(moderation_publisher)
+    connect(settings)
     runtime = Runtime.create(settings)
     app.state.federation = runtime
     # The inboxes answer in front of the other middleware (see federation.inbox).

@@ -243,9 +243,15 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
     """Run the inbox and delivery workers without the web server (for scaling out)."""
     import signal
 
+    import federation
+    import moderation
     from federation.runtime import Runtime
     from federation.workers import start_workers, stop_workers
     from moderation.subscriptions import refreshing as refreshing_blocklists
+
+    # Remote posts applied here meet the same rules, queue and outbox as in `serve`.
+    moderation.connect()
+    federation.connect(settings)
 
     async def work() -> None:
         runtime = Runtime.create(settings)

@@ -1,5 +1,6 @@
-"""The one place posts are checked before they are written (watched words, crisis
-phrases). The forum only asks; the moderation toolkit registers the checker."""
+"""The one place posts are checked before they are written: who is barred from posting
+in a board (suspensions and bans), and what the text may say (watched words, crisis
+phrases). The forum only asks; the moderation toolkit registers the checkers."""
 
 from __future__ import annotations
 
@@ -30,3 +31,19 @@ async def check_content(board_id: int, text: str) -> ContentCheck:
     if _checker is None:
         return ContentCheck(text=text)
     return await _checker(board_id, text)
+
+
+# A board's sanctions on an author: the refusal to show them, or None when they may post.
+BarCheck = Callable[[int, int], Awaitable[str | None]]
+_bar_check: BarCheck | None = None
+
+
+def set_bar_check(check: BarCheck | None) -> None:
+    global _bar_check
+    _bar_check = check
+
+
+async def posting_bar(board_id: int, actor_id: int) -> str | None:
+    if _bar_check is None:
+        return None
+    return await _bar_check(board_id, actor_id)

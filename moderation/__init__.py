@@ -1,6 +1,7 @@
 """Moderation toolkit: review queue, reports, modlog, notices, domain policy.
 
-`install` wires it into the web app, as federation's does.
+`install` wires it into the web app, as federation's does; `connect` plugs it into the
+forum's hooks and events alone (for `kindred worker`).
 """
 
 from __future__ import annotations
@@ -19,11 +20,20 @@ async def _on_event(event: events.Event) -> None:
         await flagged_post(event.post_id, reason=event.reason, crisis=event.crisis)
 
 
-def install(app: Starlette) -> None:
-    from forum.content_checks import set_checker
+def connect() -> None:
+    """Plug the toolkit into the forum's hooks and events: every process that writes posts
+    (the web server and `kindred worker`, which applies remote ones) needs this."""
+    from forum.content_checks import set_bar_check, set_checker
     from moderation.checks import check
+    from moderation.sanctions import posting_bar
+
+    events.subscribe(_on_event)
+    set_checker(check)
+    set_bar_check(posting_bar)
+
+
+def install(app: Starlette) -> None:
     from moderation.routes import ROUTES
 
     app.router.routes[0:0] = ROUTES
-    events.subscribe(_on_event)
-    set_checker(check)
+    connect()

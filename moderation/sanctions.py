@@ -95,6 +95,23 @@ async def active_sanction(board_id: int, actor_id: int) -> Sanction | None:
     )
 
 
+async def posting_bar(board_id: int, actor_id: int) -> str | None:
+    """What the forum tells an author suspended or banned in this board (ours, or a
+    mirrored group's on our persona), or None. Registered as forum's bar check, so local
+    posts, remote Creates and edits all ask here."""
+    now = datetime.now(UTC)
+    sanctions = await Sanction.filter(_in_force(now), board_id=board_id, actor_id=actor_id).only(
+        "id", "until"
+    )
+    if not sanctions:
+        return None
+    ends = [s.until for s in sanctions if s.until is not None]
+    if len(ends) < len(sanctions):
+        return "The moderators of this board have banned you from posting here."
+    until = max(ends).astimezone(UTC).strftime("%d %b %Y, %H:%M UTC")
+    return f"The moderators of this board have suspended you from posting here until {until}."
+
+
 def _check_target(viewer: Viewer, subject: Subject) -> None:
     if subject.persona is None and subject.board.remote:
         raise InvalidInputError(

@@ -13,9 +13,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from tortoise.expressions import Q
-
-from forum.content_checks import ContentCheck, check_content
+from forum.content_checks import ContentCheck, check_content, posting_bar
 from forum.errors import InvalidInputError, NotAllowedError, RateLimitedError
 from forum.events import PostAdded, PostEdited, PostFlagged, PostHeld, ThreadStarted, emit
 from forum.models import Account, Post, Thread
@@ -24,7 +22,6 @@ from forum.models.post import PostState
 from forum.rendering import render_markdown
 from forum.services.accounts import account_barred
 from forum.visible_text import change_text, text_as_html, text_runs, visible_text
-from moderation.models import Sanction
 
 CRISIS_HINT = " If you are struggling right now, please see “Get help now” above."
 
@@ -163,18 +160,9 @@ async def check_not_barred(board_id: int, actor_id: int, account: Account | None
                 f"Your account is suspended until {_until(account.suspended_until)}."
             )
         raise NotAllowedError("Your account cannot post on this instance.")
-    sanctions = await Sanction.filter(
-        Q(until=None) | Q(until__gt=now), board_id=board_id, actor_id=actor_id, lifted_at=None
-    ).only("id", "until")
-    if not sanctions:
-        return
-    ends = [s.until for s in sanctions if s.until is not None]
-    if len(ends) < len(sanctions):
-        raise NotAllowedError("The moderators of this board have banned you from posting here.")
-    raise NotAllowedError(
-        "The moderators of this board have suspended you from posting here until "
-        f"{_until(max(ends))}."
-    )
+    refusal = await posting_bar(board_id, actor_id)
+    if refusal:
+        raise NotAllowedError(refusal)
 
 
 async def check_slow_mode(thread: Thread, actor_id: int) -> None:
