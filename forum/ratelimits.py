@@ -48,6 +48,9 @@ DEFAULT_LIMITS: dict[str, Limit] = {
     "login_pair_failure": Limit(10, 900, "Too many failed log-ins; wait a while and try again."),
     "recover_failure": Limit(10, 3600, "Too many failed recovery attempts; try later."),
     "recover_pair_failure": Limit(5, 3600, "Too many failed recovery attempts; try later."),
+    # Wrong current passphrases on the account page, per session: whoever holds a session
+    # (perhaps not its owner) may not guess the passphrase there either.
+    "reauth_failure": Limit(10, 900, "Too many wrong passphrases; wait a while and try again."),
     "thread": Limit(10, 600, "You are starting threads very quickly; take a breath."),
     "reply": Limit(40, 600, "You are replying very quickly; take a breath."),
     "report": Limit(20, 3600, "You have sent many reports; the moderators will get to them."),

@@ -295,16 +295,42 @@ async def recover(
     return record.account
 
 
+async def confirm_passphrase(
+    account: Account,
+    passphrase: str,
+    *,
+    field: str,
+    limiter: RateLimiter | None,
+    session: str | None,
+) -> None:
+    """The signed-in person proves they know the passphrase (to change it, or to delete the
+    account); wrong guesses are limited per session, never per account, so a stolen
+    session cannot lock the owner out."""
+    subject = f"{account.id}:{tokens.digest(session) if session else ''}"
+    if limiter:
+        limiter.check("reauth_failure", subject)
+    if not await verify_passphrase(passphrase, account.passphrase_hash):
+        if limiter:
+            limiter.hit("reauth_failure", subject)
+        raise InvalidInputError("Your current passphrase is not right.", field=field)
+
+
 async def change_passphrase(
-    viewer: Viewer, current: str, new: str, *, keep_session: str | None = None
+    viewer: Viewer,
+    current: str,
+    new: str,
+    *,
+    keep_session: str | None = None,
+    limiter: RateLimiter | None = None,
 ) -> int:
     """Set a new passphrase and end every session of the account but `keep_session` (the
     token of the one making the change). Personal API tokens are kept: each was made on
     purpose and is listed, with a revoke button, on the account page. The number of
     sessions ended."""
     account = _require(viewer)
-    if not await verify_passphrase(current, account.passphrase_hash):
-        raise InvalidInputError("Your current passphrase is not right.", field="current")
+    await confirm_passphrase(
+        account, current, field="current", limiter=limiter, session=keep_session
+    )
     check_passphrase(new, handle=account.handle)
     new_hash = await hash_passphrase(new)
     kept = tokens.digest(keep_session) if keep_session else ""
@@ -359,7 +385,14 @@ async def revoke_api_token(viewer: Viewer, token_id: int) -> None:
     await ApiToken.filter(id=token_id, account_id=account.id).delete()
 
 
-async def delete_account(viewer: Viewer, passphrase: str, *, erase_posts: bool) -> None:
+async def delete_account(
+    viewer: Viewer,
+    passphrase: str,
+    *,
+    erase_posts: bool,
+    limiter: RateLimiter | None = None,
+    session: str | None = None,
+) -> None:
     """Delete the account. Posts are erased, or kept with their author shown as [deleted].
 
     Either way every persona is cut from the account and renamed, so nothing left behind
@@ -368,8 +401,9 @@ async def delete_account(viewer: Viewer, passphrase: str, *, erase_posts: bool) 
     from forum.services.personas import retire_persona  # personas import accounts' helpers
 
     account = _require(viewer)
-    if not await verify_passphrase(passphrase, account.passphrase_hash):
-        raise InvalidInputError("Your passphrase is not right.", field="passphrase")
+    await confirm_passphrase(
+        account, passphrase, field="passphrase", limiter=limiter, session=session
+    )
     if account.role == Role.admin and await Account.filter(role=Role.admin).count() == 1:
         raise NotAllowedError("You are the only admin; make another admin first.")
     async with in_transaction():

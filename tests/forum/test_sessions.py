@@ -53,3 +53,33 @@ async def test_a_refused_passphrase_change_ends_no_session(
     )
     assert refused.status_code == 400
     assert (await other_client.get("/account")).status_code == 200
+
+
+async def test_guessing_the_current_passphrase_is_limited_per_session(
+    client: httpx.AsyncClient, other_client: httpx.AsyncClient
+) -> None:
+    """Whoever holds a session (perhaps not its owner) cannot guess the passphrase on the
+    account page without limit, and the owner's own session is not locked by it."""
+    await register(client, "quietfern")
+    assert (await login(other_client, "quietfern")).status_code == 303
+    for n in range(10):
+        wrong = await post_form(
+            other_client,
+            "/account/passphrase",
+            {"current": f"guess number {n}", "passphrase": NEW_PASSPHRASE},
+            form_page="/account",
+        )
+        assert wrong.status_code == 400
+    for path, data in (
+        ("/account/passphrase", {"current": PASSPHRASE, "passphrase": NEW_PASSPHRASE}),
+        ("/account/delete", {"passphrase": PASSPHRASE, "posts": "keep"}),
+    ):
+        refused = await post_form(other_client, path, data, form_page="/account")
+        assert refused.status_code == 429 and "retry-after" in refused.headers
+    changed = await post_form(
+        client,
+        "/account/passphrase",
+        {"current": PASSPHRASE, "passphrase": NEW_PASSPHRASE},
+        form_page="/account",
+    )
+    assert changed.status_code == 303

@@ -193,6 +193,7 @@ async def change_passphrase(request: Request) -> Response:
             form.text("current"),
             form.text("passphrase"),
             keep_session=read_session_token(request),
+            limiter=app_state(request).limiter,
         )
     except InvalidInputError as exc:
         return await _account(request, viewer, status=400, error=exc)
@@ -237,7 +238,13 @@ async def delete_account(request: Request) -> Response:
     viewer = await load_viewer(request)
     erase = form.text("posts") == "erase"
     try:
-        await accounts.delete_account(viewer, form.text("passphrase"), erase_posts=erase)
+        await accounts.delete_account(
+            viewer,
+            form.text("passphrase"),
+            erase_posts=erase,
+            limiter=app_state(request).limiter,
+            session=read_session_token(request),
+        )
     except (InvalidInputError, NotAllowedError) as exc:
         return await _account(request, viewer, status=exc.status, delete_error=exc)
     request.state.viewer = Viewer(account=None)
