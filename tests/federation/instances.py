@@ -6,10 +6,13 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import secrets
 import signal
 import socket
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -135,3 +138,42 @@ async def eventually(check, what: str, seconds: float = 30.0) -> None:  # type: 
             return
         await asyncio.sleep(0.25)
     raise AssertionError(f"timed out waiting for: {what}")
+
+
+@asynccontextmanager
+async def instance_pair(
+    tmp_path: Path, label: str, *, admins: str = ""
+) -> AsyncIterator[tuple[Instance, Instance]]:
+    """A on 127.0.0.1 and B on 127.0.0.2, each on its own database (a throw-away PostgreSQL
+    database per instance when the suite runs on PostgreSQL), B holding an open board
+    "grief" whose posts appear at once. `admins` names the instances ("a", "b") that get
+    an admin `admin-{host}` with PASSPHRASE."""
+    from tests.conftest import BACKEND, PG_ADMIN_URL, pg_admin
+
+    urls = ["", ""]
+    names = [f"kindred_{label}_{secrets.token_hex(4)}_{x}" for x in "ab"]
+    if BACKEND == "postgres":
+        base = PG_ADMIN_URL.rsplit("/", 1)[0]
+        for i, name in enumerate(names):
+            await pg_admin(f'CREATE DATABASE "{name}"')
+            urls[i] = f"{base}/{name}"
+    a = Instance("127.0.0.1", tmp_path / "a", urls[0])
+    b = Instance("127.0.0.2", tmp_path / "b", urls[1])
+    try:
+        for key, inst in (("a", a), ("b", b)):
+            inst.data_dir.mkdir()
+            await inst.start()
+            if key in admins:
+                secret = inst.data_dir / "admin-passphrase"
+                secret.write_text(PASSPHRASE)
+                inst.cli("admin", "create", f"admin-{inst.host}", "--passphrase-file", str(secret))
+        b.cli(
+            "board", "create", "grief", "--title", "Grief", "--federation", "open", "--premod", "0"
+        )
+        yield a, b
+    finally:
+        await a.close()
+        await b.close()
+        if BACKEND == "postgres":
+            for name in names:
+                await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

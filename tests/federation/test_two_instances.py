@@ -4,15 +4,13 @@ separate databases) federating over real HTTP, plus a third follower."""
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import BACKEND, PG_ADMIN_URL, pg_admin
-from tests.federation.instances import Instance, eventually, form, member
+from tests.federation.instances import Instance, eventually, form, instance_pair, member
 from tests.federation.peer import AS, running_peer
 
 AP = {"Accept": "application/activity+json"}
@@ -20,29 +18,8 @@ AP = {"Accept": "application/activity+json"}
 
 @pytest.fixture
 async def pair(tmp_path: Path) -> AsyncIterator[tuple[Instance, Instance]]:
-    urls = ["", ""]
-    names = [f"kindred_pair_{secrets.token_hex(4)}_{x}" for x in "ab"]
-    if BACKEND == "postgres":
-        base = PG_ADMIN_URL.rsplit("/", 1)[0]
-        for i, name in enumerate(names):
-            await pg_admin(f'CREATE DATABASE "{name}"')
-            urls[i] = f"{base}/{name}"
-    a = Instance("127.0.0.1", tmp_path / "a", urls[0])
-    b = Instance("127.0.0.2", tmp_path / "b", urls[1])
-    try:
-        for inst in (a, b):
-            inst.data_dir.mkdir()
-            await inst.start()
-        b.cli(
-            "board", "create", "grief", "--title", "Grief", "--federation", "open", "--premod", "0"
-        )
-        yield a, b
-    finally:
-        await a.close()
-        await b.close()
-        if BACKEND == "postgres":
-            for name in names:
-                await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async with instance_pair(tmp_path, "pair") as instances:
+        yield instances
 
 
 async def _text(client: httpx.AsyncClient, path: str) -> str:
