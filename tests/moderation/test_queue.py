@@ -422,6 +422,7 @@ async def test_removing_a_federated_post_sends_a_lemmy_style_delete(
     import json
 
     await make_board("open-board", federation="open")
+    await Board.filter(slug="open-board").update(removal_reasons="Spam\nOff topic")
     await register(client, "author2")
     await join(client, "open-board")
     tid = thread_id_from(await start_thread(client, "open-board", "Spammy", "Buy now"))
@@ -432,6 +433,9 @@ async def test_removing_a_federated_post_sends_a_lemmy_style_delete(
     async with reporter_client(app, 45) as admin:
         await make_admin(admin)
         item = await ReviewItem.get()
+        queue = (await admin.get("/mod/queue")).text
+        # the board's listed (public) reasons are offered in the queue, no script needed
+        assert f'list="reasons-{item.id}"' in queue and '<option value="Off topic">' in queue
         await post_form(
             admin,
             f"/mod/queue/{item.id}",
@@ -440,6 +444,7 @@ async def test_removing_a_federated_post_sends_a_lemmy_style_delete(
         )
     announces = [json.loads(a.payload) for a in await OutboxActivity.filter(kind="Announce")]
     delete = announces[-1]["object"]
+    # "Spam" is one of the board's listed reasons, so it is public and travels
     assert delete["type"] == "Delete" and delete["summary"] == "Spam"
     # the board's moderators as one, not a persona
     assert delete["actor"] == "http://127.0.0.1:8000/b/open-board/moderators/actor"
