@@ -13,6 +13,7 @@ from tortoise.transactions import in_transaction
 from federation.models import Delivery, DeliveryState, Follow
 from forum.models import Actor, Post, Thread
 from forum.models.post import PostState
+from forum.search_index import unindex_author
 from forum.services.reactions import remove_reactions_of
 
 DELETED_TITLE = "[deleted]"
@@ -28,6 +29,7 @@ async def forget_actor(actor: Actor) -> None:
             .update(body_html="", body_source="", state=PostState.deleted)
         )
         await Thread.filter(author_id=actor.id).update(title=DELETED_TITLE, content_note="")
+        await unindex_author(actor.id)
         await remove_reactions_of(actor.id)
         # Deliveries still queued for its own inbox would only meet a 410.
         if actor.inbox:

@@ -400,6 +400,30 @@ def cmd_blocklist_refresh(settings: Settings, args: argparse.Namespace) -> None:
     asyncio.run(_with_db(settings, work))
 
 
+def _progress_line(done: int, total: int) -> None:
+    # One self-rewriting line on stderr; a progress library would be a dependency for
+    # the one long command.
+    share = done * 100 // total if total else 100
+    bar = "#" * (share // 4)
+    end = "\n" if done >= total else ""
+    line = f"\r[{bar:<25}] {share:3d}% {done:,}/{total:,} posts"
+    print(line, end=end, file=sys.stderr, flush=True)
+
+
+def cmd_search_reindex(settings: Settings, args: argparse.Namespace) -> None:
+    from tortoise.transactions import in_transaction
+
+    from forum.search_index import rebuild_index
+
+    async def work() -> None:
+        # One transaction: searches see the old index until the new one is complete.
+        async with in_transaction():
+            indexed = await rebuild_index(progress=_progress_line)
+        _say(f"Indexed {indexed:,} posts.")
+
+    asyncio.run(_with_db(settings, work))
+
+
 def _refresh_hours(raw: str) -> int:
     from moderation.subscriptions import MAX_HOURS, MIN_HOURS
 
@@ -541,6 +565,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = blocklist.add_parser("refresh", help="fetch subscribed blocklists now")
     p.add_argument("url", metavar="URL", nargs="?", help="only this list")
     p.set_defaults(func=cmd_blocklist_refresh)
+
+    search = sub.add_parser("search", help="the full-text search index").add_subparsers(
+        dest="search_command", required=True, metavar="ACTION"
+    )
+    p = search.add_parser("reindex", help="rebuild the search index from every post")
+    p.set_defaults(func=cmd_search_reindex)
 
     admin = sub.add_parser("admin", help="manage admins").add_subparsers(
         dest="admin_command", required=True, metavar="ACTION"

@@ -30,6 +30,7 @@ from forum.models import Account, Actor, Board, Membership, Persona, Post, Threa
 from forum.models.board import MemberRole, Visibility
 from forum.models.post import PostState
 from forum.rendering import render_markdown
+from forum.search_index import index_post
 from forum.services.boards import access_board
 from forum.services.threads import BODY_MAX, MAX_ID, check_seq
 from forum.services.viewer import Viewer
@@ -261,6 +262,7 @@ async def redact(
     await Post.filter(id=post.id).update(
         body_source=source, body_html=render_markdown(source), mod_note=note[:500]
     )
+    await index_post(post.id)  # the cut words must not be found either
     if post.state == PostState.visible:
         await emit(PostEdited(post.id))  # other servers replace their copy
     return await log_and_tell(

@@ -8,11 +8,11 @@ the member stay between them: the log shows only the board's listed reason they 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from xml.etree import ElementTree
+from datetime import datetime
 
 from tortoise.expressions import Q
 
+from forum.atom import Entry, Feed, write_feed
 from forum.errors import NotAllowedError
 from forum.models import Account, Actor, Board, Persona, Post, Thread
 from forum.models.board import Visibility
@@ -65,8 +65,6 @@ KINDS = {
     "remove_supporter": Kind("Removed a peer supporter", reason=False, thread=False),
 }
 LABELS = {action: kind.label for action, kind in KINDS.items()}
-ATOM = "http://www.w3.org/2005/Atom"
-ElementTree.register_namespace("", ATOM)  # Atom as the default namespace: no "ns0:"
 # Who acted, when the admin shows moderators but the moderator has no persona in the board.
 ADMIN_NAME = "an admin"
 
@@ -199,37 +197,32 @@ async def _moderator_names(rows: list[ModAction]) -> dict[tuple[int, int | None]
 
 
 def atom_feed(entries: list[LogEntry], *, base_url: str, title: str, path: str) -> bytes:
-    """The log as an Atom 1.0 feed; ElementTree does the escaping."""
-
-    def sub(parent: ElementTree.Element, tag: str, text: str | None = None, **attrs: str) -> None:
-        element = ElementTree.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
-        element.text = text
-
-    feed = ElementTree.Element(f"{{{ATOM}}}feed")
+    """The log as an Atom 1.0 feed."""
     page_url = base_url + path
-    sub(feed, "id", page_url + ".atom")
-    sub(feed, "title", title)
-    newest = entries[0].created_at if entries else datetime.now(UTC)
-    sub(feed, "updated", _stamp(newest))
-    sub(feed, "link", rel="self", href=page_url + ".atom", type="application/atom+xml")
-    sub(feed, "link", rel="alternate", href=page_url, type="text/html")
-    # Atom asks for an author; the moderators as a body are the honest one.
-    author = ElementTree.SubElement(feed, f"{{{ATOM}}}author")
-    sub(author, "name", "The moderators")
-    for entry in entries:
-        item = ElementTree.SubElement(feed, f"{{{ATOM}}}entry")
-        sub(item, "id", f"{base_url}/modlog#action-{entry.id}")
-        heading = entry.label
-        if entry.board_title:
-            heading += f" in {entry.board_title}"
-        sub(item, "title", heading)
-        sub(item, "updated", _stamp(entry.created_at))
-        sub(item, "summary", _summary(entry))
-        if entry.thread_id is not None:
-            href = f"{base_url}/b/{entry.board_slug}/t/{entry.thread_id}"
-            sub(item, "link", rel="alternate", href=href, type="text/html")
-    document: bytes = ElementTree.tostring(feed, encoding="utf-8", xml_declaration=True)
-    return document
+    return write_feed(
+        Feed(
+            id=page_url + ".atom",
+            title=title,
+            self_url=page_url + ".atom",
+            page_url=page_url,
+            # Atom asks for an author; the moderators as a body are the honest one.
+            author="The moderators",
+            entries=[
+                Entry(
+                    id=f"{base_url}/modlog#action-{entry.id}",
+                    title=entry.label + (f" in {entry.board_title}" if entry.board_title else ""),
+                    link=(
+                        f"{base_url}/b/{entry.board_slug}/t/{entry.thread_id}"
+                        if entry.thread_id is not None
+                        else None
+                    ),
+                    updated=entry.created_at,
+                    summary=_summary(entry),
+                )
+                for entry in entries
+            ],
+        )
+    )
 
 
 def _summary(entry: LogEntry) -> str:
@@ -241,7 +234,3 @@ def _summary(entry: LogEntry) -> str:
     if entry.member_name:
         parts.append(f"Member: {entry.member_name}")
     return " · ".join(parts)
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -95,9 +95,11 @@ async def _empty_tables() -> None:
             "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
         )
     else:
+        # The search index is no model (an FTS5 table): empty it with the posts.
         await conn.execute_script(
             "PRAGMA foreign_keys=OFF;"
             + "".join(f'DELETE FROM "{t}";' for t in tables)
+            + "DELETE FROM post_search;"
             + "PRAGMA foreign_keys=ON;"
         )
 

@@ -15,6 +15,7 @@ from forum.models.actor import ActorKind
 from forum.models.board import Visibility
 from forum.models.post import PostState
 from forum.pseudonyms import check_pseudonym, name_key, random_pseudonym
+from forum.search_index import unindex_author
 from forum.services.boards import BoardAccess, access_board, require_login
 from forum.services.invites import usable_board_invite, use_invite
 from forum.services.reactions import remove_reactions_of
@@ -125,6 +126,7 @@ async def retire_persona(persona: Persona, *, erase_posts: bool) -> None:
             body_source="", body_html="", state=PostState.deleted
         )
         await Thread.filter(author_id=actor_id).update(title=DELETED_NAME, content_note="")
+        await unindex_author(actor_id)
         for post in erased:
             await emit(PostDeleted(post.id))
     # Reactions are personal: they go either way.

@@ -13,6 +13,7 @@ from forum.events import PostDeleted, emit
 from forum.models import Board, Post, Thread
 from forum.models.post import PostState
 from forum.ratelimits import RateLimiter
+from forum.search_index import index_post
 from forum.services.admission import (
     PostText,
     admit_edit,
@@ -100,6 +101,7 @@ async def create_reply(
                     post_count=F("post_count") + 1, last_activity_at=now
                 )
                 await Board.filter(id=access.board.id).update(post_count=F("post_count") + 1)
+                await index_post(post.id)
                 await announce_post(post, checked.check, first=False)
                 return post
         except IntegrityError:
@@ -147,6 +149,7 @@ async def edit_post(
         post.edited_at = datetime.now(UTC)
         post.crisis = post.crisis or checked.check.crisis
         await post.save(update_fields=["body_source", "body_html", "edited_at", "crisis"])
+        await index_post(post.id)
         await announce_edit(post, checked.check)
     return post
 
@@ -163,5 +166,6 @@ async def delete_post(slug: str, thread_id: int, seq: int, viewer: Viewer) -> Po
             thread.title = DELETED_TITLE
             thread.content_note = ""
             await thread.save(update_fields=["title", "content_note"])
+        await index_post(post.id)
         await emit(PostDeleted(post.id))
     return post

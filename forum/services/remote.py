@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 from forum.errors import InvalidInputError, NotAllowedError
 from forum.models import Actor, Board, Post, Thread
 from forum.models.post import PostState
+from forum.search_index import index_post
 from forum.services.admission import (
     CRISIS_HINT,
     Admission,
@@ -119,6 +120,7 @@ async def add_remote_thread(
             await Board.filter(id=board.id).update(
                 thread_count=F("thread_count") + 1, post_count=F("post_count") + 1
             )
+            await index_post(opener.id)
             await announce_post(opener, checked.check, first=True)
     except IntegrityError:  # the same thread arrived twice at once
         return await Thread.get(ap_id=ap_id)
@@ -160,6 +162,7 @@ async def add_remote_reply(
                     post_count=F("post_count") + 1, last_activity_at=datetime.now(UTC)
                 )
                 await Board.filter(id=thread.board_id).update(post_count=F("post_count") + 1)
+                await index_post(post.id)
                 await announce_post(post, checked.check, first=False)
                 return post
         except IntegrityError:
@@ -184,6 +187,7 @@ async def edit_remote_post(post: Post, *, html: str, source: str, title: str | N
         )
         if opener_title is not None:
             await Thread.filter(id=post.thread_id).update(title=checked.title[:TITLE_MAX])
+        await index_post(post.id)
         await announce_edit(post, checked.check)
 
 
@@ -192,6 +196,7 @@ async def delete_remote_post(post: Post) -> None:
         await Post.filter(id=post.id).update(body_html="", body_source="", state=PostState.deleted)
         if post.seq == 1:
             await Thread.filter(id=post.thread_id).update(title="[deleted]", content_note="")
+        await index_post(post.id)
 
 
 async def set_remote_reaction(post: Post, actor: Actor, kind: str, *, on: bool) -> bool:

@@ -13,6 +13,7 @@ from forum.errors import InvalidInputError, NotAllowedError, NotFoundError
 from forum.models import Board, Post, Reaction, Thread
 from forum.models.post import PostState
 from forum.ratelimits import RateLimiter
+from forum.search_index import index_post
 from forum.services.admission import PostText, admit_post, announce_post
 from forum.services.boards import (
     BoardAccess,
@@ -138,6 +139,7 @@ async def create_thread(
         await Board.filter(id=access.board.id).update(
             thread_count=F("thread_count") + 1, post_count=F("post_count") + 1
         )
+        await index_post(opener.id)
         await announce_post(opener, checked.check, first=True)
     return thread
 

@@ -27,7 +27,8 @@ from forum.web.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from forum.web.origins import OriginCheckMiddleware
 from forum.web.server_errors import ServerErrorBoundary
 from forum.web.state import AppState
-from forum.web.views import accounts, admin, boards, site, threads
+from forum.web.views import accounts, admin, boards, feeds, site, threads
+from forum.web.views.search import search_page
 from moderation import install as install_moderation
 from moderation.subscriptions import refreshing as refreshing_blocklists
 
@@ -43,6 +44,7 @@ THREAD_PAGE = Route(THREAD, threads.thread_page)
 ROUTES = [
     Route("/", site.home),
     Route("/help", site.help_page),
+    Route("/search", search_page),
     Route("/healthz", site.healthz),
     Route("/static/{theme:str}/{path:path}", site.static),
     Route("/setup/{token:str}", site.setup_page),
@@ -77,7 +79,9 @@ ROUTES = [
     Route(BOARD + "/persona", boards.rename, methods=["POST"]),
     Route(BOARD + "/new", boards.new_thread_page),
     Route(BOARD + "/new", boards.create_thread, methods=["POST"]),
+    Route(BOARD + "/feed.atom", feeds.board_feed),
     THREAD_PAGE,
+    Route(THREAD + "/feed.atom", feeds.thread_feed),
     Route(THREAD + "/reply", threads.reply, methods=["POST"]),
     Route(POST + "/edit", threads.edit_page),
     Route(POST + "/edit", threads.edit, methods=["POST"]),

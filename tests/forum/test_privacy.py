@@ -90,7 +90,8 @@ class _Resources(HTMLParser):
         for name in ("src", "srcset", "poster", "data"):
             if attr.get(name):
                 self.loaded.append(str(attr[name]))
-        if tag == "link" and attr.get("href"):
+        # A feed's rel="alternate" link is offered to the reader, not fetched by the page.
+        if tag == "link" and attr.get("href") and attr.get("rel") != "alternate":
             self.loaded.append(str(attr["href"]))
         if tag == "a":
             self.links.append((str(attr.get("href")), attr))
