@@ -63,6 +63,7 @@ async def _post_page(
             "history": await actions.post_history(target),
             "labels": modlog.LABELS,
             "slow_modes": SLOW_MODE,
+            "suspend_days": SUSPEND_DAYS,
             "done": request.query_params.get("done"),
             **context,
         },
@@ -83,6 +84,21 @@ async def post_action(request: Request) -> Response:
     p = request.path_params
     action = form.text("action")
     try:
+        if action == "suspend":
+            # The post page's one form also suspends its author: the persona page's
+            # service, so both pages follow the same rules.
+            target = await actions.moderated_post(viewer, p["slug"], p["thread_id"], p["seq"])
+            await sanctions.act_on_subject(
+                viewer,
+                p["slug"],
+                target.post.author_id,
+                action,
+                days=form.integer("days"),
+                reason_choice=form.text("reason_choice"),
+                reason_text=form.text("reason_text"),
+                safety=form.flag("safety"),
+            )
+            return redirect(f"{_post_path(p['slug'], p['thread_id'], p['seq'])}?done={action}")
         asked = actions.PostAction(
             action=action,
             reason_choice=form.text("reason_choice"),

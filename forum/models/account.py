@@ -34,6 +34,14 @@ class Account(Model):
     # auto-hiding posts) and whether flagged text in the queue starts expanded.
     on_duty = fields.BooleanField(default=False, db_default=False)
     expand_flagged = fields.BooleanField(default=False, db_default=False)
+    # Reading preferences (forum.services.preferences validates them). Columns on the
+    # account row, so every page has them with the viewer at no extra query.
+    theme = fields.CharField(max_length=32, default="", db_default="")  # "": the site's
+    content_notes = fields.CharField(max_length=16, default="collapse", db_default="collapse")
+    mute_words = fields.TextField(default="", db_default="")  # one word or phrase a line
+    mute_action = fields.CharField(max_length=16, default="collapse", db_default="collapse")
+    time_zone = fields.CharField(max_length=64, default="UTC", db_default="UTC")
+    hidden_boards = fields.TextField(default="", db_default="")  # board ids, space-separated
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

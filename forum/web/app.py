@@ -27,7 +27,7 @@ from forum.web.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from forum.web.origins import OriginCheckMiddleware
 from forum.web.server_errors import ServerErrorBoundary
 from forum.web.state import AppState
-from forum.web.views import accounts, admin, boards, feeds, site, threads
+from forum.web.views import accounts, admin, boards, feeds, preferences, site, threads
 from forum.web.views.search import search_page
 from moderation import install as install_moderation
 from moderation.subscriptions import refreshing as refreshing_blocklists
@@ -58,7 +58,10 @@ ROUTES = [
     Route("/recover", accounts.recover, methods=["POST"]),
     Route("/account", accounts.account_page),
     Route("/account/passphrase", accounts.change_passphrase, methods=["POST"]),
+    Route("/account/preferences", accounts.save_preferences, methods=["POST"]),
     Route("/account/sessions", accounts.end_all_sessions, methods=["POST"]),
+    Route("/preferences/theme", preferences.theme_page),
+    Route("/preferences/theme", preferences.choose_theme, methods=["POST"]),
     Route("/account/recovery-codes", accounts.new_recovery_codes, methods=["POST"]),
     Route("/account/tokens", accounts.create_token, methods=["POST"]),
     Route("/account/tokens/revoke", accounts.revoke_token, methods=["POST"]),

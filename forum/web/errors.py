@@ -26,13 +26,33 @@ def wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+def wait_in_words(retry_after: str | None) -> str | None:
+    """Retry-After in words a person reads at a glance ("about 2 minutes"); None when the
+    header is missing or is an HTTP date (we only ever send seconds)."""
+    if retry_after is None or not retry_after.strip().isdigit():
+        return None
+    seconds = max(int(retry_after), 1)
+    if seconds < 60:
+        return f"{seconds} second{'' if seconds == 1 else 's'}"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"about {minutes} minute{'' if minutes == 1 else 's'}"
+    hours = round(minutes / 60)
+    return f"about {hours} hour{'' if hours == 1 else 's'}"
+
+
 async def answer(request: Request, status: int, message: str, headers: dict[str, str]) -> Response:
     if wants_json(request):
         return JSONResponse({"error": message}, status_code=status, headers=headers)
     return await render(
         request,
         "error.html",
-        {"status": status, "title": TITLES.get(status, "Error"), "message": message},
+        {
+            "status": status,
+            "title": TITLES.get(status, "Error"),
+            "message": message,
+            "wait": wait_in_words(headers.get("Retry-After")) if status == 429 else None,
+        },
         status=status,
         headers=headers,
     )

@@ -44,7 +44,8 @@ class Form:
             raise InvalidInputError(f"The field {name!r} must be a number.", field=name) from None
 
     def values(self) -> dict[str, str]:
-        return {k: v for k, v in self._data.items() if isinstance(v, str) and "pass" not in k}
+        # Typed passphrases are never put back into a page; other fields (a passage) are.
+        return {k: v for k, v in self._data.items() if isinstance(v, str) and "passphrase" not in k}
 
 
 async def read_form(request: Request) -> Form:

@@ -10,6 +10,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from forum import __version__
 from forum.models import Board
+from forum.services.preferences import THEME_COOKIE, preferences_for, theme_and_scheme
 from forum.web.cookies import attach_new_cookies, csrf_token
 from forum.web.state import app_state
 from forum.web.viewers import load_viewer
@@ -46,8 +47,14 @@ async def render(
 ) -> HTMLResponse:
     state = app_state(request)
     site = await state.site()
-    theme = theme_or_default(board.theme if board and board.theme else site.default_theme)
     viewer = await load_viewer(request)
+    prefs = preferences_for(viewer.account, request.cookies.get(THEME_COOKIE))
+    # A reader's own theme wins over the board's and the site's: high contrast or dark
+    # is often an accessibility need, which a board's look must not override.
+    chosen, scheme = theme_and_scheme(prefs.theme)
+    theme = theme_or_default(
+        chosen or (board.theme if board and board.theme else site.default_theme)
+    )
     page = environment(theme.name).get_template(template)
     html = page.render(
         {
@@ -55,6 +62,8 @@ async def render(
             "site": site,
             "viewer": viewer,
             "theme": theme.name,
+            "scheme": scheme,
+            "prefs": prefs,
             "csrf_token": LazyCsrfToken(request),
             "reactions": state.settings.reactions,
             "version": __version__,

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from forum.errors import ConflictError, InvalidInputError, NotAllowedError
-from forum.services import accounts
+from forum.services import accounts, boards, preferences
 from forum.services.viewer import Viewer
 from forum.web.cookies import clear_session_cookie, read_session_token, set_session_cookie
 from forum.web.forms import read_form
@@ -176,6 +176,9 @@ async def _account(
         {
             "codes_left": await accounts.remaining_recovery_codes(viewer),
             "tokens": await accounts.list_api_tokens(viewer),
+            "all_boards": await boards.list_boards(viewer),
+            "theme_choices": preferences.theme_choices(),
+            "zones": preferences.zone_names(),
             "notice": request.query_params.get("done") or request.query_params.get("recovered"),
             **context,
         },
@@ -198,6 +201,29 @@ async def change_passphrase(request: Request) -> Response:
     except InvalidInputError as exc:
         return await _account(request, viewer, status=400, error=exc)
     return redirect("/account?done=passphrase")
+
+
+async def save_preferences(request: Request) -> Response:
+    form = await read_form(request)
+    viewer = await load_viewer(request)
+    try:
+        # A checkbox per board: the one field that repeats (the form is already parsed).
+        raw = (await request.form()).getlist("hide_board")
+        hidden = [int(v) for v in raw if isinstance(v, str) and v.isdigit() and len(v) < 10]
+        await preferences.save_preferences(
+            viewer,
+            theme=form.text("theme"),
+            content_notes=form.text("content_notes", "collapse"),
+            mute_words=form.text("mute_words"),
+            mute_action=form.text("mute_action", "collapse"),
+            time_zone=form.text("time_zone", "UTC"),
+            hidden_boards=hidden,
+        )
+    except InvalidInputError as exc:
+        return await _account(
+            request, viewer, status=400, prefs_error=exc, prefs_values=form.values()
+        )
+    return redirect("/account?done=preferences#preferences-h")
 
 
 async def end_all_sessions(request: Request) -> Response:

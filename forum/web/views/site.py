@@ -8,7 +8,8 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 from forum.db import database_problem
 from forum.errors import ConflictError, InvalidInputError, NotFoundError
 from forum.models.account import Role
-from forum.services import accounts, boards, site
+from forum.services import accounts, site
+from forum.services.board_overview import board_overview
 from forum.services.viewer import Viewer
 from forum.web.cookies import set_session_cookie
 from forum.web.forms import read_form
@@ -20,7 +21,7 @@ from themes import static_file
 
 async def home(request: Request) -> Response:
     viewer = await load_viewer(request)
-    return await render(request, "home.html", {"boards": await boards.list_boards(viewer)})
+    return await render(request, "home.html", {"boards": await board_overview(viewer)})
 
 
 async def help_page(request: Request) -> Response:
