@@ -35,6 +35,10 @@ from forum.web.forms import MAX_FIELDS
 from forum.web.state import app_state
 
 FIELD = "form_token"
+PREVIEW = "preview"  # see forum/web/preview.py
+# Only the compose pages answer a preview; anywhere else the field changes nothing, so a
+# form carrying it still acts once.
+PREVIEW_PATHS = ("/new", "/reply", "/edit")
 TOKEN_MAX = 100
 FORM_TYPES = (b"application/x-www-form-urlencoded", b"multipart/form-data")
 # How long a used token keeps its answer; expired rows are deleted now and then.
@@ -177,6 +181,11 @@ async def _key(scope: Scope, receive: Receive) -> str | None:
         form = await request.form(max_files=0, max_fields=MAX_FIELDS)
     except HTTPException:
         return None  # the view refuses the malformed body itself
+    if form.get(PREVIEW) and request.url.path.endswith(PREVIEW_PATHS):
+        # A preview (the compose pages' second button) writes nothing: the view answers it
+        # with the page again. Recording its 200 would spend the token, and the real
+        # submission that follows would get only the form page back.
+        return None
     token, csrf = form.get(FIELD), form.get("csrf_token")
     if not isinstance(token, str) or not token or len(token) > TOKEN_MAX:
         return None

@@ -12,6 +12,7 @@ from forum.errors import ConflictError, InvalidInputError, NotAllowedError
 from forum.models import Post
 from forum.services import boards, held, invites, leaving, personas, threads
 from forum.services.viewer import Viewer
+from forum.web import preview
 from forum.web.forms import read_form
 from forum.web.pages import redirect, render
 from forum.web.state import app_state
@@ -131,9 +132,10 @@ async def rename(request: Request) -> Response:
     return redirect(f"/b/{slug}?renamed=1")
 
 
-async def new_thread_page(request: Request) -> Response:
-    viewer = await load_viewer(request)
-    slug = request.path_params["slug"]
+async def _new_thread_form(
+    request: Request, viewer: Viewer, slug: str, status: int = 200, **context: object
+) -> Response:
+    """The new-thread page (empty, refused, or a preview), for whoever may start one."""
     if viewer.account is None:
         return redirect(f"/login?next=/b/{slug}/new")
     access = await boards.access_board(slug, viewer)
@@ -141,13 +143,28 @@ async def new_thread_page(request: Request) -> Response:
         return redirect(f"/b/{slug}/join")
     if not access.can_start_thread:
         raise NotAllowedError("Only this board's moderators start threads here.")
-    return await render(request, "new_thread.html", {"access": access}, board=access.board)
+    return await render(
+        request, "new_thread.html", {"access": access, **context}, status=status, board=access.board
+    )
+
+
+async def new_thread_page(request: Request) -> Response:
+    viewer = await load_viewer(request)
+    return await _new_thread_form(request, viewer, request.path_params["slug"])
 
 
 async def create_thread(request: Request) -> Response:
     form = await read_form(request)
     viewer = await load_viewer(request)
     slug = request.path_params["slug"]
+    if preview.wants_preview(form):
+        try:
+            html = preview.preview_html(form)
+        except InvalidInputError as exc:
+            return await _new_thread_form(
+                request, viewer, slug, status=400, error=exc, values=form.values()
+            )
+        return await _new_thread_form(request, viewer, slug, preview=html, values=form.values())
     try:
         thread = await threads.create_thread(
             slug,

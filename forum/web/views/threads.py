@@ -6,9 +6,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from forum.errors import InvalidInputError, NotFoundError
-from forum.models import Post
+from forum.models import Post, Thread
 from forum.services import boards, posts, reactions, threads
-from forum.web.forms import read_form
+from forum.services.boards import BoardAccess
+from forum.services.viewer import Viewer
+from forum.web import preview
+from forum.web.forms import Form, read_form
 from forum.web.pages import redirect, render
 from forum.web.state import app_state
 from forum.web.viewers import load_viewer
@@ -40,6 +43,21 @@ async def reply(request: Request) -> Response:
     form = await read_form(request)
     viewer = await load_viewer(request)
     slug, thread_id = request.path_params["slug"], request.path_params["thread_id"]
+    if preview.wants_preview(form):
+        # The thread's first page with the reply form filled in and the preview above it.
+        access, page = await threads.read_thread(slug, thread_id, viewer, 1)
+        context: dict[str, object] = {"access": access, "page": page, "values": form.values()}
+        try:
+            context["preview"] = preview.preview_html(form)
+        except InvalidInputError as exc:
+            context["error"] = exc
+        return await render(
+            request,
+            "thread.html",
+            context,
+            status=400 if "error" in context else 200,
+            board=access.board,
+        )
     try:
         post = await posts.create_reply(
             slug,
@@ -65,9 +83,8 @@ async def reply(request: Request) -> Response:
     return redirect(f"/b/{slug}/t/{thread_id}?page={number}{held}{crisis}#post-{post.seq}")
 
 
-async def _own_post_page(request: Request, template: str) -> Response:
-    """A page about one of the viewer's own posts (edit it, or confirm deleting it)."""
-    viewer = await load_viewer(request)
+async def _own_post(request: Request, viewer: Viewer) -> tuple[BoardAccess, Thread, Post]:
+    """One of the viewer's own posts, not deleted (404 otherwise)."""
     slug, thread_id = request.path_params["slug"], request.path_params["thread_id"]
     access = await boards.require_readable(slug, viewer)
     thread = await threads.get_thread(access, thread_id)
@@ -77,6 +94,14 @@ async def _own_post_page(request: Request, template: str) -> Response:
         raise NotFoundError()
     if post.state == "deleted":
         raise NotFoundError()
+    return access, thread, post
+
+
+async def _own_post_page(request: Request, template: str) -> Response:
+    """A page about one of the viewer's own posts (edit it, or confirm deleting it)."""
+    viewer = await load_viewer(request)
+    access, thread, post = await _own_post(request, viewer)
+    slug, thread_id = request.path_params["slug"], request.path_params["thread_id"]
     return await render(
         request,
         template,
@@ -88,6 +113,23 @@ async def _own_post_page(request: Request, template: str) -> Response:
         },
         board=access.board,
     )
+
+
+async def _edit_preview(request: Request, viewer: Viewer, form: Form) -> Response:
+    """The edit page again with the typed text (in memory only, never saved) and the
+    body rendered above it."""
+    access, thread, post = await _own_post(request, viewer)
+    post.body_source = form.text("body")
+    if post.seq == 1:
+        thread.title = form.text("title")
+        thread.content_note = form.text("content_note")
+    context: dict[str, object] = {"access": access, "thread": thread, "post": post}
+    try:
+        context["preview"] = preview.preview_html(form)
+    except InvalidInputError as exc:
+        context["error"] = exc
+    status = 400 if "error" in context else 200
+    return await render(request, "edit_post.html", context, status=status, board=access.board)
 
 
 async def edit_page(request: Request) -> Response:
@@ -102,6 +144,8 @@ async def edit(request: Request) -> Response:
         request.path_params["thread_id"],
         request.path_params["seq"],
     )
+    if preview.wants_preview(form):
+        return await _edit_preview(request, viewer, form)
     try:
         post = await posts.edit_post(
             slug,
