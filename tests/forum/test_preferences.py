@@ -224,3 +224,29 @@ async def test_anonymous_thread_page_makes_no_extra_query(client: httpx.AsyncCli
     assert len(themed) == len(plain)
     assert not any("account" in q.lower() for q in plain + themed)
     assert await Thread.all().count() == 1
+
+
+async def test_board_list_follows_notes_mute_words_and_time_zone(
+    app: object, client: httpx.AsyncClient, other_client: httpx.AsyncClient
+) -> None:
+    """The board's thread list applies the same preferences as the thread page."""
+    await member_with_thread(client, body="About loss", content_note="death")
+    await start_thread(client, "grief", title="My diet plan", body="Week one")
+    await Thread.all().update(last_activity_at=datetime(2026, 1, 15, 12, 0, tzinfo=UTC))
+    listed = (await client.get("/b/grief")).text
+    assert "Missing her" in listed and "My diet plan" in listed
+    await save(client, content_notes="hide", mute_words="diet", time_zone="Asia/Tokyo")
+    listed = (await client.get("/b/grief")).text
+    assert "Missing her" not in listed
+    assert "<summary>A thread whose title contains a word you muted</summary>" in listed
+    assert '<time datetime="2026-01-15T21:00:00+09:00"' in listed
+    await save(client, mute_words="diet", mute_action="hide")
+    listed = (await client.get("/b/grief")).text
+    assert "My diet plan" not in listed and "Missing her" in listed
+    # Other members and visitors see every thread, in UTC.
+    await register(other_client, "brightoak")
+    listed = (await other_client.get("/b/grief")).text
+    assert "Missing her" in listed and "My diet plan" in listed
+    async with client_from(app, 9) as anonymous:
+        listed = (await anonymous.get("/b/grief")).text
+    assert "15 Jan 2026, 12:00 UTC" in listed
