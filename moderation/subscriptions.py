@@ -142,18 +142,22 @@ async def unsubscribe(url: str, *, keep_entries: bool) -> int:
     return count
 
 
-async def refresh_subscription(client: SafeClient, sub: ListSubscription) -> RefreshOutcome:
+async def refresh_subscription(
+    client: SafeClient, sub: ListSubscription, claimed_at: datetime | None = None
+) -> RefreshOutcome:
     """Fetch the list (If-None-Match its ETag) and take in what changed. Failures are
-    kept in last_status and returned, never raised: one bad list must not stop others."""
+    kept in last_status and returned, never raised: one bad list must not stop others.
+    `claimed_at` is the time refresh_due claimed it with: it is kept as the fetch time,
+    so a process that read the row before the claim cannot claim it again."""
+    now = claimed_at or datetime.now(UTC)
     try:
-        return await _refresh(client, sub)
+        return await _refresh(client, sub, now)
     except Exception:
         log.exception("Refreshing the blocklist %s failed", sub.url)
-        return await _record(sub, datetime.now(UTC), "Failed: an internal error.", ok=False)
+        return await _record(sub, now, "Failed: an internal error.", ok=False)
 
 
-async def _refresh(client: SafeClient, sub: ListSubscription) -> RefreshOutcome:
-    now = datetime.now(UTC)
+async def _refresh(client: SafeClient, sub: ListSubscription, now: datetime) -> RefreshOutcome:
     try:
         download = await download_list(client, sub.url, sub.etag)
         if download.text is None:
@@ -189,7 +193,7 @@ async def refresh_due(client: SafeClient, now: datetime | None = None) -> list[R
             else query.filter(last_fetched_at=last)
         )
         if await claim.update(last_fetched_at=now):
-            outcomes.append(await refresh_subscription(client, sub))
+            outcomes.append(await refresh_subscription(client, sub, claimed_at=now))
     return outcomes
 
 
