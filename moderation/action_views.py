@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from forum.errors import ConflictError, InvalidInputError, NotFoundError
+from forum.models import Notice
 from forum.services import boards
 from forum.services.viewer import Viewer
 from forum.web.forms import read_form
@@ -15,7 +16,6 @@ from forum.web.pages import redirect, render
 from forum.web.state import app_state
 from forum.web.viewers import load_viewer
 from moderation import actions, appeals, audit, modlog, sanctions
-from moderation.models import Notice
 
 FORM_ERRORS = (InvalidInputError, ConflictError)
 NO_STORE = {"Cache-Control": "no-store"}

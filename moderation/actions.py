@@ -26,7 +26,7 @@ from forum.events import (
     ThreadStarted,
     emit,
 )
-from forum.models import Account, Actor, Board, Membership, Persona, Post, Thread
+from forum.models import Account, Actor, Board, Membership, Notice, Persona, Post, Thread
 from forum.models.board import MemberRole, Visibility
 from forum.models.post import PostState
 from forum.rendering import render_markdown
@@ -36,7 +36,7 @@ from forum.services.threads import BODY_MAX, MAX_ID, check_seq
 from forum.services.viewer import Viewer
 from moderation import modlog
 from moderation.checks import check as check_rules
-from moderation.models import ModAction, Notice, ReviewItem
+from moderation.models import ModAction, ReviewItem
 
 REASON_MAX = 500
 REDACTED = "[removed by the moderators]"

@@ -11,7 +11,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from forum.errors import ConflictError, InvalidInputError, NotFoundError
-from forum.models import Account, Board, Post, Thread
+from forum.models import Account, Board, Notice, Post, Thread
 from forum.models.post import PostState
 from forum.ratelimits import RateLimiter
 from forum.services.boards import require_login
@@ -21,7 +21,6 @@ from moderation.models import (
     Appeal,
     AppealState,
     ModAction,
-    Notice,
     Priority,
     ReportStatus,
     ReviewItem,

@@ -8,10 +8,10 @@ everything it holds, the answer included: nothing is kept about someone turned a
 from __future__ import annotations
 
 from forum.errors import InvalidInputError, NotFoundError
-from forum.models import Account, SiteSettings
+from forum.models import Account, Notice, SiteSettings
 from forum.models.account import AccountStatus
 from forum.services.viewer import Viewer
-from moderation.models import Application, Notice, ReportStatus, ReviewItem
+from moderation.models import Application, ReportStatus, ReviewItem
 
 ACTIONS = ("approve", "reject")
 

@@ -9,13 +9,13 @@ decides: "No action" shows it again, "Remove" removes it.
 from __future__ import annotations
 
 from forum.errors import InvalidInputError, NotFoundError
-from forum.models import Account, Board, Membership, Persona, Post, Thread
+from forum.models import Account, Board, Membership, Notice, Persona, Post, Thread
 from forum.models.account import AccountStatus, Role
 from forum.models.board import MemberRole
 from forum.models.post import PostState
 from forum.services.boards import require_login
 from forum.services.viewer import Viewer
-from moderation.models import Notice, Report, ReviewItem, ReviewKind, ReviewState
+from moderation.models import Report, ReviewItem, ReviewKind, ReviewState
 
 
 async def moderated_board_ids(viewer: Viewer) -> list[int] | None:

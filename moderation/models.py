@@ -1,4 +1,7 @@
-"""Moderation data: domain policy, the review queue, reports, the modlog, notices."""
+"""Moderation data: domain policy, the review queue, reports, the modlog, sanctions.
+
+Notices (what the moderators tell a member) live with the forum's other notices in
+forum.models.notice."""
 
 from __future__ import annotations
 
@@ -216,27 +219,6 @@ class ModAction(Model):
     class Meta:
         table = "mod_action"
         indexes = (("board_id", "created_at"),)
-
-
-class Notice(Model):
-    # A private message from the moderators to one member (never public).
-    id = fields.IntField(primary_key=True)
-    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
-        "forum.Account", related_name="notices", on_delete=fields.CASCADE
-    )
-    account_id: int
-    text = fields.TextField()
-    crisis = fields.BooleanField(default=False)
-    # The action this notice tells of: the member may appeal it once from here.
-    mod_action: fields.ForeignKeyNullableRelation[ModAction] = fields.ForeignKeyField(
-        "forum.ModAction", related_name="notices", null=True, on_delete=fields.SET_NULL
-    )
-    mod_action_id: int | None
-    created_at = fields.DatetimeField(auto_now_add=True)
-    read_at = fields.DatetimeField(null=True)
-
-    class Meta:
-        table = "notice"
 
 
 class SanctionKind(StrEnum):

@@ -14,12 +14,11 @@ from datetime import UTC, datetime, timedelta
 from tortoise.transactions import in_transaction
 
 from forum.errors import ConflictError, InvalidInputError, NotAllowedError, NotFoundError
-from forum.models import Board, Membership
+from forum.models import Board, Membership, Notice
 from forum.models.board import MemberRole
 from forum.services.boards import membership_named
 from forum.services.viewer import Viewer
 from moderation import modlog
-from moderation.models import Notice
 
 TITLES = {MemberRole.moderator: "moderator", MemberRole.peer_supporter: "peer supporter"}
 # Modlog actions, without names: the public sees that the board's team changed.

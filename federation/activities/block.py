@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 
 from federation.activities.context import Ignored, Incoming
 from federation.group_moderators import is_group_moderator
-from forum.models import Board, Persona
-from moderation.models import Notice, Sanction, SanctionKind
+from forum.models import Board, Notice, Persona
+from moderation.models import Sanction, SanctionKind
 
 REASON_MAX = 500
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 from federation.activities.context import Ignored, Incoming, Rejected
 from federation.deleted_actors import forget_actor
 from federation.outbox import announce_received
-from forum.models import Board, Persona, Thread
+from forum.models import Board, Notice, Persona, Thread
 from forum.models.post import Post, PostState
 from forum.services.remote import delete_remote_post
-from moderation.models import Notice
 
 
 async def receive(incoming: Incoming) -> None:

@@ -7,7 +7,9 @@ from forum.models.actor import Actor
 from forum.models.board import Board, Membership, Persona
 from forum.models.form_token import FormToken
 from forum.models.invite import Invite
-from forum.models.post import Post, Reaction, Thread
+from forum.models.notice import Notice, NoticeKind
+from forum.models.post import Mention, Post, Reaction, Thread
+from forum.models.reading import Reading, Watch
 from forum.models.site import SiteSettings
 
 __all__ = [
@@ -18,11 +20,16 @@ __all__ = [
     "FormToken",
     "Invite",
     "Membership",
+    "Mention",
+    "Notice",
+    "NoticeKind",
     "Persona",
     "Post",
     "Reaction",
+    "Reading",
     "RecoveryCode",
     "Session",
     "SiteSettings",
     "Thread",
+    "Watch",
 ]

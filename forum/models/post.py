@@ -1,4 +1,4 @@
-"""Threads (ActivityPub Page), their posts (the opener and replies) and reactions."""
+"""Threads (ActivityPub Page), their posts (the opener and replies), reactions, mentions."""
 
 from __future__ import annotations
 
@@ -106,3 +106,23 @@ class Reaction(Model):
     class Meta:
         table = "reaction"
         unique_together = (("post", "actor", "kind"),)
+
+
+class Mention(Model):
+    # An actor a post mentions: a persona of the same board written as @Name, a remote
+    # actor as @name@domain, or the `Mention` tags of a post from another server. Kept
+    # so notices and outgoing `tag`s agree with what was written.
+
+    id = fields.IntField(primary_key=True)
+    post: fields.ForeignKeyRelation[Post] = fields.ForeignKeyField(
+        "forum.Post", related_name="mentions", on_delete=fields.CASCADE
+    )
+    post_id: int
+    actor: fields.ForeignKeyRelation[Actor] = fields.ForeignKeyField(
+        "forum.Actor", related_name="mentioned_in", on_delete=fields.CASCADE
+    )
+    actor_id: int
+
+    class Meta:
+        table = "mention"
+        unique_together = (("post", "actor"),)

@@ -12,10 +12,9 @@ import httpx
 import pytest
 
 from federation.models import Delivery, Follow, InboxItem, InboxState
-from forum.models import Actor, Board, Post, Reaction, Thread
+from forum.models import Actor, Board, Notice, Post, Reaction, Thread
 from forum.models.post import PostState
 from moderation.models import (
-    Notice,
     Priority,
     Report,
     ReportCategory,

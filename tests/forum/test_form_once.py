@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from forum.models import FormToken, Post, Thread
-from moderation.models import Appeal, Notice, Report
+from forum.models import FormToken, Notice, Post, Thread
+from moderation.models import Appeal, Report
 from tests.helpers import client_from, join, register
 from tests.moderation.test_actions import Scene, act, scene, seen
 

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from forum.models import Account, Post, Thread
+from forum.models import Account, Notice, Post, Thread
 from forum.ratelimits import Limit, RateLimiter
 from moderation import actions
-from moderation.models import Appeal, Notice, Report
+from moderation.models import Appeal, Report
 from tests.helpers import (
     PASSPHRASE,
     join,

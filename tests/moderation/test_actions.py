@@ -9,12 +9,12 @@ import httpx
 import pytest
 
 from forum import events
-from forum.models import Actor, Board, Persona, Post, Thread
+from forum.models import Actor, Board, Notice, Persona, Post, Thread
 from forum.models.actor import ActorKind
 from forum.services.boards import set_member_role, update_board_moderation
 from forum.services.remote import add_remote_thread
 from moderation.actions import REDACTED
-from moderation.models import ModAction, Notice
+from moderation.models import ModAction
 from tests.helpers import (
     client_from,
     join,

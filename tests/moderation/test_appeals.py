@@ -7,8 +7,8 @@ import re
 import httpx
 
 from forum import events
-from forum.models import Post
-from moderation.models import Appeal, ModAction, Notice, ReviewItem, Sanction
+from forum.models import Notice, Post
+from moderation.models import Appeal, ModAction, ReviewItem, Sanction
 from tests.helpers import client_from, make_admin, post_form, register
 from tests.moderation.test_actions import Scene, act, scene, seen
 

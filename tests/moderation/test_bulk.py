@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from forum.models import Persona, Post, Thread
+from forum.models import Notice, Persona, Post, Thread
 from forum.services.boards import set_member_role
-from moderation.models import ModAction, Notice, ReviewItem
+from moderation.models import ModAction, ReviewItem
 from tests.helpers import (
     client_from,
     csrf_token,

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from federation.models import OutboxActivity
-from forum.models import Account, Board, Post
-from moderation.models import Notice, ReviewItem
+from forum.models import Account, Board, Notice, Post
+from moderation.models import ReviewItem
 from moderation.remote_reports import remote_report
 from tests.helpers import (
     client_from,

@@ -8,9 +8,9 @@ from html.parser import HTMLParser
 
 import httpx
 
-from forum.models import Post, Thread
+from forum.models import Notice, Post, Thread
 from forum.models.post import PostState
-from moderation.models import ModAction, Notice, Sanction
+from moderation.models import ModAction, Sanction
 from tests.moderation.test_actions import Scene, scene, seen
 
 __all__ = ["scene", "seen"]  # fixtures shared with test_actions

@@ -8,11 +8,11 @@ import pytest
 
 from federation.models import OutboxActivity
 from forum import events
-from forum.models import Account, Actor, Board, Persona, Post, Thread
+from forum.models import Account, Actor, Board, Notice, Persona, Post, Thread
 from forum.models.actor import ActorKind
 from forum.services.boards import set_member_role, update_board_moderation
 from forum.services.remote import add_remote_thread
-from moderation.models import ModAction, Notice, Report, ReviewItem
+from moderation.models import ModAction, Report, ReviewItem
 from tests.helpers import (
     item_html,
     join,

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from forum.models import Account, RecoveryCode, SiteSettings
+from forum.models import Account, Notice, RecoveryCode, SiteSettings
 from forum.services.boards import set_member_role
-from moderation.models import Application, Notice, ReviewItem
+from moderation.models import Application, ReviewItem
 from tests.helpers import PASSPHRASE, join, login, make_admin, make_board, post_form, register
 
 QUESTION = "What brings you to this community?"

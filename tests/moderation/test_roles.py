@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from forum.models import Account, Board, Membership, Persona
-from moderation.models import ModAction, Notice
+from forum.models import Account, Board, Membership, Notice, Persona
+from moderation.models import ModAction
 from tests.forum.test_thread_pagination import count_queries
 from tests.helpers import (
     join,

@@ -9,10 +9,10 @@ import pytest
 
 from forum import events
 from forum.errors import NotAllowedError
-from forum.models import Actor, Board, Persona, Post, Thread
+from forum.models import Actor, Board, Notice, Persona, Post, Thread
 from forum.models.actor import ActorKind
 from forum.services.remote import add_remote_reply, add_remote_thread, edit_remote_post
-from moderation.models import ModAction, Notice, Sanction
+from moderation.models import ModAction, Sanction
 from tests.helpers import client_from, join, make_moderator, post_form, register, start_thread
 from tests.moderation.test_actions import Scene, act, scene, seen
 
