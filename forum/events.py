@@ -111,6 +111,15 @@ class ReportForwarded:
 
 
 @dataclass(frozen=True)
+class AccountApplied:
+    # Registration by approval: the account waits for an admin, who reads the answer.
+    # Moderation puts it in the review queue in the registration's transaction, so an
+    # account never waits without an item an admin can see.
+    account_id: int
+    answer: str
+
+
+@dataclass(frozen=True)
 class MemberJoined:
     persona_id: int
 
@@ -138,6 +147,7 @@ Event = (
     | ThreadMoved
     | MemberBanned
     | ReportForwarded
+    | AccountApplied
 )
 Subscriber = Callable[[Event], Awaitable[None]]
 

@@ -12,12 +12,15 @@ from forum import events
 
 
 async def _on_event(event: events.Event) -> None:
+    from moderation.applications import open_application
     from moderation.queue import flagged_post, held_post
 
     if isinstance(event, events.PostHeld):
         await held_post(event.post_id, reason=event.reason, crisis=event.crisis)
     elif isinstance(event, events.PostFlagged):
         await flagged_post(event.post_id, reason=event.reason, crisis=event.crisis)
+    elif isinstance(event, events.AccountApplied):
+        await open_application(event.account_id, event.answer)
 
 
 def connect() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import cast
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -53,9 +54,16 @@ async def my_notices(viewer: Viewer) -> list[NoticeView]:
     views = []
     for notice in notices:
         appeal = appeals.get(notice.mod_action_id) if notice.mod_action_id else None
-        appealable = notice.mod_action is not None and _appealable(notice.mod_action, viewer)
+        action = action_of(notice)
+        appealable = action is not None and _appealable(action, viewer)
         views.append(NoticeView(notice, appealable and appeal is None, appeal))
     return views
+
+
+def action_of(notice: Notice) -> ModAction | None:
+    """The action a (prefetched) notice tells of. Notices live in the forum, which names
+    moderation's model only as "forum.ModAction", so the type is told here."""
+    return cast("ModAction | None", notice.mod_action)
 
 
 def _appealable(action: ModAction, viewer: Viewer) -> bool:
@@ -74,7 +82,8 @@ async def appealable_notice(viewer: Viewer, notice_id: int) -> Notice:
         .select_related("mod_action__board")
         .first()
     )
-    if notice is None or notice.mod_action is None or not _appealable(notice.mod_action, viewer):
+    action = action_of(notice) if notice is not None else None
+    if notice is None or action is None or not _appealable(action, viewer):
         raise NotFoundError()
     return notice
 
@@ -83,8 +92,8 @@ async def appeal(
     viewer: Viewer, notice_id: int, text: str, *, limiter: RateLimiter | None = None
 ) -> Appeal:
     notice = await appealable_notice(viewer, notice_id)
-    assert notice.mod_action is not None and viewer.account is not None
-    action = notice.mod_action
+    action = action_of(notice)
+    assert action is not None and viewer.account is not None
     text = text.strip()
     if not text or "\x00" in text:
         raise InvalidInputError("Say why the decision should change.", field="text")

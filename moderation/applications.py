@@ -11,7 +11,7 @@ from forum.errors import InvalidInputError, NotFoundError
 from forum.models import Account, Notice, SiteSettings
 from forum.models.account import AccountStatus
 from forum.services.viewer import Viewer
-from moderation.models import Application, ReportStatus, ReviewItem
+from moderation.models import Application, Priority, ReportStatus, ReviewItem, ReviewKind
 
 ACTIONS = ("approve", "reject")
 
@@ -39,3 +39,14 @@ async def resolve_application(
         # Cascades to the recovery codes, the application and this queue item.
         await Account.filter(id=account_id, status=AccountStatus.pending).delete()
     return None
+
+
+async def open_application(account_id: int, answer: str) -> None:
+    """The application and its place in the review queue, for admins only (no board)."""
+    application = await Application.create(account_id=account_id, answer=answer)
+    await ReviewItem.create(
+        kind=ReviewKind.application,
+        board_id=None,
+        application=application,
+        priority=int(Priority.green),
+    )

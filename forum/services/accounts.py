@@ -10,6 +10,7 @@ from tortoise.transactions import in_transaction
 
 from forum import tokens
 from forum.errors import ConflictError, InvalidInputError, LoginRequiredError, NotAllowedError
+from forum.events import AccountApplied, emit
 from forum.handles import check_handle, handle_warnings, normalize_handle
 from forum.models import Account, ApiToken, Invite, Persona, RecoveryCode, Session, SiteSettings
 from forum.models.account import AccountStatus, Role
@@ -93,7 +94,7 @@ async def register(
                 [RecoveryCode(account=account, code_hash=tokens.digest(c)) for c in codes]
             )
             if pending:
-                await _open_application(account, answer)
+                await emit(AccountApplied(account.id, answer))
     except IntegrityError:
         raise ConflictError("That handle is taken; choose another.", field="handle") from None
     return Registration(
@@ -113,21 +114,6 @@ def _check_answer(answer: str) -> str:
     if len(answer) > ANSWER_MAX:
         raise InvalidInputError(f"An answer is at most {ANSWER_MAX:,} characters.", field="answer")
     return answer
-
-
-async def _open_application(account: Account, answer: str) -> None:
-    """The application and its place in the review queue, for admins only (no board)."""
-    # The queue lives in moderation; its rows are written here, in the registration's
-    # transaction, so that an account never waits without an item an admin can see.
-    from moderation.models import Application, Priority, ReviewItem, ReviewKind
-
-    application = await Application.create(account=account, answer=answer)
-    await ReviewItem.create(
-        kind=ReviewKind.application,
-        board_id=None,
-        application=application,
-        priority=int(Priority.green),
-    )
 
 
 def check_application_question(question: str) -> str:
