@@ -18,6 +18,7 @@ from federation.models import Delivery, Follow, FollowState, OutboxActivity
 from federation.policy import allowed_hosts
 from federation.urls import AS_CONTEXT, AS_PUBLIC, Urls
 from forum import events
+from forum.errors import NotAllowedError
 from forum.models import Actor, Board, Persona, Post, Thread
 from forum.services.site import get_site_settings
 from forum.settings import Settings
@@ -87,6 +88,15 @@ class Publisher:
         if not persona.board.remote:
             return
         group = await Actor.get(id=persona.board.actor_id)
+        # A server the admins suspended (or, in allowlist mode, never allowed) takes no
+        # new members from here: refusing rolls the join back, rather than leaving a
+        # member in a board that can never hear from its group.
+        host = urlsplit(group.ap_id or "").hostname or ""
+        if host not in await allowed_hosts({host}, await get_site_settings()):
+            raise NotAllowedError(
+                "This board lives on a server this instance does not federate with, "
+                "so it cannot be joined from here."
+            )
         follow = {
             "@context": AS_CONTEXT,
             "id": self.urls.activity(),

@@ -13,7 +13,7 @@ from federation.delivery import DeliveryWorker
 from federation.groups import look_up_and_mirror
 from federation.models import Follow, FollowState, InboxItem, InboxState
 from federation.processing import InboxProcessor
-from forum.models import Board, Post, Thread
+from forum.models import Board, Membership, Post, Thread
 from tests.federation.peer import AS, Peer, running_peer
 from tests.helpers import join, register, start_thread, thread_id_from
 
@@ -268,3 +268,20 @@ async def test_a_mirror_never_serves_the_remote_group_as_ours_but_serves_our_mem
     page_doc = await client.get(f"/b/{board.slug}/t/{thread_id}", headers=ap)
     assert page_doc.status_code == 200
     assert page_doc.json()["name"] == "Ours here"
+
+
+async def test_a_board_on_a_suspended_server_cannot_be_joined(
+    app: object, client: httpx.AsyncClient, peer: Peer, db: None
+) -> None:
+    from moderation.models import DomainPolicy, Severity
+
+    board = await mirrored(app, peer)
+    await DomainPolicy.create(domain="127.0.0.1", severity=Severity.suspend)
+    await register(client, "quietfern")
+    response = await join(client, board.slug)
+    assert response.status_code == 403
+    assert "does not federate with" in response.text
+    assert not await Membership.filter(board_id=board.id).exists()
+    await work(app)
+    assert not [a for a in peer.received if a["type"] == "Follow"]
+    assert not await Follow.exists()
