@@ -7,6 +7,7 @@ from forum.models.actor import Actor
 from forum.models.board import Board, Membership, Persona
 from forum.models.form_token import FormToken
 from forum.models.invite import Invite
+from forum.models.milestone import Milestone
 from forum.models.notice import Notice, NoticeKind
 from forum.models.post import Mention, Post, Reaction, Thread
 from forum.models.reading import Reading, Watch
@@ -21,6 +22,7 @@ __all__ = [
     "Invite",
     "Membership",
     "Mention",
+    "Milestone",
     "Notice",
     "NoticeKind",
     "Persona",

@@ -27,7 +27,7 @@ from forum.web.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from forum.web.origins import OriginCheckMiddleware
 from forum.web.server_errors import ServerErrorBoundary
 from forum.web.state import AppState
-from forum.web.views import accounts, admin, boards, feeds, preferences, site, threads
+from forum.web.views import accounts, admin, boards, feeds, milestones, preferences, site, threads
 from forum.web.views.search import search_page
 from moderation import install as install_moderation
 from moderation.subscriptions import refreshing as refreshing_blocklists
@@ -66,6 +66,10 @@ ROUTES = [
     Route("/account/tokens", accounts.create_token, methods=["POST"]),
     Route("/account/tokens/revoke", accounts.revoke_token, methods=["POST"]),
     Route("/account/delete", accounts.delete_account, methods=["POST"]),
+    Route("/account/milestones", milestones.add, methods=["POST"]),
+    Route("/account/milestones/{milestone_id:int}/restart", milestones.restart, methods=["POST"]),
+    Route("/account/milestones/{milestone_id:int}/delete", milestones.remove, methods=["POST"]),
+    Route("/account/milestones/{milestone_id:int}/share", milestones.share, methods=["POST"]),
     Route("/admin", admin.dashboard),
     Route("/admin/boards", admin.create_board, methods=["POST"]),
     Route("/admin/boards/{slug:str}", admin.edit_board_page),

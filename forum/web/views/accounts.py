@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from forum.errors import ConflictError, InvalidInputError, NotAllowedError
-from forum.services import accounts, boards, preferences
+from forum.services import accounts, boards, milestones, preferences
 from forum.services.viewer import Viewer
 from forum.web.cookies import clear_session_cookie, read_session_token, set_session_cookie
 from forum.web.forms import read_form
@@ -164,10 +164,10 @@ async def account_page(request: Request) -> Response:
     viewer = await load_viewer(request)
     if viewer.account is None:
         return redirect("/login?next=/account")
-    return await _account(request, viewer)
+    return await render_account(request, viewer)
 
 
-async def _account(
+async def render_account(
     request: Request, viewer: Viewer, *, status: int = 200, **context: object
 ) -> Response:
     return await render(
@@ -179,6 +179,8 @@ async def _account(
             "all_boards": await boards.list_boards(viewer),
             "theme_choices": preferences.theme_choices(),
             "zones": preferences.zone_names(),
+            "milestones": await milestones.my_milestones(viewer),
+            "share_boards": await milestones.share_boards(viewer),
             "notice": request.query_params.get("done") or request.query_params.get("recovered"),
             **context,
         },
@@ -199,7 +201,7 @@ async def change_passphrase(request: Request) -> Response:
             limiter=app_state(request).limiter,
         )
     except InvalidInputError as exc:
-        return await _account(request, viewer, status=400, error=exc)
+        return await render_account(request, viewer, status=400, error=exc)
     return redirect("/account?done=passphrase")
 
 
@@ -220,7 +222,7 @@ async def save_preferences(request: Request) -> Response:
             hidden_boards=hidden,
         )
     except InvalidInputError as exc:
-        return await _account(
+        return await render_account(
             request, viewer, status=400, prefs_error=exc, prefs_values=form.values()
         )
     return redirect("/account?done=preferences#preferences-h")
@@ -239,7 +241,7 @@ async def new_recovery_codes(request: Request) -> Response:
     await read_form(request)
     viewer = await load_viewer(request)
     codes = await accounts.new_recovery_codes(viewer)
-    return await _account(request, viewer, new_codes=codes)
+    return await render_account(request, viewer, new_codes=codes)
 
 
 async def create_token(request: Request) -> Response:
@@ -248,8 +250,8 @@ async def create_token(request: Request) -> Response:
     try:
         token = await accounts.create_api_token(viewer, form.text("name"))
     except InvalidInputError as exc:
-        return await _account(request, viewer, status=400, token_error=exc)
-    return await _account(request, viewer, new_token=token)
+        return await render_account(request, viewer, status=400, token_error=exc)
+    return await render_account(request, viewer, new_token=token)
 
 
 async def revoke_token(request: Request) -> Response:
@@ -272,7 +274,7 @@ async def delete_account(request: Request) -> Response:
             session=read_session_token(request),
         )
     except (InvalidInputError, NotAllowedError) as exc:
-        return await _account(request, viewer, status=exc.status, delete_error=exc)
+        return await render_account(request, viewer, status=exc.status, delete_error=exc)
     request.state.viewer = Viewer(account=None)
     response = await render(
         request, "deleted.html", {"erased": erase}, headers={"Cache-Control": "no-store"}

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from forum.errors import ConflictError, InvalidInputError, NotAllowedError
-from forum.models import Post
+from forum.models import Post, Thread
 from forum.services import boards, held, invites, leaving, personas, threads
 from forum.services.viewer import Viewer
 from forum.web import preview
@@ -183,6 +183,12 @@ async def create_thread(request: Request) -> Response:
             status=400,
             board=access.board,
         )
+    return await after_new_thread(slug, thread)
+
+
+async def after_new_thread(slug: str, thread: Thread) -> Response:
+    """Where a new thread's author goes: the thread, or the board saying it waits for a
+    moderator; with the crisis resources when a phrase in it matched."""
     crisis = await Post.filter(thread_id=thread.id, seq=1, crisis=True).exists()
     if thread.state == "held":
         return redirect(f"/b/{slug}?held=1" + ("&crisis=1" if crisis else ""))
