@@ -7,6 +7,7 @@ name is documented in the README's configuration reference.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tomllib
 from collections.abc import Mapping
@@ -50,6 +51,9 @@ class Settings:
     public_url_configured: bool = True
     # Mastodon's "secure mode": our actors, objects and collections only to signed GETs.
     authorized_fetch: bool = False
+    # The instance's address as a Tor onion service, announced to Tor Browser on HTML pages
+    # (`Onion-Location`) so people who must not be seen visiting can switch to it.
+    onion_url: str = ""
 
     @property
     def https(self) -> bool:
@@ -77,6 +81,7 @@ _KEYS = {
     "federation_retry_seconds": float,
     "signature_max_skew_seconds": int,
     "authorized_fetch": bool,
+    "onion_url": str,
 }
 
 
@@ -132,6 +137,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         public_url_configured=public_url_configured,
         authorized_fetch=_to_bool("authorized_fetch", raw.get("authorized_fetch", False)),
+        onion_url=_parse_onion_url(str(raw.get("onion_url") or "")),
     )
 
 
@@ -147,6 +153,25 @@ def _read_toml(path: Path) -> dict[str, Any]:
     if unknown:
         raise ConfigError(f"The config file {path} has unknown keys: {', '.join(unknown)}.")
     return data
+
+
+# A version 3 onion address: 56 base32 characters (version 2 addresses no longer work).
+_ONION_HOST = re.compile(r"[a-z2-7]{56}\.onion")
+
+
+def _parse_onion_url(value: str) -> str:
+    if not value:
+        return ""
+    parts = urlsplit(value.strip().rstrip("/"))
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in {"http", "https"} or not _ONION_HOST.fullmatch(host):
+        raise ConfigError(
+            "KINDRED_ONION_URL must be http(s):// and a version 3 onion address "
+            "(56 characters, then .onion)."
+        )
+    if parts.path or parts.query or parts.fragment:
+        raise ConfigError("KINDRED_ONION_URL must not have a path, query or fragment.")
+    return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
 def _parse_public_url(value: str) -> str:

@@ -72,6 +72,12 @@ async def render(
         }
     )
     response = HTMLResponse(html, status_code=status, headers=dict(headers or {}))
+    if state.settings.onion_url:
+        # Tor Browser offers the same page on the onion service (and ignores this there).
+        query = request.url.query
+        response.headers["Onion-Location"] = (
+            state.settings.onion_url + request.url.path + (f"?{query}" if query else "")
+        )
     attach_new_cookies(request, response)
     return response
 
