@@ -27,12 +27,15 @@ def connect() -> None:
     """Plug the toolkit into the forum's hooks and events: every process that writes posts
     (the web server and `kindred worker`, which applies remote ones) needs this."""
     from forum.content_checks import set_bar_check, set_checker
+    from forum.services.export import add_part as add_export_part
     from moderation.checks import check
+    from moderation.member_export import reports_and_appeals
     from moderation.sanctions import posting_bar
 
     events.subscribe(_on_event)
     set_checker(check)
     set_bar_check(posting_bar)
+    add_export_part(reports_and_appeals)
 
 
 def install(app: Starlette) -> None:

@@ -66,6 +66,7 @@ ROUTES = [
     Route("/account/tokens", accounts.create_token, methods=["POST"]),
     Route("/account/tokens/revoke", accounts.revoke_token, methods=["POST"]),
     Route("/account/delete", accounts.delete_account, methods=["POST"]),
+    Route("/account/export", accounts.export_data, methods=["POST"]),
     Route("/account/milestones", milestones.add, methods=["POST"]),
     Route("/account/milestones/{milestone_id:int}/restart", milestones.restart, methods=["POST"]),
     Route("/account/milestones/{milestone_id:int}/delete", milestones.remove, methods=["POST"]),

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from forum.errors import ConflictError, InvalidInputError, NotAllowedError
-from forum.services import accounts, boards, milestones, preferences
+from forum.services import accounts, boards, export, milestones, preferences
 from forum.services.viewer import Viewer
 from forum.web.cookies import clear_session_cookie, read_session_token, set_session_cookie
 from forum.web.forms import read_form
@@ -259,6 +259,29 @@ async def revoke_token(request: Request) -> Response:
     viewer = await load_viewer(request)
     await accounts.revoke_api_token(viewer, form.integer("token_id") or 0)
     return redirect("/account?done=token")
+
+
+async def export_data(request: Request) -> Response:
+    """The member's own data as a ZIP, after their passphrase (it links their personas)."""
+    form = await read_form(request)
+    viewer = await load_viewer(request)
+    try:
+        archive = await export.export_account(
+            viewer,
+            form.text("passphrase"),
+            limiter=app_state(request).limiter,
+            session=read_session_token(request),
+        )
+    except InvalidInputError as exc:
+        return await render_account(request, viewer, status=exc.status, export_error=exc)
+    return Response(
+        archive,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": 'attachment; filename="kindred-export.zip"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 async def delete_account(request: Request) -> Response:
