@@ -1,6 +1,7 @@
 """Benchmark: one 50-post page of a 10,000-post thread, uncached, one server process.
 
     .venv/bin/python bench/thread_page.py [--db sqlite|postgres|both] [--requests N] [--seconds S]
+                                          [--signed-in]
 
 For each database it makes a fresh data dir and database, runs `kindred migrate`, seeds one
 public board with one thread of 10,000 posts, starts ONE `kindred serve` on 127.0.0.1 and
@@ -18,7 +19,15 @@ With --profile it also samples the server with py-spy while a second, separate l
 (so profiling overhead does not touch the measured figures) and prints the hottest
 functions and packages.
 
-The target from the issue: >= 500 requests/s on SQLite and on PostgreSQL.
+With --signed-in it measures members too, after the visitors, on the same server: READERS
+seeded accounts, each with a persona in the board and a session cookie, take turns, and
+each reads the thread's pages in ascending order, so every request moves that member's
+reading marker forward: the thread page's Reading read *and* its upsert run on every
+request (the worst case; a member re-reading a page only reads the row). Pages check that
+they were served signed in. The table then has a "<db> member" row beside the visitors'.
+
+The targets from the issue: >= 500 requests/s for visitors and >= 400/s signed in, on
+SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -40,6 +49,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +60,10 @@ PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/test"
 PG_BASE_URL = "postgres://postgres@127.0.0.1:5432/"
 HOST = "127.0.0.1"  # loopback only, for the server and every request
 TARGET_RPS = 500.0
+TARGET_SIGNED_IN_RPS = 400.0
+# Members taking turns in --signed-in; each reads pages 1, 2, 3… so READERS * pages
+# requests (12,800 for 200 pages) all write before any marker wraps around.
+READERS = 64
 
 POSTS = 10_000
 POSTS_PER_PAGE = 50  # forum.services.threads.POSTS_PER_PAGE; checked when seeding
@@ -297,8 +311,9 @@ async def post_seq_index(conn: Any, *, add: bool) -> str:
     return "added"
 
 
-async def seed(env: dict[str, str], *, add_index: bool = False) -> dict[str, Any]:
-    """One public board, four personas, one thread of POSTS posts (runs in a child process)."""
+async def seed(env: dict[str, str], *, add_index: bool = False, readers: int = 0) -> dict[str, Any]:
+    """One public board, four personas, one thread of POSTS posts, and `readers` members
+    with a session cookie each (runs in a child process)."""
     from tortoise import Tortoise
 
     from forum.db import close_database, open_database
@@ -368,7 +383,9 @@ async def seed(env: dict[str, str], *, add_index: bool = False) -> dict[str, Any
             await conn.execute_script("ANALYZE")
         count = await Post.filter(thread_id=thread.id).count()
         assert count == POSTS, f"seeded {count} posts, wanted {POSTS}"
+        cookies = [await reader_cookie(n, settings.secret_key) for n in range(readers)]
         return {
+            "cookies": cookies,
             "board": SLUG,
             "thread_id": thread.id,
             "posts": count,
@@ -378,6 +395,22 @@ async def seed(env: dict[str, str], *, add_index: bool = False) -> dict[str, Any
         }
     finally:
         await close_database()
+
+
+async def reader_cookie(n: int, secret_key: bytes) -> str:
+    """A member of the bench board, signed in: the Cookie header its browser would send."""
+    from itsdangerous import Signer
+
+    from forum.services.accounts import register, start_session
+    from forum.services.personas import join_board
+    from forum.services.viewer import Viewer
+    from forum.web.cookies import SESSION_COOKIE
+
+    account = (await register(f"bench-reader-{n}", PASSPHRASE, bypass_mode=True)).account
+    await join_board(SLUG, Viewer(account=account), accept_rules=True)
+    token = await start_session(account)
+    signed = Signer(secret_key, salt="session").sign(token).decode()
+    return f"{SESSION_COOKIE}={signed}"
 
 
 async def breakdown(env: dict[str, str], thread_id: int, pages: int, n: int) -> dict[str, Any]:
@@ -507,6 +540,16 @@ async def breakdown(env: dict[str, str], thread_id: int, pages: int, n: int) -> 
 # ------------------------------------------------------------------------------ the server
 
 
+@dataclass
+class Readers:
+    """--signed-in: the members' Cookie headers (also in `file`, for wrk) and the page
+    each starts its next phase on."""
+
+    cookies: list[str]
+    file: Path
+    offset: int = 0
+
+
 class Server:
     def __init__(self, env: dict[str, str], data_dir: Path, pythonpath: str | None = None) -> None:
         self.port = free_port()
@@ -558,14 +601,18 @@ class Server:
             self.proc.wait(timeout=5)
 
 
-def check_pages(base: str, path: str, pages: int) -> None:
-    """Page 1 and the last page answer 200 with their posts: the load measures real pages."""
+def check_pages(base: str, path: str, pages: int, cookie: str | None = None) -> None:
+    """Page 1 and the last page answer 200 with their posts: the load measures real pages.
+    With a member's `cookie`, the pages must be the member's (the follow / mute form)."""
     import httpx
 
+    headers = {"Cookie": cookie} if cookie else {}
     for page, first, last in ((1, 1, POSTS_PER_PAGE), (pages, POSTS - POSTS_PER_PAGE + 1, POSTS)):
-        response = httpx.get(f"{base}{path}?page={page}", timeout=10.0)
+        response = httpx.get(f"{base}{path}?page={page}", timeout=10.0, headers=headers)
         if response.status_code != 200:
             raise RuntimeError(f"page {page} answered {response.status_code}")
+        if cookie and f'action="{path}/watch"' not in response.text:
+            raise RuntimeError(f"page {page} was not served to a signed-in member")
         ids = [int(n) for n in re.findall(r'<li class="post" id="post-(\d+)"', response.text)]
         if ids != list(range(first, last + 1)):
             raise RuntimeError(
@@ -577,6 +624,8 @@ def check_pages(base: str, path: str, pages: int) -> None:
 
 WRK_LUA = r"""
 -- Rotates ?page=K over all pages in a scrambled order; stops after a per-thread count.
+-- With a cookies file (args[5], one Cookie header a line) members take turns instead,
+-- each reading pages in ascending order from args[6], so each request moves a marker.
 local threads = {}
 local counter = 0
 function setup(thread)
@@ -591,11 +640,25 @@ function init(args)
   pages = tonumber(args[2])
   stride = tonumber(args[3])
   path = args[4]
+  cookies = {}
+  offset = 0
+  if args[5] then
+    for line in io.lines(args[5]) do table.insert(cookies, line) end
+    offset = tonumber(args[6])
+  end
 end
 function request()
-  local k = (id * 37 + counter * stride) % pages + 1
+  local k
+  local headers = nil
+  if #cookies > 0 then
+    local r = (counter + id * 13) % #cookies
+    k = (offset + math.floor(counter / #cookies)) % pages + 1
+    headers = {Cookie = cookies[r + 1]}
+  else
+    k = (id * 37 + counter * stride) % pages + 1
+  end
   counter = counter + 1
-  return wrk.format("GET", path .. "?page=" .. k)
+  return wrk.format("GET", path .. "?page=" .. k, headers)
 end
 function response(status, headers, body)
   responses = responses + 1
@@ -628,6 +691,7 @@ def run_wrk(
     connections: int,
     threads: int,
     script: Path,
+    readers: Readers | None = None,
 ) -> dict[str, Any]:
     stride = next(s for s in (73, 71, 67, 61, 59, 53, 47, 43, 41, 37, 31, 1) if pages % s)
     per_thread = max(1, -(-max_requests // threads))
@@ -647,6 +711,7 @@ def run_wrk(
         str(pages),
         str(stride),
         path,
+        *([str(readers.file), str(readers.offset)] if readers else []),
     ]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, check=False)
     match = re.search(r"^WRKJSON (.*)$", out.stdout, re.MULTILINE)
@@ -676,12 +741,30 @@ def run_wrk(
     }
 
 
+def member_order(readers: Readers, pages: int, count: int) -> Iterator[tuple[int, str]]:
+    """(page, Cookie) for --signed-in: members take turns, each reading pages upwards."""
+    for i in range(count):
+        n = len(readers.cookies)
+        yield (readers.offset + i // n) % pages + 1, readers.cookies[i % n]
+
+
 async def _python_load(
-    base: str, path: str, pages: int, *, seconds: float, max_requests: int, connections: int
+    base: str,
+    path: str,
+    pages: int,
+    *,
+    seconds: float,
+    max_requests: int,
+    connections: int,
+    readers: Readers | None = None,
 ) -> dict[str, Any]:
     import httpx
 
-    order = page_order(pages, max_requests)
+    order: Iterator[tuple[int, str | None]] = (
+        member_order(readers, pages, max_requests)
+        if readers
+        else ((page, None) for page in page_order(pages, max_requests))
+    )
     latencies: list[float] = []
     statuses: Counter[int] = Counter()
     errors = 0
@@ -692,12 +775,13 @@ async def _python_load(
 
         async def worker() -> None:
             nonlocal errors, nbytes
-            for page in order:  # shared iterator: bounded by max_requests
+            for page, cookie in order:  # shared iterator: bounded by max_requests
                 if time.perf_counter() >= deadline:
                     return
                 t0 = time.perf_counter()
+                headers = {"Cookie": cookie} if cookie else None
                 try:
-                    response = await client.get(f"{path}?page={page}")
+                    response = await client.get(f"{path}?page={page}", headers=headers)
                 except httpx.HTTPError:
                     errors += 1
                     continue
@@ -738,9 +822,10 @@ def run_load(
     seconds: float,
     max_requests: int,
     script: Path | None,
+    readers: Readers | None = None,
 ) -> dict[str, Any]:
     if script is not None:
-        return run_wrk(
+        result = run_wrk(
             base,
             path,
             pages,
@@ -749,17 +834,24 @@ def run_load(
             connections=args.connections,
             threads=args.wrk_threads,
             script=script,
+            readers=readers,
         )
-    return asyncio.run(
-        _python_load(
-            base,
-            path,
-            pages,
-            seconds=seconds,
-            max_requests=max_requests,
-            connections=args.connections,
+    else:
+        result = asyncio.run(
+            _python_load(
+                base,
+                path,
+                pages,
+                seconds=seconds,
+                max_requests=max_requests,
+                connections=args.connections,
+                readers=readers,
+            )
         )
-    )
+    if readers:
+        # The next phase starts on pages past this one's: every marker keeps moving.
+        readers.offset += -(-result["requests"] // len(readers.cookies)) + 1
+    return result
 
 
 # ----------------------------------------------------------------------------- profiling
@@ -921,6 +1013,86 @@ def profile_server(
 # ----------------------------------------------------------------------------- one run
 
 
+def measure(
+    args: argparse.Namespace,
+    server: Server,
+    path: str,
+    pages: int,
+    script: Path | None,
+    readers: Readers | None,
+) -> dict[str, Any]:
+    """Warm up, wait for a quiet machine, then one measured load phase with the server's
+    CPU time per request (visitors, or with `readers` the signed-in members)."""
+    say(f"  warm-up {args.warmup:g} s ...")
+    run_load(
+        args,
+        server.base,
+        path,
+        pages,
+        seconds=args.warmup,
+        max_requests=args.requests,
+        script=script,
+        readers=readers,
+    )
+    background = wait_for_quiet(args.quiet_wait) if args.quiet_wait > 0 else None
+    say(
+        f"  measuring {args.seconds:g} s (at most {args.requests:,} requests; "
+        f"machine {background}% busy before) ..."
+    )
+    split0 = cpu_split(server.pid)
+    cpu0, wall0 = cpu_seconds(server.pid), time.perf_counter()
+    busy0, total0 = system_cpu()
+    result = run_load(
+        args,
+        server.base,
+        path,
+        pages,
+        seconds=args.seconds,
+        max_requests=args.requests,
+        script=script,
+        readers=readers,
+    )
+    cpu1, wall1 = cpu_seconds(server.pid), time.perf_counter()
+    split1 = cpu_split(server.pid)
+    busy1, total1 = system_cpu()
+    result["server_cpu_pct"] = round(100 * (cpu1 - cpu0) / (wall1 - wall0), 1)
+    result["server_cpu_ms_per_request"] = (
+        round(1000 * (cpu1 - cpu0) / result["requests"], 3) if result["requests"] else None
+    )
+    if result["requests"]:
+        # Threads that ended during the run drop out of the split: it is a guide.
+        result["server_cpu_split_ms_per_request"] = {
+            kind: round(1000 * (split1[kind] - split0[kind]) / result["requests"], 3)
+            for kind in split0
+        }
+    # What one fully busy core would give at the measured CPU cost per request.
+    result["cpu_bound_ceiling_rps"] = (
+        round(1000 / result["server_cpu_ms_per_request"], 1)
+        if result["server_cpu_ms_per_request"]
+        else None
+    )
+    result["machine_busy_pct"] = round(100 * (busy1 - busy0) / (total1 - total0), 1)
+    result["machine_cores"] = os.cpu_count() or 1
+    result["machine_busy_before_pct"] = background
+    result["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
+    if result["count_limited"] and result["loadgen"] == "wrk":
+        say("  (stopped by --requests before --seconds: wrk's req/s is a lower bound)")
+    say(
+        f"  {result['rps']:.1f} req/s, p50 {result['p50_ms']:.2f} ms, "
+        f"p99 {result['p99_ms']:.2f} ms, non-200 {result['non_200']}, "
+        f"server CPU {result['server_cpu_pct']}%"
+    )
+    split = result.get("server_cpu_split_ms_per_request")
+    if split:
+        say(
+            f"  server CPU per request: {result['server_cpu_ms_per_request']} ms "
+            f"(user {split['user']}, system {split['system']}; event-loop thread "
+            f"{split['main_thread']}, other threads {split['other_threads']}): "
+            f"one core's ceiling {result['cpu_bound_ceiling_rps']} req/s"
+        )
+    return result
+
+
 def bench_one(kind: str, args: argparse.Namespace, script: Path | None) -> dict[str, Any]:
     say(f"\n== {kind} ==")
     with fresh_database(kind) as (env, data_dir):
@@ -941,6 +1113,9 @@ def bench_one(kind: str, args: argparse.Namespace, script: Path | None) -> dict[
                 str(Path(__file__).resolve()),
                 "--_seed",
                 *(["--add-post-index"] if args.add_post_index else []),
+                # One more member than take turns: the check's page views move no marker
+                # of the measured ones.
+                *(["--_readers", str(READERS + 1)] if args.signed_in else []),
             ],
             env=child_env,
             cwd=ROOT,
@@ -964,80 +1139,35 @@ def bench_one(kind: str, args: argparse.Namespace, script: Path | None) -> dict[
             path = f"/b/{seeded['board']}/t/{seeded['thread_id']}"
             pages = seeded["pages"]
             check_pages(server.base, path, pages)
-            say(f"  warm-up {args.warmup:g} s ...")
-            run_load(
-                args,
-                server.base,
-                path,
-                pages,
-                seconds=args.warmup,
-                max_requests=args.requests,
-                script=script,
-            )
-            background = wait_for_quiet(args.quiet_wait) if args.quiet_wait > 0 else None
-            say(
-                f"  measuring {args.seconds:g} s (at most {args.requests:,} requests; "
-                f"machine {background}% busy before) ..."
-            )
-            split0 = cpu_split(server.pid)
-            cpu0, wall0 = cpu_seconds(server.pid), time.perf_counter()
-            busy0, total0 = system_cpu()
-            result = run_load(
-                args,
-                server.base,
-                path,
-                pages,
-                seconds=args.seconds,
-                max_requests=args.requests,
-                script=script,
-            )
-            cpu1, wall1 = cpu_seconds(server.pid), time.perf_counter()
-            split1 = cpu_split(server.pid)
-            busy1, total1 = system_cpu()
-            ncpu = os.cpu_count() or 1
-            result["server_cpu_pct"] = round(100 * (cpu1 - cpu0) / (wall1 - wall0), 1)
-            result["server_cpu_ms_per_request"] = (
-                round(1000 * (cpu1 - cpu0) / result["requests"], 3) if result["requests"] else None
-            )
-            if result["requests"]:
-                # Threads that ended during the run drop out of the split: it is a guide.
-                result["server_cpu_split_ms_per_request"] = {
-                    kind: round(1000 * (split1[kind] - split0[kind]) / result["requests"], 3)
-                    for kind in split0
-                }
-            # What one fully busy core would give at the measured CPU cost per request.
-            result["cpu_bound_ceiling_rps"] = (
-                round(1000 / result["server_cpu_ms_per_request"], 1)
-                if result["server_cpu_ms_per_request"]
-                else None
-            )
-            result["machine_busy_pct"] = round(100 * (busy1 - busy0) / (total1 - total0), 1)
-            result["machine_cores"] = ncpu
-            result["machine_busy_before_pct"] = background
-            result["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
-            if result["count_limited"] and result["loadgen"] == "wrk":
-                say("  (stopped by --requests before --seconds: wrk's req/s is a lower bound)")
+            common = {
+                "connections": args.connections,
+                "pages": pages,
+                "posts": seeded["posts"],
+                "seed_seconds": seeded["seed_seconds"],
+                "post_seq_index": seeded["post_seq_index"],
+            }
+            readers = None
+            if args.signed_in:
+                cookie_file = data_dir / "cookies.txt"
+                cookie_file.write_text("\n".join(seeded["cookies"][1:]) + "\n")
+                readers = Readers(seeded["cookies"][1:], cookie_file)
+            result = measure(args, server, path, pages, script, None)
             result["db"] = kind
-            result["connections"] = args.connections
-            result["pages"] = pages
-            result["posts"] = seeded["posts"]
-            result["seed_seconds"] = seeded["seed_seconds"]
-            result["post_seq_index"] = seeded["post_seq_index"]
+            result.update(common)
             result["target_rps"] = TARGET_RPS
             result["meets_target"] = result["rps"] >= TARGET_RPS and result["non_200"] == 0
-            say(
-                f"  {result['rps']:.1f} req/s, p50 {result['p50_ms']:.2f} ms, "
-                f"p99 {result['p99_ms']:.2f} ms, non-200 {result['non_200']}, "
-                f"server CPU {result['server_cpu_pct']}%"
-            )
-            split = result.get("server_cpu_split_ms_per_request")
-            if split:
-                say(
-                    f"  server CPU per request: {result['server_cpu_ms_per_request']} ms "
-                    f"(user {split['user']}, system {split['system']}; event-loop thread "
-                    f"{split['main_thread']}, other threads {split['other_threads']}): "
-                    f"one core's ceiling {result['cpu_bound_ceiling_rps']} req/s"
+            if readers is not None:
+                say(f"  signed in: {len(readers.cookies)} members taking turns ...")
+                check_pages(server.base, path, pages, cookie=seeded["cookies"][0])
+                member = measure(args, server, path, pages, script, readers)
+                member["db"] = f"{kind} member"
+                member.update(common)
+                member["readers"] = len(readers.cookies)
+                member["target_rps"] = TARGET_SIGNED_IN_RPS
+                member["meets_target"] = (
+                    member["rps"] >= TARGET_SIGNED_IN_RPS and member["non_200"] == 0
                 )
+                result["signed_in"] = member
             if args.baseline:
                 # The floor under any page: the same server answering its tiniest route.
                 base = run_load(
@@ -1111,19 +1241,29 @@ def print_profile(kind: str, profile: dict[str, Any]) -> None:
 
 def print_table(results: list[dict[str, Any]]) -> None:
     header = (
-        f"{'db':<10} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
+        f"{'db':<17} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
         f"{'srv CPU%':>8} {'CPU ms/req':>10} {'core max/s':>10} {'box busy%':>9}  target"
     )
     say("\n" + header)
     say("-" * len(header))
+    rows: list[dict[str, Any]] = []
     for r in results:
+        rows.append(r)
+        if "signed_in" in r:
+            rows.append(r["signed_in"])
+        if "healthz_baseline" in r:
+            rows.append({"db": f"{r['db']} /healthz", **r["healthz_baseline"]})
+    for r in rows:
+        if "meets_target" not in r:  # the baseline: the HTTP stack's floor, no target
+            say(f"{r['db']:<17} {r['rps']:>9.1f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f}")
+            continue
         errors = r["non_200"] + r["socket_errors"] + r["timeouts"]
         verdict = "met" if r["meets_target"] else "NOT met"
         say(
-            f"{r['db']:<10} {r['rps']:>9.1f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} "
+            f"{r['db']:<17} {r['rps']:>9.1f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} "
             f"{errors:>7} {r['server_cpu_pct']:>8} {r['server_cpu_ms_per_request']:>10} "
             f"{r['cpu_bound_ceiling_rps']:>10} "
-            f"{r['machine_busy_pct']:>9}  {verdict} (>= {TARGET_RPS:.0f})"
+            f"{r['machine_busy_pct']:>9}  {verdict} (>= {r['target_rps']:.0f})"
         )
 
 
@@ -1190,12 +1330,20 @@ def main(argv: list[str] | None = None) -> int:
         help="on SQLite, create post (thread_id, seq) in the scratch database when the "
         "migrations left it out (to measure the app apart from that schema bug)",
     )
+    parser.add_argument(
+        "--signed-in",
+        action="store_true",
+        help="also measure signed-in members (each request moves a reading marker)",
+    )
     parser.add_argument("--_seed", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--_readers", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--_breakdown", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args._seed:
-        seeded = asyncio.run(seed(dict(os.environ), add_index=args.add_post_index))
+        seeded = asyncio.run(
+            seed(dict(os.environ), add_index=args.add_post_index, readers=args._readers)
+        )
         print(json.dumps(seeded), flush=True)
         return 0
     if args._breakdown:
@@ -1229,7 +1377,8 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "benchmark": "thread_page",
         "description": (
-            f"GET one {POSTS_PER_PAGE}-post page of a {POSTS:,}-post thread, anonymous, "
+            f"GET one {POSTS_PER_PAGE}-post page of a {POSTS:,}-post thread, anonymous "
+            "(and with --signed-in as members whose reading marker each request moves), "
             "pages rotated over the whole thread, one `kindred serve` process"
         ),
         "machine": machine_info(),
@@ -1242,8 +1391,11 @@ def main(argv: list[str] | None = None) -> int:
             "server_pythonpath": args.server_pythonpath,
             "quiet_wait": args.quiet_wait,
             "add_post_index": args.add_post_index,
+            "signed_in": args.signed_in,
+            "readers": READERS if args.signed_in else 0,
         },
         "target_rps": TARGET_RPS,
+        "target_signed_in_rps": TARGET_SIGNED_IN_RPS,
         "results": results,
     }
     RESULTS_FILE.write_text(json.dumps(report, indent=2) + "\n")

@@ -38,7 +38,7 @@ def install(app: Starlette, settings: Settings) -> Lifespan:
     KINDRED_RUN_WORKERS is on) and closes the outbound client.
     """
     from federation.errors import FederationError
-    from federation.inbox import Inbox, InboxMiddleware
+    from federation.inbox import Inbox
     from federation.negotiation import ActivityPubNegotiation
     from federation.routes import ROUTES
     from federation.runtime import Runtime
@@ -46,7 +46,6 @@ def install(app: Starlette, settings: Settings) -> Lifespan:
     from federation.workers import start_workers, stop_workers
 
     app.router.routes[0:0] = ROUTES
-    app.add_middleware(ActivityPubNegotiation)
 
     async def handle(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, FederationError)
@@ -56,9 +55,10 @@ def install(app: Starlette, settings: Settings) -> Lifespan:
     connect(settings)
     runtime = Runtime.create(settings)
     app.state.federation = runtime
-    # The inboxes answer in front of the other middleware (see federation.inbox).
+    # The inboxes and the ActivityPub documents answer in front of the forum's middleware
+    # (see federation.inbox), in one layer: a hop less for every page.
     app.state.inbox = Inbox(settings, runtime)
-    app.add_middleware(InboxMiddleware, inbox=app.state.inbox)
+    app.add_middleware(ActivityPubNegotiation, inbox=app.state.inbox)
     if settings.federation_insecure:
         log.warning(
             "KINDRED_FEDERATION_INSECURE is on: plain-HTTP peers and private addresses are "

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
@@ -19,15 +19,9 @@ from starlette.responses import Response
 
 from federation.errors import FederationError
 from federation.inbox import SIGNATURE_HEADERS, inbox_of, runtime_of, usable_key_id
-from federation.remote_actors import ActorUnavailableError, SigningKey
-from federation.signatures import (
-    InvalidSignatureError,
-    MalformedSignatureError,
-    SignatureMismatchError,
-    SignedRequest,
-    parse_signature,
-    verify_signature,
-)
+from federation.remote_actors import ActorUnavailableError
+from federation.signatures import InvalidSignatureError, MalformedSignatureError, parse_signature
+from federation.signers import verify_signer
 from federation.views import wants_activitypub
 from forum.web.state import app_state
 
@@ -66,7 +60,12 @@ async def authorize_fetch(request: Request) -> None:
     ):
         raise SignatureRequiredError("The signature does not verify.")
     try:
-        await _verify(request, signed, timedelta(seconds=settings.signature_max_skew_seconds))
+        await verify_signer(
+            runtime_of(request).resolver,
+            signed,
+            body=None,
+            max_skew=timedelta(seconds=settings.signature_max_skew_seconds),
+        )
     except (ActorUnavailableError, InvalidSignatureError):
         raise SignatureRequiredError("The signature does not verify.") from None
 
@@ -97,15 +96,3 @@ def _target(request: Request) -> str:
     target = raw_path.decode("latin-1") if raw_path else request.scope["path"]
     query = request.scope.get("query_string", b"")
     return f"{target}?{query.decode('latin-1')}" if query else target
-
-
-async def _verify(request: Request, signed: SignedRequest, skew: timedelta) -> SigningKey:
-    resolver = runtime_of(request).resolver
-    signer = await resolver.signing_key(signed.key_id)
-    try:
-        verify_signature(signed, signer.key, body=None, now=datetime.now(UTC), max_skew=skew)
-    except SignatureMismatchError:
-        # The peer may have rotated its key: fetch it once more, then decide.
-        signer = await resolver.signing_key(signed.key_id, refresh=True)
-        verify_signature(signed, signer.key, body=None, now=datetime.now(UTC), max_skew=skew)
-    return signer

@@ -1,7 +1,8 @@
 """A remote actor deleted itself (Delete of the actor, signed by it): forget it here.
 
-Its follows of our boards end, its posts and reactions go, and nothing more is sent to
-it. The row stays (with deleted_at) so the same id cannot quietly come back as new.
+Its follows of our boards end, its reactions go, its posts go too unless it said they
+stay, and nothing more is sent to it. The row stays (with deleted_at) so the same id
+cannot quietly come back as new.
 """
 
 from __future__ import annotations
@@ -19,17 +20,23 @@ from forum.services.reactions import remove_reactions_of
 DELETED_TITLE = "[deleted]"
 
 
-async def forget_actor(actor: Actor) -> None:
+async def forget_actor(actor: Actor, *, keep_posts: bool = False) -> None:
+    """`keep_posts`: the actor said its posts stay (`removeData: false`, as a Kindred member
+    who deletes their account but keeps their posts sends, and Lemmy): they stay, shown as
+    written by "[deleted]". Otherwise they go, as Mastodon does."""
     async with in_transaction():
-        await Actor.filter(id=actor.id).update(deleted_at=datetime.now(UTC))
-        await Follow.filter(follower_id=actor.id).delete()
-        await (
-            Post.filter(author_id=actor.id)
-            .exclude(state=PostState.deleted)
-            .update(body_html="", body_source="", state=PostState.deleted)
+        await Actor.filter(id=actor.id).update(
+            deleted_at=datetime.now(UTC), **({"name": DELETED_TITLE} if keep_posts else {})
         )
-        await Thread.filter(author_id=actor.id).update(title=DELETED_TITLE, content_note="")
-        await unindex_author(actor.id)
+        await Follow.filter(follower_id=actor.id).delete()
+        if not keep_posts:
+            await (
+                Post.filter(author_id=actor.id)
+                .exclude(state=PostState.deleted)
+                .update(body_html="", body_source="", state=PostState.deleted)
+            )
+            await Thread.filter(author_id=actor.id).update(title=DELETED_TITLE, content_note="")
+            await unindex_author(actor.id)
         await remove_reactions_of(actor.id)
         # Deliveries still queued for its own inbox would only meet a 410.
         if actor.inbox:

@@ -5,9 +5,11 @@ peer's request never waits on our forum logic and a crash loses nothing. The req
 reads only the envelope (id, type, actor); the worker parses the whole activity and
 sanitizes its HTML.
 
-The inbox is the busiest URL and answers only servers, so it runs as plain ASGI in
-front of the app's middleware (`InboxMiddleware`); `receive` serves the same checks
-through Starlette's routing for any inbox request the middleware does not take.
+The inbox is the busiest URL and answers only servers, so it runs as plain ASGI right
+behind the request guard (security headers, body cap and deadlines, error page) and
+before the rest of the app (`InboxMiddleware`, reached through federation's one
+middleware); `receive` serves the same checks through Starlette's routing for any inbox
+request the middleware does not take.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
@@ -29,16 +31,10 @@ from federation.documents.values import DocumentError, ids, require_id, type_of
 from federation.inbox_owners import InboxOwners
 from federation.inbox_queue import InboxQueue, InboxRow
 from federation.policy import DomainDecisions
-from federation.remote_actors import ActorUnavailableError, SigningKey
+from federation.remote_actors import ActorUnavailableError
 from federation.runtime import Runtime
-from federation.signatures import (
-    InvalidSignatureError,
-    MalformedSignatureError,
-    SignatureMismatchError,
-    SignedRequest,
-    parse_signature,
-    verify_signature,
-)
+from federation.signatures import InvalidSignatureError, MalformedSignatureError, parse_signature
+from federation.signers import verify_signer
 from forum.models import SiteSettings
 from forum.settings import Settings
 from forum.web.path_params import NameConvertor
@@ -112,7 +108,9 @@ class Inbox:
         if not usable_key_id(signed.key_id):
             return Answer(400, "Malformed signature: the keyId is not a usable URL.")
         try:
-            signer = await self._verify(signed, body)
+            signer = await verify_signer(
+                self.runtime.resolver, signed, body=body, max_skew=self.skew
+            )
         except (ActorUnavailableError, InvalidSignatureError) as exc:
             log.info("refused a signature from %s: %s", actor_host, exc)
             return Answer(401, "The signature does not verify.")
@@ -131,21 +129,6 @@ class Inbox:
         if params.get("username") is not None:
             return await self.owners.persona_federates(params["username"], site)
         return True
-
-    async def _verify(self, signed: SignedRequest, body: bytes) -> SigningKey:
-        resolver = self.runtime.resolver
-        signer = await resolver.signing_key(signed.key_id)
-        try:
-            self._check(signed, signer, body)
-        except SignatureMismatchError:
-            # The peer may have rotated its key: fetch it once more, then decide. Other
-            # refusals (stale date, wrong digest) would fail with any key: no fetch.
-            signer = await resolver.signing_key(signed.key_id, refresh=True)
-            self._check(signed, signer, body)
-        return signer
-
-    def _check(self, signed: SignedRequest, signer: SigningKey, body: bytes) -> None:
-        verify_signature(signed, signer.key, body=body, now=datetime.now(UTC), max_skew=self.skew)
 
 
 def usable_key_id(key_id: str) -> bool:

@@ -1,15 +1,16 @@
 """Same URL for people and servers: ActivityPub requests for board, thread and post URLs
-go to federation's views; everything else goes on to the forum's HTML views."""
+go to federation's views, and POSTs to the inboxes to the inbox; everything else goes on
+to the forum's HTML views."""
 
 from __future__ import annotations
 
-from starlette.requests import Request
 from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from federation import views
 from federation.authorized_fetch import signed_fetch
 from federation.errors import FederationError
+from federation.inbox import Inbox, InboxMiddleware
 
 # Reached only by requests asking for ActivityPub: authorized fetch guards all three.
 NEGOTIATED = Router(
@@ -21,16 +22,35 @@ NEGOTIATED = Router(
 )
 
 
+def asks_for_activitypub(scope: Scope) -> bool:
+    """views.wants_activitypub on the raw scope: this runs for every thread page."""
+    for name, value in scope["headers"]:
+        if name == b"accept":
+            accept = value.decode("latin-1")
+            return any(kind in accept for kind in views.AP_ACCEPT)
+    return False
+
+
 class ActivityPubNegotiation:
-    def __init__(self, app: ASGIApp) -> None:
+    """Federation's one layer in the app (in front of the forum's middleware): the inbox
+    middleware for POSTs, the negotiated documents for GETs asking for ActivityPub."""
+
+    def __init__(self, app: ASGIApp, inbox: Inbox) -> None:
         self.app = app
+        self.inbox = InboxMiddleware(app, inbox)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method = scope["method"]
+        if method == "POST":
+            await self.inbox(scope, receive, send)
+            return
         if (
-            scope["type"] == "http"
-            and scope["method"] in {"GET", "HEAD"}
+            method in {"GET", "HEAD"}
             and scope["path"].startswith("/b/")
-            and views.wants_activitypub(Request(scope))
+            and asks_for_activitypub(scope)
         ):
             for route in NEGOTIATED.routes:
                 match, child = route.matches(scope)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from federation.urls import AS_CONTEXT, AS_PUBLIC, Urls
-from forum.models import Actor, Board, Post, Thread
+from forum.models import Actor, Board, Mention, Post, Thread
 from forum.models.post import PostState
 
 
@@ -13,6 +15,27 @@ def _author_url(urls: Urls, author: Actor) -> str:
     if author.local:
         return urls.persona(author.username)
     return author.ap_id or ""
+
+
+async def mentioned_actors(post: Post) -> list[Actor]:
+    """The actors a post mentions (forum.mentions kept them when it was written)."""
+    rows = await Mention.filter(post_id=post.id).select_related("actor").order_by("id")
+    return [row.actor for row in rows]
+
+
+def _mention(urls: Urls, actor: Actor) -> dict[str, str]:
+    host = urlsplit(urls.base).netloc if actor.local else actor.domain or ""
+    name = f"@{actor.username}@{host}"
+    return {"type": "Mention", "href": _author_url(urls, actor), "name": name}
+
+
+def _add_mentions(urls: Urls, doc: dict[str, Any], mentions: Sequence[Actor]) -> None:
+    # As Lemmy and Mastodon do: a `Mention` tag per actor, and the actor in cc, so the
+    # peer links the name and tells its member.
+    if not mentions:
+        return
+    doc["tag"] = [_mention(urls, actor) for actor in mentions]
+    doc["cc"] = list(dict.fromkeys([*doc["cc"], *(tag["href"] for tag in doc["tag"])]))
 
 
 def group_url(urls: Urls, board: Board) -> str:
@@ -33,7 +56,12 @@ def post_id(urls: Urls, board: Board, thread: Thread, post: Post) -> str:
 
 
 def page_document(
-    urls: Urls, board: Board, thread: Thread, opener: Post, author: Actor
+    urls: Urls,
+    board: Board,
+    thread: Thread,
+    opener: Post,
+    author: Actor,
+    mentions: Sequence[Actor] = (),
 ) -> dict[str, Any]:
     """A thread as FEP-1b12 / Lemmy expect it: a Page addressed to its group."""
     group = group_url(urls, board)
@@ -59,6 +87,7 @@ def page_document(
         doc["summary"] = thread.content_note
     if opener.edited_at:
         doc["updated"] = opener.edited_at.isoformat()
+    _add_mentions(urls, doc, mentions)
     return doc
 
 
@@ -69,6 +98,7 @@ def note_document(
     post: Post,
     author: Actor,
     parent: Post | None,
+    mentions: Sequence[Actor] = (),
 ) -> dict[str, Any]:
     group = group_url(urls, board)
     in_reply_to = post_id(urls, board, thread, parent) if parent else thread_id(urls, board, thread)
@@ -90,6 +120,7 @@ def note_document(
     }
     if post.edited_at:
         doc["updated"] = post.edited_at.isoformat()
+    _add_mentions(urls, doc, mentions)
     return doc
 
 

@@ -45,6 +45,9 @@ class Publisher:
         if isinstance(event, events.MemberLeft):
             await self._left(event)
             return
+        if isinstance(event, events.PersonaRetired):
+            await self._retired(event)
+            return
         if isinstance(event, events.PostHeld | events.PostFlagged):
             return  # held: nothing leaves until approved; flagged: for our moderators only
         if isinstance(event, events.ThreadStarted):
@@ -113,9 +116,41 @@ class Publisher:
         await deliver(follow, persona.actor, [group.inbox or ""])
 
     async def _left(self, event: events.MemberLeft) -> None:
-        """Leaving another server's group: the persona unfollows it (Undo of its Follow)."""
+        persona = await Persona.get(id=event.persona_id).select_related("board", "actor")
+        await self._unfollow(persona)
+
+    async def _retired(self, event: events.PersonaRetired) -> None:
+        """An account was deleted: each persona leaves the group it followed, and the
+        servers holding its posts hear that the actor is gone, signed by the persona
+        (its key is kept for this). `removeData` (Lemmy's flag) says whether its posts
+        go too; they were Deleted one by one before this when the member chose erase."""
         assert self.urls is not None
         persona = await Persona.get(id=event.persona_id).select_related("board", "actor")
+        await self._unfollow(persona)
+        board = persona.board
+        if board.remote:
+            group = await Actor.get(id=board.actor_id)
+            inboxes = [group.inbox or ""]
+        elif board_federates(board, await get_site_settings()):
+            # Directly, not announced: an actor's deletion counts only from the actor.
+            inboxes = await follower_inboxes(board.actor_id)
+        else:
+            return
+        me = self.urls.persona(persona.actor.username)
+        delete = {
+            "@context": AS_CONTEXT,
+            "id": self.urls.activity(),
+            "type": "Delete",
+            "actor": me,
+            "object": me,
+            "to": [AS_PUBLIC],
+            "removeData": event.erased,
+        }
+        await deliver(delete, persona.actor, inboxes)
+
+    async def _unfollow(self, persona: Persona) -> None:
+        """Leaving another server's group: the persona unfollows it (Undo of its Follow)."""
+        assert self.urls is not None
         if not persona.board.remote:
             return
         group = await Actor.get(id=persona.board.actor_id)
@@ -169,10 +204,11 @@ publisher = Publisher()
 async def _object_document(
     urls: Urls, board: Board, thread: Thread, post: Post, author: Actor
 ) -> dict[str, Any]:
+    mentions = await objects.mentioned_actors(post)
     if post.seq == 1:
-        return objects.page_document(urls, board, thread, post, author)
+        return objects.page_document(urls, board, thread, post, author, mentions)
     parent = await Post.filter(id=post.reply_to_id).first() if post.reply_to_id else None
-    return objects.note_document(urls, board, thread, post, author, parent)
+    return objects.note_document(urls, board, thread, post, author, parent, mentions)
 
 
 def actor_url(urls: Urls, actor: Actor) -> str:

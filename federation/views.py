@@ -115,7 +115,9 @@ async def moderation_actor(request: Request) -> Response:
     return ap_response(actors.moderation_document(urls, board, actor))
 
 
-async def _federating_persona(request: Request) -> tuple[Urls, Persona]:
+async def _federating_persona(request: Request, *, retired: bool = False) -> tuple[Urls, Persona]:
+    """`retired`: also a persona whose account was deleted (renamed "[deleted]"): its
+    document, key included, stays so the Deletes it signed on leaving can be verified."""
     urls, site = await _context(request)
     persona = (
         await Persona.filter(
@@ -126,13 +128,15 @@ async def _federating_persona(request: Request) -> tuple[Urls, Persona]:
         .select_related("actor", "board")
         .first()
     )
-    if persona is None or persona.account_id is None or not board_federates(persona.board, site):
+    if persona is None or not board_federates(persona.board, site):
+        raise NotFederatedError()
+    if persona.account_id is None and not retired:
         raise NotFederatedError()
     return urls, persona
 
 
 async def persona_actor(request: Request) -> Response:
-    urls, persona = await _federating_persona(request)
+    urls, persona = await _federating_persona(request, retired=True)
     if not wants_activitypub(request):
         # A persona exists only in its board: people are sent there.
         return RedirectResponse(f"/b/{persona.board.slug}", status_code=303)
@@ -150,7 +154,8 @@ async def thread_object(request: Request) -> Response:
     if thread is None or thread.state != PostState.visible:
         raise NotFederatedError()
     opener = await Post.get(thread_id=thread.id, seq=1)
-    return ap_response(objects.page_document(urls, board, thread, opener, thread.author))
+    mentions = await objects.mentioned_actors(opener)
+    return ap_response(objects.page_document(urls, board, thread, opener, thread.author, mentions))
 
 
 async def post_object(request: Request) -> Response:
@@ -167,7 +172,9 @@ async def post_object(request: Request) -> Response:
         raise NotFederatedError()
     if post.seq == 1:
         return RedirectResponse(urls.thread(board.slug, thread.id), status_code=301)
-    return ap_response(objects.note_document(urls, board, thread, post, post.author, post.reply_to))
+    mentions = await objects.mentioned_actors(post)
+    doc = objects.note_document(urls, board, thread, post, post.author, post.reply_to, mentions)
+    return ap_response(doc)
 
 
 async def _collection(request: Request, name: str, source_for: SourceFor) -> Response:

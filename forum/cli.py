@@ -247,11 +247,13 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
     import moderation
     from federation.runtime import Runtime
     from federation.workers import start_workers, stop_workers
+    from forum.services.notices import connect as connect_notices
     from moderation.subscriptions import refreshing as refreshing_blocklists
 
     # Remote posts applied here meet the same rules, queue and outbox as in `serve`.
     moderation.connect()
     federation.connect(settings)
+    connect_notices()
 
     async def work() -> None:
         runtime = Runtime.create(settings)

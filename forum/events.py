@@ -111,6 +111,14 @@ class ReportForwarded:
 
 
 @dataclass(frozen=True)
+class PersonaRetired:
+    # The account behind a persona was deleted: the persona leaves every group it followed
+    # and other servers are told it is gone, its posts erased or kept as "[deleted]".
+    persona_id: int
+    erased: bool
+
+
+@dataclass(frozen=True)
 class AccountApplied:
     # Registration by approval: the account waits for an admin, who reads the answer.
     # Moderation puts it in the review queue in the registration's transaction, so an
@@ -148,6 +156,7 @@ Event = (
     | MemberBanned
     | ReportForwarded
     | AccountApplied
+    | PersonaRetired
 )
 Subscriber = Callable[[Event], Awaitable[None]]
 

@@ -39,7 +39,8 @@ def connect() -> None:
 
 
 def install(app: Starlette) -> None:
+    from moderation.api import ROUTES as API_ROUTES
     from moderation.routes import ROUTES
 
-    app.router.routes[0:0] = ROUTES
+    app.router.routes[0:0] = ROUTES + API_ROUTES
     connect()

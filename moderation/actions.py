@@ -177,7 +177,9 @@ async def log_and_tell(
         if reason:
             text += f" Reason: {reason}"
         crisis = await safety_related(board.id, reason, crisis=crisis)
-        await Notice.create(account_id=member_id, text=text, crisis=crisis, mod_action=entry)
+        await Notice.create(
+            account_id=member_id, board=board, text=text, crisis=crisis, mod_action=entry
+        )
     return entry
 
 
@@ -197,6 +199,9 @@ async def approve(post: Post, thread: Thread, moderator: Account | None) -> None
         what = "thread" if post.seq == 1 else "post"
         await Notice.create(
             account_id=persona.account_id,
+            board_id=thread.board_id,
+            thread_id=thread.id,
+            post_id=post.id,
             text=f"The moderators of {thread.board.title} approved your {what} in "
             f"“{thread.title}”; it is visible now.",
         )

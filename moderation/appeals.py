@@ -39,24 +39,22 @@ class NoticeView:
     appeal: Appeal | None
 
 
-async def my_notices(viewer: Viewer) -> list[NoticeView]:
-    """The member's notices, each with whether it can be appealed and how that went."""
+async def my_notices(viewer: Viewer, notice_ids: list[int]) -> dict[int, NoticeView]:
+    """Of the member's notices listed (forum.services.notices lists them), those about a
+    moderators' action: whether each can be appealed and how that went, by notice id."""
     require_login(viewer)
     assert viewer.account is not None
-    notices = (
-        await Notice.filter(account_id=viewer.account.id)
-        .order_by("-created_at", "-id")
-        .limit(50)
-        .select_related("mod_action")
-    )
+    notices = await Notice.filter(
+        id__in=notice_ids, account_id=viewer.account.id, mod_action_id__isnull=False
+    ).select_related("mod_action")
     action_ids = [n.mod_action_id for n in notices if n.mod_action_id is not None]
     appeals = {a.mod_action_id: a for a in await Appeal.filter(mod_action_id__in=action_ids)}
-    views = []
+    views = {}
     for notice in notices:
         appeal = appeals.get(notice.mod_action_id) if notice.mod_action_id else None
         action = action_of(notice)
         appealable = action is not None and _appealable(action, viewer)
-        views.append(NoticeView(notice, appealable and appeal is None, appeal))
+        views[notice.id] = NoticeView(notice, appealable and appeal is None, appeal)
     return views
 
 

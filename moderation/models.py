@@ -12,7 +12,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 if TYPE_CHECKING:
-    from forum.models import Account, Actor, Board, Post, Thread
+    from forum.models import Account, Actor, Board, MentorMessage, Post, Thread
 
 
 class Severity(StrEnum):
@@ -75,6 +75,7 @@ class ReviewKind(StrEnum):
     application = "application"  # someone asks to join (registration mode `approval`)
     appeal = "appeal"  # a member contests a moderation action
     list_change = "list_change"  # a subscribed blocklist changed (subscription mode review)
+    message = "message"  # a mentor message one of the pair reported (only it is shown)
 
 
 class ReviewState(StrEnum):
@@ -132,6 +133,11 @@ class ReviewItem(Model):
         "forum.ListChange", related_name="review_items", null=True, on_delete=fields.CASCADE
     )
     list_change_id: int | None
+    # A reported mentor message: moderators see this message, never the conversation.
+    message: fields.ForeignKeyNullableRelation[MentorMessage] = fields.ForeignKeyField(
+        "forum.MentorMessage", related_name="review_items", null=True, on_delete=fields.CASCADE
+    )
+    message_id: int | None
     priority = fields.IntField(default=int(Priority.green))
     state = fields.CharEnumField(ReviewState, max_length=16, default=ReviewState.open)
     report_count = fields.IntField(default=0)

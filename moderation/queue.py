@@ -88,6 +88,7 @@ async def open_queue(viewer: Viewer) -> Queue:
             "appeal__mod_action",
             "application",
             "list_change",
+            "message__sender__actor",
         )
     )
     reports = await Report.filter(item_id__in=[i.id for i in items]).values_list(

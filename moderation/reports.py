@@ -144,7 +144,12 @@ async def my_reports(viewer: Viewer) -> list[MyReport]:
     for row in rows:
         post = row.item.post
         about = row.item.subject.name if row.item.subject is not None else ""
-        title = post.thread.title if post is not None else f"the member {about}"
+        if post is not None:
+            title = post.thread.title
+        elif row.item.message_id is not None:
+            title = f"a mentor message from {about}"
+        else:
+            title = f"the member {about}"
         mine.append(
             MyReport(
                 category=CATEGORY_LABELS[ReportCategory(row.category)],

@@ -6,9 +6,12 @@ from starlette.routing import Route
 
 from moderation import (
     action_views,
+    admin_views,
     appeals,
     applications,
     domain_views,
+    message_reports,
+    message_views,
     queue,
     subscriptions,
     views,
@@ -19,12 +22,16 @@ from moderation.models import ReviewKind
 queue.register_resolver(ReviewKind.application, applications.resolve_application)
 queue.register_resolver(ReviewKind.appeal, appeals.resolve_appeal)
 queue.register_resolver(ReviewKind.list_change, subscriptions.resolve_list_change)
+queue.register_resolver(ReviewKind.message, message_reports.resolve_message)
 
 POST = "/b/{slug:str}/t/{thread_id:int}/p/{seq:int}"
+MESSAGE = "/b/{slug:str}/mentors/{link_id:int}/m/{message_id:int}"
 
 ROUTES = [
     Route(POST + "/report", views.report_page),
     Route(POST + "/report", views.report, methods=["POST"]),
+    Route(MESSAGE + "/report", message_views.report_page),
+    Route(MESSAGE + "/report", message_views.report, methods=["POST"]),
     Route("/mod/queue", views.queue_page),
     Route("/mod/queue/{item_id:int}", views.queue_action, methods=["POST"]),
     Route("/mod/queue/{item_id:int}/notes", views.queue_note, methods=["POST"]),
@@ -33,6 +40,10 @@ ROUTES = [
     Route("/b/{slug:str}/modlog", views.board_modlog),
     Route("/modlog", views.instance_modlog),
     Route("/notices", views.notices_page),
+    # Admin pages that need the toolkit (the forum draws the admin area around them).
+    Route("/admin/settings", admin_views.save_site_settings, methods=["POST"]),
+    Route("/admin/boards/{slug:str}", admin_views.board_page),
+    Route("/admin/boards/{slug:str}", admin_views.board_action, methods=["POST"]),
     Route("/admin/rules", views.rules_page),
     Route("/admin/rules", views.rules_action, methods=["POST"]),
     # Moderators' pages for one post and one persona (the queue links to the post page).

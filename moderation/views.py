@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from forum.errors import ConflictError, InvalidInputError, NotAllowedError, NotFoundError
-from forum.services import boards
+from forum.services import boards, notices
 from forum.services.viewer import Viewer
 from forum.web.forms import read_form
 from forum.web.pages import redirect, render
@@ -191,11 +191,14 @@ async def notices_page(request: Request) -> Response:
     viewer = await load_viewer(request)
     if viewer.account is None:
         return redirect("/login?next=/notices")
+    groups = await notices.list_notices(viewer)
+    listed = [item.notice.id for group in groups for item in group.items]
     return await render(
         request,
         "notices.html",
         {
-            "notices": await appeals.my_notices(viewer),
+            "groups": groups,
+            "appeals": await appeals.my_notices(viewer, listed),
             "reports": await reports.my_reports(viewer),
             "reported": request.query_params.get("reported"),
             "appealed": request.query_params.get("appealed"),

@@ -9,7 +9,8 @@ from federation.eligibility import board_accepts_remote_posts
 from federation.outbox import announce_received, hold_for_announce
 from federation.policy import domain_silenced
 from forum.errors import ForumError
-from forum.models import Board, Thread
+from forum.mentions import MAX_MENTIONS
+from forum.models import Actor, Board, Thread
 from forum.models.board import PostingPolicy
 from forum.models.post import PostState
 from forum.services.remote import add_remote_reply, add_remote_thread
@@ -47,6 +48,7 @@ async def receive(incoming: Incoming) -> None:
                 source=obj.source_markdown or "",
                 content_note=obj.content_warning or "",
                 state=await _state(incoming),
+                mentions=await _our_mentioned(incoming, obj),
             )
         except ForumError as exc:  # barred there, refused by its rules, or slow mode
             raise Rejected(exc.message) from None
@@ -71,10 +73,24 @@ async def receive(incoming: Incoming) -> None:
             source=obj.source_markdown or "",
             reply_to=None if parent.seq == 1 else parent,
             state=await _state(incoming),
+            mentions=await _our_mentioned(incoming, obj),
         )
     except ForumError as exc:  # barred there, refused by its rules, or slow mode
         raise Rejected(exc.message) from None
     await _announce_or_hold(incoming, thread.board, post.state, obj.id)
+
+
+async def _our_mentioned(incoming: Incoming, obj: ObjectDoc) -> list[int]:
+    """Our personas the post's `Mention` tags name (Mastodon tags the object, Lemmy the
+    Create as well); other servers' actors are left to their own servers."""
+    prefix = incoming.urls.persona("")
+    hrefs = (*obj.mentions, *(t.href for t in incoming.activity.tags if t.kind == "Mention"))
+    names = {h.removeprefix(prefix) for h in hrefs if h and h.startswith(prefix)}
+    names = {name for name in names if name and "/" not in name}
+    if not names:
+        return []
+    found = await Actor.filter(local=True, username__in=sorted(names)[:MAX_MENTIONS])
+    return [actor.id for actor in found]
 
 
 async def _announce_or_hold(

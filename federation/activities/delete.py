@@ -59,4 +59,5 @@ async def _actor_deleted(incoming: Incoming) -> None:
         raise Ignored("An account's deletion is taken only from the account itself.")
     if incoming.actor.local or incoming.actor.deleted_at is not None:
         raise Ignored("Already forgotten.")
-    await forget_actor(incoming.actor)
+    # Only an explicit `removeData: false` keeps the posts; absent (Mastodon), they go.
+    await forget_actor(incoming.actor, keep_posts=incoming.raw.get("removeData") is False)

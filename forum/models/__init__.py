@@ -6,7 +6,8 @@ from forum.models.account import Account, ApiToken, RecoveryCode, Session
 from forum.models.actor import Actor
 from forum.models.board import Board, Membership, Persona
 from forum.models.form_token import FormToken
-from forum.models.invite import Invite
+from forum.models.invite import Invite, InviteBatch
+from forum.models.mentor import LinkState, MentorLink, MentorMessage
 from forum.models.milestone import Milestone
 from forum.models.notice import Notice, NoticeKind
 from forum.models.post import Mention, Post, Reaction, Thread
@@ -20,8 +21,12 @@ __all__ = [
     "Board",
     "FormToken",
     "Invite",
+    "InviteBatch",
+    "LinkState",
     "Membership",
     "Mention",
+    "MentorLink",
+    "MentorMessage",
     "Milestone",
     "Notice",
     "NoticeKind",

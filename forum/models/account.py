@@ -42,6 +42,10 @@ class Account(Model):
     mute_action = fields.CharField(max_length=16, default="collapse", db_default="collapse")
     time_zone = fields.CharField(max_length=64, default="UTC", db_default="UTC")
     hidden_boards = fields.TextField(default="", db_default="")  # board ids, space-separated
+    # Taking a break (the member's own choice): until then, signing in shows a calm page
+    # and nothing else; it can end early only a cooling-off period after it started.
+    break_until = fields.DatetimeField(null=True)
+    break_started_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -25,6 +25,7 @@ class NoticeKind(StrEnum):
     mention = "mention"  # someone wrote @my-persona (`post` is where)
     followed = "followed"  # a new post in a thread I follow (`post`)
     reactions = "reactions"  # digest: `count` reactions to my `post` since I last looked
+    mentor = "mentor"  # a mentor link asked, answered or ended, or a new message (`text`)
 
 
 class Notice(Model):

@@ -48,6 +48,12 @@ class SiteSettings(Model):
     modlog_show_member = fields.BooleanField(default=False, db_default=False)
     # Publish our domain blocks at /blocklist.csv (Mastodon's CSV) for others to follow.
     publish_blocklist = fields.BooleanField(default=False, db_default=False)
+    # Whether board moderators may make invitation batches for their boards.
+    moderators_make_invites = fields.BooleanField(default=False, db_default=False)
+    # A member's break can be ended early only this long after it started.
+    break_cooling_hours = fields.IntField(default=24, db_default=24)
+    # Mentor messages are deleted this many days after they were written.
+    mentor_message_days = fields.IntField(default=90, db_default=90)
     # SHA-256 of the one-time setup token, while no admin exists.
     setup_token_hash = fields.CharField(max_length=64, null=True)
 

@@ -17,7 +17,7 @@ from forum.models.account import AccountStatus, Role
 from forum.models.site import RegistrationMode
 from forum.passphrases import check_passphrase, dummy_hash, hash_passphrase, verify_passphrase
 from forum.ratelimits import RateLimiter
-from forum.services.invites import use_invite
+from forum.services.invites import unexpired, use_invite
 from forum.services.site import get_site_settings
 from forum.services.viewer import Viewer
 
@@ -137,7 +137,10 @@ async def set_application_question(viewer: Viewer, question: str) -> None:
 
 async def _usable_invite(code: str) -> Invite:
     invite = await Invite.filter(
-        code_hash=tokens.digest(tokens.normalize_code(code)), board_id=None, used_at=None
+        unexpired(),
+        code_hash=tokens.digest(tokens.normalize_code(code)),
+        board_id=None,
+        used_at=None,
     ).first()
     if invite is None:
         raise InvalidInputError(

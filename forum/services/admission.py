@@ -154,6 +154,8 @@ async def check_not_barred(board_id: int, actor_id: int, account: Account | None
     remote actor suspended or banned in this board. Local posts and remote Creates both
     ask here; a suspension stops counting once its end has passed."""
     now = datetime.now(UTC)
+    if account is not None and account.break_until is not None and account.break_until > now:
+        raise NotAllowedError("You are taking a break; posting waits until it ends.")
     if account is not None and account_barred(account, now):
         if account.status == AccountStatus.suspended and account.suspended_until is not None:
             raise NotAllowedError(

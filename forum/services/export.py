@@ -17,7 +17,17 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from forum.models import Account, Membership, Milestone, Notice, Persona, Post, Reaction, Thread
+from forum.models import (
+    Account,
+    Membership,
+    MentorMessage,
+    Milestone,
+    Notice,
+    Persona,
+    Post,
+    Reaction,
+    Thread,
+)
 from forum.models.post import PostState
 from forum.ratelimits import RateLimiter
 from forum.services.accounts import confirm_passphrase
@@ -71,6 +81,7 @@ async def export_account(
         }
         files[f"{folder}/posts.json"] = posts
         files[f"{folder}/reactions.json"] = await _reactions_of(persona)
+        files[f"{folder}/mentor_messages.json"] = await _messages_of(persona)
         markdown[f"{folder}/posts.md"] = _as_markdown(persona, posts)
     files["notices.json"] = await _notices(account.id)
     files["milestones.json"] = [
@@ -145,6 +156,12 @@ async def _reactions_of(persona: Persona) -> list[dict[str, Any]]:
     ]
 
 
+async def _messages_of(persona: Persona) -> list[dict[str, Any]]:
+    """Mentor messages the member sent (not the other side's, nor who that was)."""
+    rows = await MentorMessage.filter(sender_id=persona.id).order_by("id")
+    return [{"markdown": m.body_source, "created_at": _when(m.created_at)} for m in rows]
+
+
 async def _notices(account_id: int) -> list[dict[str, Any]]:
     rows = (
         await Notice.filter(account_id=account_id).order_by("id").select_related("board", "thread")
@@ -180,7 +197,8 @@ README = """Your data from Kindred.
 
 account.json       your handle, when the account was made, your preferences
 boards/SLUG/       one folder per board: your name there (persona.json), what you wrote
-                   (posts.json, and posts.md to read), and your reactions
+                   (posts.json, and posts.md to read), your reactions, and the
+                   mentor messages you sent (mentor_messages.json)
 notices.json       what the forum told you
 milestones.json    your private milestones
 reports.json       reports you made, appeals.json your appeals (if any)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from urllib.parse import quote
 
+from tortoise.expressions import Q
+
 from forum import tokens
 from forum.errors import InvalidInputError, NotAllowedError, NotFoundError
 from forum.models import Board, Invite
@@ -39,6 +41,11 @@ def join_path(board_slug: str, code: str) -> str:
     return f"/b/{board_slug}/join?invite={quote(code, safe='')}"
 
 
+def unexpired() -> Q:
+    """Codes still within their batch's expiry (single codes never expire)."""
+    return Q(expires_at__isnull=True) | Q(expires_at__gt=datetime.now(UTC))
+
+
 def used_day(now: datetime | None = None) -> datetime:
     """The moment a code is recorded as used: midnight UTC of the day. A precise time would
     let whoever handed the code out find the account or persona made at that moment."""
@@ -56,7 +63,10 @@ async def usable_board_invite(board: Board, code: str) -> Invite | None:
     if not tokens.normalize_code(code):
         return None
     return await Invite.filter(
-        code_hash=tokens.digest(tokens.normalize_code(code)), board_id=board.id, used_at=None
+        unexpired(),
+        code_hash=tokens.digest(tokens.normalize_code(code)),
+        board_id=board.id,
+        used_at=None,
     ).first()
 
 
@@ -80,6 +90,7 @@ async def board_for_code(code: str) -> str:
     if tokens.normalize_code(code):
         invite = (
             await Invite.filter(
+                unexpired(),
                 code_hash=tokens.digest(tokens.normalize_code(code)),
                 board_id__isnull=False,
                 used_at=None,

@@ -8,7 +8,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from forum.errors import ConflictError, InvalidInputError, NotFoundError
-from forum.events import MemberJoined, PostDeleted, emit
+from forum.events import MemberJoined, PersonaRetired, PostDeleted, emit
 from forum.keys import generate_key_pair
 from forum.models import Actor, Board, Invite, Membership, Persona, Post, Thread
 from forum.models.actor import ActorKind
@@ -136,3 +136,4 @@ async def retire_persona(persona: Persona, *, erase_posts: bool) -> None:
     persona.account_id = None
     persona.name_key = f"{DELETED_NAME}-{persona.id}"
     await persona.save(update_fields=["account_id", "name_key"])
+    await emit(PersonaRetired(persona.id, erased=erase_posts))

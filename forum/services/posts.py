@@ -10,6 +10,7 @@ from tortoise.transactions import in_transaction
 
 from forum.errors import ConflictError, NotAllowedError, NotFoundError
 from forum.events import PostDeleted, emit
+from forum.mentions import mentioned_in, record_mentions
 from forum.models import Board, Post, Thread
 from forum.models.post import PostState
 from forum.ratelimits import RateLimiter
@@ -102,6 +103,7 @@ async def create_reply(
                 )
                 await Board.filter(id=access.board.id).update(post_count=F("post_count") + 1)
                 await index_post(post.id)
+                await record_mentions(post.id, await mentioned_in(access.board.id, checked.source))
                 await announce_post(post, checked.check, first=False)
                 return post
         except IntegrityError:

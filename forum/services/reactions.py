@@ -9,14 +9,23 @@ from forum.events import ReactionChanged, emit
 from forum.models import Post, Reaction
 from forum.models.post import PostState
 from forum.services.boards import access_board, require_login
+from forum.services.notices import digest_reaction
 from forum.services.threads import check_seq, get_thread
 from forum.services.viewer import Viewer
 
 
 async def toggle_reaction(
-    slug: str, thread_id: int, seq: int, viewer: Viewer, kind: str, allowed: set[str]
+    slug: str,
+    thread_id: int,
+    seq: int,
+    viewer: Viewer,
+    kind: str,
+    allowed: set[str],
+    *,
+    on: bool | None = None,
 ) -> bool:
-    """Add the reaction, or take it back if given already. Returns whether it is now on."""
+    """Add the reaction, or take it back if given already; with `on`, give it or take it
+    back whatever it was (the API's PUT and DELETE). Returns whether it is now on."""
     require_login(viewer)
     if kind not in allowed:
         raise InvalidInputError("Unknown reaction.", field="kind")
@@ -34,7 +43,7 @@ async def toggle_reaction(
     actor_id = access.persona.actor_id
     async with in_transaction():
         mine = await Reaction.filter(post_id=post.id, actor_id=actor_id, kind=kind).exists()
-        now_on = not mine
+        now_on = not mine if on is None else on
         if await set_reaction(post.id, actor_id, kind, on=now_on):
             await emit(ReactionChanged(post.id, actor_id, kind, added=now_on))
     return now_on
@@ -51,6 +60,7 @@ async def set_reaction(post_id: int, actor_id: int, kind: str, *, on: bool) -> b
         return False
     if on:
         await Reaction.create(post_id=post_id, actor_id=actor_id, kind=kind)
+        await digest_reaction(post, actor_id)
     else:
         await Reaction.filter(post_id=post_id, actor_id=actor_id, kind=kind).delete()
     counts = dict(post.reaction_counts or {})

@@ -9,6 +9,7 @@ on write, idempotence by ActivityPub id.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from tortoise.exceptions import IntegrityError
@@ -16,6 +17,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from forum.errors import InvalidInputError, NotAllowedError
+from forum.mentions import personas_among, record_mentions
 from forum.models import Actor, Board, Post, Thread
 from forum.models.post import PostState
 from forum.search_index import index_post
@@ -88,7 +90,10 @@ async def add_remote_thread(
     source: str,
     content_note: str = "",
     state: PostState = PostState.visible,
+    mentions: Sequence[int] = (),
 ) -> Thread:
+    """A thread from another server; `mentions` are the actor ids its `Mention` tags name
+    (only our personas of this board are kept)."""
     existing = await Thread.filter(ap_id=ap_id).first()
     if existing is not None:
         return existing
@@ -121,6 +126,7 @@ async def add_remote_thread(
                 thread_count=F("thread_count") + 1, post_count=F("post_count") + 1
             )
             await index_post(opener.id)
+            await record_mentions(opener.id, await personas_among(board.id, mentions))
             await announce_post(opener, checked.check, first=True)
     except IntegrityError:  # the same thread arrived twice at once
         return await Thread.get(ap_id=ap_id)
@@ -136,6 +142,7 @@ async def add_remote_reply(
     source: str,
     reply_to: Post | None,
     state: PostState = PostState.visible,
+    mentions: Sequence[int] = (),
 ) -> Post:
     existing = await Post.filter(ap_id=ap_id).first()
     if existing is not None:
@@ -163,6 +170,7 @@ async def add_remote_reply(
                 )
                 await Board.filter(id=thread.board_id).update(post_count=F("post_count") + 1)
                 await index_post(post.id)
+                await record_mentions(post.id, await personas_among(board.id, mentions))
                 await announce_post(post, checked.check, first=False)
                 return post
         except IntegrityError:

@@ -38,6 +38,10 @@ async def get_site_settings() -> SiteSettings:
     return site
 
 
+MENTOR_DAYS_MAX = 3650
+COOLING_HOURS_MAX = 24 * 30
+
+
 async def update_site_settings(
     viewer: Viewer,
     *,
@@ -49,6 +53,9 @@ async def update_site_settings(
     known_themes: set[str],
     federation: str = "blocklist",
     show_usage: bool = False,
+    mentor_message_days: int | None = None,
+    break_cooling_hours: int | None = None,
+    moderators_make_invites: bool | None = None,
 ) -> SiteSettings:
     if not viewer.is_admin:
         raise NotAllowedError("Only admins can change instance settings.")
@@ -72,7 +79,21 @@ async def update_site_settings(
         raise InvalidInputError(
             "Instance federation is blocklist, allowlist or off.", field="federation"
         ) from None
+    if mentor_message_days is not None and not 1 <= mentor_message_days <= MENTOR_DAYS_MAX:
+        raise InvalidInputError(
+            f"Mentor messages are kept 1 to {MENTOR_DAYS_MAX:,} days.", field="mentor_message_days"
+        )
+    if break_cooling_hours is not None and not 0 <= break_cooling_hours <= COOLING_HOURS_MAX:
+        raise InvalidInputError(
+            f"The cooling-off time is 0 to {COOLING_HOURS_MAX} hours.", field="break_cooling_hours"
+        )
     site = await get_site_settings()
+    if mentor_message_days is not None:
+        site.mentor_message_days = mentor_message_days
+    if break_cooling_hours is not None:
+        site.break_cooling_hours = break_cooling_hours
+    if moderators_make_invites is not None:
+        site.moderators_make_invites = moderators_make_invites
     site.name = name
     site.registration_mode = mode
     site.quick_exit_url = quick_exit_url.strip()

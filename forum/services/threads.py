@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import cast
 
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from forum.errors import InvalidInputError, NotAllowedError, NotFoundError
-from forum.models import Board, Post, Reaction, Thread
+from forum.mentions import mentioned_in, record_mentions
+from forum.models import Actor, Board, Post, Reaction, Thread
 from forum.models.post import PostState
 from forum.ratelimits import RateLimiter
 from forum.search_index import index_post
@@ -23,6 +25,7 @@ from forum.services.boards import (
 )
 from forum.services.post_views import POSTS_PER_PAGE as POSTS_PER_PAGE
 from forum.services.post_views import PostView, posts_in_range, thread_and_board
+from forum.services.readings import Place, first_unread, note_page
 from forum.services.viewer import Viewer
 
 THREADS_PER_PAGE = 30
@@ -50,6 +53,21 @@ class ThreadPage:
     page_count: int
     # kinds of reaction the viewer gave, per post id
     my_reactions: dict[int, set[str]]
+    # A member's place before this page view (None: never opened, or no persona here),
+    # and the seq "first unread" jumps to.
+    place: Place | None = None
+    first_unread: int | None = None
+
+    @property
+    def first_unread_page(self) -> int:
+        return (self.first_unread - 1) // POSTS_PER_PAGE + 1 if self.first_unread else 1
+
+    @property
+    def divider_before(self) -> int | None:
+        """The first post on this page that is new since the member's last visit."""
+        if self.first_unread is None:
+            return None
+        return next((p.seq for p in self.posts if p.seq >= self.first_unread), None)
 
 
 def _no_nul(text: str, field: str) -> str:
@@ -140,6 +158,7 @@ async def create_thread(
             thread_count=F("thread_count") + 1, post_count=F("post_count") + 1
         )
         await index_post(opener.id)
+        await record_mentions(opener.id, await mentioned_in(access.board.id, checked.source))
         await announce_post(opener, checked.check, first=True)
     return thread
 
@@ -212,10 +231,27 @@ def page_count(thread: Thread) -> int:
     return max(1, -(-thread.post_count // POSTS_PER_PAGE))
 
 
+async def _mark_remote_team(board: Board, posts: list[PostView]) -> None:
+    """A mirror of another server's group: its moderators (as that group lists them) are
+    the team. Local boards' badges come with the page's query."""
+    if not (board.remote and board.remote_moderators and posts):
+        return
+    found = await Actor.filter(ap_id__in=list(board.remote_moderators)).values_list("id", flat=True)
+    team = set(cast("list[int]", found))
+    for post in posts:
+        if post.author_id in team:
+            post.team = True
+
+
 async def read_thread(
-    slug: str, thread_id: int, viewer: Viewer, page: int = 1
+    slug: str, thread_id: int, viewer: Viewer, page: int = 1, *, mark_read: bool = False
 ) -> tuple[BoardAccess, ThreadPage]:
-    """One page of a thread: a range seek on (thread, seq), whatever the page's depth."""
+    """One page of a thread: a range seek on (thread, seq), whatever the page's depth.
+
+    A member's place in the thread is read (for the unread divider and follow / mute);
+    with `mark_read` (the thread page itself, not a form shown again) the marker then
+    moves to the page's end: at most one upsert (forum.services.readings).
+    """
     if not 0 < thread_id <= MAX_ID:
         raise NotFoundError()
     # Thread and board in one query; a missing board and a missing thread look the same.
@@ -235,7 +271,9 @@ async def read_thread(
         raise NotFoundError("There is no such page in this thread.")
     low = (page - 1) * POSTS_PER_PAGE
     posts = await posts_in_range(board.id, thread.id, low, low + POSTS_PER_PAGE, access)
+    await _mark_remote_team(board, posts)
     mine: dict[int, set[str]] = {}
+    place: Place | None = None
     if access.persona is not None and posts:
         rows = await Reaction.filter(
             actor_id=access.persona.actor_id,
@@ -243,4 +281,12 @@ async def read_thread(
         ).values_list("post_id", "kind")
         for post_id, kind in rows:
             mine.setdefault(int(post_id), set()).add(str(kind))
-    return access, ThreadPage(thread, posts, page, pages, mine)
+        for post in posts:
+            if post.id in mine:
+                post.mine = frozenset(mine[post.id])
+    if access.persona is not None:
+        # The whole range of the page is read: every post in it the member may see is on it.
+        shown = min(low + POSTS_PER_PAGE, thread.post_count) if mark_read else 0
+        place = await note_page(access.persona.id, thread.id, shown)
+    first = first_unread(place, thread.post_count)
+    return access, ThreadPage(thread, posts, page, pages, mine, place, first)

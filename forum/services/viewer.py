@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from forum.models import Account
 from forum.models.account import Role
@@ -21,6 +22,12 @@ class Viewer:
     @property
     def is_admin(self) -> bool:
         return self.account is not None and self.account.role == Role.admin
+
+    @property
+    def resting(self) -> bool:
+        """The member chose to take a break that has not ended: reading and posting pause."""
+        until = self.account.break_until if self.account is not None else None
+        return until is not None and until > datetime.now(UTC)
 
     @property
     def account_id(self) -> int | None:

@@ -7,9 +7,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from starlette._utils import is_async_callable
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
@@ -18,16 +20,27 @@ from forum import log_records
 from forum.db import close_database, open_database
 from forum.errors import ForumError
 from forum.ratelimits import RateLimiter
+from forum.services.notices import connect as connect_notices
 from forum.services.site import issue_setup_token
 from forum.settings import Settings
 from forum.web import api, errors
-from forum.web.body_deadline import BodyDeadlineMiddleware
 from forum.web.form_tokens import FormTokenMiddleware
-from forum.web.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
-from forum.web.origins import OriginCheckMiddleware
-from forum.web.server_errors import ServerErrorBoundary
+from forum.web.middleware import RequestGuard
 from forum.web.state import AppState
-from forum.web.views import accounts, admin, boards, feeds, milestones, preferences, site, threads
+from forum.web.views import (
+    accounts,
+    admin,
+    boards,
+    breaks,
+    feeds,
+    invite_batches,
+    mentors,
+    milestones,
+    notices,
+    preferences,
+    site,
+    threads,
+)
 from forum.web.views.search import search_page
 from moderation import install as install_moderation
 from moderation.subscriptions import refreshing as refreshing_blocklists
@@ -37,6 +50,7 @@ log = logging.getLogger("kindred")
 BOARD = "/b/{slug:str}"
 THREAD = BOARD + "/t/{thread_id:int}"
 POST = THREAD + "/p/{seq:int}"
+MENTOR_LINK = BOARD + "/mentors/{link_id:int}"
 
 # Most requests read a thread page; create_app matches this route first.
 THREAD_PAGE = Route(THREAD, threads.thread_page)
@@ -67,16 +81,23 @@ ROUTES = [
     Route("/account/tokens/revoke", accounts.revoke_token, methods=["POST"]),
     Route("/account/delete", accounts.delete_account, methods=["POST"]),
     Route("/account/export", accounts.export_data, methods=["POST"]),
+    Route("/account/break", breaks.start, methods=["POST"]),
+    Route("/invitations", invite_batches.batches_page),
+    Route("/invitations", invite_batches.create, methods=["POST"]),
+    Route("/invitations/{batch_id:int}/end", invite_batches.end, methods=["POST"]),
+    Route("/break", breaks.break_page),
+    Route("/break/end", breaks.end, methods=["POST"]),
     Route("/account/milestones", milestones.add, methods=["POST"]),
     Route("/account/milestones/{milestone_id:int}/restart", milestones.restart, methods=["POST"]),
     Route("/account/milestones/{milestone_id:int}/delete", milestones.remove, methods=["POST"]),
     Route("/account/milestones/{milestone_id:int}/share", milestones.share, methods=["POST"]),
-    Route("/admin", admin.dashboard),
+    # The admin area's sections (one board's page and saving settings are moderation's).
+    Route("/admin", admin.site_page),
+    Route("/admin/settings", admin.site_settings_moved),
+    Route("/admin/boards", admin.boards_page),
     Route("/admin/boards", admin.create_board, methods=["POST"]),
-    Route("/admin/boards/{slug:str}", admin.edit_board_page),
-    Route("/admin/boards/{slug:str}", admin.edit_board, methods=["POST"]),
+    Route("/admin/invites", admin.invites_page),
     Route("/admin/invites", admin.create_invites, methods=["POST"]),
-    Route("/admin/settings", admin.update_settings, methods=["POST"]),
     Route("/invite", boards.invite_page),
     Route("/invite", boards.open_invite, methods=["POST"]),
     Route(BOARD, boards.board_page),
@@ -85,6 +106,13 @@ ROUTES = [
     Route(BOARD + "/leave", boards.leave, methods=["POST"]),
     Route(BOARD + "/persona", boards.rename_page),
     Route(BOARD + "/persona", boards.rename, methods=["POST"]),
+    Route(BOARD + "/mentors", mentors.mentors_page),
+    Route(BOARD + "/mentors/ask", mentors.ask, methods=["POST"]),
+    Route(MENTOR_LINK, mentors.conversation),
+    Route(MENTOR_LINK, mentors.send, methods=["POST"]),
+    Route(MENTOR_LINK + "/accept", mentors.accept, methods=["POST"]),
+    Route(MENTOR_LINK + "/decline", mentors.decline, methods=["POST"]),
+    Route(MENTOR_LINK + "/end", mentors.end, methods=["POST"]),
     Route(BOARD + "/new", boards.new_thread_page),
     Route(BOARD + "/new", boards.create_thread, methods=["POST"]),
     Route(BOARD + "/feed.atom", feeds.board_feed),
@@ -96,23 +124,47 @@ ROUTES = [
     Route(POST + "/delete", threads.delete_page),
     Route(POST + "/delete", threads.delete, methods=["POST"]),
     Route(POST + "/react", threads.react, methods=["POST"]),
+    Route(THREAD + "/watch", notices.watch_thread, methods=["POST"]),
+    Route("/notices/read", notices.mark_read, methods=["POST"]),
+    Route("/notices/{notice_id:int}/open", notices.open_notice, methods=["POST"]),
     Mount("/api", routes=api.routes),
 ]
 
 
 class Kindred(Starlette):
-    """Starlette with three layers outside everything, Starlette's own error handling and
-    the add-ons' middleware (the inboxes) included: every answer, a 500 too, carries the
-    security headers; an unexpected error is logged once, bounded, and goes no further;
-    and no request body, an inbox delivery's neither, may stall."""
+    """Starlette with one layer outside everything, the add-ons' middleware (the inboxes)
+    included, in place of Starlette's ServerErrorMiddleware: every answer, a 500 too,
+    carries the security headers; an unexpected error gets the error page, is logged once,
+    bounded, and goes no further; no request body may stall or grow past the cap; and
+    another site's forms are refused (see forum.web.middleware)."""
 
-    def __init__(self, *args: Any, https: bool, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, https: bool, public_url: str, max_body_bytes: int, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.https = https
+        self.public_url = public_url
+        self.max_body_bytes = max_body_bytes
 
     def build_middleware_stack(self) -> ASGIApp:
-        inner = BodyDeadlineMiddleware(super().build_middleware_stack())
-        return SecurityHeadersMiddleware(ServerErrorBoundary(inner), https=self.https)
+        # Starlette's own stack (starlette.applications.Starlette.build_middleware_stack)
+        # but for its outermost layer, which RequestGuard replaces. No debug pages.
+        handlers = dict(self.exception_handlers)
+        error_handler = None
+        for key in (500, Exception):
+            error_handler = handlers.pop(key, error_handler)
+        if error_handler is not None and not is_async_callable(error_handler):
+            raise TypeError("The app's 500 handler must be an async function.")
+        app: ASGIApp = ExceptionMiddleware(self.router, handlers=handlers)
+        for cls, args, kwargs in reversed(self.user_middleware):
+            app = cls(app, *args, **kwargs)
+        return RequestGuard(
+            app,
+            error_handler=error_handler,
+            https=self.https,
+            public_url=self.public_url,
+            max_body_bytes=self.max_body_bytes,
+        )
 
 
 def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette:
@@ -141,12 +193,10 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     log_records.install()
     app = Kindred(
         https=settings.https,
+        public_url=settings.public_url,
+        max_body_bytes=settings.max_body_bytes,
         routes=ROUTES,
-        middleware=[
-            Middleware(OriginCheckMiddleware, public_url=settings.public_url),
-            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
-            Middleware(FormTokenMiddleware),
-        ],
+        middleware=[Middleware(FormTokenMiddleware)],
         exception_handlers={
             ForumError: errors.forum_error,
             HTTPException: errors.http_error,
@@ -157,6 +207,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     # Federation and moderation are add-ons the forum knows only by these entry points.
     federation_lifespan = install_federation(app, settings)
     install_moderation(app)
+    connect_notices()
     # Routes are tried in order and the add-ons put theirs in front: without this a thread
     # page waits for some eighty regular expressions. No other route matches its paths.
     app.router.routes.remove(THREAD_PAGE)

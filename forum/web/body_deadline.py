@@ -1,84 +1,86 @@
-"""Cut off a request whose body stops arriving.
+"""A request body as the app reads it: cut off when it stops arriving or grows too large.
 
 uvicorn waits for a body as long as the client keeps the connection open, so a few
 clients that send headers and then a byte a minute would hold requests (and inbox
 workers' database sessions) open indefinitely. Here each wait for the next part of a
 body is bounded, and so is the whole body. When time runs out the client gets 408 and
 the connection is closed (nothing if an answer had begun); the app is told the client
-disconnected, which it already handles.
+disconnected, which it already handles. A body that passes the size cap while streaming
+raises BodyTooLargeError, which the app's middleware answers with 413.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive
 
 # Ten seconds of silence mid-body is not a slow network but a stalled client; a
 # megabyte (the default body cap) arrives in a minute at 17 kB/s.
 READ_SECONDS = 10.0
 TOTAL_SECONDS = 60.0
+TIMEOUT_BODY = b'{"error": "The request took too long to arrive."}'
+TOO_LARGE_BODY = b'{"error": "The request is too large."}'
 _DISCONNECT: Message = {"type": "http.disconnect"}
-_BODY = b'{"error": "The request took too long to arrive."}'
 
 
-class BodyDeadlineMiddleware:
+class BodyTooLargeError(Exception):
+    pass
+
+
+class GuardedBody:
+    """One request's `receive`, bounded in size and in time."""
+
+    __slots__ = (
+        "_deadline",
+        "_done",
+        "_max_bytes",
+        "_on_timeout",
+        "_read_seconds",
+        "_receive",
+        "_seen",
+        "timed_out",
+    )
+
     def __init__(
         self,
-        app: ASGIApp,
+        receive: Receive,
+        on_timeout: Callable[[], Awaitable[None]],
         *,
-        read_seconds: float = READ_SECONDS,
-        total_seconds: float = TOTAL_SECONDS,
+        max_bytes: int,
+        read_seconds: float,
+        total_seconds: float,
     ) -> None:
-        self.app = app
-        self.read_seconds = read_seconds
-        self.total_seconds = total_seconds
+        self._receive = receive
+        self._on_timeout = on_timeout  # answers 408 unless an answer has begun
+        self._max_bytes = max_bytes
+        self._read_seconds = read_seconds
+        self._deadline = time.monotonic() + total_seconds
+        self._seen = 0
+        self._done = False
+        self.timed_out = False
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        deadline = time.monotonic() + self.total_seconds
-        body_done = False
-        started = False
-        timed_out = False
-
-        async def receive_in_time() -> Message:
-            nonlocal body_done, timed_out
-            if timed_out:
-                return _DISCONNECT
-            if body_done:
-                return await receive()  # waiting for a disconnect, e.g. while streaming
-            wait = max(0.0, min(self.read_seconds, deadline - time.monotonic()))
-            try:
-                async with asyncio.timeout(wait):
-                    message = await receive()
-            except TimeoutError:
-                timed_out = True
-                if not started:
-                    await _send_408(send)
-                return _DISCONNECT
-            if message["type"] != "http.request" or not message.get("more_body", False):
-                body_done = True
+    async def receive(self) -> Message:
+        if self.timed_out:
+            return _DISCONNECT
+        if self._done:
+            return await self._receive()  # waiting for a disconnect, e.g. while streaming
+        wait = max(0.0, min(self._read_seconds, self._deadline - time.monotonic()))
+        try:
+            async with asyncio.timeout(wait):
+                message = await self._receive()
+        except TimeoutError:
+            self.timed_out = True
+            await self._on_timeout()
+            return _DISCONNECT
+        if message["type"] != "http.request":
+            self._done = True
             return message
-
-        async def guarded_send(message: Message) -> None:
-            nonlocal started
-            if timed_out:
-                return  # the 408 went out; the app's late answer has no one to go to
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        await self.app(scope, receive_in_time, guarded_send)
-
-
-async def _send_408(send: Send) -> None:
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(_BODY)).encode()),
-        (b"connection", b"close"),
-    ]
-    await send({"type": "http.response.start", "status": 408, "headers": headers})
-    await send({"type": "http.response.body", "body": _BODY})
+        self._seen += len(message.get("body", b""))
+        if self._seen > self._max_bytes:
+            raise BodyTooLargeError
+        if not message.get("more_body", False):
+            self._done = True
+        return message

@@ -153,7 +153,7 @@ def _is_form(scope: Scope) -> bool:
 
 
 async def _read_body(receive: Receive) -> list[Message]:
-    """The whole request body, kept to be read again (BodyLimitMiddleware bounds it)."""
+    """The whole request body, kept to be read again (the app's RequestGuard bounds it)."""
     messages = []
     while True:
         message = await receive()

@@ -1,5 +1,8 @@
 """The OpenAPI 3.1 description of the JSON API in forum.web.api, written out by hand.
 
+Written by hand (no framework derives it from our plain Starlette views): the pieces every
+operation shares are here, with the first operations; the API's other modules, and
+moderation's (which the forum may not import), `describe` theirs beside their views.
 tests/forum/test_api.py validates it and checks that it names exactly the routes served.
 """
 
@@ -14,11 +17,11 @@ from forum.web.cookies import CSRF_COOKIE, SESSION_COOKIE
 Schema = dict[str, Any]
 
 
-def _ref(kind: str, name: str) -> Schema:
+def ref(kind: str, name: str) -> Schema:
     return {"$ref": f"#/components/{kind}/{name}"}
 
 
-def _object(properties: Schema, *, optional: tuple[str, ...] = ()) -> Schema:
+def obj(properties: Schema, *, optional: tuple[str, ...] = ()) -> Schema:
     return {
         "type": "object",
         "required": [name for name in properties if name not in optional],
@@ -47,14 +50,14 @@ BOARD = {
 }
 
 SCHEMAS: dict[str, Schema] = {
-    "Error": _object({"error": {"type": "string", "description": "A sentence for people."}}),
-    "Board": _object(BOARD),
-    "BoardList": _object({"items": {"type": "array", "items": _ref("schemas", "Board")}}),
-    "BoardDetail": _object(
+    "Error": obj({"error": {"type": "string", "description": "A sentence for people."}}),
+    "Board": obj(BOARD),
+    "BoardList": obj({"items": {"type": "array", "items": ref("schemas", "Board")}}),
+    "BoardDetail": obj(
         {
             **BOARD,
             "rules_html": HTML,
-            "viewer": _object(
+            "viewer": obj(
                 {
                     "is_member": FLAG,
                     "persona": {
@@ -67,26 +70,35 @@ SCHEMAS: dict[str, Schema] = {
             ),
         }
     ),
-    "Thread": _object(
+    "Thread": obj(
         {
             "id": ID,
             "board": {**STRING, "description": "The board's slug."},
             "title": STRING,
             "content_note": {**STRING, "description": "Empty, or a warning to show first."},
             "author": {**STRING, "description": "The author's display name in this board."},
+            "muted": {**FLAG, "description": "The title holds one of your mute words."},
             "pinned": FLAG,
             "locked": FLAG,
             "post_count": COUNT,
+            "new_posts": {
+                "type": ["integer", "null"],
+                "minimum": 0,
+                "description": (
+                    "In a board's thread list, for a member: visible posts by others since "
+                    "your persona last read the thread (null: never opened it, or elsewhere)."
+                ),
+            },
             "last_activity_at": TIME,
             "created_at": TIME,
             "url": URL,
         }
     ),
-    "ThreadList": _object(
+    "ThreadList": obj(
         {
             "items": {
                 "type": "array",
-                "items": _ref("schemas", "Thread"),
+                "items": ref("schemas", "Thread"),
                 "description": "Pinned threads (first page only), then by last activity.",
             },
             "next": {
@@ -95,27 +107,50 @@ SCHEMAS: dict[str, Schema] = {
             },
         }
     ),
-    "Post": _object(
+    "Post": obj(
         {
             "seq": {**ID, "description": "The post's number in its thread; 1 opens it."},
             "author": STRING,
             "body_html": {**HTML, "description": "Empty unless the post is visible."},
-            "state": {"enum": ["visible", "deleted", "removed"]},
+            "state": {
+                "enum": ["visible", "held", "deleted", "removed"],
+                "description": "held: waiting for the moderators (shown to its author only).",
+            },
             "created_at": TIME,
             "edited_at": {**TIME, "type": ["string", "null"]},
             "reply_to": {"type": ["integer", "null"], "description": "The seq replied to."},
             "reaction_counts": {"type": "object", "additionalProperties": COUNT},
+            "my_reactions": {
+                "type": "array",
+                "items": STRING,
+                "description": "The kinds of reaction your persona gave this post.",
+            },
+            "muted": {
+                **FLAG,
+                "description": (
+                    "The text holds one of your mute words. Nothing is hidden for you: "
+                    "fold or hide it as your preferences say (mute_action)."
+                ),
+            },
         }
     ),
-    "ThreadPage": _object(
+    "ThreadPage": obj(
         {
-            "thread": _ref("schemas", "Thread"),
-            "posts": {"type": "array", "items": _ref("schemas", "Post")},
+            "thread": ref("schemas", "Thread"),
+            "posts": {"type": "array", "items": ref("schemas", "Post")},
             "page": ID,
             "page_count": ID,
+            "first_unread": {
+                "type": ["integer", "null"],
+                "description": "The seq of the first post you had not read before this call.",
+            },
+            "watch": {
+                "enum": ["follow", "mute", "normal", None],
+                "description": "Whether you follow or muted the thread (null: never opened).",
+            },
         }
     ),
-    "NewThread": _object(
+    "NewThread": obj(
         {
             "title": {**STRING, "maxLength": TITLE_MAX},
             "body": {**STRING, "maxLength": BODY_MAX, "description": "Markdown."},
@@ -123,7 +158,7 @@ SCHEMAS: dict[str, Schema] = {
         },
         optional=("content_note",),
     ),
-    "NewReply": _object(
+    "NewReply": obj(
         {
             "body": {**STRING, "maxLength": BODY_MAX, "description": "Markdown."},
             "reply_to": {"type": ["integer", "null"], "minimum": 1},
@@ -136,7 +171,7 @@ SCHEMAS: dict[str, Schema] = {
 def _error(description: str, headers: Schema | None = None) -> Schema:
     response: Schema = {
         "description": description,
-        "content": {"application/json": {"schema": _ref("schemas", "Error")}},
+        "content": {"application/json": {"schema": ref("schemas", "Error")}},
     }
     if headers:
         response["headers"] = headers
@@ -164,6 +199,13 @@ PARAMETERS: dict[str, Schema] = {
         "in": "query",
         "description": "The `next` cursor of the previous page.",
         "schema": STRING,
+    },
+    "seq": {
+        "name": "seq",
+        "in": "path",
+        "required": True,
+        "description": "The post's number in its thread (1 is the opener).",
+        "schema": ID,
     },
     "page": {
         "name": "page",
@@ -201,16 +243,16 @@ READ: list[Schema] = [{}, {"personalToken": []}, {"sessionCookie": []}]
 WRITE: list[Schema] = [{"personalToken": []}, {"sessionCookie": [], "csrfHeader": []}]
 
 
-def _ok(schema: str, description: str, status: str = "200") -> Schema:
+def ok(schema: str, description: str, status: str = "200") -> Schema:
     return {
         status: {
             "description": description,
-            "content": {"application/json": {"schema": _ref("schemas", schema)}},
+            "content": {"application/json": {"schema": ref("schemas", schema)}},
         }
     }
 
 
-def _errors(*names: str) -> Schema:
+def errors(*names: str) -> Schema:
     codes = {
         "BadRequest": "400",
         "Unauthorized": "401",
@@ -220,13 +262,13 @@ def _errors(*names: str) -> Schema:
         "TooLarge": "413",
         "TooManyRequests": "429",
     }
-    return {codes[name]: _ref("responses", name) for name in names}
+    return {codes[name]: ref("responses", name) for name in names}
 
 
-def _write(schema: str) -> Schema:
+def request_body(schema: str) -> Schema:
     return {
         "required": True,
-        "content": {"application/json": {"schema": _ref("schemas", schema)}},
+        "content": {"application/json": {"schema": ref("schemas", schema)}},
     }
 
 
@@ -239,69 +281,70 @@ PATHS: dict[str, Schema] = {
             "summary": "The boards you may know of",
             "security": READ,
             "responses": {
-                **_ok("BoardList", "Public and members-only boards, and your private ones."),
-                **_errors("Unauthorized"),
+                **ok("BoardList", "Public and members-only boards, and your private ones."),
+                **errors("Unauthorized"),
             },
         }
     },
     "/boards/{slug}": {
-        "parameters": [_ref("parameters", "slug")],
+        "parameters": [ref("parameters", "slug")],
         "get": {
             "operationId": "getBoard",
             "summary": "One board, and what you may do in it",
             "security": READ,
             "responses": {
-                **_ok("BoardDetail", "The board."),
-                **_errors("Unauthorized", "NotFound"),
+                **ok("BoardDetail", "The board."),
+                **errors("Unauthorized", "NotFound"),
             },
         },
     },
     "/boards/{slug}/threads": {
-        "parameters": [_ref("parameters", "slug")],
+        "parameters": [ref("parameters", "slug")],
         "get": {
             "operationId": "listThreads",
             "summary": "A page of the board's threads",
             "security": READ,
-            "parameters": [_ref("parameters", "after")],
+            "parameters": [ref("parameters", "after")],
             "responses": {
-                **_ok("ThreadList", "Up to 30 threads."),
-                **_errors("BadRequest", "Unauthorized", "NotFound"),
+                **ok("ThreadList", "Up to 30 threads."),
+                **errors("BadRequest", "Unauthorized", "NotFound"),
             },
         },
         "post": {
             "operationId": "createThread",
             "summary": "Start a thread (as your persona in the board)",
             "security": WRITE,
-            "requestBody": _write("NewThread"),
+            "requestBody": request_body("NewThread"),
             "responses": {
-                **_ok("Thread", "The new thread.", "201"),
-                **_errors(*WRITE_ERRORS, "TooManyRequests"),
+                **ok("Thread", "The new thread.", "201"),
+                **errors(*WRITE_ERRORS, "TooManyRequests"),
             },
         },
     },
     "/threads/{thread_id}": {
-        "parameters": [_ref("parameters", "thread_id")],
+        "parameters": [ref("parameters", "thread_id")],
         "get": {
             "operationId": "getThread",
             "summary": "A thread and one page (50) of its posts",
+            "description": "For a member, your place in the thread moves to this page's end.",
             "security": READ,
-            "parameters": [_ref("parameters", "page")],
+            "parameters": [ref("parameters", "page")],
             "responses": {
-                **_ok("ThreadPage", "The thread and the page's posts."),
-                **_errors("BadRequest", "Unauthorized", "NotFound"),
+                **ok("ThreadPage", "The thread and the page's posts."),
+                **errors("BadRequest", "Unauthorized", "NotFound"),
             },
         },
     },
     "/threads/{thread_id}/posts": {
-        "parameters": [_ref("parameters", "thread_id")],
+        "parameters": [ref("parameters", "thread_id")],
         "post": {
             "operationId": "createReply",
             "summary": "Reply in a thread (403 once it is locked)",
             "security": WRITE,
-            "requestBody": _write("NewReply"),
+            "requestBody": request_body("NewReply"),
             "responses": {
-                **_ok("Post", "The new post.", "201"),
-                **_errors(*WRITE_ERRORS, "Conflict", "TooManyRequests"),
+                **ok("Post", "The new post.", "201"),
+                **errors(*WRITE_ERRORS, "Conflict", "TooManyRequests"),
             },
         },
     },
@@ -321,6 +364,14 @@ PATHS: dict[str, Schema] = {
 }
 
 
+def describe(paths: dict[str, Schema], schemas: dict[str, Schema] | None = None) -> None:
+    """Add operations (and the schemas they name) to the document; each module of the API
+    calls this once, on import, for the routes it serves."""
+    for path, item in paths.items():
+        PATHS.setdefault(path, {}).update(item)
+    SCHEMAS.update(schemas or {})
+
+
 def openapi_document(server_url: str) -> Schema:
     """The whole document, with `server_url` (this instance's /api) as its one server."""
     return {
@@ -329,8 +380,11 @@ def openapi_document(server_url: str) -> Schema:
             "title": "Kindred JSON API",
             "version": __version__,
             "description": (
-                "Read boards and threads; start threads and reply. Every error is "
-                'JSON: {"error": "a sentence"}. Ids are integers; times are ISO-8601 UTC.'
+                "Read boards and threads; start threads, reply, edit, delete, react and "
+                "report; search; your preferences, notices and unread posts. Every error is "
+                'JSON: {"error": "a sentence"}. Ids are integers; times are ISO-8601 UTC. '
+                "You appear in each board as that board's persona only: no answer names "
+                "your account or links your personas."
             ),
         },
         "servers": [{"url": server_url}],

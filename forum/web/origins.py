@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.responses import Response
+from starlette.types import Scope
 
 from forum.web.errors import answer
 
@@ -41,31 +42,26 @@ def origin_of(url: str) -> Origin | None:
     return parts.scheme, parts.hostname, port or DEFAULT_PORTS[parts.scheme]
 
 
-class OriginCheckMiddleware:
-    def __init__(self, app: ASGIApp, *, public_url: str) -> None:
-        self.app = app
-        self.public = origin_of(public_url)
+def same_site(scope: Scope, public: Origin | None) -> bool:
+    """Whether a state-changing request may have come from our own pages (`public` is our
+    public URL's origin); the app's middleware answers the others with `refusal`."""
+    headers = Headers(scope=scope)
+    if headers.get("sec-fetch-site") in {"cross-site", "same-site"}:
+        return False  # "same-site" is another origin under our domain
+    claimed = headers.get("origin")
+    if claimed is None or claimed.strip() == "null":
+        claimed = headers.get("referer")
+    if claimed is None or claimed.strip() in {"", "null"}:
+        return True  # nothing to compare: the CSRF token decides
+    origin = origin_of(claimed)
+    return origin is not None and origin in {public, _served(scope, headers)}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in SAFE_METHODS or self._same_site(scope):
-            await self.app(scope, receive, send)
-            return
-        response = await answer(Request(scope), 403, MESSAGE, {})
-        await response(scope, receive, send)
 
-    def _same_site(self, scope: Scope) -> bool:
-        headers = Headers(scope=scope)
-        if headers.get("sec-fetch-site") in {"cross-site", "same-site"}:
-            return False  # "same-site" is another origin under our domain
-        claimed = headers.get("origin")
-        if claimed is None or claimed.strip() == "null":
-            claimed = headers.get("referer")
-        if claimed is None or claimed.strip() in {"", "null"}:
-            return True  # nothing to compare: the CSRF token decides
-        origin = origin_of(claimed)
-        return origin is not None and origin in {self.public, self._served(scope, headers)}
+async def refusal(scope: Scope) -> Response:
+    return await answer(Request(scope), 403, MESSAGE, {})
 
-    def _served(self, scope: Scope, headers: Headers) -> Origin | None:
-        """The origin the request was sent to, by its Host header."""
-        host = headers.get("host")
-        return origin_of(f"{scope['scheme']}://{host}") if host else None
+
+def _served(scope: Scope, headers: Headers) -> Origin | None:
+    """The origin the request was sent to, by its Host header."""
+    host = headers.get("host")
+    return origin_of(f"{scope['scheme']}://{host}") if host else None

@@ -10,6 +10,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from forum import __version__
 from forum.models import Board
+from forum.services.breaks import OPEN_PAGES, break_context
+from forum.services.notices import UNREAD_CAP, unread_count
 from forum.services.preferences import THEME_COOKIE, preferences_for, theme_and_scheme
 from forum.web.cookies import attach_new_cookies, csrf_token
 from forum.web.state import app_state
@@ -48,6 +50,12 @@ async def render(
     state = app_state(request)
     site = await state.site()
     viewer = await load_viewer(request)
+    if viewer.resting and request.url.path not in OPEN_PAGES:
+        # The member chose to take a break: wherever they go, the calm page (with any
+        # error of its own forms, export and deletion, which post elsewhere).
+        assert viewer.account is not None
+        template, board = "break.html", None
+        context = {**(context or {}), **await break_context(viewer.account)}
     prefs = preferences_for(viewer.account, request.cookies.get(THEME_COOKIE))
     # A reader's own theme wins over the board's and the site's: high contrast or dark
     # is often an accessibility need, which a board's look must not override.
@@ -56,6 +64,12 @@ async def render(
         chosen or (board.theme if board and board.theme else site.default_theme)
     )
     page = environment(theme.name).get_template(template)
+    # The header's "Notices (N)": one bounded index seek, for members only.
+    unread = (
+        await unread_count(viewer.account.id)
+        if viewer.account is not None and not viewer.resting
+        else 0
+    )
     html = page.render(
         {
             "request": request,
@@ -68,6 +82,8 @@ async def render(
             "reactions": state.settings.reactions,
             "version": __version__,
             "board": board,
+            "unread_notices": unread,
+            "unread_cap": UNREAD_CAP,
             **(context or {}),
         }
     )

@@ -51,6 +51,8 @@ async def load_viewer(conn: HTTPConnection) -> Viewer:
     auth = conn.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         account = await account_for_api_token(auth[7:].strip())
+        if account is not None and Viewer(account).resting:
+            account = None  # a member on a break: their apps read and post nothing
         conn.state.via_token = account is not None
     else:
         token = read_session_token(conn)

@@ -31,7 +31,7 @@ def person(new_context: NewContext, *, javascript: bool = True) -> Page:
 def create_board(
     page: Page, slug: str, title: str, *, visibility: str = "", premod: int = 0
 ) -> None:
-    page.goto("/admin")
+    page.goto("/admin/boards")
     page.get_by_label("Slug").fill(slug)
     page.get_by_label("Title", exact=True).fill(title)
     if visibility:
@@ -50,7 +50,7 @@ def new_member(page: Page, *boards: str) -> None:
 
 def make_invitations(page: Page, slug: str, count: int) -> list[str]:
     """The admin makes invitations into `slug`; the links the page hands out."""
-    page.goto("/admin")
+    page.goto("/admin/invites")
     page.get_by_label("How many").fill(str(count))
     page.get_by_label("For a private board").select_option(slug)
     page.get_by_role("button", name="Make codes").click()
@@ -118,10 +118,12 @@ def test_delete_asks_first(new_context: NewContext, javascript: bool) -> None:
     new_member(page, BOARD)
     thread = actions.start_thread(page, BOARD, "Second thoughts", "Words to keep.")
     actions.reply(page, "Words I regret.")
+    page.locator("#post-2 .post-menu summary").click()  # Delete sits in the post's "More" menu
     page.locator("#post-2").get_by_role("link", name="Delete").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Delete your post?")
     page.get_by_role("link", name="No, keep it").click()
     expect(page.locator("#post-2")).to_contain_text("Words I regret.")
+    page.locator("#post-2 .post-menu summary").click()
     page.locator("#post-2").get_by_role("link", name="Delete").click()
     page.get_by_role("button", name="Yes, delete this post").click()
     assert thread in page.url

@@ -38,7 +38,7 @@ def test_new_member_joins_posts_reacts_and_quick_exits(
 
     actions.join_board(page, BOARD)
     actions.start_thread(page, BOARD, "First time posting", "Hello. I am new here.", "anxiety")
-    expect(page.locator("#post-1 summary")).to_contain_text("Content note: anxiety")
+    expect(page.locator("#post-1 .cn-body summary")).to_contain_text("Content note: anxiety")
     actions.reply(page, "Thank you for reading.")
     expect(page.locator(".post")).to_have_count(2)
 

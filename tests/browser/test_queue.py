@@ -21,7 +21,7 @@ HELD_BOARD, OPEN_BOARD = "careful", "circle"
 
 
 def create_board(page: Page, slug: str, title: str, premod: int) -> None:
-    page.goto("/admin")
+    page.goto("/admin/boards")
     page.get_by_label("Slug").fill(slug)
     page.get_by_label("Title", exact=True).fill(title)
     page.get_by_label("Pre-moderation").fill(str(premod))
@@ -46,6 +46,7 @@ def post_held_thread(page: Page, slug: str, title: str, body: str) -> None:
 
 def report(page: Page, thread_path: str, category: str) -> None:
     page.goto(thread_path)
+    page.locator("#post-1 .post-menu summary").click()  # Report sits in the post's "More" menu
     page.locator("#post-1").get_by_role("link", name="Report").click()
     page.get_by_label(category).check()
     page.get_by_role("button", name="Send report").click()

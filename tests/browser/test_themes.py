@@ -1,5 +1,6 @@
 """Both themes render the key pages (screenshots kept under artifacts/screenshots/), the
-high-contrast theme overrides only what it has and falls back to default for the rest."""
+high-contrast theme overrides only what it has and falls back to default for the rest, and
+on a phone every look (default, dark, high contrast) keeps 44x44 CSS px tap targets."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from playwright.sync_api import expect
 
 from tests.browser.actions import set_board_theme
 from tests.browser.conftest import BOARD, THEMED_BOARD, THEMES, Forum, NewContext
+from tests.browser.test_pages import PHONE, small_targets
 
 pytestmark = pytest.mark.browser
 
@@ -89,3 +91,51 @@ def test_high_contrast_falls_back_to_default_for_files_it_lacks(
     default_script = request.get("/static/default/quick-exit.js")
     assert own.ok and b"high-contrast" in own.body()
     assert inherited.ok and inherited.body() == default_script.body()
+
+
+# Each look: the instance theme, the device's colour scheme, and the visitor's theme cookie
+# (the "Dark" choice forces the default theme's dark colours whatever the device says).
+LOOKS = {
+    "default": ("default", "light", ""),
+    "dark": ("default", "dark", "dark"),
+    "high-contrast": ("high-contrast", "light", ""),
+}
+
+
+@pytest.mark.parametrize("look", LOOKS)
+def test_tap_targets_are_at_least_44_pixels_on_a_phone_in_every_look(
+    new_context: NewContext,
+    forum: Forum,
+    set_instance_theme: Callable[[str], None],
+    look: str,
+) -> None:
+    theme, scheme, cookie = LOOKS[look]
+    set_instance_theme(theme)
+    visitor_context = new_context(color_scheme=scheme, **PHONE)
+    if cookie:
+        visitor_context.add_cookies([{"name": "kindred_theme", "value": cookie, "url": forum.url}])
+    visitor = visitor_context.new_page()
+    member = new_context(as_admin=True, color_scheme=scheme, **PHONE).new_page()
+    pages = [
+        (visitor, "/"),
+        (visitor, "/login"),
+        (visitor, "/register"),
+        (visitor, f"/b/{BOARD}"),
+        (visitor, forum.thread_path),
+        (member, "/"),
+        (member, f"/b/{BOARD}"),
+        (member, forum.thread_path),
+        (member, f"/b/{BOARD}/new"),
+        (member, "/mod/queue"),
+        (member, "/account"),
+    ]
+    failures = []
+    for page, path in pages:
+        page.goto(path)
+        if cookie and page is visitor:
+            expect(page.locator("html")).to_have_attribute("data-scheme", cookie)
+        small = small_targets(page)
+        if small:
+            who = "member" if page is member else "visitor"
+            failures.append(f"{path} as {who}: " + "; ".join(small))
+    assert not failures, f"tap targets under 44x44 px ({look}):\n" + "\n".join(failures)

@@ -133,6 +133,33 @@ async def test_bad_or_suspended_signatures_are_refused(
         assert len(peer.seen) == before  # its key was not even fetched
 
 
+async def test_a_rotated_key_is_fetched_once_more_and_a_wrong_one_refused(
+    secure_app: object, peer: RecordingPeer
+) -> None:
+    """The inbox's rule (federation.signers): a signature that does not match the key we
+    remember fetches the key once more, then decides."""
+    await _content(secure_app)
+
+    def key_fetches() -> int:
+        return len([s for s in peer.gets() if s.path == "/users/alice"])
+
+    async with await _client(secure_app) as server:
+        headers = peer.signed_get(f"{BASE}/b/grief")
+        assert (await server.get("/b/grief", headers=headers)).status_code == 200
+        fetches = key_fetches()
+        peer.key, peer.public_pem = new_key()  # same key id, new key
+        headers = peer.signed_get(f"{BASE}/b/grief")
+        assert (await server.get("/b/grief", headers=headers)).status_code == 200
+        assert key_fetches() == fetches + 1
+        headers = peer.signed_get(f"{BASE}/b/grief")  # now remembered: no fetch
+        assert (await server.get("/b/grief", headers=headers)).status_code == 200
+        assert key_fetches() == fetches + 1
+        peer.key, _ = new_key()  # a key alice's document does not publish
+        headers = peer.signed_get(f"{BASE}/b/grief")
+        assert (await server.get("/b/grief", headers=headers)).status_code == 401
+        assert key_fetches() == fetches + 2
+
+
 async def test_without_authorized_fetch_unsigned_gets_are_served(app: object) -> None:
     guarded, _ = await _content(app)
     async with await _client(app) as anyone:

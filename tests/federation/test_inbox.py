@@ -445,6 +445,18 @@ async def test_a_rotated_key_is_fetched_again_and_accepted(
     assert (await Actor.get(ap_id=peer.actor())).public_key_pem == peer.public_pem
 
 
+async def test_a_key_that_still_does_not_match_is_fetched_once_more_then_refused(
+    app: object, client: httpx.AsyncClient, peer: Peer, boards: None
+) -> None:
+    """The same rule as authorized fetch's (federation.signers): one refetch, no more."""
+    assert (await peer.post(client, "/inbox", follow(peer))).status_code == 202
+    fetched = _count_fetches(app)
+    peer.key, _ = new_key()  # signs with a key its actor document does not publish
+    assert (await peer.post(client, "/inbox", follow(peer))).status_code == 401
+    assert fetched == [peer.actor()]
+    assert await InboxItem.all().count() == 1
+
+
 async def test_a_stale_date_is_refused_without_fetching_the_key_again(
     app: object, client: httpx.AsyncClient, peer: Peer, boards: None
 ) -> None:

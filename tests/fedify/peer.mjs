@@ -34,6 +34,7 @@ import {
   Accept,
   Announce,
   Create,
+  Delete,
   Endpoints,
   Follow,
   Group,
@@ -166,12 +167,14 @@ federation
       };
     } else if (inner) {
       extra.innerType = inner.constructor.name;
+      extra.innerActor = inner.actorId?.href ?? null;
     }
     await record("Announce", announce, extra);
   })
   .on(Create, async (_ctx, create) => await record("Create", create))
   .on(Follow, async (_ctx, follow) => await record("Follow", follow))
   .on(Undo, async (_ctx, undo) => await record("Undo", undo))
+  .on(Delete, async (_ctx, del) => await record("Delete", del))
   .onUnverifiedActivity((_ctx, activity, reason) => {
     log.unverified.push({ id: activity.id?.href ?? null, reason: reason.type });
   })

@@ -14,6 +14,7 @@ puts it first in the moderators' queue.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -446,3 +447,29 @@ def test_fedify_thread_with_a_crisis_phrase_stays_up_and_is_queued_first(
         sent["page"],
     )
     assert (priority, kind, crisis) == (0, "flagged", 1)  # crisis priority sorts first
+
+
+def test_fedify_hears_that_a_members_account_is_gone(peers: Peers, accept: dict[str, Any]) -> None:
+    """Deleting an account with "erase": each post's Delete is announced by the board, and
+    the persona itself tells every follower's server that it is gone, signed with its own
+    key (kept for this), which Fedify fetches and verifies."""
+    title = "Leaving, with thanks"
+    with httpx.Client(base_url=peers.kindred.url, timeout=10) as member:
+        _submit(member, "/register", 200, handle="leaving-fedify", passphrase=MEMBER_PASSPHRASE)
+        _submit(member, f"/b/{BOARD}/join", 303, accept_rules="on")
+        started = _submit(member, f"/b/{BOARD}/new", 303, title=title, body="Thank you all.")
+        match = re.search(r"/t/(\d+)", started.headers["location"])
+        assert match
+        url = f"{peers.group}/t/{match.group(1)}"
+        created = peers.received("Announce", lambda a: (a["innerObject"] or {}).get("id") == url)
+        persona = created["innerActor"]
+        _submit(member, "/account/delete", 200, posts="erase", passphrase=MEMBER_PASSPHRASE)
+    gone = peers.received("Delete", lambda a: a["object"] == persona)
+    assert gone["verified"] and gone["actor"] == persona
+    # Lemmy's flag, outside the ActivityStreams vocabulary Fedify models: read what was sent.
+    [(payload,)] = query(peers, "SELECT payload FROM outbox_activity WHERE ap_id = ?", gone["id"])
+    assert json.loads(payload)["removeData"] is True
+    erased = peers.received(
+        "Announce", lambda a: a["innerType"] == "Delete" and a["innerActor"] == persona
+    )
+    assert erased["verified"] and erased["actor"] == peers.group

@@ -4,6 +4,7 @@ activity and whether you joined it; a members-only board keeps its activity to m
 from __future__ import annotations
 
 import re
+from datetime import UTC
 
 import httpx
 
@@ -33,14 +34,17 @@ async def test_each_board_shows_description_counts_activity_and_joined(
     grief = board_item(home, "Grief")
     assert "For loss of every kind." in grief  # the description, as text, not Markdown
     assert "1 thread · 2 posts" in grief
-    assert f"last activity {thread.last_activity_at:%d %b %Y, %H:%M} UTC" in grief
+    # A member sees it as on thread pages: relative, the exact time in their zone (UTC here).
+    exact = f'<time datetime="{thread.last_activity_at.astimezone(UTC).isoformat()}" title='
+    assert f"last activity {exact}" in grief and ">just now</time>" in grief
     assert "Joined" in grief
     sleep = board_item(home, "Sleep")
     assert "0 threads · 0 posts" in sleep
     assert "Joined" not in sleep and "last activity" not in sleep
 
     visitor = board_item((await other_client.get("/")).text, "Grief")
-    assert "Joined" not in visitor and "last activity" in visitor
+    assert "Joined" not in visitor
+    assert f">{thread.last_activity_at:%d %b %Y, %H:%M} UTC</time>" in visitor
 
 
 async def test_members_only_board_shows_activity_to_members_only(

@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from forum.web.body_deadline import READ_SECONDS, BodyDeadlineMiddleware
+from forum.web.body_deadline import READ_SECONDS
+from forum.web.middleware import RequestGuard
 from tests.browser.servers import ForumServer, start_forum
 
 
@@ -64,14 +65,17 @@ def test_a_stalled_body_is_answered_408_and_the_connection_closed(server: ForumS
 
 async def test_a_body_that_trickles_in_is_cut_off_at_the_total_deadline(app: object) -> None:
     """Each piece comes in time, the whole does not (short deadlines around the real app)."""
-    guarded = BodyDeadlineMiddleware(app, read_seconds=0.5, total_seconds=1.5)  # type: ignore[arg-type]
+    guard = app.build_middleware_stack()  # type: ignore[attr-defined]
+    assert isinstance(guard, RequestGuard)
+    guard.read_seconds, guard.total_seconds = 0.5, 1.5
+    app.middleware_stack = guard  # type: ignore[attr-defined]
 
     async def trickle() -> AsyncIterator[bytes]:
         for _ in range(50):
             yield b"x"
             await asyncio.sleep(0.2)
 
-    transport = httpx.ASGITransport(app=guarded)
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as c:
         started = time.monotonic()
         response = await c.post(

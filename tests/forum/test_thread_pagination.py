@@ -84,7 +84,8 @@ async def test_first_and_last_page_of_a_5000_post_thread_use_the_same_queries(
         assert f'id="post-{POSTS}"' in final.text and 'id="post-1"' in first.text
         assert final.text.count('class="post"') == POSTS_PER_PAGE
         assert len(first_queries) == len(last_queries), (who, first_queries, last_queries)
-        assert len(first_queries) <= 6, first_queries
+        # A member's page also reads and moves their place in the thread (readings).
+        assert len(first_queries) <= (6 if who == "anonymous" else 8), first_queries
         # no COUNT(*) and no OFFSET on the read path
         joined = " ".join(first_queries + last_queries).upper()
         assert "COUNT(" not in joined and "OFFSET" not in joined

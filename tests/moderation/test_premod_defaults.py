@@ -60,7 +60,7 @@ async def test_new_boards_hold_a_new_members_first_two_posts(
 
 async def test_admin_form_defaults_to_two_and_takes_zero(client: httpx.AsyncClient) -> None:
     await make_admin(client)
-    page = (await client.get("/admin")).text
+    page = (await client.get("/admin/boards")).text
     assert 'name="premod_count" type="number" min="0" max="100" value="2"' in page
     for slug, extra in (("held", {}), ("open", {"premod_count": "0"})):
         form = {"slug": slug, "title": slug.title(), **extra}

@@ -26,6 +26,8 @@ async def register_page(request: Request) -> Response:
             "mode": site.registration_mode,
             "question": site.application_question,
             "next": _safe_next(request.query_params.get("next")),
+            # A printed invitation's link (or QR code) fills the code in.
+            "values": {"invite": request.query_params.get("invite", "")[:100]},
         },
     )
 

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from forum.errors import ConflictError, InvalidInputError, NotAllowedError
 from forum.models import Post, Thread
-from forum.services import boards, held, invites, leaving, personas, threads
+from forum.services import boards, held, invites, leaving, personas, readings, team, threads
 from forum.services.viewer import Viewer
 from forum.web import preview
 from forum.web.forms import read_form
@@ -28,10 +28,24 @@ async def board_page(request: Request) -> Response:
     listing = await threads.list_threads(access, after)
     # The viewer's own threads waiting for review lead the first page (moderators see all).
     waiting = [] if after else await held.held_threads(access)
+    marks: dict[int, readings.Mark] = {}
+    if access.persona is not None and access.membership is not None:
+        marks = await readings.board_marks(
+            access.persona.id,
+            access.persona.actor_id,
+            access.membership.joined_at,
+            [*listing.pinned, *listing.threads],
+        )
     return await render(
         request,
         "board.html",
-        {"access": access, "listing": listing, "waiting": waiting},
+        {
+            "access": access,
+            "listing": listing,
+            "waiting": waiting,
+            "marks": marks,
+            "team": await team.team_names(access.board),
+        },
         board=access.board,
     )
 

@@ -7,8 +7,9 @@ from starlette.responses import Response
 
 from forum.errors import InvalidInputError, NotFoundError
 from forum.models import Post, Thread
-from forum.services import boards, posts, reactions, threads
+from forum.services import boards, post_views, posts, reactions, threads
 from forum.services.boards import BoardAccess
+from forum.services.preferences import preferences_for
 from forum.services.viewer import Viewer
 from forum.web import preview
 from forum.web.forms import Form, read_form
@@ -32,8 +33,14 @@ def _post_url(slug: str, thread_id: int, post: Post) -> str:
 async def thread_page(request: Request) -> Response:
     viewer = await load_viewer(request)
     access, page = await threads.read_thread(
-        request.path_params["slug"], request.path_params["thread_id"], viewer, _page_number(request)
+        request.path_params["slug"],
+        request.path_params["thread_id"],
+        viewer,
+        _page_number(request),
+        mark_read=True,
     )
+    if viewer.account is not None:
+        post_views.localize(page.posts, preferences_for(viewer.account))
     return await render(
         request, "thread.html", {"access": access, "page": page}, board=access.board
     )
