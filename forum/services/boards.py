@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -10,6 +11,7 @@ from typing import TypeVar
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from forum import raw_sql
 from forum.errors import (
     ConflictError,
     InvalidInputError,
@@ -294,17 +296,38 @@ async def access_board(slug: str, viewer: Viewer) -> BoardAccess:
     return await access_for(board, viewer)
 
 
+@functools.cache
+def _membership_sql() -> str:
+    # Built on first use: the models' columns are known once Tortoise is initialised.
+    # Column names come from the models; values go as parameters.
+    return (
+        f"SELECT {raw_sql.columns(Membership, 'm')}, {raw_sql.columns(Persona, 'p')},"  # noqa: S608
+        f" {raw_sql.columns(Actor, 'a')} FROM membership m"
+        " JOIN persona p ON p.id = m.persona_id JOIN actor a ON a.id = p.actor_id"
+        " WHERE m.account_id = ? AND m.board_id = ? LIMIT 1"
+    )
+
+
+async def _membership(account_id: int, board_id: int) -> tuple[Membership | None, Persona | None]:
+    """The account's membership in the board with its persona and that persona's actor,
+    loaded as select_related would (on every board and thread page a member opens, so
+    one plain query: forum.raw_sql)."""
+    rows = await raw_sql.fetch(_membership_sql(), [account_id, board_id])
+    if not rows:
+        return None, None
+    membership: Membership = raw_sql.load(Membership, rows[0], "m")
+    persona: Persona = raw_sql.load(Persona, rows[0], "p")
+    object.__setattr__(persona, "_actor", raw_sql.load(Actor, rows[0], "a"))
+    object.__setattr__(membership, "_persona", persona)
+    return membership, persona
+
+
 async def access_for(board: Board, viewer: Viewer) -> BoardAccess:
     """Like access_board, for a board already loaded (e.g. joined onto a thread)."""
     membership: Membership | None = None
     persona: Persona | None = None
     if viewer.account is not None:
-        membership = (
-            await Membership.filter(account_id=viewer.account.id, board_id=board.id)
-            .select_related("persona__actor")
-            .first()
-        )
-        persona = membership.persona if membership is not None else None
+        membership, persona = await _membership(viewer.account.id, board.id)
     access = BoardAccess(board, membership, persona, viewer.is_admin)
     if board.visibility == Visibility.private and not (access.is_member or access.is_admin):
         raise NotFoundError()

@@ -21,6 +21,7 @@ from tortoise.fields import DatetimeField
 from forum.models import Board, Thread
 from forum.models.board import MemberRole
 from forum.models.post import PostState
+from forum.raw_sql import numbered
 
 if TYPE_CHECKING:
     from forum.services.boards import BoardAccess
@@ -97,18 +98,9 @@ _SQLITE_SQL_OWN_HELD = _SELECT + "AND (p.state <> ? OR p.author_id = ?) ORDER BY
 _SQLITE_SQL_ALL = _SELECT + "ORDER BY p.seq"
 
 
-def _postgres(sql: str) -> str:
-    return "".join(f"${n}{part}" if n else part for n, part in enumerate(sql.split("?")))
-
-
-def for_dialect(sql: str, dialect: str) -> str:
-    """SQL written with `?` placeholders, numbered ($1, $2…) for PostgreSQL."""
-    return _postgres(sql) if dialect == "postgres" else sql
-
-
-_POSTGRES_SQL = _postgres(_SQLITE_SQL)
-_POSTGRES_SQL_OWN_HELD = _postgres(_SQLITE_SQL_OWN_HELD)
-_POSTGRES_SQL_ALL = _postgres(_SQLITE_SQL_ALL)
+_POSTGRES_SQL = numbered(_SQLITE_SQL)
+_POSTGRES_SQL_OWN_HELD = numbered(_SQLITE_SQL_OWN_HELD)
+_POSTGRES_SQL_ALL = numbered(_SQLITE_SQL_ALL)
 _SUPPORTER = MemberRole.peer_supporter.value
 _MODERATOR = MemberRole.moderator.value
 _HELD = PostState.held.value
@@ -219,7 +211,7 @@ def _thread_board_sql(dialect: str, states: int = 2) -> str:
         f"WHERE t.id = ? AND b.slug = ? AND t.state IN ({', '.join('?' * states)})"
     )
     if dialect == "postgres":
-        sql = _postgres(sql)
+        sql = numbered(sql)
     return sql
 
 

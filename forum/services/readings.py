@@ -28,7 +28,8 @@ from tortoise.connection import get_connection
 
 from forum.models.post import PostState
 from forum.models.reading import Watch
-from forum.services.post_views import POSTS_PER_PAGE, for_dialect
+from forum.raw_sql import for_dialect
+from forum.services.post_views import POSTS_PER_PAGE
 
 if TYPE_CHECKING:
     from forum.models import Thread

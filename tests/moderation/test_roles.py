@@ -141,7 +141,7 @@ async def test_board_rules_for_supporters_are_the_boards_own(
     assert await role_of("hazel") == "peer_supporter"
 
 
-async def test_badge_shows_beside_peer_supporters_posts_not_moderators(
+async def test_peer_supporters_and_moderators_carry_their_own_badges(
     member: Member, admin: httpx.AsyncClient, other_client: httpx.AsyncClient
 ) -> None:
     supporter, supporter_name = await member("rowan")
@@ -157,7 +157,9 @@ async def test_badge_shows_beside_peer_supporters_posts_not_moderators(
     assert html.count("Peer supporter</span>") == 1
     opener, reply = _header(html, 1), _header(html, 2)
     assert supporter_name in opener and "Peer supporter" in opener
-    assert mod_name in reply and "badge" not in reply  # moderators act as the board
+    # moderators are shown as the board's team (issue 9), never as peer supporters
+    assert mod_name in reply and "Team" in reply and "Peer supporter" not in reply
+    assert "Team" not in opener
 
     assert (await remove_role(admin, supporter_name)).status_code == 303
     assert "Peer supporter</span>" not in (await other_client.get(page)).text
