@@ -68,7 +68,8 @@ async def test_429_page_says_how_long_to_wait_and_keeps_retry_after(
     retry_after = response.headers["retry-after"]
     assert 0 < int(retry_after) <= 120
     assert f"Please wait {wait_in_words(retry_after)}, then try again." in response.text
-    assert "minute" in response.text or "seconds" in response.text
+    # Fixed windows: a request just before a window's end may wait a single second.
+    assert "minute" in response.text or "second" in response.text
     assert "Too many new accounts from here." in response.text
 
 
