@@ -87,6 +87,12 @@ async def supporters(access: BoardAccess) -> list[Persona]:
     )
 
 
+def _view(link: MentorLink, me: Persona) -> LinkView:
+    """A link as `me` sees it: the other side by their persona name in this board."""
+    other = link.mentee if link.mentor_id == me.id else link.mentor
+    return LinkView(link, other.actor.name, link.mentor_id == me.id)
+
+
 async def my_links(access: BoardAccess) -> list[LinkView]:
     """The viewer's links in this board, either side, open ones first."""
     me = access.persona
@@ -97,14 +103,7 @@ async def my_links(access: BoardAccess) -> list[LinkView]:
         .order_by("id")
     )
     order = {LinkState.active: 0, LinkState.requested: 1, LinkState.ended: 2, LinkState.declined: 3}
-    views = [
-        LinkView(
-            link,
-            (link.mentee if link.mentor_id == me.id else link.mentor).actor.name,
-            link.mentor_id == me.id,
-        )
-        for link in links
-    ]
+    views = [_view(link, me) for link in links]
     return sorted(views, key=lambda v: order[v.link.state])
 
 
@@ -247,24 +246,17 @@ async def conversation(
                 await MentorMessage.filter(link_id=link.id).order_by("-id").limit(MESSAGES_SHOWN)
             )
         )
-    view = LinkView(
-        link,
-        (link.mentee if link.mentor_id == me.id else link.mentor).actor.name,
-        link.mentor_id == me.id,
-    )
+    view = _view(link, me)
     return access, view, [MessageView(m, m.sender_id == me.id) for m in messages]
 
 
-async def _paused(link: MentorLink, board_id: int, viewer: Viewer) -> bool:
-    """Either side suspended or banned (in the board, or the account by an admin)."""
+async def _paused(link: MentorLink, board_id: int) -> bool:
+    """Either side suspended or banned (in the board, or the account by an admin), or
+    its account gone."""
     for persona in (link.mentee, link.mentor):
-        account = (
-            viewer.account
-            if persona.account_id == (viewer.account.id if viewer.account else None)
-            else await Account.filter(id=persona.account_id).first()
-        )
+        account = await Account.filter(id=persona.account_id).first()
         if account is None:
-            return True  # the other side's account is gone
+            return True
         try:
             await check_not_barred(board_id, persona.actor_id, account)
         except NotAllowedError:
@@ -285,7 +277,7 @@ async def send(
         raise InvalidInputError("Write something before sending.", field="body")
     if len(body) > BODY_MAX:
         raise InvalidInputError(f"A message is at most {BODY_MAX:,} characters.", field="body")
-    if await _paused(link, access.board.id, viewer):
+    if await _paused(link, access.board.id):
         raise NotAllowedError(PAUSED)
     # The board's rules read messages too: a blocked word is refused as in a post, and a
     # crisis phrase shows the writer the crisis resources. Nothing goes to the moderators

@@ -13,15 +13,14 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from tortoise.connection import get_connection
-from tortoise.fields import DatetimeField
 
 from forum.models import Board, Thread
 from forum.models.board import MemberRole
 from forum.models.post import PostState
-from forum.raw_sql import numbered
+from forum.raw_sql import columns, fetch, load, numbered, when
 
 if TYPE_CHECKING:
     from forum.services.boards import BoardAccess
@@ -30,7 +29,6 @@ if TYPE_CHECKING:
 POSTS_PER_PAGE = 50  # also forum.services.threads.POSTS_PER_PAGE, which imports this
 # %b in English whatever the process locale, as the pages are.
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-M = TypeVar("M", Thread, Board)
 
 # The views are not frozen: a frozen dataclass's __init__ sets each field through
 # object.__setattr__, five times the cost of a plain one, and a page builds 150 of them.
@@ -106,12 +104,6 @@ _MODERATOR = MemberRole.moderator.value
 _HELD = PostState.held.value
 
 
-def _when(value: Any) -> datetime:
-    # SQLite hands back ISO text; fromisoformat is far cheaper than a general parser.
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _counts(value: Any) -> dict[str, int]:
     if isinstance(value, dict):
         return value
@@ -145,7 +137,7 @@ def _post_view(row: Iterable[Any]) -> PostView:
     """One row of the page's query (sqlite3.Row or asyncpg Record, in _SQLITE_SQL's order)."""
     (pid, seq, state, html, counts, created, edited, author_id, name, *rest) = row
     reply_seq, reply_author_id, reply_name, role, mod_note = rest
-    at = _when(created)
+    at = when(created)
     return PostView(
         id=pid,
         seq=seq,
@@ -155,7 +147,7 @@ def _post_view(row: Iterable[Any]) -> PostView:
         created_at=at,
         created_iso=at.isoformat(),
         created_label=_label(at),
-        edited_at=None if edited is None else _when(edited),
+        edited_at=None if edited is None else when(edited),
         author_id=author_id,
         author=AuthorView(author_id, name),
         reply_to=(
@@ -190,39 +182,13 @@ async def posts_in_range(
 
 
 @functools.cache
-def _columns(model: type[Thread] | type[Board]) -> tuple[tuple[str, ...], frozenset[str]]:
-    """The model's columns in one fixed order, and which of them hold date-times."""
-    names = tuple(model._meta.db_fields)
-    moments = frozenset(
-        name for name in names if isinstance(model._meta.fields_map.get(name), DatetimeField)
-    )
-    return names, moments
-
-
-@functools.cache
-def _thread_board_sql(dialect: str, states: int = 2) -> str:
-    def columns(model: type[Thread] | type[Board], alias: str) -> str:
-        return ", ".join(f'{alias}."{column}"' for column in _columns(model)[0])
-
+def _thread_board_sql(states: int) -> str:
     # Only the models' own column names are interpolated; values are bound parameters.
-    sql = (
+    return (
         f"SELECT {columns(Thread, 't')}, {columns(Board, 'b')} "  # noqa: S608
         "FROM thread t JOIN board b ON b.id = t.board_id "
         f"WHERE t.id = ? AND b.slug = ? AND t.state IN ({', '.join('?' * states)})"
     )
-    if dialect == "postgres":
-        sql = numbered(sql)
-    return sql
-
-
-def _from_row(model: type[M], values: Sequence[Any]) -> M:
-    names, moments = _columns(model)
-    fields = dict(zip(names, values, strict=True))
-    for name in moments:
-        # Tortoise would parse SQLite's ISO text with a general (and slow) parser.
-        if isinstance(fields[name], str):
-            fields[name] = _when(fields[name])
-    return model._init_from_db(**fields)
 
 
 READABLE = (PostState.visible, PostState.deleted)
@@ -233,13 +199,8 @@ async def thread_and_board(
 ) -> tuple[Thread, Board] | None:
     """The thread with its board in one narrow query (the hottest read in Kindred), if it
     is in one of `states`."""
-    conn = get_connection("default")
     readable = [state.value for state in states]
-    _, rows = await conn.execute_query(
-        _thread_board_sql(conn.capabilities.dialect, len(readable)), [thread_id, slug, *readable]
-    )
+    rows = await fetch(_thread_board_sql(len(readable)), [thread_id, slug, *readable])
     if not rows:
         return None
-    row = tuple(rows[0])
-    split = len(_columns(Thread)[0])
-    return _from_row(Thread, row[:split]), _from_row(Board, row[split:])
+    return load(Thread, rows[0], "t"), load(Board, rows[0], "b")
