@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from tortoise.migrations.operations import RemoveConstraint
 from tortoise.models import Model
 
 
@@ -28,6 +29,17 @@ def _field_groups(groups: Iterable[Any]) -> list[list[str]]:
         fields = getattr(group, "fields", group)  # an Index object or a tuple of names
         out.append([str(f) for f in fields])
     return out
+
+
+def _unique_columns(model: type[Model]) -> list[tuple[str]]:
+    """Single unique columns: a rebuilt table also loses these (a one-to-one key's UNIQUE)."""
+    stored = set(model._meta.fields_db_projection.values())
+    out: dict[str, tuple[str]] = {}
+    for name, field in model._meta.fields_map.items():
+        column = _column(model, name)
+        if getattr(field, "unique", False) and not field.pk and column in stored:
+            out.setdefault(column, (name,))
+    return list(out.values())
 
 
 async def _existing(client: Any, table: str) -> set[tuple[bool, tuple[str, ...]]]:
@@ -47,7 +59,7 @@ async def restore_sqlite_indexes(apps: Any, schema_editor: Any) -> None:
         table = model._meta.db_table
         existing = await _existing(client, table)
         for unique, groups in (
-            (True, model._meta.unique_together),
+            (True, [*model._meta.unique_together, *_unique_columns(model)]),
             (False, model._meta.indexes),
         ):
             for names in _field_groups(groups):
@@ -74,3 +86,21 @@ async def invite_use_to_the_day(apps: Any, schema_editor: Any) -> None:
         day = "date_trunc('day', used_at AT TIME ZONE 'UTC')"
         sql = f"UPDATE invite SET used_at = {day} AT TIME ZONE 'UTC'"  # noqa: S608 (constant)
     await client.execute_script(sql + " WHERE used_at IS NOT NULL")
+
+
+class RemoveUniqueTogether(RemoveConstraint):
+    """RemoveConstraint that also works on SQLite, where a `unique_together` is part of
+    CREATE TABLE (an automatic index that cannot be dropped): the table is rebuilt without
+    it. Follow it with `restore_sqlite_indexes`, as the rebuild drops the other indexes."""
+
+    async def database_forward(
+        self,
+        app_label: str,
+        old_state: Any,
+        new_state: Any,
+        state_editor: Any = None,
+    ) -> None:
+        if state_editor is None or state_editor.client.capabilities.dialect != "sqlite":
+            await super().database_forward(app_label, old_state, new_state, state_editor)
+            return
+        await state_editor._remake_table(new_state.apps.get_model(f"{app_label}.{self.model_name}"))

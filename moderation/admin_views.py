@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from forum.errors import InvalidInputError, NotFoundError
 from forum.models import Board
-from forum.services import accounts, boards, site
+from forum.services import accounts, boards, checkins, content_notes, site, throwaways
 from forum.services.viewer import Viewer
 from forum.web.forms import read_form
 from forum.web.pages import redirect
@@ -60,6 +60,25 @@ async def board_action(request: Request) -> Response:
                 slug,
                 counts={name: form.integer(name) for name in boards.MODERATION_COUNTS},
                 removal_reasons=form.text("removal_reasons"),
+            )
+        elif action == "content_notes":
+            await content_notes.update_board_notes(
+                viewer,
+                slug,
+                choices=form.text("content_note_choices"),
+                required=form.text("content_note_required", "off"),
+            )
+        elif action == "one_off":
+            await throwaways.update_board_one_off(viewer, slug, days=form.integer("one_off_days"))
+        elif action == "checkin":
+            await checkins.update_board_checkin(
+                viewer,
+                slug,
+                cadence=form.text("checkin_cadence", "off"),
+                weekday=form.integer("checkin_weekday"),
+                time=form.text("checkin_time"),
+                timezone=form.text("checkin_timezone"),
+                title=form.text("checkin_title"),
             )
         elif action == "federation":
             await boards.set_board_federation(

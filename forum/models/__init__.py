@@ -10,7 +10,7 @@ from forum.models.invite import Invite, InviteBatch
 from forum.models.mentor import LinkState, MentorLink, MentorMessage
 from forum.models.milestone import Milestone
 from forum.models.notice import Notice, NoticeKind
-from forum.models.post import Mention, Post, Reaction, Thread
+from forum.models.post import Meeting, Mention, Post, Reaction, Thread, ThreadKind
 from forum.models.reading import Reading, Watch
 from forum.models.site import SiteSettings
 
@@ -23,6 +23,7 @@ __all__ = [
     "Invite",
     "InviteBatch",
     "LinkState",
+    "Meeting",
     "Membership",
     "Mention",
     "MentorLink",
@@ -38,5 +39,6 @@ __all__ = [
     "Session",
     "SiteSettings",
     "Thread",
+    "ThreadKind",
     "Watch",
 ]

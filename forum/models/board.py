@@ -30,6 +30,18 @@ class FederationMode(StrEnum):
     open = "open"
 
 
+class NoteRequirement(StrEnum):
+    off = "off"  # content notes are optional
+    threads = "threads"  # every new thread needs one
+    posts = "posts"  # every thread and every reply needs one
+
+
+class CheckinCadence(StrEnum):
+    off = "off"
+    daily = "daily"
+    weekly = "weekly"
+
+
 class MemberRole(StrEnum):
     member = "member"
     peer_supporter = "peer_supporter"
@@ -71,6 +83,27 @@ class Board(Model):
     # collection), whose removals, locks and bans we apply to our copies.
     remote_moderators: list[str] = fields.JSONField(default=list, db_default=[])
     remote_moderators_fetched_at = fields.DatetimeField(null=True)
+    # The board's own content notes, one per line, offered in the composer; and when a
+    # note is required (the board's rules say so).
+    content_note_choices = fields.TextField(default="", db_default="")
+    content_note_required = fields.CharEnumField(
+        NoteRequirement, max_length=16, default=NoteRequirement.off, db_default="off"
+    )
+    # Throwaway threads: 0 refuses them; N lets a member open a thread under a one-off
+    # name that can post in that thread only, for N days.
+    one_off_days = fields.IntField(default=0, db_default=0)
+    # The recurring check-in thread: made automatically at checkin_time (HH:MM) in
+    # checkin_timezone, daily or weekly on checkin_weekday (0 = Monday); the title is
+    # checkin_title with {date} filled in; the previous one is locked.
+    checkin_cadence = fields.CharEnumField(
+        CheckinCadence, max_length=16, default=CheckinCadence.off, db_default="off"
+    )
+    checkin_weekday = fields.IntField(default=0, db_default=0)
+    checkin_time = fields.CharField(max_length=5, default="09:00", db_default="09:00")
+    checkin_timezone = fields.CharField(max_length=64, default="UTC", db_default="UTC")
+    checkin_title = fields.CharField(
+        max_length=120, default="Check-in, {date}", db_default="Check-in, {date}"
+    )
     thread_count = fields.IntField(default=0)
     post_count = fields.IntField(default=0)
     actor: fields.OneToOneRelation[Actor] = fields.OneToOneField(
@@ -126,8 +159,17 @@ class Persona(Model):
     )
     actor_id: int
     name_key = fields.CharField(max_length=64)
+    # 0 for the member's board persona; a random number for each one-off name (a
+    # throwaway thread's author), so one account can hold several in a board. Never shown.
+    slot = fields.IntField(default=0, db_default=0)
+    # One-off names only: they post in their own thread until then.
+    posts_until = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "persona"
-        unique_together = (("board", "name_key"), ("board", "account"))
+        unique_together = (("board", "name_key"), ("board", "account", "slot"))
+
+    @property
+    def one_off(self) -> bool:
+        return self.slot != 0

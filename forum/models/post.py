@@ -21,6 +21,12 @@ class PostState(StrEnum):
     deleted = "deleted"
 
 
+class ThreadKind(StrEnum):
+    discussion = "discussion"
+    meeting = "meeting"  # one occurrence of a scheduled Meeting
+    checkin = "checkin"  # the board's recurring check-in thread
+
+
 class Thread(Model):
     id = fields.IntField(primary_key=True)
     board: fields.ForeignKeyRelation[Board] = fields.ForeignKeyField(
@@ -40,6 +46,21 @@ class Thread(Model):
     locked = fields.BooleanField(default=False)
     # Slow mode: minimum seconds between two posts of one persona in this thread (0: off).
     slow_mode_seconds = fields.IntField(default=0, db_default=0)
+    kind = fields.CharEnumField(
+        ThreadKind, max_length=16, default=ThreadKind.discussion, db_default="discussion"
+    )
+    # Threads made on a schedule (check-ins, meeting occurrences) carry a key unique in
+    # their board, so two workers making the same one at once make it once.
+    series_key = fields.CharField(max_length=80, null=True)
+    meeting: fields.ForeignKeyNullableRelation[Meeting] = fields.ForeignKeyField(
+        "forum.Meeting", related_name="threads", null=True, on_delete=fields.SET_NULL
+    )
+    meeting_id: int | None
+    # The worker locks the thread at this time (a meeting's end).
+    closes_at = fields.DatetimeField(null=True)
+    # From this time only the board's members see the thread ("what is said here stays
+    # here"); null: it stays as visible as its board.
+    members_only_after = fields.DatetimeField(null=True)
     # Counters are kept on write so that read paths never COUNT(*).
     post_count = fields.IntField(default=0)
     last_activity_at = fields.DatetimeField()
@@ -48,6 +69,33 @@ class Thread(Model):
     class Meta:
         table = "thread"
         indexes = (("board_id", "pinned", "last_activity_at"),)
+        unique_together = (("board", "series_key"),)
+
+
+class Meeting(Model):
+    # A meeting moderators schedule: its thread opens for posting at the start and locks
+    # at the end; weekly ones then move a week on (in their own time zone, so a meeting
+    # at 19:00 stays at 19:00 across daylight-saving changes). No attendance is recorded.
+
+    id = fields.IntField(primary_key=True)
+    board: fields.ForeignKeyRelation[Board] = fields.ForeignKeyField(
+        "forum.Board", related_name="meetings", on_delete=fields.CASCADE
+    )
+    board_id: int
+    title = fields.CharField(max_length=200)
+    description_source = fields.TextField(default="")
+    starts_at = fields.DatetimeField()
+    ends_at = fields.DatetimeField()
+    weekly = fields.BooleanField(default=False)
+    timezone = fields.CharField(max_length=64, default="UTC")
+    # Each occurrence's thread is hidden from non-members this many days after it ends
+    # (null: never).
+    hide_after_days = fields.IntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "meeting"
+        indexes = (("board_id", "starts_at"),)
 
 
 class Post(Model):
@@ -78,6 +126,9 @@ class Post(Model):
     # A crisis phrase matched when it was written: moderators see it first, and the
     # author was shown the crisis resources (the post is never blocked for it).
     crisis = fields.BooleanField(default=False)
+    # The author's content note ("self-harm", …): readers' preferences fold or hide the
+    # post. On a thread's opener it is the thread's own note (Thread.content_note).
+    content_note = fields.CharField(max_length=120, default="", db_default="")
     # The moderators' visible note when they redacted part of the post.
     mod_note = fields.CharField(max_length=500, default="", db_default="")
     created_at = fields.DatetimeField(auto_now_add=True)

@@ -34,7 +34,7 @@ async def join_board(
     board = await Board.filter(slug=slug).first()
     if board is None:
         raise NotFoundError()
-    existing = await Persona.filter(account_id=viewer.account.id, board_id=board.id).first()
+    existing = await Persona.filter(account_id=viewer.account.id, board_id=board.id, slot=0).first()
     if existing is not None and await Membership.filter(persona_id=existing.id).exists():
         return existing
     invite: Invite | None = None
@@ -72,7 +72,9 @@ async def join_board(
         except IntegrityError:
             # Either the random name was taken (try another) or a double submit joined
             # already (return that persona).
-            existing = await Persona.filter(account_id=viewer.account.id, board_id=board.id).first()
+            existing = await Persona.filter(
+                account_id=viewer.account.id, board_id=board.id, slot=0
+            ).first()
             if existing is not None:
                 return existing
     raise ConflictError("Could not find a free name; please try again.")

@@ -12,8 +12,8 @@ from tortoise.transactions import in_transaction
 
 from forum.errors import InvalidInputError, NotAllowedError, NotFoundError
 from forum.mentions import mentioned_in, record_mentions
-from forum.models import Actor, Board, Post, Reaction, Thread
-from forum.models.post import PostState
+from forum.models import Account, Actor, Board, Post, Reaction, Thread
+from forum.models.post import PostState, ThreadKind
 from forum.ratelimits import RateLimiter
 from forum.search_index import index_post
 from forum.services.admission import PostText, admit_post, announce_post
@@ -119,31 +119,71 @@ async def create_thread(
         raise NotAllowedError("Join this board to start a thread.")
     if not access.can_start_thread:
         raise NotAllowedError("Only this board's moderators start threads here.")
-    title = check_title(title)
-    body = check_body(body)
-    content_note = check_content_note(content_note)
-    author_id = access.persona.actor_id
-    admitted = await admit_post(
-        access.board.id,
-        author_id,
-        PostText(body),
-        title=title,
+    return await open_thread(
+        access.board,
+        access.persona.actor_id,
+        ThreadDraft(title=title, body=body, content_note=content_note),
         account=viewer.account,
         premod=access.must_hold,
+        limiter=limiter,
+    )
+
+
+@dataclass(frozen=True)
+class ThreadDraft:
+    """What a new thread says, and for threads made on a schedule (check-ins, meetings)
+    what they are and when they close."""
+
+    title: str
+    body: str
+    content_note: str = ""
+    kind: ThreadKind = ThreadKind.discussion
+    series_key: str | None = None
+    meeting_id: int | None = None
+    closes_at: datetime | None = None
+    members_only_after: datetime | None = None
+    locked: bool = False
+
+
+async def open_thread(
+    board: Board,
+    author_id: int,
+    draft: ThreadDraft,
+    *,
+    account: Account | None = None,
+    premod: bool = False,
+    limiter: RateLimiter | None = None,
+) -> Thread:
+    """Every new thread, a member's or a scheduled one, goes through here: the same checks
+    (rules, crisis phrases, pre-moderation), the same index, mentions and events.
+
+    A scheduled thread whose `series_key` exists already in the board raises IntegrityError
+    (tortoise.exceptions): another process made it first."""
+    title = check_title(draft.title)
+    body = check_body(draft.body)
+    content_note = check_content_note(draft.content_note)
+    admitted = await admit_post(
+        board.id, author_id, PostText(body), title=title, account=account, premod=premod
     )
     checked = admitted.checked
-    if limiter:
-        limiter.consume_member("thread", viewer.account)
+    if limiter and account is not None:
+        limiter.consume_member("thread", account)
     now = datetime.now(UTC)
     async with in_transaction():
         thread = await Thread.create(
-            board_id=access.board.id,
+            board_id=board.id,
             author_id=author_id,
             title=checked.title,
             content_note=content_note,
             state=admitted.state,
             post_count=1,
             last_activity_at=now,
+            kind=draft.kind,
+            series_key=draft.series_key,
+            meeting_id=draft.meeting_id,
+            closes_at=draft.closes_at,
+            members_only_after=draft.members_only_after,
+            locked=draft.locked,
         )
         opener = await Post.create(
             thread=thread,
@@ -151,14 +191,15 @@ async def create_thread(
             author_id=author_id,
             body_source=checked.source,
             body_html=checked.html,
+            content_note=content_note,
             state=admitted.state,
             crisis=checked.check.crisis,
         )
-        await Board.filter(id=access.board.id).update(
+        await Board.filter(id=board.id).update(
             thread_count=F("thread_count") + 1, post_count=F("post_count") + 1
         )
         await index_post(opener.id)
-        await record_mentions(opener.id, await mentioned_in(access.board.id, checked.source))
+        await record_mentions(opener.id, await mentioned_in(board.id, checked.source))
         await announce_post(opener, checked.check, first=True)
     return thread
 
