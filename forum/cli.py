@@ -402,14 +402,49 @@ def cmd_blocklist_refresh(settings: Settings, args: argparse.Namespace) -> None:
     asyncio.run(_with_db(settings, work))
 
 
-def _progress_line(done: int, total: int) -> None:
+def _progress_line(done: int, total: int, unit: str = "posts") -> None:
     # One self-rewriting line on stderr; a progress library would be a dependency for
-    # the one long command.
+    # the few long commands.
     share = done * 100 // total if total else 100
     bar = "#" * (share // 4)
     end = "\n" if done >= total else ""
-    line = f"\r[{bar:<25}] {share:3d}% {done:,}/{total:,} posts"
+    line = f"\r[{bar:<25}] {share:3d}% {done:,}/{total:,} {unit}"
     print(line, end=end, file=sys.stderr, flush=True)
+
+
+def _database_progress(settings: Settings) -> Callable[[int, int], None]:
+    unit = "pages" if settings.database_url.startswith("sqlite") else "tables"
+    return lambda done, total: _progress_line(done, total, unit)
+
+
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> None:
+    from forum.backup import BackupError, backup
+
+    _say(f"Backing up {_describe_db(settings)} to {args.path} ...")
+    try:
+        manifest = backup(settings, Path(args.path), _database_progress(settings))
+    except BackupError as exc:
+        raise CliError(str(exc)) from None
+    _say(
+        f"Done: {Path(args.path) / manifest.database_file} and the secret key. Keep the "
+        "backup private: it holds every post and the key that signs for this instance."
+    )
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> None:
+    from forum.backup import BackupError, restore
+
+    _say(f"Restoring {args.path} into {_describe_db(settings)} ...")
+    try:
+        manifest = restore(
+            settings, Path(args.path), _database_progress(settings), replace=args.replace
+        )
+    except BackupError as exc:
+        raise CliError(str(exc)) from None
+    _say(
+        f"Done: restored the backup of {manifest.taken_on} (Kindred {manifest.version}). "
+        "Run `kindred migrate`, then start the server."
+    )
 
 
 def cmd_search_reindex(settings: Settings, args: argparse.Namespace) -> None:
@@ -574,6 +609,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = search.add_parser("reindex", help="rebuild the search index from every post")
     p.set_defaults(func=cmd_search_reindex)
 
+    p = sub.add_parser("backup", help="copy the database and secret key while serving")
+    p.add_argument("path", help="a new directory for the backup")
+    p.set_defaults(func=cmd_backup)
+    p = sub.add_parser("restore", help="restore a backup (stop the server first)")
+    p.add_argument("path", help="a directory made by `kindred backup`")
+    p.add_argument(
+        "--replace", action="store_true", help="overwrite an existing database (its data is lost)"
+    )
+    p.set_defaults(func=cmd_restore)
     admin = sub.add_parser("admin", help="manage admins").add_subparsers(
         dest="admin_command", required=True, metavar="ACTION"
     )
