@@ -32,6 +32,10 @@ class Actor(Model):
     fetched_at = fields.DatetimeField(null=True)
     # A remote actor that deleted itself (Delete of the actor, or 410 Gone).
     deleted_at = fields.DatetimeField(null=True)
+    # The number that stands for the actor where an API needs numeric ids (the
+    # Lemmy-compatible API's person ids): random and given when first needed, because row
+    # ids would tell in which order two personas were made.
+    public_number = fields.IntField(null=True, unique=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
