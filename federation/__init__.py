@@ -22,9 +22,12 @@ Lifespan = Callable[[], AbstractAsyncContextManager[None]]
 def connect(settings: Settings) -> None:
     """Turn the forum's events into activities: every process that changes posts (the web
     server and `kindred worker`, which applies remote ones) needs this."""
+    from federation import status
     from federation.moderation_out import moderation_publisher
     from federation.outbox import publisher
+    from forum.status import add_source
 
+    add_source(status.readings)
     publisher.configure(settings)
     events.subscribe(publisher)
     moderation_publisher.configure(settings)

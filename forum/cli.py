@@ -274,6 +274,24 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
     asyncio.run(_with_db(settings, work))
 
 
+def cmd_status(settings: Settings, args: argparse.Namespace) -> None:
+    """The readings /metrics gives Prometheus, as a table for admins without it."""
+    from federation.status import readings as federation_readings
+    from forum import status
+
+    status.add_source(federation_readings)
+
+    async def work() -> None:
+        rows = await status.read_all()
+        _say(f"Kindred {__version__}, {_describe_db(settings)}")
+        width = max(len(r.help) for r in rows)
+        for reading in rows:
+            value = f"{reading.value:,.1f}".removesuffix(".0")
+            _say(f"  {reading.help:<{width}}  {value}")
+
+    asyncio.run(_with_db(settings, work))
+
+
 def cmd_blocklist_import(settings: Settings, args: argparse.Namespace) -> None:
     from moderation.blocklists import (
         MAX_BYTES,
@@ -609,6 +627,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = search.add_parser("reindex", help="rebuild the search index from every post")
     p.set_defaults(func=cmd_search_reindex)
 
+    p = sub.add_parser("status", help="queue depths, paused hosts and worker lag")
+    p.set_defaults(func=cmd_status)
     p = sub.add_parser("backup", help="copy the database and secret key while serving")
     p.add_argument("path", help="a new directory for the backup")
     p.set_defaults(func=cmd_backup)

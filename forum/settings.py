@@ -54,6 +54,8 @@ class Settings:
     # The instance's address as a Tor onion service, announced to Tor Browser on HTML pages
     # (`Onion-Location`) so people who must not be seen visiting can switch to it.
     onion_url: str = ""
+    # /metrics answers only when set, and only to `Authorization: Bearer <this>`.
+    metrics_token: str = field(default="", repr=False)
 
     @property
     def https(self) -> bool:
@@ -82,6 +84,7 @@ _KEYS = {
     "signature_max_skew_seconds": int,
     "authorized_fetch": bool,
     "onion_url": str,
+    "metrics_token": str,
 }
 
 
@@ -138,6 +141,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         public_url_configured=public_url_configured,
         authorized_fetch=_to_bool("authorized_fetch", raw.get("authorized_fetch", False)),
         onion_url=_parse_onion_url(str(raw.get("onion_url") or "")),
+        metrics_token=_parse_metrics_token(str(raw.get("metrics_token") or "")),
     )
 
 
@@ -251,6 +255,16 @@ def _last_served_url(data_dir: Path) -> str | None:
         return _parse_public_url(text)
     except (OSError, UnicodeDecodeError, ConfigError):
         return None  # never written, or unusable: the default applies
+
+
+def _parse_metrics_token(value: str) -> str:
+    value = value.strip()
+    if value and (len(value) < 16 or not value.isascii() or not value.isprintable()):
+        raise ConfigError(
+            "KINDRED_METRICS_TOKEN must be at least 16 printable ASCII characters "
+            "(for example the output of `openssl rand -hex 16`)."
+        )
+    return value
 
 
 def _load_secret_key(data_dir: Path) -> bytes:

@@ -25,6 +25,7 @@ from forum.services.site import issue_setup_token
 from forum.settings import Settings
 from forum.web import api, errors
 from forum.web.form_tokens import FormTokenMiddleware
+from forum.web.metrics import MetricsLayer, RequestMetrics, metrics
 from forum.web.middleware import RequestGuard
 from forum.web.state import AppState
 from forum.web.views import (
@@ -127,6 +128,7 @@ ROUTES = [
     Route(THREAD + "/watch", notices.watch_thread, methods=["POST"]),
     Route("/notices/read", notices.mark_read, methods=["POST"]),
     Route("/notices/{notice_id:int}/open", notices.open_notice, methods=["POST"]),
+    Route("/metrics", metrics),
     Mount("/api", routes=api.routes),
 ]
 
@@ -213,4 +215,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     app.router.routes.remove(THREAD_PAGE)
     app.router.routes.insert(0, THREAD_PAGE)
     app.state.kindred = AppState(settings=settings, limiter=RateLimiter(settings.secret_key))
+    if settings.metrics_token:
+        app.state.kindred.metrics = RequestMetrics()
+        app.add_middleware(MetricsLayer, metrics=app.state.kindred.metrics)
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from starlette.requests import HTTPConnection
 
@@ -12,6 +13,9 @@ from forum.ratelimits import RateLimiter
 from forum.services.site import get_site_settings
 from forum.settings import Settings
 
+if TYPE_CHECKING:
+    from forum.web.metrics import RequestMetrics
+
 SITE_CACHE_SECONDS = 5.0
 
 
@@ -19,6 +23,8 @@ SITE_CACHE_SECONDS = 5.0
 class AppState:
     settings: Settings
     limiter: RateLimiter
+    # This process's request counters, when /metrics is on (forum.web.metrics).
+    metrics: RequestMetrics | None = None
     _site: SiteSettings | None = field(default=None, repr=False)
     _site_loaded_at: float = 0.0
 
