@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from forum import __version__, log_records
 from forum.db import (
@@ -28,6 +28,7 @@ from forum.settings import Settings, load_settings, remember_served_url, served_
 EXIT_USAGE = 2
 EXIT_CONFIG = 3
 EXIT_INPUT = 4
+MAX_WEB_PROCESSES = 64
 
 
 class CliError(Exception):
@@ -175,41 +176,47 @@ def cmd_invite_create(settings: Settings, args: argparse.Namespace) -> None:
     asyncio.run(_with_db(settings, work))
 
 
-# Young objects the cycle collector lets pile up before it runs. Python's 700 is fewer
-# than one page allocates, so it ran about once a request (some 7% of a thread page's CPU).
-GC_YOUNG_OBJECTS = 20_000
-
-
-def _tune_gc() -> None:
-    """Tune the cycle collector for a long-running server: what start-up built (modules,
-    routes, models) lives as long as the process, so full collections skip it."""
-    gc.collect()
-    gc.freeze()
-    _, older, oldest = gc.get_threshold()
-    gc.set_threshold(GC_YOUNG_OBJECTS, older, oldest)
-
-
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
     from forum.web.app import create_app
+    from forum.web.factory import tune_gc
 
-    async def check() -> list[str]:
+    if args.workers > 1 and settings.database_url.startswith("sqlite"):
+        raise CliError(
+            "--workers above 1 needs PostgreSQL: SQLite takes one writer at a time, so "
+            "more processes would only wait for each other. One process serves a small "
+            "community well; see README, Scaling out.",
+            EXIT_CONFIG,
+        )
+
+    async def check() -> tuple[list[str], bool]:
         from tortoise import Tortoise
 
         from forum.db import tortoise_config
+        from forum.services.site import admin_exists
 
         await init_database(settings, config=tortoise_config(settings))
         try:
-            return await pending_migrations(settings)
+            pending = await pending_migrations(settings)
+            return pending, not pending and await admin_exists()
         finally:
             await Tortoise.close_connections()
 
-    pending = asyncio.run(check())
+    pending, has_admin = asyncio.run(check())
     if pending:
         raise CliError(
             f"The database has unapplied migrations ({', '.join(pending)}). "
             "Run `kindred migrate` first.",
+            EXIT_CONFIG,
+        )
+    if args.workers > 1 and not has_admin:
+        # The one-time setup link is made by the process that prints it; with several
+        # processes each would make its own and only the last would work.
+        raise CliError(
+            "There is no admin yet: make one first (`kindred admin create HANDLE "
+            "--passphrase-file PATH`, or start once without --workers and open the setup "
+            "link), then start several processes.",
             EXIT_CONFIG,
         )
     served = served_url(args.host, args.port)
@@ -224,19 +231,26 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
             f"Public URL (KINDRED_PUBLIC_URL): {settings.public_url}; links and ids use it, "
             f"not {served} where this server listens."
         )
-    app = create_app(settings)
-    _tune_gc()
     # uvicorn picks uvloop and httptools by itself when installed (uvicorn[standard]).
-    uvicorn.run(
-        app,
+    # No access log: it would write client addresses to disk.
+    options: dict[str, Any] = dict(
         host=args.host,
         port=args.port,
-        # No access log: it would write client addresses to disk.
         access_log=False,
         log_level=settings.log_level,
         proxy_headers=settings.trust_proxy,
         server_header=False,
     )
+    if args.workers > 1:
+        # Each process builds its own app (forum.web.factory) from the same environment.
+        _say(f"{args.workers} web processes.")
+        uvicorn.run(
+            "forum.web.factory:app_from_environment", factory=True, workers=args.workers, **options
+        )
+        return
+    app = create_app(settings)
+    tune_gc()
+    uvicorn.run(app, **options)
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
@@ -479,6 +493,14 @@ def cmd_search_reindex(settings: Settings, args: argparse.Namespace) -> None:
     asyncio.run(_with_db(settings, work))
 
 
+def _process_count(raw: str) -> int:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_WEB_PROCESSES:
+        raise argparse.ArgumentTypeError(
+            f"{raw!r} is not a whole number of processes from 1 to {MAX_WEB_PROCESSES}"
+        )
+    return int(raw)
+
+
 def _refresh_hours(raw: str) -> int:
     from moderation.subscriptions import MAX_HOURS, MIN_HOURS
 
@@ -527,6 +549,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="run the web server (and its background workers)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
+    p.add_argument(
+        "--workers",
+        type=_process_count,
+        default=1,
+        metavar="N",
+        help="web processes (PostgreSQL only; default 1)",
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("worker", help="run the background workers without the web server")

@@ -503,7 +503,7 @@ def test_sqlite_compose_has_one_kindred_service() -> None:
 def test_postgres_compose_services() -> None:
     compose = load_compose(COMPOSE_PG)
     services = compose["services"]
-    assert set(services) == {"db", "web"}
+    assert set(services) == {"db", "web", "worker"}
 
     db = services["db"]
     assert db["image"] == "postgres:16"
@@ -526,6 +526,22 @@ def test_postgres_compose_services() -> None:
     assert parts.username == db_env["POSTGRES_USER"]
     assert parts.password == db_env["POSTGRES_PASSWORD"]
     assert parts.path == "/" + db_env["POSTGRES_DB"]
+
+    # The queues are the worker service's; the web processes only serve.
+    assert environment(web)["KINDRED_RUN_WORKERS"] == "false"
+    assert web["command"][-2:] == ["--workers", "1"]  # KINDRED_WEB_PROCESSES unset
+    worker = services["worker"]
+    assert worker["command"] == ["kindred", "worker"]
+    assert worker["image"] == web["image"]
+    assert worker["depends_on"]["web"]["condition"] == "service_healthy"
+    assert environment(worker)["KINDRED_DATABASE_URL"] == url
+    assert "ports" not in worker
+    assert worker["cap_drop"] == ["ALL"]
+
+
+def test_the_number_of_web_processes_is_a_setting() -> None:
+    compose = load_compose(COMPOSE_PG, env={**TEST_ENV, "KINDRED_WEB_PROCESSES": "3"})
+    assert compose["services"]["web"]["command"][-2:] == ["--workers", "3"]
 
 
 def test_postgres_password_is_required_not_hard_coded() -> None:
