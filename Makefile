@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test check lint typecheck test-sqlite test-postgres test-browser-deps test-fedify-deps chromium bench clean
+.PHONY: run test check lint typecheck test-sqlite test-postgres test-browser-deps test-fedify-deps test-lemmy-deps chromium bench clean
 
 # Build the virtualenv and install Kindred with its test and dev tools.
 $(STAMP): pyproject.toml
@@ -22,7 +22,7 @@ run: $(STAMP)
 	$(BIN)/kindred serve --host $(HOST) --port $(PORT)
 
 ## test: set up everything, then lint, type-check and run the suite on SQLite and PostgreSQL
-test: $(STAMP) chromium test-browser-deps test-fedify-deps lint typecheck test-sqlite test-postgres
+test: $(STAMP) chromium test-browser-deps test-fedify-deps test-lemmy-deps lint typecheck test-sqlite test-postgres
 
 check: test
 
@@ -54,6 +54,10 @@ test-browser-deps:
 # Fedify, the third-party ActivityPub peer, pinned in tests/fedify/package-lock.json.
 test-fedify-deps:
 	@test -d tests/fedify/node_modules/@fedify || npm ci --prefix tests/fedify --no-audit --no-fund
+
+# lemmy-js-client, the Lemmy API client apps use, pinned in tests/lemmy/package-lock.json.
+test-lemmy-deps:
+	@test -d tests/lemmy/node_modules/lemmy-js-client || npm ci --prefix tests/lemmy --no-audit --no-fund
 
 ## bench: thread-page throughput on SQLite and PostgreSQL (prints and writes bench/results/)
 bench: $(STAMP)

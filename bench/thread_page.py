@@ -253,7 +253,7 @@ def machine_info() -> dict[str, Any]:
 
 
 async def _pg_admin(sql: str) -> None:
-    import asyncpg  # type: ignore[import-untyped]
+    import asyncpg
 
     conn = await asyncpg.connect(PG_ADMIN_URL, timeout=10)
     try:
@@ -427,6 +427,7 @@ async def breakdown(env: dict[str, str], thread_id: int, pages: int, n: int) -> 
 
     from forum.db import close_database, open_database
     from forum.models.post import PostState
+    from forum.raw_sql import for_dialect
     from forum.services import post_views
     from forum.services.threads import read_thread
     from forum.services.viewer import ANONYMOUS
@@ -461,13 +462,14 @@ async def breakdown(env: dict[str, str], thread_id: int, pages: int, n: int) -> 
 
         conn = Tortoise.get_connection("default")
 
-        postgres = conn.capabilities.dialect == "postgres"
-        thread_sql = post_views._thread_board_sql(conn.capabilities.dialect)
-        posts_sql = post_views._POSTGRES_SQL if postgres else post_views._SQLITE_SQL
         readable = [PostState.visible.value, PostState.deleted.value]
+        thread_sql = for_dialect(
+            post_views._thread_board_sql(len(readable)), conn.capabilities.dialect
+        )
+        posts_sql = post_views._posts_sql(conn.capabilities.dialect, False, post_views._VISITOR)
         found = await post_views.thread_and_board(SLUG, thread_id)
         assert found is not None
-        board_id = found[1].id
+        board_id = found.board.id
 
         def sql_for(page: int) -> list[tuple[str, list[Any]]]:
             low = (page - 1) * POSTS_PER_PAGE

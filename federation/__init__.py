@@ -23,8 +23,18 @@ def connect(settings: Settings) -> None:
     """Turn the forum's events into activities: every process that changes posts (the web
     server and `kindred worker`, which applies remote ones) needs this."""
     from federation import status
+    from federation.actors import moderation_actor
     from federation.moderation_out import moderation_publisher
     from federation.outbox import publisher
+    from forum.models import Board
+    from forum.services.meetings import set_scheduled_author
+
+    async def moderators_of(board: Board) -> int:
+        # Lemmy takes a Page only from a Person: the board's moderators write its
+        # scheduled threads (meetings, check-ins), never a persona.
+        return (await moderation_actor(board)).id
+
+    set_scheduled_author(moderators_of)
     from forum.status import add_source
 
     add_source(status.readings)

@@ -10,9 +10,10 @@ from tortoise.transactions import in_transaction
 
 from federation.urls import AS_CONTEXT, SECURITY_CONTEXT, Urls
 from forum.keys import generate_key_pair
-from forum.models import Actor, Board, Persona
+from forum.models import Actor, Board, Persona, SiteSettings
 from forum.models.actor import ActorKind
 from forum.models.board import PostingPolicy
+from forum.services.site import get_site_settings
 
 INSTANCE_USERNAME = "instance.actor"
 # A board's moderation actor is `moderators.{slug}`: never a persona's username (16 hex
@@ -46,19 +47,31 @@ async def ensure_keys(actor: Actor) -> Actor:
 
 async def instance_actor() -> Actor:
     """The Application actor that signs fetches and Flags; made (with keys) on first use."""
-    actor = await Actor.filter(
-        kind=ActorKind.application, local=True, username=INSTANCE_USERNAME
-    ).first()
+    actor = await _instance_actor()
     if actor is None:
+        await get_site_settings()  # the row locked below exists
         async with in_transaction():
-            actor, _ = await Actor.get_or_create(
-                kind=ActorKind.application,
-                local=True,
-                username=INSTANCE_USERNAME,
-                domain=None,
-                defaults={"name": "Kindred instance"},
-            )
+            # First fetches in two processes at once must not make two instance actors (two
+            # keys for one id). No unique constraint covers local usernames, so the site
+            # settings row is the lock, as a board's row is for its moderation actor.
+            await SiteSettings.select_for_update().filter(id=1).first()
+            actor = await _instance_actor()
+            if actor is None:
+                actor = await Actor.create(
+                    kind=ActorKind.application,
+                    local=True,
+                    username=INSTANCE_USERNAME,
+                    name="Kindred instance",
+                )
     return await ensure_keys(actor)
+
+
+async def _instance_actor() -> Actor | None:
+    return (
+        await Actor.filter(kind=ActorKind.application, local=True, username=INSTANCE_USERNAME)
+        .order_by("id")
+        .first()
+    )
 
 
 def moderation_username(slug: str) -> str:
@@ -139,6 +152,9 @@ def group_document(urls: Urls, board: Board, actor: Actor) -> dict[str, Any]:
     }
 
 
+ONE_OFF_SUMMARY = "<p>A one-off name, used for one thread only.</p>"
+
+
 def person_document(urls: Urls, persona: Persona, actor: Actor) -> dict[str, Any]:
     # Only what the persona shows in its board: opaque id, its name, its own key.
     url = urls.persona(actor.username)
@@ -154,6 +170,8 @@ def person_document(urls: Urls, persona: Persona, actor: Actor) -> dict[str, Any
         "endpoints": {"sharedInbox": urls.shared_inbox()},
         "publicKey": _key(urls, url, actor),
         "manuallyApprovesFollowers": False,
+        # A throwaway thread's author says so, as its posts do on the forum's pages.
+        **({"summary": ONE_OFF_SUMMARY} if persona.one_off else {}),
     }
 
 

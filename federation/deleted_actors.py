@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from tortoise.transactions import in_transaction
 
 from federation.models import Delivery, DeliveryState, Follow
+from forum import invalidation
 from forum.models import Actor, Post, Thread
 from forum.models.post import PostState
 from forum.search_index import unindex_author
@@ -33,7 +34,7 @@ async def forget_actor(actor: Actor, *, keep_posts: bool = False) -> None:
             await (
                 Post.filter(author_id=actor.id)
                 .exclude(state=PostState.deleted)
-                .update(body_html="", body_source="", state=PostState.deleted)
+                .update(body_html="", body_source="", content_note="", state=PostState.deleted)
             )
             await Thread.filter(author_id=actor.id).update(title=DELETED_TITLE, content_note="")
             await unindex_author(actor.id)
@@ -43,3 +44,5 @@ async def forget_actor(actor: Actor, *, keep_posts: bool = False) -> None:
             await Delivery.filter(
                 inbox=actor.inbox, state__in=[DeliveryState.queued, DeliveryState.delivering]
             ).update(state=DeliveryState.gone, last_error="the actor deleted itself")
+    # Its keys verify nothing more, in any process.
+    await invalidation.announce(invalidation.ACTOR_KEYS, actor.ap_id or "")

@@ -22,11 +22,13 @@ from federation.errors import FederationError
 from federation.group_moderators import refresh_moderators
 from federation.policy import domain_silenced
 from federation.remote_actors import ActorResolver, ActorUnavailableError
+from forum import invalidation
 from forum.errors import NotAllowedError
 from forum.models import Actor, Board
 from forum.models.actor import ActorKind
 from forum.models.board import FederationMode, Visibility
 from forum.models.post import PostState
+from forum.services.content_notes import incoming_note
 from forum.services.remote import add_remote_thread
 
 log = logging.getLogger("kindred.groups")
@@ -103,7 +105,7 @@ async def mirror_board(group: Actor) -> Board:
         return existing
     host = urlsplit(group.ap_id or "").netloc
     slug = f"{group.username}@{host}"[:48]
-    board, _ = await Board.get_or_create(
+    board, made = await Board.get_or_create(
         actor_id=group.id,
         defaults={
             "slug": slug,
@@ -114,6 +116,9 @@ async def mirror_board(group: Actor) -> Board:
             "ap_id": group.ap_id,
         },
     )
+    if made:
+        # An inbox in another process may have looked the slug up and found nothing.
+        await invalidation.announce(invalidation.BOARDS, board.slug)
     return board
 
 
@@ -151,7 +156,7 @@ async def backfill(resolver: ActorResolver, board: Board, outbox_url: str | None
                 title=page.name or "",
                 html=page.content_html,
                 source=page.source_markdown or "",
-                content_note=page.content_warning or "",
+                content_note=incoming_note(page.content_warning, page.sensitive),
                 state=PostState.held if silenced else PostState.visible,
             )
         except NotAllowedError:  # its author is barred from that board here

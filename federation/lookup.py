@@ -26,7 +26,7 @@ async def lookup(request: Request) -> Response:
     if viewer.account is None:
         return redirect("/login?next=/remote")
     state = app_state(request)
-    state.limiter.consume("remote_lookup", viewer.client)
+    await state.limiter.consume("remote_lookup", viewer.client)
     query = form.text("query")
     try:
         board = await look_up_and_mirror(

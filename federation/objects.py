@@ -6,15 +6,19 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from federation.actors import moderation_slug
 from federation.urls import AS_CONTEXT, AS_PUBLIC, Urls
 from forum.models import Actor, Board, Mention, Post, Thread
 from forum.models.post import PostState
 
 
 def _author_url(urls: Urls, author: Actor) -> str:
-    if author.local:
-        return urls.persona(author.username)
-    return author.ap_id or ""
+    if not author.local:
+        return author.ap_id or ""
+    slug = moderation_slug(author.username)
+    if slug is not None:
+        return urls.moderation_actor(slug)
+    return urls.persona(author.username)
 
 
 async def mentioned_actors(post: Post) -> list[Actor]:
@@ -117,7 +121,11 @@ def note_document(
         "cc": [group],
         "url": f"{urls.thread(board.slug, thread.id)}#post-{post.seq}",
         "published": post.created_at.isoformat(),
+        "sensitive": bool(post.content_note),
     }
+    if post.content_note:
+        # Mastodon shows `summary` as a content warning and folds the post behind it.
+        doc["summary"] = post.content_note
     if post.edited_at:
         doc["updated"] = post.edited_at.isoformat()
     _add_mentions(urls, doc, mentions)

@@ -7,12 +7,13 @@ from typing import Any
 
 from tortoise.signals import post_delete, post_save
 
+from forum import invalidation
 from forum.models import SiteSettings
 from forum.models.site import InstanceFederation
 from moderation.models import DomainPolicy, Severity
 
-# How long an inbox trusts a decision it made: the bound on how late a policy written by
-# another process (or by a bulk import, which sends no model signals) takes effect there.
+# How long an inbox trusts a decision it made: the bound on how late a policy change takes
+# effect should its announcement (forum.invalidation) be lost.
 DECISION_SECONDS = 5.0
 # Peers are few, but a flood of made-up hosts must not grow the cache without bound.
 MAX_DECISIONS = 4096
@@ -65,9 +66,9 @@ class DomainDecisions:
     """`domain_allowed`, remembered per host for DECISION_SECONDS: the inbox asks it for
     every request, and a query each time cost more than the rest of the checks.
 
-    Writes through the model (create, save, delete) in this process drop every decision
-    at once (`forget_domain_decisions`, wired to Tortoise's signals); writes elsewhere
-    are seen within DECISION_SECONDS.
+    Every process drops every decision when a change is announced (the services that
+    write policies announce it; model writes in this process also send signals), and
+    keeps none longer than DECISION_SECONDS.
     """
 
     def __init__(self) -> None:
@@ -83,17 +84,23 @@ class DomainDecisions:
         cached = self._decisions.get(key)
         if cached is not None and cached[1] > now:
             return cached[0]
+        generation = _generation
         allowed = await domain_allowed(host, site)
+        if generation != _generation:  # a policy changed while it was read
+            return allowed
         if len(self._decisions) >= MAX_DECISIONS:
             self._decisions.clear()
         self._decisions[key] = (allowed, now + DECISION_SECONDS)
         return allowed
 
 
-def forget_domain_decisions() -> None:
+def forget_domain_decisions(_key: str = "") -> None:
     """Make every DomainDecisions in this process ask the database again."""
     global _generation
     _generation += 1
+
+
+invalidation.subscribe(invalidation.DOMAINS, forget_domain_decisions)
 
 
 @post_save(DomainPolicy)

@@ -21,6 +21,7 @@ from urllib.parse import urldefrag, urlsplit
 
 import httpx
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from federation import fetch
 from federation.actors import instance_actor
@@ -30,6 +31,7 @@ from federation.policy import DomainDecisions
 from federation.signatures import InvalidSignatureError, VerifyingKey, load_public_key
 from federation.signer import ActorSigner, Scheme, other_scheme, schemes_for
 from federation.urls import Urls
+from forum import invalidation
 from forum.models import Actor
 from forum.models.actor import ActorKind
 from forum.services.site import get_site_settings
@@ -37,8 +39,9 @@ from forum.settings import Settings
 
 ACTOR_TTL = timedelta(hours=24)
 # How long a process verifies with a key it holds in memory before reading the row again:
-# the bound on how late it notices a key another process replaced (a signature that fails
-# with the held key re-fetches at once, so a rotation is never refused).
+# the bound on how late it notices a key another process replaced should the announcement
+# be lost (a signature that fails with the held key re-fetches at once, so a rotation is
+# never refused).
 KEY_SECONDS = 300.0
 MAX_KEYS = 4096
 KINDS = {"Group": ActorKind.group, "Application": ActorKind.application}
@@ -116,6 +119,9 @@ class ActorResolver:
     def forget_keys_of(self, ap_id: str) -> None:
         for key_id in [k for k, held in self._keys.items() if held.owner == ap_id]:
             del self._keys[key_id]
+
+    def forget_all_keys(self) -> None:
+        self._keys.clear()
 
     async def signer(self, scheme: Scheme = "cavage") -> ActorSigner:
         """Our instance actor's signer, made once per resolver and scheme: concurrent
@@ -214,20 +220,36 @@ async def upsert_actor(doc: ActorDoc) -> Actor:
         "key_id": doc.public_key.id if doc.public_key else None,
         "fetched_at": datetime.now(UTC),
     }
-    actor = await _write_actor(doc.id, fields)
-    # The actor's key may have changed: no resolver in this process goes on trusting the
-    # one it held.
-    for resolver in list(_resolvers):
-        resolver.forget_keys_of(doc.id)
+    actor, old_key = await _write_actor(doc.id, fields)
+    if old_key is not None and old_key != (actor.key_id, actor.public_key_pem):
+        # No process goes on trusting the key it held.
+        await invalidation.announce(invalidation.ACTOR_KEYS, doc.id)
     return actor
 
 
-async def _write_actor(ap_id: str, fields: dict[str, Any]) -> Actor:
+def forget_keys(ap_id: str) -> None:
+    """Every resolver in this process drops the keys it holds of `ap_id` ("": of all)."""
+    for resolver in list(_resolvers):
+        if ap_id:
+            resolver.forget_keys_of(ap_id)
+        else:
+            resolver.forget_all_keys()
+
+
+invalidation.subscribe(invalidation.ACTOR_KEYS, forget_keys)
+
+
+async def _write_actor(
+    ap_id: str, fields: dict[str, Any]
+) -> tuple[Actor, tuple[str | None, str | None] | None]:
+    """The actor's row, made or updated, and the key it had before (None when new)."""
     actor = await Actor.filter(ap_id=ap_id).first()
     if actor is None:
         try:
-            return await Actor.create(ap_id=ap_id, local=False, **fields)
-        except IntegrityError:  # fetched concurrently
+            # A savepoint inside a caller's transaction, which the conflict would abort.
+            async with in_transaction():
+                return await Actor.create(ap_id=ap_id, local=False, **fields), None
+        except IntegrityError:  # fetched concurrently, here or in another process
             actor = await Actor.get(ap_id=ap_id)
     await Actor.filter(id=actor.id).update(**fields)
-    return await Actor.get(id=actor.id)
+    return await Actor.get(id=actor.id), (actor.key_id, actor.public_key_pem)

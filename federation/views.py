@@ -83,7 +83,8 @@ async def nodeinfo_links(request: Request) -> Response:
 
 
 async def nodeinfo(request: Request) -> Response:
-    version = request.path_params["version"]
+    # Lemmy serves /nodeinfo/2.0.json, and clients written for it (pythorhead) ask there.
+    version = request.path_params["version"].removesuffix(".json")
     if version not in {"2.0", "2.1"}:
         return JSONResponse({"error": "Unknown NodeInfo version."}, status_code=404)
     _, site = await _context(request)

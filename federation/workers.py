@@ -14,9 +14,12 @@ from collections.abc import Awaitable, Callable
 from federation.delivery import DeliveryWorker
 from federation.processing import InboxProcessor
 from federation.runtime import Runtime
+from forum.services.schedule import run_due
 
 log = logging.getLogger("kindred.workers")
 IDLE_SECONDS = 0.5
+# The forum's scheduled work (meetings, check-ins, locks): minutes are its unit.
+SCHEDULE_SECONDS = 30.0
 
 
 async def _loop(name: str, step: Callable[[], Awaitable[int]], stop: asyncio.Event) -> None:
@@ -31,12 +34,24 @@ async def _loop(name: str, step: Callable[[], Awaitable[int]], stop: asyncio.Eve
                 await asyncio.wait_for(stop.wait(), IDLE_SECONDS)
 
 
+async def _schedule(stop: asyncio.Event) -> None:
+    """The forum's scheduled work (forum.services.schedule) every SCHEDULE_SECONDS."""
+    while not stop.is_set():
+        try:
+            await run_due()
+        except Exception:
+            log.exception("scheduled work failed; going on")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), SCHEDULE_SECONDS)
+
+
 def start_workers(runtime: Runtime, stop: asyncio.Event) -> list[asyncio.Task[None]]:
     delivery = DeliveryWorker(runtime.settings, runtime.client)
     processor = InboxProcessor(runtime)
     return [
         asyncio.create_task(_loop("inbox", processor.run_once, stop), name="kindred-inbox"),
         asyncio.create_task(_loop("delivery", delivery.run_once, stop), name="kindred-delivery"),
+        asyncio.create_task(_schedule(stop), name="kindred-schedule"),
     ]
 
 

@@ -261,6 +261,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
     import moderation
     from federation.runtime import Runtime
     from federation.workers import start_workers, stop_workers
+    from forum.invalidation import listening
     from forum.services.notices import connect as connect_notices
     from moderation.subscriptions import refreshing as refreshing_blocklists
 
@@ -279,7 +280,10 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
         _say("Kindred workers running (inbox, delivery, blocklist refresh); stop with Ctrl-C.")
         try:
             # Subscribed blocklists refresh here too when the web server runs no workers.
-            async with refreshing_blocklists(settings, worker=True):
+            async with (
+                listening(settings.database_url),
+                refreshing_blocklists(settings, worker=True),
+            ):
                 await stop.wait()
         finally:
             await stop_workers(tasks, stop)

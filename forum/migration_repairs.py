@@ -104,3 +104,12 @@ class RemoveUniqueTogether(RemoveConstraint):
             await super().database_forward(app_label, old_state, new_state, state_editor)
             return
         await state_editor._remake_table(new_state.apps.get_model(f"{app_label}.{self.model_name}"))
+
+
+async def opener_notes(apps: Any, schema_editor: Any) -> None:
+    """Posts carry content notes from 0011 on; a thread's note was its opener's, so each
+    opener written before gets its thread's."""
+    await schema_editor.client.execute_script(
+        "UPDATE post SET content_note = (SELECT t.content_note FROM thread t "
+        "WHERE t.id = post.thread_id) WHERE seq = 1"
+    )

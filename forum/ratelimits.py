@@ -1,7 +1,10 @@
-"""Rate limits keyed by an expiring keyed hash of the client address (never the raw IP).
+"""Rate limits keyed by a keyed hash of the client address (never the raw IP), counted by
+the `limits` library with a sliding window counter (no double burst at a window's edge)
+in the storage forum.rate_storage picks: shared by every process on PostgreSQL or Redis.
 
-Counts live in memory (one process is a whole instance). The hash key rotates every
-window, so yesterday's keys cannot be linked to today's or reversed into addresses.
+Stored keys are HMACs of (action, subject) under the instance secret: they cannot be
+reversed into addresses or account ids without it, and each counter row lives two windows
+of its limit and is then deleted, so nothing links one day's activity to another's.
 
 Members' actions (threads, replies, reports, appeals) are keyed by account, and accounts
 younger than a week get half the count: floods come from fresh throwaway accounts.
@@ -16,10 +19,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from limits import RateLimitItem, RateLimitItemPerSecond
+from limits.aio.storage import MemoryStorage, Storage
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 
 from forum.errors import RateLimitedError
 
@@ -86,14 +94,18 @@ DEFAULT_SLOWDOWNS: dict[str, Slowdown] = {
 }
 
 
+# A slowdown counts every attempt and refuses none: its "limit" is never reached.
+UNLIMITED = 1_000_000_000
+
+
 class RateLimiter:
     def __init__(
         self,
         secret: bytes,
         limits: dict[str, Limit] | None = None,
         clock: Callable[[], float] = time.time,
-        max_keys: int = 100_000,
         *,
+        storage: Storage | None = None,
         slowdowns: dict[str, Slowdown] | None = None,
         delay_scale: float = 1.0,
     ) -> None:
@@ -103,73 +115,76 @@ class RateLimiter:
         # Multiplies every slowdown; tests shrink it so as not to sleep for minutes.
         self.delay_scale = delay_scale
         self._clock = clock
-        self._max_keys = max_keys
-        # (action, hashed key) -> (window index, count)
-        self._counts: dict[tuple[str, str], tuple[int, int]] = {}
+        self.storage = storage if storage is not None else MemoryStorage()
+        self._counter = SlidingWindowCounterRateLimiter(self.storage)
 
-    def _key(self, action: str, subject: str, window: int) -> tuple[str, str]:
-        message = f"{action}|{window}|{subject}".encode()
-        return action, hmac.new(self._secret, message, hashlib.sha256).hexdigest()[:32]
+    def _key(self, action: str, subject: str) -> str:
+        message = f"{action}|{subject}".encode()
+        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()[:32]
 
-    def _window(self, limit: Limit | Slowdown) -> tuple[int, int]:
-        now = self._clock()
-        window = int(now // limit.seconds)
-        retry_after = max(1, int((window + 1) * limit.seconds - now))
-        return window, retry_after
+    def _item(self, action: str, *, strict: bool = False) -> tuple[RateLimitItem, Limit | None]:
+        limit = self.limits.get(action)
+        if limit is not None:
+            limit = limit.stricter() if strict else limit
+            return RateLimitItemPerSecond(limit.count, limit.seconds, namespace=action), limit
+        slowdown = self.slowdowns[action]
+        return RateLimitItemPerSecond(UNLIMITED, slowdown.seconds, namespace=action), None
 
-    def _rule(self, action: str) -> Limit | Slowdown:
-        return self.limits.get(action) or self.slowdowns[action]
+    async def _refuse(self, item: RateLimitItem, key: str, limit: Limit) -> None:
+        stats = await self._counter.get_window_stats(item, key)
+        wait = max(1, math.ceil(stats.reset_time - time.time()))
+        raise RateLimitedError(limit.message, retry_after=min(wait, limit.seconds))
 
-    def _count(self, action: str, subject: str) -> int:
-        window, _ = self._window(self._rule(action))
-        stored = self._counts.get(self._key(action, subject, window))
-        return stored[1] if stored and stored[0] == window else 0
+    async def _count(self, action: str, subject: str) -> int:
+        item, _ = self._item(action)
+        stats = await self._counter.get_window_stats(item, self._key(action, subject))
+        return item.amount - stats.remaining
 
-    def check(self, action: str, subject: str, *, strict: bool = False) -> None:
-        """Raise RateLimitedError when `subject` has used up `action` in this window."""
-        limit = self.limits[action].stricter() if strict else self.limits[action]
-        if self._count(action, subject) >= limit.count:
-            raise RateLimitedError(limit.message, retry_after=self._window(limit)[1])
+    async def check(self, action: str, subject: str, *, strict: bool = False) -> None:
+        """Raise RateLimitedError when `subject` has used up `action` for now."""
+        item, limit = self._item(action, strict=strict)
+        assert limit is not None
+        key = self._key(action, subject)
+        if not await self._counter.test(item, key):
+            await self._refuse(item, key, limit)
 
-    def hit(self, action: str, subject: str) -> None:
-        window, _ = self._window(self._rule(action))
-        key = self._key(action, subject, window)
-        count = self._count(action, subject) + 1
-        if len(self._counts) >= self._max_keys:
-            self._expire()
-        self._counts[key] = (window, count)
+    async def hit(self, action: str, subject: str) -> None:
+        """Count one attempt (past the limit it is simply not counted further)."""
+        item, _ = self._item(action)
+        await self._counter.hit(item, self._key(action, subject))
 
-    def forgive(self, action: str, subject: str) -> None:
+    async def forgive(self, action: str, subject: str) -> None:
         """Take back one hit: an attempt counted before it ran turned out to succeed."""
-        window, _ = self._window(self._rule(action))
-        key = self._key(action, subject, window)
-        count = self._count(action, subject)
-        if count > 1:
-            self._counts[key] = (window, count - 1)
-        else:
-            self._counts.pop(key, None)
+        item, _ = self._item(action)
+        # A hit of cost -1 lowers the current window's count by one, in every storage.
+        await self._counter.hit(item, self._key(action, subject), cost=-1)
 
-    def delay(self, action: str, subject: str) -> float:
+    async def delay(self, action: str, subject: str) -> float:
         """Seconds the next attempt on `subject` waits (scaled by `delay_scale`)."""
-        return self.slowdowns[action].delay(self._count(action, subject) + 1) * self.delay_scale
+        attempts = await self._count(action, subject) + 1
+        return self.slowdowns[action].delay(attempts) * self.delay_scale
 
     async def slow_down(self, action: str, subject: str) -> None:
         """Count an attempt on `subject` and wait its delay. Counting before waiting makes
         a burst of parallel attempts wait longer and longer, not all start at once."""
-        seconds = self.delay(action, subject)
-        self.hit(action, subject)
+        seconds = await self.delay(action, subject)
+        await self.hit(action, subject)
         if seconds > 0:
             await asyncio.sleep(seconds)
 
-    def consume(self, action: str, subject: str, *, strict: bool = False) -> None:
-        """check + hit: for actions that count every attempt (posting, registering)."""
-        self.check(action, subject, strict=strict)
-        self.hit(action, subject)
+    async def consume(self, action: str, subject: str, *, strict: bool = False) -> None:
+        """Count an attempt, or refuse it when none is left: one step, so two processes
+        cannot both take the last one."""
+        item, limit = self._item(action, strict=strict)
+        assert limit is not None
+        key = self._key(action, subject)
+        if not await self._counter.hit(item, key):
+            await self._refuse(item, key, limit)
 
-    def consume_member(self, action: str, account: Account | None) -> None:
+    async def consume_member(self, action: str, account: Account | None) -> None:
         """consume, keyed by the member's account, with the stricter limit while the
         account is new. Nobody logged in never gets here; if they did, they count as new."""
-        self.consume(
+        await self.consume(
             action, str(account.id) if account else "", strict=self.is_new_account(account)
         )
 
@@ -179,12 +194,5 @@ class RateLimiter:
         age = self._clock() - account.created_at.timestamp()
         return age < NEW_ACCOUNT_DAYS * 86_400
 
-    def reset(self) -> None:
-        self._counts.clear()
-
-    def _expire(self) -> None:
-        live = {}
-        for (action, hashed), (window, count) in self._counts.items():
-            if window == self._window(self._rule(action))[0]:
-                live[(action, hashed)] = (window, count)
-        self._counts = live
+    async def reset(self) -> None:
+        await self.storage.reset()

@@ -56,6 +56,9 @@ class Settings:
     onion_url: str = ""
     # /metrics answers only when set, and only to `Authorization: Bearer <this>`.
     metrics_token: str = field(default="", repr=False)
+    # Redis for the rate-limit counts (redis:// or rediss://); unset: PostgreSQL's table,
+    # or this process's memory on SQLite.
+    redis_url: str = field(default="", repr=False)
 
     @property
     def https(self) -> bool:
@@ -85,6 +88,7 @@ _KEYS = {
     "authorized_fetch": bool,
     "onion_url": str,
     "metrics_token": str,
+    "redis_url": str,
 }
 
 
@@ -142,6 +146,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         authorized_fetch=_to_bool("authorized_fetch", raw.get("authorized_fetch", False)),
         onion_url=_parse_onion_url(str(raw.get("onion_url") or "")),
         metrics_token=_parse_metrics_token(str(raw.get("metrics_token") or "")),
+        redis_url=_parse_redis_url(str(raw.get("redis_url") or "")),
     )
 
 
@@ -255,6 +260,16 @@ def _last_served_url(data_dir: Path) -> str | None:
         return _parse_public_url(text)
     except (OSError, UnicodeDecodeError, ConfigError):
         return None  # never written, or unusable: the default applies
+
+
+def _parse_redis_url(value: str) -> str:
+    value = value.strip()
+    if value and not value.startswith(("redis://", "rediss://")):
+        raise ConfigError(
+            "KINDRED_REDIS_URL must start with redis:// or rediss://, e.g. "
+            "redis://127.0.0.1:6379/0."
+        )
+    return value
 
 
 def _parse_metrics_token(value: str) -> str:

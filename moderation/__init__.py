@@ -39,8 +39,11 @@ def connect() -> None:
 
 
 def install(app: Starlette) -> None:
+    from forum.web.lemmy import add_routes as add_lemmy_routes
     from moderation.api import ROUTES as API_ROUTES
+    from moderation.lemmy import ROUTES as LEMMY_ROUTES
     from moderation.routes import ROUTES
 
     app.router.routes[0:0] = ROUTES + API_ROUTES
+    add_lemmy_routes(app, LEMMY_ROUTES)
     connect()

@@ -16,7 +16,6 @@ from forum.services import accounts, boards, checkins, content_notes, site, thro
 from forum.services.viewer import Viewer
 from forum.web.forms import read_form
 from forum.web.pages import redirect
-from forum.web.state import app_state
 from forum.web.views.admin import FORM_ERRORS, render_section, render_site, require_admin
 from moderation import modlog, roles
 from themes import available_themes
@@ -131,5 +130,4 @@ async def save_site_settings(request: Request) -> Response:
         )
     except InvalidInputError as exc:
         return await render_site(request, status=400, settings_error=exc)
-    app_state(request).forget_site()
     return redirect("/admin?done=settings")

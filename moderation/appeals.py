@@ -100,7 +100,7 @@ async def appeal(
     if await Appeal.filter(mod_action_id=action.id).exists():
         raise ConflictError("You have appealed this decision already.")
     if limiter:
-        limiter.consume_member("appeal", viewer.account)
+        await limiter.consume_member("appeal", viewer.account)
     label = modlog.LABELS.get(action.action, action.action)
     try:
         async with in_transaction():

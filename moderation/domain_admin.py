@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from forum import invalidation
 from forum.errors import ConflictError, InvalidInputError, NotFoundError
 from forum.models import SiteSettings
 from forum.services.site import get_site_settings
@@ -135,6 +136,7 @@ async def save_policy(
         "subscription_id": None,
     }
     policy, _ = await DomainPolicy.update_or_create(defaults=values, domain=name)
+    await invalidation.announce(invalidation.DOMAINS, name)
     if kind == Severity.suspend:
         await drop_suspended_follows()
     return policy
@@ -144,6 +146,7 @@ async def remove_policy(viewer: Viewer, domain: str) -> None:
     require_admin(viewer)
     if not await DomainPolicy.filter(domain=domain.strip().lower()).delete():
         raise NotFoundError(f"There is no policy for {domain.strip()}.")
+    await invalidation.announce(invalidation.DOMAINS, domain.strip().lower())
 
 
 async def set_publishing(viewer: Viewer, publish: bool) -> SiteSettings:
@@ -151,6 +154,7 @@ async def set_publishing(viewer: Viewer, publish: bool) -> SiteSettings:
     site = await get_site_settings()
     site.publish_blocklist = publish
     await site.save(update_fields=["publish_blocklist"])
+    await invalidation.announce(invalidation.SITE)
     return site
 
 

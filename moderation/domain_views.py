@@ -146,7 +146,6 @@ async def _remove(request: Request, form: Form) -> str:
 async def _publish(request: Request, form: Form) -> str:
     publish = form.flag("publish_blocklist")
     await domain_admin.set_publishing(await load_viewer(request), publish)
-    app_state(request).forget_site()
     return "published" if publish else "unpublished"
 
 

@@ -61,7 +61,7 @@ async def report_message(
     if len(note) > NOTE_MAX or "\x00" in note:
         raise InvalidInputError(f"A note is at most {NOTE_MAX} characters.", field="note")
     if limiter:
-        limiter.consume_member("report", viewer.account)
+        await limiter.consume_member("report", viewer.account)
     board_id = message.sender.board_id
     async with in_transaction():
         item = await ReviewItem.filter(

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from tortoise.expressions import Q
 
+from forum import invalidation
 from forum.atom import Entry, Feed, write_feed
 from forum.errors import NotAllowedError
 from forum.models import Account, Actor, Board, Persona, Post, Thread
@@ -122,6 +123,7 @@ async def set_names_shown(viewer: Viewer, *, moderator: bool, member: bool) -> N
     site.modlog_show_moderator = moderator
     site.modlog_show_member = member
     await site.save(update_fields=["modlog_show_moderator", "modlog_show_member"])
+    await invalidation.announce(invalidation.SITE)
 
 
 async def public_log(board: Board | None = None) -> list[LogEntry]:

@@ -99,7 +99,7 @@ async def report_post(
     if len(note) > NOTE_MAX:
         raise InvalidInputError(f"A note is at most {NOTE_MAX} characters.", field="note")
     if limiter:
-        limiter.consume_member("report", viewer.account)
+        await limiter.consume_member("report", viewer.account)
     # A member report is about the persona in this board: no post, the author as subject.
     about_what = (
         {"post_id__isnull": True, "subject_id": post.author_id} if member else {"post_id": post.id}

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from forum import invalidation
 from forum.errors import InvalidInputError, NotAllowedError, NotFoundError
 from forum.models import Board
 from forum.services.viewer import Viewer
-from moderation.checks import cache, spec_of
+from moderation.checks import spec_of
 from moderation.models import Rule
 from moderation.rules import (
     Match,
@@ -84,14 +85,14 @@ async def add_rule(
         replacement=replacement,
         board_id=board_id,
     )
-    cache.forget()
+    await invalidation.announce(invalidation.RULES)
     return rule
 
 
 async def delete_rule(viewer: Viewer, rule_id: int) -> None:
     _admin(viewer)
     await Rule.filter(id=rule_id).delete()
-    cache.forget()
+    await invalidation.announce(invalidation.RULES)
 
 
 async def try_sample(viewer: Viewer, text: str) -> SampleResult:

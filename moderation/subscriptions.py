@@ -23,6 +23,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from federation.fetch import FetchError, SafeClient, check_url
+from forum import invalidation
 from forum.errors import ConflictError, InvalidInputError, NotFoundError
 from forum.services.viewer import Viewer
 from forum.settings import Settings
@@ -139,6 +140,8 @@ async def unsubscribe(url: str, *, keep_entries: bool) -> int:
         count = await (owned.update(subscription_id=None) if keep_entries else owned.delete())
         await _forget_changes(await _ids(ListChange.filter(subscription_id=sub.id)))
         await sub.delete()
+        if not keep_entries:
+            await invalidation.announce(invalidation.DOMAINS)
     return count
 
 

@@ -13,6 +13,7 @@ from forum.mentions import MAX_MENTIONS
 from forum.models import Actor, Board, Thread
 from forum.models.board import PostingPolicy
 from forum.models.post import PostState
+from forum.services.content_notes import incoming_note
 from forum.services.remote import add_remote_reply, add_remote_thread
 
 
@@ -46,7 +47,7 @@ async def receive(incoming: Incoming) -> None:
                 title=obj.name or "",
                 html=obj.content_html,
                 source=obj.source_markdown or "",
-                content_note=obj.content_warning or "",
+                content_note=incoming_note(obj.content_warning, obj.sensitive),
                 state=await _state(incoming),
                 mentions=await _our_mentioned(incoming, obj),
             )
@@ -71,6 +72,7 @@ async def receive(incoming: Incoming) -> None:
             ap_id=obj.id,
             html=obj.content_html,
             source=obj.source_markdown or "",
+            content_note=incoming_note(obj.content_warning, obj.sensitive),
             reply_to=None if parent.seq == 1 else parent,
             state=await _state(incoming),
             mentions=await _our_mentioned(incoming, obj),

@@ -8,6 +8,7 @@ from federation.outbox import announce_received
 from forum.errors import ForumError
 from forum.models import Thread
 from forum.models.post import PostState
+from forum.services.content_notes import incoming_note
 from forum.services.remote import edit_remote_post
 
 
@@ -27,7 +28,12 @@ async def receive(incoming: Incoming) -> None:
         raise Ignored("The post is not visible.")
     try:
         await edit_remote_post(
-            post, html=obj.content_html, source=obj.source_markdown or "", title=obj.name
+            post,
+            html=obj.content_html,
+            source=obj.source_markdown or "",
+            title=obj.name,
+            # An edit that adds, changes or drops the content warning changes the note.
+            content_note=incoming_note(obj.content_warning, obj.sensitive),
         )
     except ForumError as exc:  # barred there, refused by its rules, or slow mode
         raise Rejected(exc.message) from None

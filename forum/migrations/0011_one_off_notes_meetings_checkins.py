@@ -6,7 +6,7 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.migrations.constraints import UniqueConstraint
-from forum.migration_repairs import RemoveUniqueTogether, restore_sqlite_indexes
+from forum.migration_repairs import RemoveUniqueTogether, opener_notes, restore_sqlite_indexes
 
 class Migration(migrations.Migration):
     dependencies = [('forum', '0010_invite_batches')]
@@ -124,5 +124,6 @@ class Migration(migrations.Migration):
             model_name='Thread',
             constraint=UniqueConstraint(fields=('board', 'series_key'), name=None),
         ),
+        ops.RunPython(opener_notes, reverse_code=ops.RunPython.noop),
         ops.RunPython(restore_sqlite_indexes, reverse_code=ops.RunPython.noop),
     ]

@@ -11,6 +11,7 @@ from forum.models.mentor import LinkState, MentorLink, MentorMessage
 from forum.models.milestone import Milestone
 from forum.models.notice import Notice, NoticeKind
 from forum.models.post import Meeting, Mention, Post, Reaction, Thread, ThreadKind
+from forum.models.rate import RateCounter
 from forum.models.reading import Reading, Watch
 from forum.models.site import SiteSettings
 
@@ -33,6 +34,7 @@ __all__ = [
     "NoticeKind",
     "Persona",
     "Post",
+    "RateCounter",
     "Reaction",
     "Reading",
     "RecoveryCode",

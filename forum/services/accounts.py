@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from forum import raw_sql, tokens
+from forum import invalidation, raw_sql, tokens
 from forum.errors import ConflictError, InvalidInputError, LoginRequiredError, NotAllowedError
 from forum.events import AccountApplied, emit
 from forum.handles import check_handle, handle_warnings, normalize_handle
@@ -74,7 +74,7 @@ async def register(
             answer = _check_answer(answer)
             pending = True
         if limiter:
-            limiter.consume("register", client)
+            await limiter.consume("register", client)
     if await Account.filter(handle=canonical).exists():
         raise ConflictError("That handle is taken; choose another.", field="handle")
     passphrase_hash = await hash_passphrase(passphrase)
@@ -134,6 +134,7 @@ async def set_application_question(viewer: Viewer, question: str) -> None:
     await SiteSettings.filter(id=1).update(
         application_question=check_application_question(question)
     )
+    await invalidation.announce(invalidation.SITE)
 
 
 async def _usable_invite(code: str) -> Invite:
@@ -168,7 +169,7 @@ async def authenticate(
     if account is None or not ok:
         raise InvalidInputError(BAD_LOGIN)
     if guesses:
-        guesses.succeeded()
+        await guesses.succeeded()
     if account.status == AccountStatus.pending:
         raise NotAllowedError(WAITING)
     if account_barred(account):
@@ -197,15 +198,15 @@ class _Guesses:
 
     async def start(self) -> None:
         refused, pair_refused, slowed = self._counted()
-        self.limiter.check(*refused)
-        self.limiter.check(*pair_refused)
-        self.limiter.hit(*refused)
-        self.limiter.hit(*pair_refused)
+        await self.limiter.check(*refused)
+        await self.limiter.check(*pair_refused)
+        await self.limiter.hit(*refused)
+        await self.limiter.hit(*pair_refused)
         await self.limiter.slow_down(*slowed)
 
-    def succeeded(self) -> None:
+    async def succeeded(self) -> None:
         for action, subject in self._counted():
-            self.limiter.forgive(action, subject)
+            await self.limiter.forgive(action, subject)
 
 
 def account_barred(account: Account, now: datetime | None = None) -> bool:
@@ -280,7 +281,7 @@ async def recover(
     if record is None:
         raise InvalidInputError("That handle and recovery code do not match.")
     if guesses:
-        guesses.succeeded()
+        await guesses.succeeded()
     if record.account.status == AccountStatus.pending:
         raise NotAllowedError(WAITING)  # the code stays unused: it is needed later
     if account_barred(record.account):
@@ -308,10 +309,10 @@ async def confirm_passphrase(
     session cannot lock the owner out."""
     subject = f"{account.id}:{tokens.digest(session) if session else ''}"
     if limiter:
-        limiter.check("reauth_failure", subject)
+        await limiter.check("reauth_failure", subject)
     if not await verify_passphrase(passphrase, account.passphrase_hash):
         if limiter:
-            limiter.hit("reauth_failure", subject)
+            await limiter.hit("reauth_failure", subject)
         raise InvalidInputError("Your current passphrase is not right.", field=field)
 
 

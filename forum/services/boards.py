@@ -11,7 +11,7 @@ from typing import TypeVar
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from forum import raw_sql
+from forum import invalidation, raw_sql
 from forum.errors import (
     ConflictError,
     InvalidInputError,
@@ -178,7 +178,7 @@ async def create_board(
     try:
         async with in_transaction():
             actor = await Actor.create(kind=ActorKind.group, username=slug, name=title)
-            return await Board.create(
+            board = await Board.create(
                 slug=slug,
                 title=title,
                 description_source=description,
@@ -194,6 +194,9 @@ async def create_board(
             )
     except IntegrityError:
         raise ConflictError(f"A board called {slug!r} exists already.", field="slug") from None
+    # Inboxes remember a slug that had no board, too.
+    await invalidation.announce(invalidation.BOARDS, slug)
+    return board
 
 
 async def update_board(
@@ -226,6 +229,7 @@ async def update_board(
     board.theme = theme or None
     await board.save()
     await Actor.filter(id=board.actor_id).update(name=board.title)
+    await invalidation.announce(invalidation.BOARDS, board.slug)
     return board
 
 
@@ -285,6 +289,7 @@ async def set_board_federation(
         )
     board.federation = new
     await board.save(update_fields=["federation"])
+    await invalidation.announce(invalidation.BOARDS, board.slug)
     return board
 
 

@@ -69,13 +69,17 @@ async def export_account(
         m.persona_id: m.joined_at
         for m in await Membership.filter(account_id=account.id).only("persona_id", "joined_at")
     }
-    for persona in sorted(personas, key=lambda p: p.board.slug):
+    for persona in sorted(personas, key=lambda p: (p.board.slug, p.one_off, p.id)):
         folder = f"boards/{persona.board.slug}"
+        if persona.one_off:
+            # A board holds one persona of the member and any number of one-off names.
+            folder += f"/one-off-{persona.actor.username}"
         posts = await _posts_of(persona)
         files[f"{folder}/persona.json"] = {
             "board": persona.board.slug,
             "board_title": persona.board.title,
             "name": persona.actor.name,
+            "one_off": persona.one_off,
             "member": persona.id in joined,
             "joined_at": _when(joined.get(persona.id)),
         }
@@ -128,7 +132,7 @@ async def _posts_of(persona: Persona) -> list[dict[str, Any]]:
                     "address": f"/b/{persona.board.slug}/t/{thread.id}#post-{post.seq}",
                     "thread_title": thread.title,
                     "started_thread": post.seq == 1,
-                    "content_note": thread.content_note if post.seq == 1 else "",
+                    "content_note": post.content_note,
                     "state": str(post.state),
                     "created_at": _when(post.created_at),
                     "edited_at": _when(post.edited_at),
@@ -198,7 +202,9 @@ README = """Your data from Kindred.
 account.json       your handle, when the account was made, your preferences
 boards/SLUG/       one folder per board: your name there (persona.json), what you wrote
                    (posts.json, and posts.md to read), your reactions, and the
-                   mentor messages you sent (mentor_messages.json)
+                   mentor messages you sent (mentor_messages.json); each one-off name
+                   you opened a thread under has a folder of its own inside
+                   (one-off-ID/)
 notices.json       what the forum told you
 milestones.json    your private milestones
 reports.json       reports you made, appeals.json your appeals (if any)

@@ -7,6 +7,7 @@ deleted ones). Authors appear by their persona's name in that board, nothing mor
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from forum.atom import Entry, Feed, write_feed
@@ -14,6 +15,7 @@ from forum.errors import NotFoundError
 from forum.models import Actor, Board, Post, Thread
 from forum.models.board import Visibility
 from forum.models.post import PostState
+from forum.services.members_only import not_members_only
 from forum.services.post_views import POSTS_PER_PAGE, thread_and_board
 from forum.services.threads import MAX_ID, READABLE_STATES
 
@@ -36,8 +38,8 @@ def _tag(base_url: str, kind: str, ident: int) -> str:
     return f"tag:{urlsplit(base_url).hostname},{TAG_DATE}:{kind}/{ident}"
 
 
-def _content_note(thread: Thread) -> str:
-    return f"Content note: {thread.content_note}. The post is on the forum."
+def _content_note(post: Post) -> str:
+    return f"Content note: {post.content_note}. The post is on the forum."
 
 
 async def _names(author_ids: Iterable[int]) -> dict[int, str]:
@@ -49,8 +51,9 @@ def _entry(
     base_url: str, board: Board, thread: Thread, post: Post, title: str, author: str
 ) -> Entry:
     page = (post.seq - 1) // POSTS_PER_PAGE + 1
-    # A content note stands in for the opener: a feed reader cannot fold it away.
-    noted = post.seq == 1 and bool(thread.content_note)
+    # A content note stands in for the post (the opener's is the thread's): a feed reader
+    # cannot fold it away.
+    noted = bool(post.content_note)
     return Entry(
         id=_tag(base_url, "post", post.id),
         title=title,
@@ -59,7 +62,7 @@ def _entry(
         published=post.created_at,
         author=author,
         content_html=None if noted else post.body_html,
-        summary=_content_note(thread) if noted else None,
+        summary=_content_note(post) if noted else None,
     )
 
 
@@ -70,6 +73,7 @@ async def board_feed(slug: str, base_url: str) -> bytes:
         raise NotFoundError()
     threads = (
         await Thread.filter(board_id=board.id, state=PostState.visible)
+        .filter(not_members_only())
         .order_by("-created_at", "-id")
         .limit(BOARD_ENTRIES)
     )
@@ -103,9 +107,12 @@ async def thread_feed(slug: str, thread_id: int, base_url: str) -> bytes:
     if not 0 < thread_id <= MAX_ID:
         raise NotFoundError()
     found = await thread_and_board(slug, thread_id, READABLE_STATES)
-    if found is None or found[1].visibility != Visibility.public:
+    if found is None or found.board.visibility != Visibility.public:
         raise NotFoundError()
-    thread, board = found
+    thread, board = found.thread, found.board
+    after = thread.members_only_after
+    if after is not None and after <= datetime.now(UTC):
+        raise NotFoundError()  # members only now ("what is said here stays here")
     posts = (
         await Post.filter(thread_id=thread.id, state=PostState.visible)
         .order_by("-seq")

@@ -284,7 +284,7 @@ async def send(
     # unless one of the two reports a message.
     checked = await check_post(access.board.id, PostText(body))
     if limiter:
-        limiter.consume_member("reply", viewer.account)
+        await limiter.consume_member("reply", viewer.account)
     await purge_expired()
     message = await MentorMessage.create(
         link_id=link.id, sender_id=me.id, body_source=checked.source, body_html=checked.html

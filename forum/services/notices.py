@@ -38,6 +38,7 @@ from forum.models import (
 from forum.models.account import Role
 from forum.models.board import Visibility
 from forum.models.post import PostState
+from forum.raw_sql import fetch
 from forum.services.boards import access_board, require_login
 from forum.services.post_views import POSTS_PER_PAGE
 from forum.services.threads import get_thread
@@ -56,15 +57,14 @@ _RANK = {NoticeKind.mention: 3, NoticeKind.reply: 2, NoticeKind.followed: 1}
 # --- reading ---------------------------------------------------------------------------
 
 
+_UNREAD = "SELECT 1 AS n FROM notice WHERE account_id = ? AND read_at IS NULL LIMIT ?"
+
+
 async def unread_count(account_id: int) -> int:
     """Unread notices, at most UNREAD_CAP + 1 (shown as "99+"): one seek on the
-    (account_id, read_at) index, for the header of every page a member sees."""
-    ids = (
-        await Notice.filter(account_id=account_id, read_at__isnull=True)
-        .limit(UNREAD_CAP + 1)
-        .values_list("id", flat=True)
-    )
-    return len(ids)
+    (account_id, read_at) index, for the header of every page a member sees (plain SQL:
+    the ORM would build the query anew on every page)."""
+    return len(await fetch(_UNREAD, [account_id, UNREAD_CAP + 1]))
 
 
 @dataclass(frozen=True)
@@ -273,16 +273,18 @@ async def _recipients(
     for persona_id in muted:
         personas.pop(int(persona_id), None)  # type: ignore[call-overload]
     if board.visibility != Visibility.public:
-        member_rows = await Membership.filter(
-            board_id=board.id, persona_id__in=list(personas)
-        ).values_list("persona_id", flat=True)
-        members = {int(m) for m in member_rows}  # type: ignore[call-overload]
+        # Membership is the account's (a one-off name has none of its own): who may
+        # still read the board is the account that is a member, or an admin.
         accounts = [acc for _, acc in personas.values()]
+        member_rows = await Membership.filter(
+            board_id=board.id, account_id__in=accounts
+        ).values_list("account_id", flat=True)
+        members = {int(m) for m in member_rows}  # type: ignore[call-overload]
         admin_rows = await Account.filter(id__in=accounts, role=Role.admin).values_list(
             "id", flat=True
         )
         admins = {int(a) for a in admin_rows}  # type: ignore[call-overload]
-        personas = {p: v for p, v in personas.items() if p in members or v[1] in admins}
+        personas = {p: v for p, v in personas.items() if v[1] in members or v[1] in admins}
     # A member's own throwaway persona answering them is still them.
     own_rows = await Persona.filter(actor_id=author_id).values_list("account_id", flat=True)
     own = {int(o) for o in own_rows if o is not None}  # type: ignore[call-overload]

@@ -125,7 +125,7 @@ async def retire_persona(persona: Persona, *, erase_posts: bool) -> None:
     if erase_posts:
         erased = await Post.filter(author_id=actor_id).exclude(state=PostState.deleted)
         await Post.filter(author_id=actor_id).update(
-            body_source="", body_html="", state=PostState.deleted
+            body_source="", body_html="", content_note="", state=PostState.deleted
         )
         await Thread.filter(author_id=actor_id).update(title=DELETED_NAME, content_note="")
         await unindex_author(actor_id)

@@ -13,14 +13,16 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from markupsafe import Markup
 from tortoise.connection import get_connection
 
 from forum.models import Board, Thread
 from forum.models.board import MemberRole
 from forum.models.post import PostState
-from forum.raw_sql import columns, fetch, load, numbered, when
+from forum.raw_sql import columns, fetch, for_dialect, load, when
+from forum.services.post_html import Controls, write_markup
 
 if TYPE_CHECKING:
     from forum.services.boards import BoardAccess
@@ -30,6 +32,8 @@ POSTS_PER_PAGE = 50  # also forum.services.threads.POSTS_PER_PAGE, which imports
 # %b in English whatever the process locale, as the pages are.
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
+_EMPTY = Markup("")
+_NONE: frozenset[str] = frozenset()
 # The views are not frozen: a frozen dataclass's __init__ sets each field through
 # object.__setattr__, five times the cost of a plain one, and a page builds 150 of them.
 
@@ -58,10 +62,6 @@ class PostView:
     body_html: str
     reaction_counts: dict[str, int]
     created_at: datetime
-    # created_at for the page: ISO 8601, and "21 Jun 2025, 10:00 UTC" (for a member, in
-    # their zone, "3 hours ago" and the exact time as a title: see `localize`)
-    created_iso: str
-    created_label: str
     edited_at: datetime | None
     author_id: int
     author: AuthorView
@@ -72,33 +72,86 @@ class PostView:
     team: bool = False
     # The moderators' visible note on a post they redacted part of.
     mod_note: str = ""
+    # created_at for the page: ISO 8601, and "21 Jun 2025, 10:00 UTC" (for a member, in
+    # their zone, "3 hours ago" and the exact time as a title: see `localize`; for others
+    # PostList.prepare writes the UTC ones, so a member's page never makes both).
+    created_iso: str = ""
+    created_label: str = ""
     created_title: str = ""
     # Kinds of reaction the viewer gave this post.
-    mine: frozenset[str] = frozenset()
+    mine: frozenset[str] = _NONE
+    # The author's content note (on the opener, the thread's).
+    content_note: str = ""
+    # The author is a one-off name (a throwaway thread's): a badge says so, nothing more.
+    one_off: bool = False
+    # The post's header and, for a signed-in reader, its controls, as markup: written by
+    # PostList.prepare when the page renders (forum.services.post_html).
+    head_html: Markup = _EMPTY
+    actions_html: Markup = _EMPTY
+
+
+class PostList(list[PostView]):
+    """A page's posts, in order. `prepare` writes every post's header and controls in one
+    call from thread.html (see forum.services.post_html: why they are not template code)."""
+
+    def prepare(
+        self,
+        op: int,
+        signed_in: bool,
+        base: str,
+        csrf_token: object,
+        page: int,
+        can_reply: bool,
+        my_actor: int | None,
+        moderator: bool,
+        reactions: Sequence[tuple[str, str]],
+        one_off_actor: int | None = None,
+    ) -> str:
+        for post in self:
+            if not post.created_label:  # not localized: a visitor's page, in UTC
+                post.created_iso = post.created_at.isoformat()
+                post.created_label = _label(post.created_at)
+        controls = (
+            Controls(str(csrf_token), page, can_reply, my_actor, moderator, one_off_actor)
+            if signed_in
+            else None
+        )
+        write_markup(self, base, op, signed_in, controls, tuple(reactions))
+        return ""
 
 
 # Constant SQL: the only inputs are the bound parameters. The author's membership in this
 # board comes along for the badges (peer supporter; moderator, shown as the team), so
-# badges cost no query. Only the role in this board: nothing about the account.
+# badges cost no query. Only the role in this board: nothing about the account. For a
+# member, the kinds of reaction they gave each post come in the same query (an index seek
+# per post on reaction (post_id, actor_id, kind)), space-separated.
+_MINE = "(SELECT {agg}(x.kind, ' ') FROM reaction x WHERE x.post_id = p.id AND x.actor_id = ?)"
 _SELECT = (
     "SELECT p.id, p.seq, p.state, p.body_html, p.reaction_counts, p.created_at, p.edited_at, "
-    "p.author_id, a.name, r.seq, r.author_id, ra.name, m.role, p.mod_note "
+    "p.author_id, a.name, r.seq, r.author_id, ra.name, m.role, p.mod_note, p.content_note, "
+    "pe.slot, {mine} "
     "FROM post p JOIN actor a ON a.id = p.author_id "
     "LEFT JOIN post r ON r.id = p.reply_to_id LEFT JOIN actor ra ON ra.id = r.author_id "
     "LEFT JOIN persona pe ON pe.actor_id = p.author_id "
     "LEFT JOIN membership m ON m.persona_id = pe.id AND m.board_id = ? "
     "WHERE p.thread_id = ? AND p.seq > ? AND p.seq <= ? "
 )
-_SQLITE_SQL = _SELECT + "AND p.state <> ? ORDER BY p.seq"
-# A member's own held posts come in the same range query, to be marked as waiting for
-# review; a moderator's query leaves none out.
-_SQLITE_SQL_OWN_HELD = _SELECT + "AND (p.state <> ? OR p.author_id = ?) ORDER BY p.seq"
-_SQLITE_SQL_ALL = _SELECT + "ORDER BY p.seq"
+# Visitors leave out held posts; a member's own held posts come in the same range query,
+# to be marked as waiting for review; a moderator's query leaves none out.
+_VISITOR = "AND p.state <> ? ORDER BY p.seq"
+_MEMBER = "AND (p.state <> ? OR p.author_id = ?) ORDER BY p.seq"
+# The same, for the author of a throwaway thread: their one-off name's held posts too.
+_MEMBER_ONE_OFF = "AND (p.state <> ? OR p.author_id IN (?, ?)) ORDER BY p.seq"
+_MODERATOR_ALL = "ORDER BY p.seq"
 
 
-_POSTGRES_SQL = numbered(_SQLITE_SQL)
-_POSTGRES_SQL_OWN_HELD = numbered(_SQLITE_SQL_OWN_HELD)
-_POSTGRES_SQL_ALL = numbered(_SQLITE_SQL_ALL)
+@functools.cache
+def _posts_sql(dialect: str, viewer: bool, where: str) -> str:
+    agg = "string_agg" if dialect == "postgres" else "group_concat"
+    mine = _MINE.format(agg=agg) if viewer else "NULL"
+    return for_dialect(_SELECT.format(mine=mine) + where, dialect)
+
+
 _SUPPORTER = MemberRole.peer_supporter.value
 _MODERATOR = MemberRole.moderator.value
 _HELD = PostState.held.value
@@ -124,19 +177,30 @@ def _label(at: datetime) -> str:
 
 def localize(posts: Iterable[PostView], prefs: Preferences) -> None:
     """A member's times: in their zone, relative, with the exact time as a title. Made
-    here in one pass rather than by three template calls per post (a hot path)."""
+    here in one pass rather than by three template calls per post (a hot path); the title
+    is Preferences.exact's, from the one conversion to the zone (tests compare the two)."""
     now = datetime.now(UTC)
+    zone = prefs.zone
+    name = "UTC" if zone is UTC else prefs.time_zone
     for post in posts:
         at = post.created_at
-        post.created_iso = prefs.local(at).isoformat()
-        post.created_title = prefs.exact(at)
+        local = at.astimezone(zone)
+        post.created_iso = local.isoformat()
+        post.created_title = "%d %s %d, %02d:%02d %s" % (  # noqa: UP031
+            local.day,
+            MONTHS[local.month - 1],
+            local.year,
+            local.hour,
+            local.minute,
+            name,
+        )
         post.created_label = prefs.relative(at, now)
 
 
 def _post_view(row: Iterable[Any]) -> PostView:
-    """One row of the page's query (sqlite3.Row or asyncpg Record, in _SQLITE_SQL's order)."""
+    """One row of the page's query (sqlite3.Row or asyncpg Record, in _SELECT's order)."""
     (pid, seq, state, html, counts, created, edited, author_id, name, *rest) = row
-    reply_seq, reply_author_id, reply_name, role, mod_note = rest
+    reply_seq, reply_author_id, reply_name, role, mod_note, note, slot, mine = rest
     at = when(created)
     return PostView(
         id=pid,
@@ -145,8 +209,6 @@ def _post_view(row: Iterable[Any]) -> PostView:
         body_html=html,
         reaction_counts=_counts(counts),
         created_at=at,
-        created_iso=at.isoformat(),
-        created_label=_label(at),
         edited_at=None if edited is None else when(edited),
         author_id=author_id,
         author=AuthorView(author_id, name),
@@ -158,34 +220,52 @@ def _post_view(row: Iterable[Any]) -> PostView:
         supporter=role == _SUPPORTER,
         team=role == _MODERATOR,
         mod_note=mod_note or "",
+        mine=frozenset(mine.split()) if mine else _NONE,
+        content_note=note or "",
+        one_off=bool(slot),
     )
 
 
 async def posts_in_range(
-    board_id: int, thread_id: int, low: int, high: int, access: BoardAccess | None = None
-) -> list[PostView]:
+    board_id: int,
+    thread_id: int,
+    low: int,
+    high: int,
+    access: BoardAccess | None = None,
+    one_off_actor: int | None = None,
+) -> PostList:
     """Posts with low < seq <= high, in order, leaving out those held for review, except
-    for the viewer's own (`access`) or, for the board's moderators, all of them."""
+    for the viewer's own (`access`, and `one_off_actor`, the viewer's one-off name that
+    opened this thread) or, for the board's moderators, all of them. With a persona in the
+    board, each post's `mine` holds the kinds of reaction it gave."""
     conn = get_connection("default")
-    postgres = conn.capabilities.dialect == "postgres"
-    params: list[Any] = [board_id, thread_id, low, high]
+    dialect = conn.capabilities.dialect
+    persona = access.persona if access is not None else None
+    params: list[Any] = [] if persona is None else [persona.actor_id]
+    params += [board_id, thread_id, low, high]
     if access is not None and access.is_moderator:
-        sql = _POSTGRES_SQL_ALL if postgres else _SQLITE_SQL_ALL
-    elif access is not None and access.persona is not None:
-        sql = _POSTGRES_SQL_OWN_HELD if postgres else _SQLITE_SQL_OWN_HELD
-        params += [_HELD, access.persona.actor_id]
+        where = _MODERATOR_ALL
+    elif persona is not None and one_off_actor is not None:
+        where = _MEMBER_ONE_OFF
+        params += [_HELD, persona.actor_id, one_off_actor]
+    elif persona is not None:
+        where = _MEMBER
+        params += [_HELD, persona.actor_id]
     else:
-        sql = _POSTGRES_SQL if postgres else _SQLITE_SQL
+        where = _VISITOR
         params.append(_HELD)
-    _, rows = await conn.execute_query(sql, params)
-    return [_post_view(row) for row in rows]
+    _, rows = await conn.execute_query(_posts_sql(dialect, persona is not None, where), params)
+    return PostList(_post_view(row) for row in rows)
 
 
 @functools.cache
 def _thread_board_sql(states: int) -> str:
     # Only the models' own column names are interpolated; values are bound parameters.
     return (
-        f"SELECT {columns(Thread, 't')}, {columns(Board, 'b')} "  # noqa: S608
+        f"SELECT {columns(Thread, 't')}, {columns(Board, 'b')}, "  # noqa: S608
+        # One index seek (persona.actor_id is unique): is the opener a one-off name?
+        "EXISTS (SELECT 1 FROM persona pa WHERE pa.actor_id = t.author_id AND pa.slot <> 0) "
+        "AS author_one_off "
         "FROM thread t JOIN board b ON b.id = t.board_id "
         f"WHERE t.id = ? AND b.slug = ? AND t.state IN ({', '.join('?' * states)})"
     )
@@ -194,13 +274,22 @@ def _thread_board_sql(states: int) -> str:
 READABLE = (PostState.visible, PostState.deleted)
 
 
+class FoundThread(NamedTuple):
+    thread: Thread
+    board: Board
+    # The thread was opened under a one-off name (a throwaway thread): only then may the
+    # reader be its author replying under that name, which costs a query to find out.
+    author_one_off: bool
+
+
 async def thread_and_board(
     slug: str, thread_id: int, states: Sequence[PostState] = READABLE
-) -> tuple[Thread, Board] | None:
+) -> FoundThread | None:
     """The thread with its board in one narrow query (the hottest read in Kindred), if it
     is in one of `states`."""
     readable = [state.value for state in states]
     rows = await fetch(_thread_board_sql(len(readable)), [thread_id, slug, *readable])
     if not rows:
         return None
-    return load(Thread, rows[0], "t"), load(Board, rows[0], "b")
+    row = rows[0]
+    return FoundThread(load(Thread, row, "t"), load(Board, row, "b"), bool(row["author_one_off"]))

@@ -23,13 +23,16 @@ from forum.services.admission import (
     announce_post,
 )
 from forum.services.boards import BoardAccess, access_board, require_login
+from forum.services.content_notes import check_member_note
+from forum.services.one_off_names import own_one_off
 from forum.services.threads import (
     check_body,
-    check_content_note,
     check_seq,
     check_title,
     get_thread,
+    one_off_may_post,
 )
+from forum.services.throwaways import reply_persona
 from forum.services.viewer import Viewer
 
 DELETED_TITLE = "[deleted]"
@@ -51,6 +54,7 @@ async def create_reply(
     viewer: Viewer,
     *,
     body: str,
+    content_note: str = "",
     reply_to_seq: int | None = None,
     limiter: RateLimiter | None = None,
 ) -> Post:
@@ -62,6 +66,8 @@ async def create_reply(
         raise NotAllowedError("This thread is locked; it takes no new replies.")
     assert access.persona is not None
     body = check_body(body)
+    content_note = check_member_note(access.board, content_note, reply=True)
+    author = await reply_persona(access, thread)
     parent_id: int | None = None
     if reply_to_seq is not None:
         parent = await Post.filter(thread_id=thread.id, seq=check_seq(reply_to_seq)).first()
@@ -70,7 +76,7 @@ async def create_reply(
         parent_id = parent.id
     admitted = await admit_post(
         access.board.id,
-        access.persona.actor_id,
+        author.actor_id,
         PostText(body),
         account=viewer.account,
         premod=access.must_hold,
@@ -78,7 +84,7 @@ async def create_reply(
     )
     checked = admitted.checked
     if limiter:
-        limiter.consume_member("reply", viewer.account)
+        await limiter.consume_member("reply", viewer.account)
     for _attempt in range(3):
         try:
             async with in_transaction():
@@ -91,10 +97,11 @@ async def create_reply(
                 post = await Post.create(
                     thread_id=thread.id,
                     seq=fresh.post_count + 1,
-                    author_id=access.persona.actor_id,
+                    author_id=author.actor_id,
                     reply_to_id=parent_id,
                     body_source=checked.source,
                     body_html=checked.html,
+                    content_note=content_note,
                     state=admitted.state,
                     crisis=checked.check.crisis,
                 )
@@ -111,7 +118,11 @@ async def create_reply(
     raise ConflictError("The thread was busy; please send your reply again.")
 
 
-async def _own_post(slug: str, thread_id: int, seq: int, viewer: Viewer) -> tuple[Thread, Post]:
+async def own_post(
+    slug: str, thread_id: int, seq: int, viewer: Viewer
+) -> tuple[BoardAccess, Thread, Post]:
+    """One of the viewer's own posts, not deleted: written under their board persona, or
+    under the one-off name they opened this thread with."""
     access = await _member_access(slug, viewer)
     thread = await get_thread(access, thread_id)
     post = await Post.filter(thread_id=thread.id, seq=check_seq(seq)).first()
@@ -119,8 +130,10 @@ async def _own_post(slug: str, thread_id: int, seq: int, viewer: Viewer) -> tupl
         raise NotFoundError()
     assert access.persona is not None
     if post.author_id != access.persona.actor_id:
-        raise NotAllowedError("You can only change your own posts.")
-    return thread, post
+        one_off = await own_one_off(access.persona, post.author_id)
+        if one_off is None or post.author_id != thread.author_id:
+            raise NotAllowedError("You can only change your own posts.")
+    return access, thread, post
 
 
 async def edit_post(
@@ -133,24 +146,41 @@ async def edit_post(
     title: str | None = None,
     content_note: str | None = None,
 ) -> Post:
-    """Edit one's own post; the opener's edit may also change the title and content note."""
-    thread, post = await _own_post(slug, thread_id, seq, viewer)
+    """Edit one's own post and its content note (None: leave the note as it is); the
+    opener's edit may also change the title."""
+    access, thread, post = await own_post(slug, thread_id, seq, viewer)
+    assert access.persona is not None
+    if post.author_id != access.persona.actor_id:
+        one_off = await own_one_off(access.persona, post.author_id)
+        if one_off is not None and not one_off_may_post(one_off):
+            # Deleting stays possible; changing the words is posting, which has ended.
+            raise NotAllowedError(
+                "This one-off name has stopped posting; its posts can only be deleted."
+            )
     body = check_body(body)
     opener_title = check_title(title) if post.seq == 1 and title is not None else None
+    note = (
+        check_member_note(access.board, content_note, reply=post.seq > 1)
+        if content_note is not None
+        else None
+    )
     checked = await admit_edit(
         thread.board_id, post, PostText(body), title=opener_title or "", account=viewer.account
     )
     async with in_transaction():
-        if opener_title is not None:
-            thread.title = checked.title
-            if content_note is not None:
-                thread.content_note = check_content_note(content_note)
+        if post.seq == 1 and (opener_title is not None or note is not None):
+            # The opener's note is the thread's: the two change together.
+            thread.title = checked.title if opener_title is not None else thread.title
+            thread.content_note = note if note is not None else thread.content_note
             await thread.save(update_fields=["title", "content_note"])
         post.body_source = checked.source
         post.body_html = checked.html
+        post.content_note = note if note is not None else post.content_note
         post.edited_at = datetime.now(UTC)
         post.crisis = post.crisis or checked.check.crisis
-        await post.save(update_fields=["body_source", "body_html", "edited_at", "crisis"])
+        await post.save(
+            update_fields=["body_source", "body_html", "content_note", "edited_at", "crisis"]
+        )
         await index_post(post.id)
         await announce_edit(post, checked.check)
     return post
@@ -158,12 +188,13 @@ async def edit_post(
 
 async def delete_post(slug: str, thread_id: int, seq: int, viewer: Viewer) -> Post:
     """Delete one's own post: its text goes, its place (and number) in the thread stays."""
-    thread, post = await _own_post(slug, thread_id, seq, viewer)
+    _access, thread, post = await own_post(slug, thread_id, seq, viewer)
     async with in_transaction():
         post.body_source = ""
         post.body_html = ""
+        post.content_note = ""
         post.state = PostState.deleted
-        await post.save(update_fields=["body_source", "body_html", "state"])
+        await post.save(update_fields=["body_source", "body_html", "content_note", "state"])
         if post.seq == 1:
             thread.title = DELETED_TITLE
             thread.content_note = ""

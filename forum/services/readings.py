@@ -106,10 +106,25 @@ async def mark_seen(persona_id: int, thread_id: int, seq: int) -> None:
     )
 
 
+# PostgreSQL reads the place and moves the marker in one round trip: every part of a WITH
+# sees the same snapshot, so `before` is the row as it was before the upsert.
+_NOTE_PAGE_POSTGRES = (
+    f"WITH before AS ({_PLACE}), moved AS ({_UPSERT}) SELECT last_seq, watch FROM before"  # noqa: S608 (constants)
+)
+
+
 async def note_page(persona_id: int, thread_id: int, last_shown: int) -> Place | None:
     """A thread page seen by a member: where they were before (for the "new since your
     last visit" divider), and the marker moved to the page's last seq if that is further.
-    One read, and one write only when the marker moves (`last_shown` 0: read only)."""
+    One read, and one write only when the marker moves (`last_shown` 0: read only); on
+    PostgreSQL both in one statement."""
+    if last_shown > 0 and get_connection("default").capabilities.dialect == "postgres":
+        params = [persona_id, thread_id, persona_id, thread_id, last_shown, Watch.normal.value]
+        rows = await _query(_NOTE_PAGE_POSTGRES, params)
+        if not rows:
+            return None
+        last_seq, watch = tuple(rows[0])
+        return Place(int(last_seq), Watch(watch or ""))
     before = await place_in(persona_id, thread_id)
     if last_shown > 0 and (before is None or before.last_seq < last_shown):
         await mark_seen(persona_id, thread_id, last_shown)

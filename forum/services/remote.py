@@ -31,6 +31,7 @@ from forum.services.admission import (
     announce_edit,
     announce_post,
 )
+from forum.services.content_notes import CONTENT_NOTE_MAX
 from forum.services.reactions import set_reaction
 
 TITLE_MAX = 200
@@ -93,7 +94,9 @@ async def add_remote_thread(
     mentions: Sequence[int] = (),
 ) -> Thread:
     """A thread from another server; `mentions` are the actor ids its `Mention` tags name
-    (only our personas of this board are kept)."""
+    (only our personas of this board are kept). Its `content_note` is kept on the thread
+    and its opener; like a remote reply, it is taken without one where the board requires
+    notes of its own members."""
     existing = await Thread.filter(ap_id=ap_id).first()
     if existing is not None:
         return existing
@@ -108,7 +111,7 @@ async def add_remote_thread(
                 author_id=author.id,
                 ap_id=ap_id,
                 title=checked.title[:TITLE_MAX] or "(untitled)",
-                content_note=content_note[:120],
+                content_note=content_note[:CONTENT_NOTE_MAX],
                 state=admitted.state,
                 post_count=1,
                 last_activity_at=now,
@@ -119,6 +122,7 @@ async def add_remote_thread(
                 author_id=author.id,
                 body_source=checked.source,
                 body_html=checked.html,
+                content_note=content_note[:CONTENT_NOTE_MAX],
                 state=admitted.state,
                 crisis=checked.check.crisis,
             )
@@ -141,9 +145,13 @@ async def add_remote_reply(
     html: str,
     source: str,
     reply_to: Post | None,
+    content_note: str = "",
     state: PostState = PostState.visible,
     mentions: Sequence[int] = (),
 ) -> Post:
+    """A reply from another server. Its `content_note` (the peer's `summary`) is kept as
+    it came; a board that requires notes takes it without one all the same: the other
+    server's member cannot be asked to add one (forum.services.content_notes)."""
     existing = await Post.filter(ap_id=ap_id).first()
     if existing is not None:
         return existing
@@ -162,6 +170,7 @@ async def add_remote_reply(
                     reply_to_id=reply_to.id if reply_to else None,
                     body_source=checked.source,
                     body_html=checked.html,
+                    content_note=content_note[:CONTENT_NOTE_MAX],
                     state=admitted.state,
                     crisis=checked.check.crisis,
                 )
@@ -180,28 +189,37 @@ async def add_remote_reply(
     raise RuntimeError(f"could not number the reply {ap_id}")
 
 
-async def edit_remote_post(post: Post, *, html: str, source: str, title: str | None) -> None:
+async def edit_remote_post(
+    post: Post, *, html: str, source: str, title: str | None, content_note: str | None = None
+) -> None:
     """A remote author's edit, checked as a local edit is: a banned author may not rewrite
-    what they left behind, and a blocked word refuses the edit (the old text stays)."""
+    what they left behind, and a blocked word refuses the edit (the old text stays).
+    `content_note`, when given, replaces the post's note (and an opener's thread's)."""
     thread = await Thread.get(id=post.thread_id)
     opener_title = title if post.seq == 1 and title else None
     checked = await _admit_edit(thread.board_id, post, PostText(source, html), opener_title or "")
+    note = {} if content_note is None else {"content_note": content_note[:CONTENT_NOTE_MAX]}
     async with in_transaction():
         await Post.filter(id=post.id).update(
             body_html=checked.html,
             body_source=checked.source,
             edited_at=datetime.now(UTC),
             crisis=post.crisis or checked.check.crisis,
+            **note,
         )
         if opener_title is not None:
             await Thread.filter(id=post.thread_id).update(title=checked.title[:TITLE_MAX])
+        if post.seq == 1 and note:
+            await Thread.filter(id=post.thread_id).update(**note)
         await index_post(post.id)
         await announce_edit(post, checked.check)
 
 
 async def delete_remote_post(post: Post) -> None:
     async with in_transaction():
-        await Post.filter(id=post.id).update(body_html="", body_source="", state=PostState.deleted)
+        await Post.filter(id=post.id).update(
+            body_html="", body_source="", content_note="", state=PostState.deleted
+        )
         if post.seq == 1:
             await Thread.filter(id=post.thread_id).update(title="[deleted]", content_note="")
         await index_post(post.id)

@@ -23,7 +23,7 @@ from forum.errors import InvalidInputError
 from forum.models import Board, Membership
 from forum.models.board import Visibility
 from forum.search_index import MARK_END, MARK_START
-from forum.services.boards import require_readable
+from forum.services.boards import BoardAccess, require_readable
 from forum.services.post_views import POSTS_PER_PAGE
 from forum.services.viewer import Viewer
 
@@ -48,6 +48,8 @@ class SearchHit:
     author_name: str
     created_at: datetime
     snippet: Markup
+    # The post's content note: pages fold or hide the snippet as the reader prefers.
+    content_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,7 @@ def _check_cursor(cursor: str | None) -> int:
 
 _COLUMNS = (
     "p.seq, p.created_at, t.id AS thread_id, t.title AS thread_title, b.slug, "
-    "b.title AS board_title, a.name "
+    "b.title AS board_title, a.name, p.content_note "
     "FROM {search} JOIN post p ON p.id = {key} JOIN thread t ON t.id = p.thread_id "
     "JOIN board b ON b.id = t.board_id JOIN actor a ON a.id = p.author_id "
     # A thread whose opener its author deleted keeps its replies; one the moderators
@@ -159,27 +161,41 @@ _POSTGRES = "".join(
         "ORDER BY s.post_id DESC LIMIT $3) ",
         "SELECT post_id, ts_headline('simple', text, (SELECT query FROM q), ",
         _HEADLINE + "), ",
-        "seq, created_at, thread_id, thread_title, slug, board_title, name ",
+        "seq, created_at, thread_id, thread_title, slug, board_title, name, content_note ",
         "FROM hits ORDER BY post_id DESC",
     )
 )
 
 
-async def _access(viewer: Viewer, board: Board | None) -> tuple[str, list[int]]:
-    """The SQL condition on `b` (board) that keeps boards the viewer may read: one board
-    already checked, or public boards plus the viewer's own (all of them for admins)."""
-    if board is not None:
-        return "b.id = {}", [board.id]
+# A thread past its members-only time (a meeting's "what is said here stays here") is
+# found by the board's members and admins only.
+_MEMBERS_ONLY = "(t.members_only_after IS NULL OR t.members_only_after > {})"
+
+
+async def _access(
+    viewer: Viewer, access: BoardAccess | None, now: datetime
+) -> tuple[str, list[Any]]:
+    """The SQL condition on `b` (board) and `t` (thread) that keeps what the viewer may
+    read: one board already checked, or public boards plus the viewer's own (all of them
+    for admins); in boards they are not a member of, no thread gone members-only."""
     if viewer.is_admin:
         return "1 = 1", []
+    if access is not None:
+        if access.is_member:
+            return "b.id = {}", [access.board.id]
+        return "b.id = {} AND " + _MEMBERS_ONLY, [access.board.id, now]
     joined: list[int] = []
     if viewer.account is not None:
         rows = await Membership.filter(account_id=viewer.account.id).values_list("board_id")
         joined = [int(row[0]) for row in rows]
     public = f"b.visibility = '{Visibility.public.value}'"
     if not joined:
-        return public, []
-    return f"({public} OR b.id IN ({', '.join('{}' for _ in joined)}))", joined
+        return f"{public} AND {_MEMBERS_ONLY}", [now]
+    mine = f"b.id IN ({', '.join('{}' for _ in joined)})"
+    return (
+        f"({public} OR {mine}) AND ({_MEMBERS_ONLY[1:-1]} OR {mine})",
+        [*joined, now, *joined],
+    )
 
 
 def _when(value: Any) -> datetime:
@@ -199,19 +215,20 @@ async def search_posts(
     may not read it, as for the board page) or in every board the viewer may read."""
     query = check_query(query)
     before = _check_cursor(cursor)
-    board = (await require_readable(board_slug, viewer)).board if board_slug else None
+    access = await require_readable(board_slug, viewer) if board_slug else None
+    board = access.board if access else None
     expression = fts5_query(query)
     if expression is None:
         return SearchResults(query, board, [], None)
-    condition, board_ids = await _access(viewer, board)
+    condition, values = await _access(viewer, access, datetime.now(UTC))
     conn = get_connection("default")
     if conn.capabilities.dialect == "postgres":
-        marks = (f"${n}" for n in range(4, 4 + len(board_ids)))
+        marks = (f"${n}" for n in range(4, 4 + len(values)))
         sql = _POSTGRES.replace("{access}", condition.format(*marks))
-        params: list[Any] = [query, before, limit + 1, *board_ids]
+        params: list[Any] = [query, before, limit + 1, *values]
     else:
-        sql = _SQLITE.replace("{access}", condition.format(*("?" * len(board_ids))))
-        params = [expression, before, *board_ids, limit + 1]
+        sql = _SQLITE.replace("{access}", condition.format(*("?" * len(values))))
+        params = [expression, before, *values, limit + 1]
     _, rows = await conn.execute_query(sql, params)
     hits = [_hit(tuple(row)) for row in rows[:limit]]
     next_cursor = str(hits[-1].post_id) if len(rows) > limit else None
@@ -219,7 +236,7 @@ async def search_posts(
 
 
 def _hit(row: tuple[Any, ...]) -> SearchHit:
-    post_id, snippet, seq, created, thread_id, thread_title, slug, board_title, name = row
+    post_id, snippet, seq, created, thread_id, thread_title, slug, board_title, name, note = row
     page = (seq - 1) // POSTS_PER_PAGE + 1
     return SearchHit(
         post_id=int(post_id),
@@ -230,4 +247,5 @@ def _hit(row: tuple[Any, ...]) -> SearchHit:
         author_name=name,
         created_at=_when(created),
         snippet=snippet_html(snippet or ""),
+        content_note=note or "",
     )

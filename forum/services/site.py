@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from forum import tokens
+from forum import invalidation, tokens
 from forum.errors import InvalidInputError, NotAllowedError, NotFoundError
 from forum.models import Account, SiteSettings
 from forum.models.account import Role
@@ -103,6 +103,7 @@ async def update_site_settings(
     site.federation = instance_federation
     site.show_usage = show_usage
     await site.save()
+    await invalidation.announce(invalidation.SITE)
     return site
 
 
@@ -126,6 +127,7 @@ async def issue_setup_token() -> str | None:
     site = await get_site_settings()
     site.setup_token_hash = tokens.digest(token)
     await site.save(update_fields=["setup_token_hash"])
+    await invalidation.announce(invalidation.SITE)
     return token
 
 
@@ -139,3 +141,4 @@ async def check_setup_token(token: str) -> None:
 
 async def consume_setup_token() -> None:
     await SiteSettings.filter(id=1).update(setup_token_hash=None)
+    await invalidation.announce(invalidation.SITE)

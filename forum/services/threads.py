@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 
 from forum.errors import InvalidInputError, NotAllowedError, NotFoundError
 from forum.mentions import mentioned_in, record_mentions
-from forum.models import Account, Actor, Board, Post, Reaction, Thread
+from forum.models import Account, Actor, Board, Persona, Post, Thread
 from forum.models.post import PostState, ThreadKind
 from forum.ratelimits import RateLimiter
 from forum.search_index import index_post
@@ -23,6 +23,10 @@ from forum.services.boards import (
     access_for,
     require_login,
 )
+from forum.services.content_notes import CONTENT_NOTE_MAX as CONTENT_NOTE_MAX
+from forum.services.content_notes import check_content_note, check_member_note
+from forum.services.members_only import hidden_from, shown_to
+from forum.services.one_off_names import own_one_off
 from forum.services.post_views import POSTS_PER_PAGE as POSTS_PER_PAGE
 from forum.services.post_views import PostView, posts_in_range, thread_and_board
 from forum.services.readings import Place, first_unread, note_page
@@ -31,7 +35,6 @@ from forum.services.viewer import Viewer
 THREADS_PER_PAGE = 30
 TITLE_MAX = 200
 BODY_MAX = 20_000
-CONTENT_NOTE_MAX = 120
 MAX_ID = 2**31 - 1  # ids are 32-bit integers; larger ones cannot exist
 # A thread whose opener the moderators removed is gone for readers; a thread whose author
 # deleted the opener stays, for the replies in it.
@@ -57,6 +60,12 @@ class ThreadPage:
     # and the seq "first unread" jumps to.
     place: Place | None = None
     first_unread: int | None = None
+    # The thread was opened under the viewer's own one-off name: their replies here go out
+    # under it (never under their board persona), until `reply_closed`.
+    reply_as: str | None = None
+    reply_closed: bool = False
+    # That one-off name's actor: its posts are the viewer's own (edit, delete).
+    reply_actor_id: int | None = None
 
     @property
     def first_unread_page(self) -> int:
@@ -95,15 +104,6 @@ def check_body(body: str) -> str:
     return body
 
 
-def check_content_note(note: str) -> str:
-    note = " ".join(_no_nul(note, "content_note").split())
-    if len(note) > CONTENT_NOTE_MAX:
-        raise InvalidInputError(
-            f"A content note is at most {CONTENT_NOTE_MAX} characters.", field="content_note"
-        )
-    return note
-
-
 async def create_thread(
     slug: str,
     viewer: Viewer,
@@ -113,12 +113,9 @@ async def create_thread(
     content_note: str = "",
     limiter: RateLimiter | None = None,
 ) -> Thread:
-    require_login(viewer)
-    access = await access_board(slug, viewer)
-    if access.persona is None:
-        raise NotAllowedError("Join this board to start a thread.")
-    if not access.can_start_thread:
-        raise NotAllowedError("Only this board's moderators start threads here.")
+    access = await thread_starter(slug, viewer)
+    assert access.persona is not None
+    content_note = check_member_note(access.board, content_note, reply=False)
     return await open_thread(
         access.board,
         access.persona.actor_id,
@@ -127,6 +124,18 @@ async def create_thread(
         premod=access.must_hold,
         limiter=limiter,
     )
+
+
+async def thread_starter(slug: str, viewer: Viewer) -> BoardAccess:
+    """The board for a member who may start a thread in it (under their board persona or
+    a one-off name alike)."""
+    require_login(viewer)
+    access = await access_board(slug, viewer)
+    if access.persona is None:
+        raise NotAllowedError("Join this board to start a thread.")
+    if not access.can_start_thread:
+        raise NotAllowedError("Only this board's moderators start threads here.")
+    return access
 
 
 @dataclass(frozen=True)
@@ -167,7 +176,7 @@ async def open_thread(
     )
     checked = admitted.checked
     if limiter and account is not None:
-        limiter.consume_member("thread", account)
+        await limiter.consume_member("thread", account)
     now = datetime.now(UTC)
     async with in_transaction():
         thread = await Thread.create(
@@ -224,7 +233,7 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int]:
 async def list_threads(access: BoardAccess, cursor: str | None = None) -> ThreadList:
     """Threads by last activity, pinned first (on the first page), keyset-paginated."""
     board_id = access.board.id
-    base = Thread.filter(board_id=board_id, state=PostState.visible)
+    base = Thread.filter(board_id=board_id, state=PostState.visible).filter(shown_to(access))
     pinned: list[Thread] = []
     query = base.filter(pinned=False)
     if cursor:
@@ -256,7 +265,7 @@ async def get_thread(access: BoardAccess, thread_id: int) -> Thread:
     thread = await Thread.filter(
         id=thread_id, board_id=access.board.id, state__in=READABLE_STATES
     ).first()
-    if thread is None:
+    if thread is None or hidden_from(thread, access):
         raise NotFoundError()
     return thread
 
@@ -302,32 +311,49 @@ async def read_thread(
         found = await thread_and_board(slug, thread_id, (PostState.held,))
     if found is None:
         raise NotFoundError()
-    thread, board = found
+    thread, board, author_one_off = found
     access = await access_for(board, viewer)
+    # A throwaway thread may be the reader's own, opened under a one-off name: then they
+    # see its held posts and reply under that name. One query, for such threads only.
+    one_off = None
+    if author_one_off and access.persona is not None:
+        one_off = await own_one_off(access.persona, thread.author_id)
     held = thread.state == PostState.held
-    if not access.can_read or (held and not access.sees_held(thread.author_id)):
+    sees_held = access.sees_held(thread.author_id) or one_off is not None
+    if not access.can_read or (held and not sees_held):
+        raise NotFoundError()
+    if hidden_from(thread, access):  # a meeting gone members-only
         raise NotFoundError()
     pages = page_count(thread)
     if page < 1 or page > pages:
         raise NotFoundError("There is no such page in this thread.")
     low = (page - 1) * POSTS_PER_PAGE
-    posts = await posts_in_range(board.id, thread.id, low, low + POSTS_PER_PAGE, access)
+    one_off_actor = one_off.actor_id if one_off is not None else None
+    posts = await posts_in_range(
+        board.id, thread.id, low, low + POSTS_PER_PAGE, access, one_off_actor
+    )
     await _mark_remote_team(board, posts)
-    mine: dict[int, set[str]] = {}
+    # The viewer's own reactions came with the posts (PostView.mine).
+    mine = {post.id: set(post.mine) for post in posts if post.mine}
     place: Place | None = None
-    if access.persona is not None and posts:
-        rows = await Reaction.filter(
-            actor_id=access.persona.actor_id,
-            post_id__in=[p.id for p in posts],
-        ).values_list("post_id", "kind")
-        for post_id, kind in rows:
-            mine.setdefault(int(post_id), set()).add(str(kind))
-        for post in posts:
-            if post.id in mine:
-                post.mine = frozenset(mine[post.id])
     if access.persona is not None:
         # The whole range of the page is read: every post in it the member may see is on it.
         shown = min(low + POSTS_PER_PAGE, thread.post_count) if mark_read else 0
         place = await note_page(access.persona.id, thread.id, shown)
     first = first_unread(place, thread.post_count)
-    return access, ThreadPage(thread, posts, page, pages, mine, place, first)
+    return access, ThreadPage(
+        thread,
+        posts,
+        page,
+        pages,
+        mine,
+        place,
+        first,
+        reply_as=one_off.actor.name if one_off is not None else None,
+        reply_closed=one_off is not None and not one_off_may_post(one_off),
+        reply_actor_id=one_off_actor,
+    )
+
+
+def one_off_may_post(persona: Persona) -> bool:
+    return persona.posts_until is not None and persona.posts_until > datetime.now(UTC)

@@ -19,11 +19,13 @@ from federation import install as install_federation
 from forum import log_records
 from forum.db import close_database, open_database
 from forum.errors import ForumError
+from forum.invalidation import listening
+from forum.rate_storage import storage_for
 from forum.ratelimits import RateLimiter
 from forum.services.notices import connect as connect_notices
 from forum.services.site import issue_setup_token
 from forum.settings import Settings
-from forum.web import api, errors
+from forum.web import api, errors, lemmy
 from forum.web.form_tokens import FormTokenMiddleware
 from forum.web.metrics import MetricsLayer, RequestMetrics, metrics
 from forum.web.middleware import RequestGuard
@@ -35,6 +37,7 @@ from forum.web.views import (
     breaks,
     feeds,
     invite_batches,
+    meetings,
     mentors,
     milestones,
     notices,
@@ -114,6 +117,9 @@ ROUTES = [
     Route(MENTOR_LINK + "/accept", mentors.accept, methods=["POST"]),
     Route(MENTOR_LINK + "/decline", mentors.decline, methods=["POST"]),
     Route(MENTOR_LINK + "/end", mentors.end, methods=["POST"]),
+    Route(BOARD + "/meetings", meetings.meetings_page),
+    Route(BOARD + "/meetings", meetings.schedule, methods=["POST"]),
+    Route(BOARD + "/meetings/{meeting_id:int}/cancel", meetings.cancel, methods=["POST"]),
     Route(BOARD + "/new", boards.new_thread_page),
     Route(BOARD + "/new", boards.create_thread, methods=["POST"]),
     Route(BOARD + "/feed.atom", feeds.board_feed),
@@ -129,6 +135,7 @@ ROUTES = [
     Route("/notices/read", notices.mark_read, methods=["POST"]),
     Route("/notices/{notice_id:int}/open", notices.open_notice, methods=["POST"]),
     Route("/metrics", metrics),
+    Mount("/api/v3", routes=lemmy.routes),
     Mount("/api", routes=api.routes),
 ]
 
@@ -178,7 +185,12 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
             await open_database(settings)
         try:
             # Subscribed blocklists refresh in the background, beside federation's workers.
-            async with federation_lifespan(), refreshing_blocklists(settings):
+            # Every process hears of changes to what it caches (PostgreSQL's NOTIFY).
+            async with (
+                listening(settings.database_url),
+                federation_lifespan(),
+                refreshing_blocklists(settings),
+            ):
                 token = await issue_setup_token()
                 if token:
                     # Printed, not logged to a file: it is a one-time secret for the operator.
@@ -214,7 +226,9 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     # page waits for some eighty regular expressions. No other route matches its paths.
     app.router.routes.remove(THREAD_PAGE)
     app.router.routes.insert(0, THREAD_PAGE)
-    app.state.kindred = AppState(settings=settings, limiter=RateLimiter(settings.secret_key))
+    app.state.kindred = AppState(
+        settings=settings, limiter=RateLimiter(settings.secret_key, storage=storage_for(settings))
+    )
     if settings.metrics_token:
         app.state.kindred.metrics = RequestMetrics()
         app.add_middleware(MetricsLayer, metrics=app.state.kindred.metrics)

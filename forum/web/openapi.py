@@ -77,6 +77,10 @@ SCHEMAS: dict[str, Schema] = {
             "title": STRING,
             "content_note": {**STRING, "description": "Empty, or a warning to show first."},
             "author": {**STRING, "description": "The author's display name in this board."},
+            "author_one_off": {
+                **FLAG,
+                "description": "The thread was opened under a one-off name (used for it only).",
+            },
             "muted": {**FLAG, "description": "The title holds one of your mute words."},
             "pinned": FLAG,
             "locked": FLAG,
@@ -111,6 +115,10 @@ SCHEMAS: dict[str, Schema] = {
         {
             "seq": {**ID, "description": "The post's number in its thread; 1 opens it."},
             "author": STRING,
+            "content_note": {
+                **STRING,
+                "description": "Empty, or a warning to show first (your preferences say how).",
+            },
             "body_html": {**HTML, "description": "Empty unless the post is visible."},
             "state": {
                 "enum": ["visible", "held", "deleted", "removed"],
@@ -154,16 +162,32 @@ SCHEMAS: dict[str, Schema] = {
         {
             "title": {**STRING, "maxLength": TITLE_MAX},
             "body": {**STRING, "maxLength": BODY_MAX, "description": "Markdown."},
-            "content_note": {**STRING, "maxLength": CONTENT_NOTE_MAX},
+            "content_note": {
+                **STRING,
+                "maxLength": CONTENT_NOTE_MAX,
+                "description": "Required when the board says so (400 otherwise).",
+            },
+            "one_off": {
+                **FLAG,
+                "description": (
+                    "Open it under a new one-off name (where the board allows it): a random "
+                    "name used for this thread only, that replies here for the board's days."
+                ),
+            },
         },
-        optional=("content_note",),
+        optional=("content_note", "one_off"),
     ),
     "NewReply": obj(
         {
             "body": {**STRING, "maxLength": BODY_MAX, "description": "Markdown."},
+            "content_note": {
+                **STRING,
+                "maxLength": CONTENT_NOTE_MAX,
+                "description": "Required when the board says so (400 otherwise).",
+            },
             "reply_to": {"type": ["integer", "null"], "minimum": 1},
         },
-        optional=("reply_to",),
+        optional=("content_note", "reply_to"),
     ),
 }
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from starlette.requests import HTTPConnection
 
+from forum import invalidation
 from forum.models import SiteSettings
 from forum.ratelimits import RateLimiter
 from forum.services.site import get_site_settings
@@ -16,7 +17,18 @@ from forum.settings import Settings
 if TYPE_CHECKING:
     from forum.web.metrics import RequestMetrics
 
+# The bound on staleness should a change notice be lost (see forum.invalidation).
 SITE_CACHE_SECONDS = 5.0
+# Counts announced changes of the site settings: a copy read before the latest is stale.
+_site_changes = 0
+
+
+def _site_changed(_key: str) -> None:
+    global _site_changes
+    _site_changes += 1
+
+
+invalidation.subscribe(invalidation.SITE, _site_changed)
 
 
 @dataclass
@@ -27,18 +39,25 @@ class AppState:
     metrics: RequestMetrics | None = None
     _site: SiteSettings | None = field(default=None, repr=False)
     _site_loaded_at: float = 0.0
+    _site_read_after: int = -1  # the count of changes when the copy was read
 
     @property
     def reaction_kinds(self) -> set[str]:
         return {key for key, _ in self.settings.reactions}
 
     async def site(self) -> SiteSettings:
-        # Every page needs the quick-exit URL and name; a few seconds' staleness across
-        # processes is fine, and this process drops its copy when an admin saves.
+        # Every page needs the quick-exit URL and name. Every process drops its copy when
+        # an admin saves (forum.invalidation); the time limit is the bound if it misses it.
         now = time.monotonic()
-        if self._site is None or now - self._site_loaded_at > SITE_CACHE_SECONDS:
+        if (
+            self._site is None
+            or self._site_read_after != _site_changes
+            or now - self._site_loaded_at > SITE_CACHE_SECONDS
+        ):
+            # Counted before the read: a change announced during it makes the copy stale.
+            changes = _site_changes
             self._site = await get_site_settings()
-            self._site_loaded_at = now
+            self._site_loaded_at, self._site_read_after = now, changes
         return self._site
 
     def forget_site(self) -> None:

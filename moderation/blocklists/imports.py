@@ -14,7 +14,7 @@ from typing import Literal
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from federation.policy import forget_domain_decisions
+from forum import invalidation
 from moderation.blocklists.csvfile import COMMENT_LENGTH, LineNote, ParsedBlocklist, PolicyState
 from moderation.blocklists.follows import drop_suspended_follows
 from moderation.models import DomainPolicy, Severity
@@ -209,9 +209,9 @@ async def apply_import(
             # small: a sequential scan that then took 16s for the next 20,000-row preview.
             # ANALYZE (as after any bulk load) refreshes the statistics and drops that plan.
             await conn.execute_script(f'ANALYZE "{DomainPolicy._meta.db_table}"')
-    # Bulk writes send no model signals: the inbox's cached domain decisions must hear of
-    # them now, not when their cache would expire.
-    forget_domain_decisions()
+    # Bulk writes send no model signals: every process's cached domain decisions must hear
+    # of them now, not when their cache would expire.
+    await invalidation.announce(invalidation.DOMAINS)
     return ImportCounts(
         added=len(preview.added),
         changed=len(preview.changed),

@@ -53,7 +53,7 @@ def start_thread(page: Page, slug: str, title: str, body: str, content_note: str
 
 
 def reply(page: Page, body: str) -> None:
-    page.locator("#reply").get_by_role("textbox").fill(body)
+    page.locator("#reply textarea[name=body]").fill(body)
     page.get_by_role("button", name="Post reply").click()
     expect(page.locator(".post .prose").filter(has_text=body)).to_be_visible()
 

@@ -182,6 +182,11 @@ async def test_nodeinfo_and_host_meta(client: httpx.AsyncClient, federated: int)
     meta = await client.get("/.well-known/host-meta")
     assert "lrdd" in meta.text and f"{BASE}/.well-known/webfinger" in meta.text
     assert (await client.get("/nodeinfo/9.9")).status_code == 404
+    # Lemmy's own path, which clients written for Lemmy ask for.
+    assert (await client.get("/nodeinfo/2.0.json")).json() == (
+        await client.get("/nodeinfo/2.0")
+    ).json()
+    assert (await client.get("/nodeinfo/9.9.json")).status_code == 404
 
 
 async def test_instance_actor(client: httpx.AsyncClient, federated: int) -> None:

@@ -34,7 +34,7 @@ INSERT INTO board (slug, title, description_source, description_html, rules_sour
   '2026-01-01');
 INSERT INTO thread (board_id, author_id, title, content_note, state, pinned, locked,
   post_count, last_activity_at, created_at)
-  VALUES (1, 2, 'A thread', '', 'visible', {true} AND FALSE, {true} AND FALSE, 2,
+  VALUES (1, 2, 'A thread', 'grief', 'visible', {true} AND FALSE, {true} AND FALSE, 2,
   '2026-01-01', '2026-01-01');
 INSERT INTO post (thread_id, seq, author_id, body_source, body_html, state, reaction_counts,
   crisis, created_at)
@@ -74,8 +74,19 @@ async def main() -> None:
         counts[table] = rows[0][0]
     invite = await Invite.get(code_hash="h")
     used = invite.used_at.isoformat() if invite.used_at else None
+    _, notes = await get_connection("default").execute_query(
+        "SELECT seq, content_note FROM post ORDER BY seq"
+    )
     await Tortoise.close_connections()
-    json.dump({"applied": applied, "counts": counts, "invite_used_at": used}, sys.stdout)
+    json.dump(
+        {
+            "applied": applied,
+            "counts": counts,
+            "invite_used_at": used,
+            "notes": [[int(r[0]), str(r[1])] for r in notes],
+        },
+        sys.stdout,
+    )
 
 
 if __name__ == "__main__":

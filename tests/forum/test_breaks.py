@@ -50,6 +50,11 @@ async def test_a_break_shows_the_calm_page_everywhere(client: httpx.AsyncClient,
     calm = (await client.get("/break")).text
     assert "If you need someone now" in calm  # the crisis resources
     assert 'action="/account/export"' in calm and 'action="/account/delete"' in calm
+    # The header offers only the way out: nothing that leads back into the forum.
+    header = calm.split('<header class="site-header">')[1].split("</header>")[0]
+    for link in ('href="/search"', 'href="/notices"', 'href="/account"', 'href="/admin"'):
+        assert link not in header, link
+    assert 'action="/logout"' in header
     # help stays reachable as it is
     assert "You are taking a break" not in (await client.get("/help")).text
     # signing in again lands there too

@@ -60,5 +60,7 @@ def test_upgrading_a_database_with_rows_keeps_every_row(tmp_path: Path, upgrade_
         "report": 1,
         "mod_action": 1,
     }
+    # A thread's content note became its opener's (0011); replies have none.
+    assert outcome["notes"] == [[1, "grief"], [2, ""]]
     # Invitation codes used before the upgrade keep only the day of use.
     assert outcome["invite_used_at"] == "2026-01-02T00:00:00+00:00"

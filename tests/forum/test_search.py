@@ -420,3 +420,43 @@ async def test_a_passage_the_moderators_cut_is_not_found(
     await act_on_post(admin, "cut", thread_id, 1, cut)
     assert await search(client, "zanzibar") == []
     assert await search(client, "thanks") == [f"{path}?page=1#post-1"]
+
+
+async def test_a_noted_reply_is_folded_shown_or_hidden_in_results_as_the_reader_prefers(
+    client: httpx.AsyncClient,
+) -> None:
+    await make_board("grief")
+    await member(client, "willow", "grief")
+    path = await thread(client, "grief", "Anniversaries", "The first year is hard.")
+    sent = await post_form(
+        client,
+        f"{path}/reply",
+        {"body": "The hospital smell still gets me.", "content_note": "illness"},
+        form_page=path,
+    )
+    assert sent.status_code == 303, sent.text
+    folded = (await client.get("/search", params={"q": "hospital"})).text
+    assert '<details class="cn-body"><summary>Content note: illness (show excerpt)' in folded
+    answer = (await client.get("/api/search", params={"q": "hospital"})).json()
+    assert answer["items"][0]["content_note"] == "illness"
+    for choice, shown in (("show", True), ("hide", False)):
+        saved = await post_form(
+            client,
+            "/account/preferences",
+            {
+                "content_notes": choice,
+                "theme": "",
+                "mute_words": "",
+                "mute_action": "collapse",
+                "time_zone": "UTC",
+            },
+            form_page="/account",
+        )
+        assert saved.status_code == 303, saved.text
+        page = (await client.get("/search", params={"q": "hospital"})).text
+        assert ("<mark>hospital</mark>" in page) is shown, choice
+        assert "cn-body" not in page
+        if not shown:
+            assert "Excerpt hidden: its content note is “illness”" in page
+    # The opener, without a note, is found as ever.
+    assert "<mark>year</mark>" in (await client.get("/search", params={"q": "year"})).text

@@ -14,6 +14,7 @@ from forum.models.post import PostState
 from forum.rendering import render_markdown
 from forum.services import readings
 from forum.services.threads import POSTS_PER_PAGE
+from tests.conftest import BACKEND
 from tests.forum.test_thread_pagination import count_queries
 from tests.helpers import (
     client_from,
@@ -128,6 +129,11 @@ async def test_a_member_page_view_costs_one_read_and_at_most_one_upsert(
     with count_queries() as again:
         await other_client.get(f"/b/{BOARD}/t/{thread_id}")
     touching = [q for q in first if "reading" in q.lower()]
+    if BACKEND == "postgres":
+        # One statement reads the place and moves the marker (a WITH … INSERT).
+        assert len(touching) == 1 and "INSERT INTO reading" in touching[0], first
+        assert len([q for q in again if "reading" in q.lower()]) == 1, again
+        return
     assert len(touching) == 2 and touching[1].lstrip().upper().startswith("INSERT"), first
     # Nothing new since: the marker would not move, so nothing is written.
     assert len([q for q in again if "reading" in q.lower()]) == 1, again

@@ -86,6 +86,8 @@ def thread_json(
     thread: Thread,
     prefs: Preferences = VISITOR,
     new_posts: int | None = None,
+    *,
+    one_off: bool = False,
 ) -> dict[str, object]:
     return {
         "id": thread.id,
@@ -93,6 +95,7 @@ def thread_json(
         "title": thread.title,
         "content_note": thread.content_note,
         "author": thread.author.name,
+        "author_one_off": one_off,
         "muted": prefs.muted(html.escape(thread.title)),
         "pinned": thread.pinned,
         "locked": thread.locked,
@@ -124,6 +127,8 @@ class PostLike(Protocol):
     @property
     def body_html(self) -> str: ...
     @property
+    def content_note(self) -> str: ...
+    @property
     def reaction_counts(self) -> dict[str, int]: ...
     @property
     def created_at(self) -> datetime: ...
@@ -142,6 +147,7 @@ def post_json(
     return {
         "seq": post.seq,
         "author": post.author.name,
+        "content_note": post.content_note if visible else "",
         # Like the HTML page: a deleted or removed post keeps its place, not its words.
         "body_html": post.body_html if visible else "",
         "state": str(post.state),

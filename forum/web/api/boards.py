@@ -5,7 +5,8 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from forum.services import boards, readings, threads
+from forum.services import boards, readings, threads, throwaways
+from forum.services.one_off_names import one_off_authors
 from forum.services.preferences import preferences_for
 from forum.web.api.answers import board_detail_json, board_json, json_answer, thread_json
 from forum.web.api.bodies import read_json
@@ -37,15 +38,21 @@ async def list_threads(request: Request) -> JSONResponse:
         if access.persona is not None
         else {}
     )
-    items = [thread_json(request, slug, t, prefs, counts.get(t.id)) for t in shown]
+    one_offs = await one_off_authors([t.author_id for t in shown])
+    items = [
+        thread_json(request, slug, t, prefs, counts.get(t.id), one_off=t.author_id in one_offs)
+        for t in shown
+    ]
     return json_answer({"items": items, "next": listing.next_cursor})
 
 
 async def create_thread(request: Request) -> JSONResponse:
     viewer = await load_writer(request)
-    body = await read_json(request, frozenset({"title", "body", "content_note"}))
+    body = await read_json(request, frozenset({"title", "body", "content_note", "one_off"}))
     slug = request.path_params["slug"]
-    thread = await threads.create_thread(
+    one_off = body.flag("one_off")
+    start = throwaways.open_one_off_thread if one_off else threads.create_thread
+    thread = await start(
         slug,
         viewer,
         title=body.text("title"),
@@ -54,5 +61,5 @@ async def create_thread(request: Request) -> JSONResponse:
         limiter=app_state(request).limiter,
     )
     await thread.fetch_related("author")
-    answer = thread_json(request, slug, thread, preferences_for(viewer.account))
+    answer = thread_json(request, slug, thread, preferences_for(viewer.account), one_off=one_off)
     return json_answer(answer, 201, {"Location": f"/api/threads/{thread.id}"})

@@ -40,6 +40,15 @@ class JsonBody:
             )
         return [_text(name, item) for item in value]
 
+    def flag(self, name: str) -> bool:
+        """A true/false field; absent or null is false."""
+        value = self._data.get(name)
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            raise InvalidInputError(f"The field {name!r} must be true or false.", field=name)
+        return value
+
     def number(self, name: str) -> int | None:
         value = self._data.get(name)
         if value is None:

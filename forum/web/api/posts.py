@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from forum.errors import InvalidInputError
-from forum.models import Post, Thread
+from forum.models import Post
 from forum.services import posts, reactions
 from forum.services.preferences import preferences_for
 from forum.services.threads import BODY_MAX, CONTENT_NOTE_MAX, TITLE_MAX
@@ -38,13 +38,9 @@ async def edit_post(request: Request) -> JSONResponse:
     thread_id, seq = request.path_params["thread_id"], request.path_params["seq"]
     text = body.text("body")
     title, note = body.optional_text("title"), body.optional_text("content_note")
-    if seq != 1 and (title is not None or note is not None):
-        field = "title" if title is not None else "content_note"
-        raise InvalidInputError(f"Only a thread's first post has the field {field!r}.", field=field)
+    if seq != 1 and title is not None:
+        raise InvalidInputError("Only a thread's first post has the field 'title'.", field="title")
     slug = await thread_slug(thread_id)
-    if note is not None and title is None:
-        # The service changes the note together with the title: keep the title as it is.
-        title = (await Thread.get(id=thread_id)).title
     await posts.edit_post(slug, thread_id, seq, viewer, body=text, title=title, content_note=note)
     return await _answer(thread_id, seq, viewer)
 
@@ -150,7 +146,7 @@ doc.describe(
                 "content_note": {
                     **doc.STRING,
                     "maxLength": CONTENT_NOTE_MAX,
-                    "description": "The first post only; absent keeps the note, empty drops it.",
+                    "description": "Absent keeps the note, empty drops it (where allowed).",
                 },
             },
             optional=("title", "content_note"),

@@ -42,6 +42,7 @@ async def search(request: Request) -> JSONResponse:
             "author": hit.author_name,
             "created_at": iso_time(hit.created_at),
             "snippet_html": str(hit.snippet),
+            "content_note": hit.content_note,
             "url": absolute(hit.url),
         }
         for hit in results.hits
@@ -96,6 +97,11 @@ doc.describe(
                 "snippet_html": {
                     **doc.STRING,
                     "description": "Escaped text around the match, matches in <mark>.",
+                },
+                "content_note": {
+                    **doc.STRING,
+                    "description": "The post's content note (empty: none). Apps fold or "
+                    "hide the snippet as the reader's preferences say (GET /api/preferences).",
                 },
                 "url": doc.URL,
             }

@@ -7,6 +7,7 @@ from starlette.responses import JSONResponse
 
 from forum.models import Watch
 from forum.services import posts, threads
+from forum.services.one_off_names import one_off_author
 from forum.services.preferences import preferences_for
 from forum.web.api.answers import json_answer, page_number, post_json, thread_json, thread_slug
 from forum.web.api.bodies import read_json
@@ -27,9 +28,10 @@ async def get_thread(request: Request) -> JSONResponse:
     await page.thread.fetch_related("author")
     prefs = preferences_for(viewer.account)
     place = page.place
+    one_off = await one_off_author(page.thread)
     return json_answer(
         {
-            "thread": thread_json(request, slug, page.thread, prefs),
+            "thread": thread_json(request, slug, page.thread, prefs, one_off=one_off),
             "posts": [
                 post_json(post, mine=page.my_reactions.get(post.id, ()), prefs=prefs)
                 for post in page.posts
@@ -44,7 +46,7 @@ async def get_thread(request: Request) -> JSONResponse:
 
 async def create_reply(request: Request) -> JSONResponse:
     viewer = await load_writer(request)
-    body = await read_json(request, frozenset({"body", "reply_to"}))
+    body = await read_json(request, frozenset({"body", "content_note", "reply_to"}))
     text, reply_to = body.text("body"), body.number("reply_to")
     thread_id = request.path_params["thread_id"]
     post = await posts.create_reply(
@@ -52,6 +54,7 @@ async def create_reply(request: Request) -> JSONResponse:
         thread_id,
         viewer,
         body=text,
+        content_note=body.text("content_note", required=False),
         reply_to_seq=reply_to,
         limiter=app_state(request).limiter,
     )

@@ -10,7 +10,18 @@ from starlette.responses import Response
 
 from forum.errors import ConflictError, InvalidInputError, NotAllowedError
 from forum.models import Post, Thread
-from forum.services import boards, held, invites, leaving, personas, readings, team, threads
+from forum.services import (
+    boards,
+    held,
+    invites,
+    leaving,
+    meetings,
+    personas,
+    readings,
+    team,
+    threads,
+    throwaways,
+)
 from forum.services.viewer import Viewer
 from forum.web import preview
 from forum.web.forms import read_form
@@ -45,6 +56,7 @@ async def board_page(request: Request) -> Response:
             "waiting": waiting,
             "marks": marks,
             "team": await team.team_names(access.board),
+            "meetings": await meetings.board_meetings(access.board),
         },
         board=access.board,
     )
@@ -179,8 +191,10 @@ async def create_thread(request: Request) -> Response:
                 request, viewer, slug, status=400, error=exc, values=form.values()
             )
         return await _new_thread_form(request, viewer, slug, preview=html, values=form.values())
+    # A one-off name is its own path (a new persona first); both open the thread alike.
+    start = throwaways.open_one_off_thread if form.flag("one_off") else threads.create_thread
     try:
-        thread = await threads.create_thread(
+        thread = await start(
             slug,
             viewer,
             title=form.text("title"),

@@ -5,9 +5,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from forum.errors import InvalidInputError, NotFoundError
+from forum.errors import InvalidInputError, LoginRequiredError, NotAllowedError, NotFoundError
 from forum.models import Post, Thread
-from forum.services import boards, post_views, posts, reactions, threads
+from forum.services import post_views, posts, reactions, threads
 from forum.services.boards import BoardAccess
 from forum.services.preferences import preferences_for
 from forum.services.viewer import Viewer
@@ -71,6 +71,7 @@ async def reply(request: Request) -> Response:
             thread_id,
             viewer,
             body=form.text("body"),
+            content_note=form.text("content_note"),
             reply_to_seq=form.integer("reply_to"),
             limiter=app_state(request).limiter,
         )
@@ -92,16 +93,16 @@ async def reply(request: Request) -> Response:
 
 async def _own_post(request: Request, viewer: Viewer) -> tuple[BoardAccess, Thread, Post]:
     """One of the viewer's own posts, not deleted (404 otherwise)."""
-    slug, thread_id = request.path_params["slug"], request.path_params["thread_id"]
-    access = await boards.require_readable(slug, viewer)
-    thread = await threads.get_thread(access, thread_id)
-    seq = threads.check_seq(request.path_params["seq"])
-    post = await Post.filter(thread_id=thread.id, seq=seq).first()
-    if post is None or access.persona is None or post.author_id != access.persona.actor_id:
-        raise NotFoundError()
-    if post.state == "deleted":
-        raise NotFoundError()
-    return access, thread, post
+    try:
+        return await posts.own_post(
+            request.path_params["slug"],
+            request.path_params["thread_id"],
+            request.path_params["seq"],
+            viewer,
+        )
+    except (LoginRequiredError, NotAllowedError):
+        # Someone else's post, or no one signed in: no page to show, as for a missing one.
+        raise NotFoundError() from None
 
 
 async def _own_post_page(request: Request, template: str) -> Response:
@@ -127,9 +128,9 @@ async def _edit_preview(request: Request, viewer: Viewer, form: Form) -> Respons
     body rendered above it."""
     access, thread, post = await _own_post(request, viewer)
     post.body_source = form.text("body")
+    post.content_note = form.text("content_note")
     if post.seq == 1:
         thread.title = form.text("title")
-        thread.content_note = form.text("content_note")
     context: dict[str, object] = {"access": access, "thread": thread, "post": post}
     try:
         context["preview"] = preview.preview_html(form)
@@ -161,13 +162,15 @@ async def edit(request: Request) -> Response:
             viewer,
             body=form.text("body"),
             title=form.text("title") if seq == 1 else None,
-            content_note=form.text("content_note") if seq == 1 else None,
+            content_note=form.text("content_note"),
         )
     except InvalidInputError as exc:
-        access = await boards.require_readable(slug, viewer)
-        thread = await threads.get_thread(access, thread_id)
-        draft = await Post.get(thread_id=thread.id, seq=seq)
+        # The page again with what was typed (in memory only, never saved).
+        access, thread, draft = await _own_post(request, viewer)
         draft.body_source = form.text("body")
+        draft.content_note = form.text("content_note")
+        if seq == 1:
+            thread.title = form.text("title")
         return await render(
             request,
             "edit_post.html",

@@ -1,0 +1,49 @@
+"""What Lemmy has and Kindred does not: each answers with a clear sentence (and, where
+an app polls it, with an empty list rather than an error)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from forum.web.api.answers import json_answer
+from forum.web.lemmy.errors import error_answer
+
+MENTOR_LINKS = (
+    "Kindred has private messages only inside a mentor link with a peer supporter you "
+    "chose, on the board's Mentors page; they are not offered to apps."
+)
+REFUSED: dict[str, tuple[str, str, int]] = {
+    "/private_message": ("private_messages_disabled", MENTOR_LINKS, 403),
+    "/site/block": (
+        "not_supported",
+        "Kindred members cannot block whole instances; this server's admins decide which "
+        "servers it talks to.",
+        400,
+    ),
+    "/post/like/list": (
+        "not_supported",
+        "Kindred does not show who gave a reaction.",
+        403,
+    ),
+    "/comment/like/list": (
+        "not_supported",
+        "Kindred does not show who gave a reaction.",
+        403,
+    ),
+    "/post/site_metadata": (
+        "not_supported",
+        "Kindred fetches no other sites' pages for apps.",
+        400,
+    ),
+}
+
+
+async def refused(request: Request) -> Response:
+    code, message, status = REFUSED[request.url.path.removeprefix(request.scope["root_path"])]
+    return error_answer(code, message, status)
+
+
+async def no_private_messages(request: Request) -> Response:
+    """Apps poll the list for their inbox: it is simply empty."""
+    return json_answer({"private_messages": []})
