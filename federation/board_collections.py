@@ -17,6 +17,7 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from tortoise.models import Model
@@ -29,6 +30,7 @@ from federation.models import Follow, FollowState, OutboxActivity
 from federation.urls import AS_CONTEXT, Urls
 from forum.models import Actor, Board, Post, Thread
 from forum.models.post import PostState
+from forum.services.members_only import not_members_only
 
 PAGE_SIZE = 20
 MAX_ID = 2**31 - 1
@@ -145,9 +147,48 @@ async def collection_document(url: str, source: Source[M], cursor: Cursor | None
     return doc
 
 
+# /b/{slug}/t/{thread}[/p/{seq}]: the local post an activity is about.
+_OBJECT = re.compile(r"/b/[^/]+/t/(\d+)(?:/p/(\d+))?$")
+
+
+def _object_place(activity: dict[str, Any]) -> tuple[int, int] | None:
+    """(thread id, seq) of the local post a Create or Update carries, else None."""
+    inner = activity.get("object")
+    if not isinstance(inner, dict) or inner.get("type") not in ("Create", "Update"):
+        return None
+    obj = inner.get("object")
+    found = _OBJECT.search(obj.get("id", "")) if isinstance(obj, dict) else None
+    if found is None:
+        return None
+    return int(found.group(1)), int(found.group(2) or 1)
+
+
+async def _still_public(places: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Which of these posts a visitor may still read: visible, in a visible thread that
+    has not gone members-only (a meeting's "what is said here stays here")."""
+    if not places:
+        return set()
+    now = datetime.now(UTC)
+    threads = {
+        t.id
+        for t in await Thread.filter(
+            id__in={thread for thread, _ in places}, state=PostState.visible
+        ).filter(not_members_only(now))
+    }
+    rows = await Post.filter(
+        thread_id__in=threads, seq__in={seq for _, seq in places}, state=PostState.visible
+    ).values_list("thread_id", "seq")
+    return {(int(t), int(q)) for t, q in rows}
+
+
 async def outbox_source(urls: Urls, board: Board) -> Source[OutboxActivity]:
     async def render(rows: list[OutboxActivity]) -> list[Any]:
-        return [json.loads(row.payload) for row in rows]
+        # What was sent stays as it was sent, but a post since deleted, removed, held or
+        # hidden (or gone members-only) is left out: the outbox is a public page too.
+        activities = [json.loads(row.payload) for row in rows]
+        places = {place for a in activities if (place := _object_place(a)) is not None}
+        public = await _still_public(places)
+        return [a for a in activities if (place := _object_place(a)) is None or place in public]
 
     # The group's Announces only: its Accepts would tell who follows the board.
     query = OutboxActivity.filter(actor_id=board.actor_id, kind="Announce")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -145,6 +146,13 @@ async def persona_actor(request: Request) -> Response:
     return ap_response(actors.person_document(urls, persona, actor))
 
 
+def _members_only(thread: Thread) -> bool:
+    """A thread gone members-only (a meeting's "what is said here stays here") is no longer
+    served to other servers, who are visitors."""
+    after = thread.members_only_after
+    return after is not None and after <= datetime.now(UTC)
+
+
 async def thread_object(request: Request) -> Response:
     urls, board = await _federating_board(request, mirrors=True)
     thread = (
@@ -152,7 +160,7 @@ async def thread_object(request: Request) -> Response:
         .select_related("author")
         .first()
     )
-    if thread is None or thread.state != PostState.visible:
+    if thread is None or thread.state != PostState.visible or _members_only(thread):
         raise NotFederatedError()
     opener = await Post.get(thread_id=thread.id, seq=1)
     mentions = await objects.mentioned_actors(opener)
@@ -162,7 +170,7 @@ async def thread_object(request: Request) -> Response:
 async def post_object(request: Request) -> Response:
     urls, board = await _federating_board(request, mirrors=True)
     thread = await Thread.filter(id=request.path_params["thread_id"], board_id=board.id).first()
-    if thread is None or thread.state != PostState.visible:
+    if thread is None or thread.state != PostState.visible or _members_only(thread):
         raise NotFederatedError()
     post = (
         await Post.filter(thread_id=thread.id, seq=request.path_params["seq"], ap_id=None)

@@ -128,3 +128,37 @@ async def test_boards_that_do_not_federate_have_no_collections(
     for params in ({}, {"page": "true"}):
         response = await client.get(f"/b/quiet/{name}", params=params, headers=AP)
         assert response.status_code == 404
+
+
+async def test_the_outbox_leaves_out_posts_no_longer_public(
+    client: httpx.AsyncClient, viewer: Viewer
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from forum.services import posts
+
+    kept = await create_thread("grief", viewer, title="Still here", body="x")
+    deleted = await create_thread("grief", viewer, title="Taken back", body="regret")
+    meeting = await create_thread("grief", viewer, title="Said in the meeting", body="y")
+    await posts.delete_post("grief", deleted.id, 1, viewer)
+    await Thread.filter(id=meeting.id).update(
+        members_only_after=datetime.now(UTC) - timedelta(minutes=1)
+    )
+    outbox = await get(client, OUTBOX)
+    # Sent once, but a visitor reading the outbox now finds only what is still public.
+    assert titles_of_creates(outbox) == ["Still here"]
+    assert "regret" not in str(outbox)
+    assert kept.id
+    # The thread gone members-only is no longer served to other servers either.
+    page = await client.get(
+        f"/b/grief/t/{meeting.id}", headers={"accept": "application/activity+json"}
+    )
+    assert page.status_code in (404, 410)
+
+
+def titles_of_creates(doc: dict[str, Any]) -> list[str]:
+    return [
+        item["object"]["object"]["name"]
+        for item in doc["orderedItems"]
+        if item["object"]["type"] == "Create"
+    ]
