@@ -6,12 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from tortoise.expressions import Q
 from tortoise.functions import Max
 
 from forum.models import Board, Membership, Thread
 from forum.models.board import Visibility
 from forum.models.post import PostState
 from forum.services.boards import list_boards
+from forum.services.members_only import not_members_only
 from forum.services.viewer import Viewer
 
 
@@ -38,8 +40,12 @@ async def board_overview(viewer: Viewer) -> list[BoardSummary]:
     ]
     latest: dict[int, datetime] = {}
     if readable:
+        # Threads gone members-only (a meeting's "what is said here stays here") count for
+        # the board's members only: even their last activity is not the others' business.
+        shown = Q() if viewer.is_admin else Q(board_id__in=joined) | not_members_only()
         rows = (
             await Thread.filter(board_id__in=readable, state=PostState.visible)
+            .filter(shown)
             .annotate(latest=Max("last_activity_at"))
             .group_by("board_id")
             .values("board_id", "latest")

@@ -72,3 +72,18 @@ async def test_boards_left_off_in_preferences_are_not_listed(client: httpx.Async
     grief = await Board.get(slug="grief")
     await Account.filter(handle="fern1").update(hidden_boards=f"{sleep.id} {grief.id}")
     assert "You left every board off this page" in (await client.get("/")).text
+
+
+async def test_a_thread_gone_members_only_leaves_no_activity_for_outsiders(
+    client: httpx.AsyncClient, other_client: httpx.AsyncClient
+) -> None:
+    from datetime import datetime, timedelta
+
+    await make_board("circle", title="Circle")
+    await register(client, "fern1")
+    await join(client, "circle")
+    tid = thread_id_from(await start_thread(client, "circle", "Tuesday meeting", "Shared"))
+    await Thread.filter(id=tid).update(members_only_after=datetime.now(UTC) - timedelta(days=1))
+    # The only thread is members-only now: a visitor learns nothing of when it was active.
+    assert "last activity" not in board_item((await other_client.get("/")).text, "Circle")
+    assert "last activity" in board_item((await client.get("/")).text, "Circle")
