@@ -83,8 +83,7 @@ def _report_fields(report: Report, reporter: Json, reason: str) -> Json:
 async def report_post(request: Request) -> JSONResponse:
     fields = await read_fields(request)
     viewer = await load_member(request, fields)
-    thread_id = fields.ident("post_id", required=True)
-    assert thread_id is not None
+    thread_id = fields.required_ident("post_id")
     access, thread = await listings.readable_thread(thread_id, viewer)
     opener = await Post.filter(thread_id=thread.id, seq=1).first()
     if opener is None:
@@ -116,8 +115,7 @@ async def report_post(request: Request) -> JSONResponse:
 async def report_comment(request: Request) -> JSONResponse:
     fields = await read_fields(request)
     viewer = await load_member(request, fields)
-    comment_id = fields.ident("comment_id", required=True)
-    assert comment_id is not None
+    comment_id = fields.required_ident("comment_id")
     access, thread, post = await comment_thread(comment_id, viewer)
     report, _shapes, reporter = await _report(request, viewer, access, thread, post)
     view = await one_comment(request, access, thread, post.id)
@@ -169,8 +167,7 @@ async def _post_answer(
 async def remove_post(request: Request) -> JSONResponse:
     fields = await read_fields(request)
     viewer = await load_member(request, fields)
-    thread_id = fields.ident("post_id", required=True)
-    assert thread_id is not None
+    thread_id = fields.required_ident("post_id")
     action = "remove" if fields.flag("removed") else "restore"
     access, thread = await _moderate(viewer, thread_id, 1, action, fields.text("reason"))
     return await _post_answer(request, viewer, access, thread)
@@ -180,8 +177,7 @@ async def remove_post(request: Request) -> JSONResponse:
 async def lock_post(request: Request) -> JSONResponse:
     fields = await read_fields(request)
     viewer = await load_member(request, fields)
-    thread_id = fields.ident("post_id", required=True)
-    assert thread_id is not None
+    thread_id = fields.required_ident("post_id")
     action = "lock" if fields.flag("locked") else "unlock"
     access, thread = await _moderate(viewer, thread_id, 1, action, fields.text("reason"))
     return await _post_answer(request, viewer, access, thread)
@@ -192,8 +188,7 @@ async def feature_post(request: Request) -> JSONResponse:
     """Featuring in the community is pinning; Kindred has no instance-wide featuring."""
     fields = await read_fields(request)
     viewer = await load_member(request, fields)
-    thread_id = fields.ident("post_id", required=True)
-    assert thread_id is not None
+    thread_id = fields.required_ident("post_id")
     if fields.choice("feature_type", frozenset({"Community", "Local"}), "Community") == "Local":
         raise LemmyError(
             "not_supported", "Kindred pins threads in their board only, never site-wide."
@@ -207,8 +202,7 @@ async def feature_post(request: Request) -> JSONResponse:
 async def remove_comment(request: Request) -> JSONResponse:
     fields = await read_fields(request)
     viewer = await load_member(request, fields)
-    comment_id = fields.ident("comment_id", required=True)
-    assert comment_id is not None
+    comment_id = fields.required_ident("comment_id")
     post = await Post.filter(id=comment_id).first()
     if post is None or post.seq == 1:
         raise LemmyError("couldnt_find_comment", "Not found.", status=404)
@@ -226,8 +220,8 @@ async def ban_from_community(request: Request) -> JSONResponse:
     moderators' persona page. The person must be a persona of that very board."""
     fields = await read_fields(request)
     viewer = await load_member(request, fields)
-    board_id = fields.ident("community_id", required=True)
-    number = fields.ident("person_id", required=True)
+    board_id = fields.required_ident("community_id")
+    number = fields.required_ident("person_id")
     assert board_id is not None and number is not None
     if fields.flag("remove_data"):
         raise LemmyError(

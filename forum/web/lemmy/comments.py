@@ -157,8 +157,7 @@ async def list_comments(request: Request) -> JSONResponse:
 async def get_comment(request: Request) -> JSONResponse:
     fields = await read_fields(request)
     viewer = await load_caller(request, fields)
-    comment_id = fields.ident("id", required=True)
-    assert comment_id is not None
+    comment_id = fields.required_ident("id")
     access, thread, post = await comment_thread(comment_id, viewer)
     view = await one_comment(request, access, thread, post.id)
     return json_answer({"comment_view": view, "recipient_ids": []})
@@ -169,7 +168,7 @@ async def create_comment(request: Request) -> JSONResponse:
     fields = await read_fields(request)
     viewer = await load_member(request, fields)
     content = fields.text("content", required=True)
-    thread_id = fields.ident("post_id", required=True)
+    thread_id = fields.required_ident("post_id")
     parent_id = fields.ident("parent_id")
     assert thread_id is not None
     access, thread = await listings.readable_thread(thread_id, viewer)
@@ -196,8 +195,7 @@ async def create_comment(request: Request) -> JSONResponse:
 async def like_comment(request: Request) -> JSONResponse:
     fields = await read_fields(request)
     viewer = await load_member(request, fields)
-    comment_id = fields.ident("comment_id", required=True)
-    assert comment_id is not None
+    comment_id = fields.required_ident("comment_id")
     on = vote(fields)
     access, thread, post = await comment_thread(comment_id, viewer)
     require_member(access)
@@ -220,8 +218,7 @@ async def edit_comment(request: Request) -> JSONResponse:
     """Edit one's own comment: the same rules as a new reply apply to the new words."""
     fields = await read_fields(request)
     viewer = await load_member(request, fields)
-    comment_id = fields.ident("comment_id", required=True)
-    assert comment_id is not None
+    comment_id = fields.required_ident("comment_id")
     access, thread, post = await comment_thread(comment_id, viewer)
     require_member(access)
     if fields.present("content"):
@@ -236,8 +233,7 @@ async def delete_comment(request: Request) -> JSONResponse:
     """Delete one's own comment: its words go, its place in the tree stays."""
     fields = await read_fields(request)
     viewer = await load_member(request, fields)
-    comment_id = fields.ident("comment_id", required=True)
-    assert comment_id is not None
+    comment_id = fields.required_ident("comment_id")
     deleted = fields.flag("deleted")
     access, thread, post = await comment_thread(comment_id, viewer)
     require_member(access)

@@ -124,8 +124,7 @@ async def follow_community(request: Request) -> JSONResponse:
     (the app's follow button is the member's consent; the rules are on the board page)."""
     fields = await read_fields(request)
     viewer = await load_member(request, fields)
-    number = fields.ident("community_id", required=True)
-    assert number is not None
+    number = fields.required_ident("community_id")
     follow = fields.flag("follow")
     access = await listings.access_board_number(number, viewer)
     slug = access.board.slug

@@ -51,16 +51,21 @@ class Fields:
             )
         return number
 
-    def ident(self, name: str, *, required: bool = False) -> int | None:
-        """An id: absent is None (or a 400 when required); one that cannot exist, 404."""
+    def ident(self, name: str) -> int | None:
+        """An id: absent is None; one that cannot exist, 404."""
         value = self._data.get(name)
         if value is None or value == "":
-            if required:
-                raise InvalidInputError(f"The field {name!r} is required.", field=name)
             return None
         number = self._integer(name, value)
         if not 0 < number <= MAX_ID:
             raise NotFoundError()
+        return number
+
+    def required_ident(self, name: str) -> int:
+        """An id that must be there: absent is a 400."""
+        number = self.ident(name)
+        if number is None:
+            raise InvalidInputError(f"The field {name!r} is required.", field=name)
         return number
 
     def idents(self, name: str, *, most: int) -> list[int]:

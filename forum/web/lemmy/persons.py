@@ -140,8 +140,7 @@ async def person_details(request: Request) -> JSONResponse:
 async def _mark_notice(request: Request, field: str, kind: NoticeKind, key: str) -> JSONResponse:
     fields = await read_fields(request)
     viewer = await load_member(request, fields)
-    notice_id = fields.ident(field, required=True)
-    assert notice_id is not None
+    notice_id = fields.required_ident(field)
     if not fields.flag("read"):
         raise LemmyError("not_supported", "Kindred cannot mark a notice unread again.")
     notice = await listings.own_notice(viewer, notice_id, kind)

@@ -139,8 +139,7 @@ async def get_post(request: Request) -> JSONResponse:
 async def create_post(request: Request) -> JSONResponse:
     fields = await read_fields(request)
     viewer = await load_member(request, fields)
-    number = fields.ident("community_id", required=True)
-    assert number is not None
+    number = fields.required_ident("community_id")
     title = fields.text("name", required=True)
     body = fields.text("body")
     if fields.text("url").strip():
@@ -163,8 +162,7 @@ async def create_post(request: Request) -> JSONResponse:
 async def like_post(request: Request) -> JSONResponse:
     fields = await read_fields(request)
     viewer = await load_member(request, fields)
-    thread_id = fields.ident("post_id", required=True)
-    assert thread_id is not None
+    thread_id = fields.required_ident("post_id")
     on = vote(fields)
     access, thread = await listings.readable_thread(thread_id, viewer)
     require_member(access)
@@ -189,8 +187,7 @@ async def edit_post(request: Request) -> JSONResponse:
     """Edit one's own post: the same rules as a new post apply to the new words."""
     fields = await read_fields(request)
     viewer = await load_member(request, fields)
-    thread_id = fields.ident("post_id", required=True)
-    assert thread_id is not None
+    thread_id = fields.required_ident("post_id")
     if fields.text("url").strip():
         raise LemmyError(
             "links_not_supported",
@@ -213,8 +210,7 @@ async def delete_post(request: Request) -> JSONResponse:
     """Delete one's own post: its words go, its replies stay (as on the web)."""
     fields = await read_fields(request)
     viewer = await load_member(request, fields)
-    thread_id = fields.ident("post_id", required=True)
-    assert thread_id is not None
+    thread_id = fields.required_ident("post_id")
     deleted = fields.flag("deleted")
     access, thread = await listings.readable_thread(thread_id, viewer)
     require_member(access)
