@@ -12,6 +12,8 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from forum import i18n
+
 THEMES_DIR = Path(__file__).resolve().parent
 DEFAULT = "default"
 
@@ -60,13 +62,21 @@ def environment(name: str) -> Environment:
     search = [str(theme.path / "templates")]
     if theme.name != DEFAULT:
         search.append(str(THEMES_DIR / DEFAULT / "templates"))
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(search),
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,
+        extensions=["jinja2.ext.i18n"],
     )
+    # New-style gettext: `_("Hello %(name)s", name=x)` escapes x and formats after
+    # translating; the callables read the request's language (forum.i18n), so one
+    # environment serves every language.
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.plain_gettext, i18n.plain_ngettext, newstyle=True, pgettext=i18n.plain_pgettext
+    )
+    return env
 
 
 def static_file(name: str, path: str) -> Path | None:

@@ -10,10 +10,10 @@ from forum.models.invite import Invite, InviteBatch
 from forum.models.mentor import LinkState, MentorLink, MentorMessage
 from forum.models.milestone import Milestone
 from forum.models.notice import Notice, NoticeKind
-from forum.models.post import Meeting, Mention, Post, Reaction, Thread, ThreadKind
+from forum.models.post import Meeting, Mention, Post, Reaction, SavedPost, Thread, ThreadKind
 from forum.models.rate import RateCounter
 from forum.models.reading import Reading, Watch
-from forum.models.site import SiteSettings
+from forum.models.site import SiteLanguage, SiteSettings
 
 __all__ = [
     "Account",
@@ -38,7 +38,9 @@ __all__ = [
     "Reaction",
     "Reading",
     "RecoveryCode",
+    "SavedPost",
     "Session",
+    "SiteLanguage",
     "SiteSettings",
     "Thread",
     "ThreadKind",

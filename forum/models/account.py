@@ -41,6 +41,8 @@ class Account(Model):
     mute_words = fields.TextField(default="", db_default="")  # one word or phrase a line
     mute_action = fields.CharField(max_length=16, default="collapse", db_default="collapse")
     time_zone = fields.CharField(max_length=64, default="UTC", db_default="UTC")
+    # The interface language ("": the browser's Accept-Language, else the site's default).
+    locale = fields.CharField(max_length=16, default="", db_default="")
     hidden_boards = fields.TextField(default="", db_default="")  # board ids, space-separated
     # Taking a break (the member's own choice): until then, signing in shows a calm page
     # and nothing else; it can end early only a cooling-off period after it started.

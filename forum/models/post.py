@@ -10,7 +10,7 @@ from tortoise.models import Model
 
 if TYPE_CHECKING:
     from forum.models.actor import Actor
-    from forum.models.board import Board
+    from forum.models.board import Board, Persona
 
 
 class PostState(StrEnum):
@@ -129,6 +129,9 @@ class Post(Model):
     # The author's content note ("self-harm", …): readers' preferences fold or hide the
     # post. On a thread's opener it is the thread's own note (Thread.content_note).
     content_note = fields.CharField(max_length=120, default="", db_default="")
+    # The post's language (BCP 47, e.g. "es"): the author's choice, defaulting to the
+    # interface language; from another server its contentMap/@language ("": unknown).
+    language = fields.CharField(max_length=16, default="", db_default="")
     # The moderators' visible note when they redacted part of the post.
     mod_note = fields.CharField(max_length=500, default="", db_default="")
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -177,3 +180,23 @@ class Mention(Model):
     class Meta:
         table = "mention"
         unique_together = (("post", "actor"),)
+
+
+class SavedPost(Model):
+    # A post (a thread's opener or a reply) a persona saved to read again. Kept per persona,
+    # like readings, so nothing stored ties a member's boards together.
+
+    id = fields.IntField(primary_key=True)
+    persona: fields.ForeignKeyRelation[Persona] = fields.ForeignKeyField(
+        "forum.Persona", related_name="saved_posts", on_delete=fields.CASCADE
+    )
+    persona_id: int
+    post: fields.ForeignKeyRelation[Post] = fields.ForeignKeyField(
+        "forum.Post", related_name="saved_by", on_delete=fields.CASCADE
+    )
+    post_id: int
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "saved_post"
+        unique_together = (("persona", "post"),)

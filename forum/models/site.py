@@ -56,6 +56,25 @@ class SiteSettings(Model):
     mentor_message_days = fields.IntField(default=90, db_default=90)
     # SHA-256 of the one-time setup token, while no admin exists.
     setup_token_hash = fields.CharField(max_length=64, null=True)
+    # The language of pages for visitors whose browser asks for none Kindred has, and of
+    # text sent where no reader is known (a BCP 47 tag with a catalog in forum/locale).
+    default_locale = fields.CharField(max_length=16, default="en", db_default="en")
 
     class Meta:
         table = "site_settings"
+
+
+class SiteLanguage(Model):
+    # What an admin sets per language: crisis resources, the quick-exit address and the
+    # help page. Empty fields fall back to the instance default (SiteSettings): a person
+    # in crisis reading Spanish gets Spanish lines where the admin wrote them.
+    id = fields.IntField(primary_key=True)
+    locale = fields.CharField(max_length=16, unique=True)
+    crisis_resources_source = fields.TextField(default="")
+    crisis_resources_html = fields.TextField(default="")
+    quick_exit_url = fields.CharField(max_length=512, default="")
+    help_source = fields.TextField(default="")
+    help_html = fields.TextField(default="")
+
+    class Meta:
+        table = "site_language"
