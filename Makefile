@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test check lint typecheck test-sqlite test-postgres test-browser-deps test-fedify-deps test-lemmy-deps chromium bench clean
+.PHONY: run test check messages lint typecheck test-sqlite test-postgres test-browser-deps test-fedify-deps test-lemmy-deps chromium bench clean
 
 # Build the virtualenv and install Kindred with its test and dev tools.
 $(STAMP): pyproject.toml
@@ -33,12 +33,18 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The suite runs in as many pytest processes as the machine has cores (pytest-xdist), a
+# test file to a process: each process makes its own SQLite file or PostgreSQL database
+# and picks free ports, so files never share state. TEST_JOBS=1 runs it in one process.
+TEST_JOBS ?= auto
+PYTEST    := $(BIN)/pytest -n $(TEST_JOBS) --dist loadfile --durations=15
+
 test-sqlite: $(STAMP)
-	KINDRED_TEST_DB=sqlite $(BIN)/pytest
+	KINDRED_TEST_DB=sqlite $(PYTEST)
 
 # Browser and Fedify tests run once: they drive their own servers on SQLite files.
 test-postgres: $(STAMP)
-	KINDRED_TEST_DB=postgres $(BIN)/pytest -m "not browser and not interop"
+	KINDRED_TEST_DB=postgres $(PYTEST) -m "not browser and not interop"
 
 # Debian's Chromium for the Playwright tests (Playwright never downloads a browser here).
 chromium:
@@ -58,6 +64,14 @@ test-fedify-deps:
 # lemmy-js-client, the Lemmy API client apps use, pinned in tests/lemmy/package-lock.json.
 test-lemmy-deps:
 	@test -d tests/lemmy/node_modules/lemmy-js-client || npm ci --prefix tests/lemmy --no-audit --no-fund
+
+## messages: re-read the translatable text into forum/locale/kindred.pot and merge it into
+## every language's kindred.po (new text untranslated, changed text marked fuzzy).
+LOCALES := forum/locale
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k lazy -k N_ -o $(LOCALES)/kindred.pot --project=Kindred \
+	  --no-wrap --sort-by-file --ignore-dirs='.* ._ node_modules tests artifacts bench docs' .
+	$(BIN)/pybabel update -i $(LOCALES)/kindred.pot -d $(LOCALES) -D kindred --no-wrap
 
 ## bench: thread-page throughput on SQLite and PostgreSQL (prints and writes bench/results/)
 bench: $(STAMP)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from federation.errors import FederationError
 from federation.groups import GroupLookupError, look_up_and_mirror
 from federation.inbox import runtime_of
+from forum.models import Board
 from forum.web.forms import read_form
 from forum.web.pages import redirect, render
 from forum.web.state import app_state
@@ -37,3 +39,16 @@ async def lookup(request: Request) -> Response:
             request, "remote_lookup.html", {"error": exc, "query": query}, status=exc.status
         )
     return redirect(f"/b/{board.slug}")
+
+
+async def app_group_lookup(request: Request, query: str) -> Board | None:
+    """The same look-up for the Lemmy API's resolve_object (plugged in by install): the
+    caller checks who may ask and counts the rate limit; nothing that fails is a 500."""
+    try:
+        return await look_up_and_mirror(
+            runtime_of(request).resolver,
+            query,
+            insecure=app_state(request).settings.federation_insecure,
+        )
+    except FederationError:
+        return None

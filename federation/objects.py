@@ -10,6 +10,7 @@ from federation.actors import moderation_slug
 from federation.urls import AS_CONTEXT, AS_PUBLIC, Urls
 from forum.models import Actor, Board, Mention, Post, Thread
 from forum.models.post import PostState
+from forum.services.languages import own_name
 
 
 def _author_url(urls: Urls, author: Actor) -> str:
@@ -40,6 +41,16 @@ def _add_mentions(urls: Urls, doc: dict[str, Any], mentions: Sequence[Actor]) ->
         return
     doc["tag"] = [_mention(urls, actor) for actor in mentions]
     doc["cc"] = list(dict.fromkeys([*doc["cc"], *(tag["href"] for tag in doc["tag"])]))
+
+
+def _add_language(doc: dict[str, Any], language: str) -> None:
+    # The post's language three ways, as peers read it: `contentMap` (Mastodon, Misskey,
+    # PieFed), `@language` in the context (JSON-LD readers) and Lemmy's `language` object.
+    if not language:
+        return
+    doc["@context"] = [AS_CONTEXT, {"@language": language}]
+    doc["contentMap"] = {language: doc["content"]}
+    doc["language"] = {"identifier": language, "name": own_name(language)}
 
 
 def group_url(urls: Urls, board: Board) -> str:
@@ -92,6 +103,7 @@ def page_document(
     if opener.edited_at:
         doc["updated"] = opener.edited_at.isoformat()
     _add_mentions(urls, doc, mentions)
+    _add_language(doc, opener.language)
     return doc
 
 
@@ -129,6 +141,7 @@ def note_document(
     if post.edited_at:
         doc["updated"] = post.edited_at.isoformat()
     _add_mentions(urls, doc, mentions)
+    _add_language(doc, post.language)
     return doc
 
 

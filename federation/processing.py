@@ -2,24 +2,37 @@
 
 Every row ends processed, rejected (with a reason), ignored or failed; the states and
 their transitions are kept here.
+
+Work goes in batches. One statement claims up to BATCH rows (`_CLAIM`). A run of
+consecutive Likes and Creates in a batch is then applied in shared transactions (each
+at most HOLD_SECONDS long): each item in a savepoint of its own, so an item that fails
+rolls back alone and is recorded as any failure is, while the others commit together
+with their rows' new states (one commit for many items; one site read and one actor
+look-up per actor for the run).
+Their handlers never fetch inside the transaction: the actor is resolved first. Every
+other kind (follows, deletes, announces that may fetch what they announce) keeps a
+transaction of its own, and the batch keeps its order.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from tortoise.expressions import Q
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from federation.activities import HANDLERS, Ignored, Incoming, Rejected
+from federation.activities import HANDLERS, Handler, Ignored, Incoming, Rejected
 from federation.documents import ActivityDoc, DocumentError, parse_activity
 from federation.models import InboxItem, InboxState
 from federation.remote_actors import ActorUnavailableError, DomainRefusedError
 from federation.runtime import Runtime
-from forum.models import Actor
+from forum.models import Actor, SiteSettings
 from forum.services.site import get_site_settings
 
 log = logging.getLogger("kindred.inbox")
@@ -27,6 +40,38 @@ CLAIM_FOR = timedelta(minutes=2)
 MAX_ATTEMPTS = 5
 BATCH = 50
 RETRY_STEP = timedelta(seconds=30)
+# Applied many to a transaction: their handlers write only through the forum's services
+# and fetch nothing once the actor is known.
+TOGETHER = frozenset({"Like", "EmojiReact", "Create"})
+# A shared transaction is committed after this long and the next one begun: on SQLite it
+# holds the process's connection, so a web request waits at most about this long.
+HOLD_SECONDS = 0.05
+
+# One statement claims a batch: the oldest received rows whose claim is free or ran out
+# ($1 now, $2 the new claim's end, $3 the batch size). The batch is chosen once, in a
+# materialized CTE; on PostgreSQL `FOR UPDATE SKIP LOCKED` passes over rows another
+# worker is claiming this instant, and the UPDATE checks the condition again on the rows
+# it locks (PostgreSQL re-evaluates the WHERE on rows another transaction changed), so
+# two workers never both claim a row. SQLite runs one write at a time, which serialises
+# the claims by itself.
+_CLAIM = (
+    "WITH batch AS MATERIALIZED (SELECT id FROM inbox_item WHERE state = 'received' "
+    "AND (claimed_until IS NULL OR claimed_until < $1) ORDER BY id LIMIT $3{lock}) "
+    "UPDATE inbox_item SET claimed_until = $2 {match} AND state = 'received' "
+    "AND (claimed_until IS NULL OR claimed_until < $1) RETURNING inbox_item.id"
+)
+_CLAIM_POSTGRES = _CLAIM.format(
+    lock=" FOR UPDATE SKIP LOCKED", match="FROM batch WHERE inbox_item.id = batch.id"
+)
+_CLAIM_SQLITE = _CLAIM.format(lock="", match="WHERE id IN (SELECT id FROM batch)").replace("$", "?")
+
+
+@dataclass
+class _Run:
+    """What a run of items applied together shares: the site and the actors resolved."""
+
+    site: SiteSettings
+    actors: dict[str, Actor] = field(default_factory=dict)
 
 
 class InboxProcessor:
@@ -34,66 +79,127 @@ class InboxProcessor:
         self.runtime = runtime
 
     async def claim(self, limit: int = BATCH) -> list[InboxItem]:
+        """Claim up to `limit` received rows, oldest first, in one statement; a claim
+        lasts CLAIM_FOR, so the rows of a worker that died come back afterwards."""
         now = datetime.now(UTC)
-        rows = (
-            await InboxItem.filter(
-                Q(state=InboxState.received) & (Q(claimed_until=None) | Q(claimed_until__lt=now))
-            )
-            .order_by("id")
-            .limit(limit)
+        connection: BaseDBAsyncClient = InboxItem._meta.db
+        postgres = connection.capabilities.dialect == "postgres"
+        rows = await connection.execute_query_dict(
+            _CLAIM_POSTGRES if postgres else _CLAIM_SQLITE, [now, now + CLAIM_FOR, limit]
         )
-        claimed = []
-        for row in rows:
-            won = await InboxItem.filter(
-                id=row.id, state=InboxState.received, claimed_until=row.claimed_until
-            ).update(claimed_until=now + CLAIM_FOR)
-            if won:
-                claimed.append(row)
-        return claimed
+        if not rows:
+            return []
+        return await InboxItem.filter(id__in=[row["id"] for row in rows]).order_by("id")
 
     async def run_once(self, limit: int = BATCH) -> int:
         items = await self.claim(limit)
+        together: list[InboxItem] = []
         for item in items:
+            if item.kind in TOGETHER:
+                together.append(item)
+                continue
+            await self.apply_together(together)
+            together = []
             await self.apply(item)
+        await self.apply_together(together)
         return len(items)
 
     async def apply(self, item: InboxItem) -> None:
-        state, reason = InboxState.processed, ""
+        """Apply one item in a transaction of its own."""
         try:
-            raw = json.loads(item.payload)
-            activity = parse_activity(raw)
-            handler = HANDLERS.get(activity.kind)
-            if handler is None:
-                raise Ignored(f"Kindred does not handle {activity.kind} activities.")
-            site = await get_site_settings()
-            # The inbox checked the domain on receipt; a suspension (or a change of the
-            # instance's federation mode) since then must stop the item all the same.
-            domains = self.runtime.resolver.domains
-            if not await domains.allowed(urlsplit(activity.actor).netloc, site):
-                raise Rejected("This instance no longer accepts activities from that server.")
-            # Fetching happens before the transaction: no lock is held over the network.
-            actor = await self._actor(activity)
-            if actor.deleted_at is not None:
-                raise Ignored("That actor deleted itself; nothing more is taken from it.")
+            handler, incoming = await self._prepare(item, _Run(await get_site_settings()))
             # The handler's writes, its deliveries and the row's new state commit together.
             async with in_transaction():
-                await handler(Incoming(self.runtime, site, activity, raw, actor))
+                await handler(incoming)
                 await self._finish(item, InboxState.processed, "")
             return
-        except Rejected as exc:
-            state, reason = InboxState.rejected, str(exc)
-        except Ignored as exc:
-            state, reason = InboxState.ignored, str(exc)
-        except DocumentError as exc:
-            state, reason = InboxState.rejected, f"unusable: {exc}"
-        except DomainRefusedError as exc:  # policy will not change its mind on a retry
-            state, reason = InboxState.rejected, exc.message
-        except ActorUnavailableError as exc:
-            state, reason = self._retry_or_fail(item), exc.message
         except Exception as exc:  # one bad item must not stop the queue
-            log.exception("inbox item %s failed", item.id)
-            state, reason = self._retry_or_fail(item), f"error: {type(exc).__name__}"
+            state, reason = self._outcome(item, exc)
         await self._finish(item, state, reason)
+
+    async def apply_together(self, items: list[InboxItem]) -> None:
+        """Apply `items` in shared transactions, each item in a savepoint (see the
+        module's doc)."""
+        if len(items) <= 1:
+            for item in items:
+                await self.apply(item)
+            return
+        run = _Run(await get_site_settings())
+        ready: list[tuple[InboxItem, Handler, Incoming]] = []
+        # Parsing, policy and fetching an unknown actor happen before the transaction: no
+        # lock is held over the network.
+        for item in items:
+            try:
+                ready.append((item, *await self._prepare(item, run)))
+            except Exception as exc:
+                await self._finish(item, *self._outcome(item, exc))
+        while ready:
+            done = await self._apply_in_one_transaction(ready)
+            ready = ready[done:]
+
+    async def _apply_in_one_transaction(
+        self, ready: list[tuple[InboxItem, Handler, Incoming]]
+    ) -> int:
+        """Apply items of `ready` in one transaction until HOLD_SECONDS have passed (on
+        SQLite the transaction holds the process's one connection: web requests wait
+        for it); returns how many were applied or recorded."""
+        outcomes: dict[int, tuple[InboxState, str]] = {}
+        handled: list[InboxItem] = []
+        until = time.monotonic() + HOLD_SECONDS
+        try:
+            async with in_transaction():
+                for item, handler, incoming in ready:
+                    try:
+                        async with in_transaction():  # a savepoint: a failure undoes one item
+                            await handler(incoming)
+                        outcomes[item.id] = (InboxState.processed, "")
+                    except Exception as exc:
+                        outcomes[item.id] = self._outcome(item, exc)
+                    handled.append(item)
+                    if time.monotonic() > until:
+                        break
+                await self._finish_all(handled, outcomes)
+        except Exception:
+            # The shared commit failed (nothing of it stays): each item on its own, as
+            # if it had never been tried together.
+            handled = handled or [ready[0][0]]
+            log.exception("%d inbox items failed together; applying one by one", len(handled))
+            for item in handled:
+                await self.apply(item)
+        return len(handled)
+
+    async def _prepare(self, item: InboxItem, run: _Run) -> tuple[Handler, Incoming]:
+        raw = json.loads(item.payload)
+        activity = parse_activity(raw)
+        handler = HANDLERS.get(activity.kind)
+        if handler is None:
+            raise Ignored(f"Kindred does not handle {activity.kind} activities.")
+        # The inbox checked the domain on receipt; a suspension (or a change of the
+        # instance's federation mode) since then must stop the item all the same.
+        domains = self.runtime.resolver.domains
+        if not await domains.allowed(urlsplit(activity.actor).netloc, run.site):
+            raise Rejected("This instance no longer accepts activities from that server.")
+        actor = run.actors.get(activity.actor)
+        if actor is None:
+            actor = run.actors[activity.actor] = await self._actor(activity)
+        if actor.deleted_at is not None:
+            raise Ignored("That actor deleted itself; nothing more is taken from it.")
+        return handler, Incoming(self.runtime, run.site, activity, raw, actor)
+
+    def _outcome(self, item: InboxItem, exc: Exception) -> tuple[InboxState, str]:
+        """The state and reason an item's failure leaves it in."""
+        if isinstance(exc, Rejected):
+            return InboxState.rejected, str(exc)
+        if isinstance(exc, Ignored):
+            return InboxState.ignored, str(exc)
+        if isinstance(exc, DocumentError):
+            return InboxState.rejected, f"unusable: {exc}"
+        if isinstance(exc, DomainRefusedError):  # policy will not change its mind on a retry
+            return InboxState.rejected, exc.message
+        if isinstance(exc, ActorUnavailableError):
+            return self._retry_or_fail(item), exc.message
+        log.error("inbox item %s failed", item.id, exc_info=exc)
+        return self._retry_or_fail(item), f"error: {type(exc).__name__}"
 
     async def _actor(self, activity: ActivityDoc) -> Actor:
         if activity.kind == "Delete" and activity.object_id == activity.actor:
@@ -115,6 +221,24 @@ class InboxProcessor:
             claimed_until=now + RETRY_STEP * (item.attempts + 1) if retry else None,
             processed_at=None if retry else now,
         )
+
+    async def _finish_all(
+        self, items: list[InboxItem], outcomes: dict[int, tuple[InboxState, str]]
+    ) -> None:
+        """Record a run's outcomes: the processed ones in one statement."""
+        processed = [item.id for item in items if outcomes[item.id][0] == InboxState.processed]
+        if processed:
+            await InboxItem.filter(id__in=processed).update(
+                state=InboxState.processed,
+                reason="",
+                attempts=F("attempts") + 1,
+                claimed_until=None,
+                processed_at=datetime.now(UTC),
+            )
+        for item in items:
+            state, reason = outcomes[item.id]
+            if state != InboxState.processed:
+                await self._finish(item, state, reason)
 
     @staticmethod
     def _retry_or_fail(item: InboxItem) -> InboxState:

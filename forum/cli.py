@@ -245,7 +245,13 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         # Each process builds its own app (forum.web.factory) from the same environment.
         _say(f"{args.workers} web processes.")
         uvicorn.run(
-            "forum.web.factory:app_from_environment", factory=True, workers=args.workers, **options
+            "forum.web.factory:app_from_environment",
+            factory=True,
+            workers=args.workers,
+            # uvicorn restarts a child that has not answered its supervisor within this;
+            # its default (5 s) kills children still starting on a busy small machine.
+            timeout_worker_healthcheck=60,
+            **options,
         )
         return
     app = create_app(settings)
@@ -262,6 +268,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
     from federation.runtime import Runtime
     from federation.workers import start_workers, stop_workers
     from forum.invalidation import listening
+    from forum.page_cache import connect as connect_page_cache
     from forum.services.notices import connect as connect_notices
     from moderation.subscriptions import refreshing as refreshing_blocklists
 
@@ -269,6 +276,8 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
     moderation.connect()
     federation.connect(settings)
     connect_notices()
+    # A thread changed here (a remote reply, an edit) drops the web processes' cached copies.
+    connect_page_cache()
 
     async def work() -> None:
         runtime = Runtime.create(settings)

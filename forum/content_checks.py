@@ -18,7 +18,8 @@ class ContentCheck:
     reason: str = ""  # for moderators: which rules matched
 
 
-Checker = Callable[[int, str], Awaitable[ContentCheck]]
+# (board id, text, the text's language or "" when unknown): crisis phrases go by language.
+Checker = Callable[[int, str, str], Awaitable[ContentCheck]]
 _checker: Checker | None = None
 
 
@@ -27,10 +28,10 @@ def set_checker(checker: Checker | None) -> None:
     _checker = checker
 
 
-async def check_content(board_id: int, text: str) -> ContentCheck:
+async def check_content(board_id: int, text: str, language: str = "") -> ContentCheck:
     if _checker is None:
         return ContentCheck(text=text)
-    return await _checker(board_id, text)
+    return await _checker(board_id, text, language)
 
 
 # A board's sanctions on an author: the refusal to show them, or None when they may post.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from forum.i18n import _
+
 
 class ForumError(Exception):
     """Base of every error the forum raises on purpose; `status` is the HTTP answer."""
@@ -23,8 +25,8 @@ class NotFoundError(ForumError):
 
     status = 404
 
-    def __init__(self, message: str = "Not found.") -> None:
-        super().__init__(message)
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or _("Not found."))
 
 
 class NotAllowedError(ForumError):
@@ -34,8 +36,8 @@ class NotAllowedError(ForumError):
 class LoginRequiredError(ForumError):
     status = 401
 
-    def __init__(self, message: str = "Please log in first.") -> None:
-        super().__init__(message)
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or _("Please log in first."))
 
 
 class ConflictError(ForumError):

@@ -16,6 +16,7 @@ import functools
 import gettext as gettext_module
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -130,3 +131,68 @@ class LazyText:
 
 def lazy(message: str) -> LazyText:
     return LazyText(message)
+
+
+def format_number(value: int | float) -> str:
+    """A count in the page's language ("1,234" in English, "1.234" in German)."""
+    if _current.get() == DEFAULT_LOCALE and isinstance(value, int) and -1000 < value < 1000:
+        return str(value)  # most counts: no CLDR lookup
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, locale=babel_locale())
+
+
+def format_day(value: date) -> str:
+    """A calendar day in the page's language ("6 December 2026", "6. Dez. 2026")."""
+    if _current.get() == DEFAULT_LOCALE:
+        return f"{value.day} {value:%B %Y}"  # as the English pages always wrote it
+    from babel.dates import format_skeleton
+
+    return format_skeleton("yMMMd", value, locale=babel_locale())
+
+
+def babel_locale() -> str:
+    """The page's language as Babel names it ("pt_BR" for "pt-BR")."""
+    return _current.get().replace("-", "_")
+
+
+def day_and_time(value: datetime, day_skeleton: str = "yMMMd") -> str:
+    """A day and a time of day in the page's language's own order and words: CLDR has
+    no skeleton for both at once, so the day's and the time's are joined as it joins
+    them ("6. Dez. 2026, 14:05", "6 ديسمبر 2026، 14:05")."""
+    from babel.dates import format_skeleton, get_datetime_format
+
+    locale = babel_locale()
+    day = format_skeleton(day_skeleton, value, locale=locale)
+    clock = format_skeleton("Hm", value, locale=locale)
+    joined = str(get_datetime_format("medium", locale=locale))
+    return joined.replace("{1}", day).replace("{0}", clock)
+
+
+def format_moment(value: datetime) -> str:
+    """A day and time ("06 Dec 2026, 14:00" as the English pages always wrote it)."""
+    if _current.get() == DEFAULT_LOCALE:
+        return value.strftime("%d %b %Y, %H:%M")
+    return day_and_time(value)
+
+
+def format_weekday_moment(value: datetime) -> str:
+    """A day with its weekday and a time ("Sun 06 Dec 2026, 14:00")."""
+    if _current.get() == DEFAULT_LOCALE:
+        return value.strftime("%a %d %b %Y, %H:%M")
+    return day_and_time(value, "yMMMEd")
+
+
+def format_clock(value: datetime) -> str:
+    """A time of day ("14:00")."""
+    if _current.get() == DEFAULT_LOCALE:
+        return value.strftime("%H:%M")
+    from babel.dates import format_skeleton
+
+    return format_skeleton("Hm", value, locale=babel_locale())
+
+
+def N_(message: str) -> str:
+    """Marks text for the catalogs without translating it: defaults kept as data (reaction
+    labels an admin may replace) and translated with `_()` where they are shown."""
+    return message

@@ -44,6 +44,8 @@ RULES = "rules"
 DOMAINS = "domains"
 BOARDS = "boards"
 ACTOR_KEYS = "actor-keys"
+# A thread's pages (key: the thread id) as visitors see them (forum.page_cache).
+THREADS = "threads"
 
 Callback = Callable[[str], None]
 _subscribers: defaultdict[str, list[Callback]] = defaultdict(list)

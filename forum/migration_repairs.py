@@ -11,9 +11,11 @@ tests/forum/test_migration_indexes.py compares a migrated database with the mode
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
-from tortoise.migrations.operations import RemoveConstraint
+from tortoise.migrations.constraints import UniqueConstraint
+from tortoise.migrations.operations import AddConstraint, RemoveConstraint
 from tortoise.models import Model
 
 
@@ -74,6 +76,8 @@ async def restore_sqlite_indexes(apps: Any, schema_editor: Any) -> None:
                 await client.execute_script(
                     f'CREATE {kind} IF NOT EXISTS "{name}" ON "{table}" ({quoted})'
                 )
+        for sql in partial_uniques(model):
+            await client.execute_script(sql)
 
 
 async def invite_use_to_the_day(apps: Any, schema_editor: Any) -> None:
@@ -113,3 +117,117 @@ async def opener_notes(apps: Any, schema_editor: Any) -> None:
         "UPDATE post SET content_note = (SELECT t.content_note FROM thread t "
         "WHERE t.id = post.thread_id) WHERE seq = 1"
     )
+
+
+def partial_unique_sql(table: str, name: str, columns: Iterable[str], condition: str) -> str:
+    """A unique index over the rows `condition` selects: the same statement on SQLite and
+    PostgreSQL (Tortoise makes one only on PostgreSQL)."""
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    return f'CREATE UNIQUE INDEX IF NOT EXISTS "{name}" ON "{table}" ({quoted}) WHERE {condition}'
+
+
+def partial_uniques(model: type[Model]) -> list[str]:
+    """CREATE statements for the model's partial unique constraints (Meta.constraints
+    with a condition)."""
+    out = []
+    for constraint in model._meta.constraints:
+        if isinstance(constraint, UniqueConstraint) and constraint.condition and constraint.name:
+            columns = [_column(model, name) for name in constraint.fields]
+            table = model._meta.db_table
+            out.append(partial_unique_sql(table, constraint.name, columns, constraint.condition))
+    return out
+
+
+class AddPartialUnique(AddConstraint):
+    """AddConstraint for a UniqueConstraint with a condition, on SQLite too (Tortoise
+    refuses it there). The state it records is AddConstraint's, so models and migrations
+    still agree."""
+
+    async def database_forward(
+        self,
+        app_label: str,
+        old_state: Any,
+        new_state: Any,
+        state_editor: Any = None,
+    ) -> None:
+        if state_editor is None:
+            return
+        model = new_state.apps.get_model(f"{app_label}.{self.model_name}")
+        constraint = self.constraint
+        assert isinstance(constraint, UniqueConstraint) and constraint.condition
+        assert constraint.name, "a partial unique index needs its name"
+        columns = [_column(model, name) for name in constraint.fields]
+        sql = partial_unique_sql(
+            model._meta.db_table, constraint.name, columns, constraint.condition
+        )
+        await state_editor.client.execute_script(sql)
+
+    async def database_backward(
+        self,
+        app_label: str,
+        old_state: Any,
+        new_state: Any,
+        state_editor: Any = None,
+    ) -> None:
+        if state_editor is None:
+            return
+        assert self.constraint.name
+        await state_editor.client.execute_script(f'DROP INDEX IF EXISTS "{self.constraint.name}"')
+
+
+async def rename_duplicate_local_actors(apps: Any, schema_editor: Any) -> None:
+    """Before local usernames are unique per kind: two processes could once make two
+    instance actors (or a board's two moderation actors). Every lookup takes the oldest,
+    so the later ones are renamed out of the way (`duplicate.{id}`: a dot makes it no
+    board's slug nor a persona's name) and keep their rows and what points at them."""
+    await schema_editor.client.execute_script(
+        "UPDATE actor SET username = 'duplicate.' || id WHERE local AND EXISTS ("
+        "SELECT 1 FROM actor AS older WHERE older.local AND older.kind = actor.kind "
+        "AND older.username = actor.username AND older.id < actor.id)"
+    )
+
+
+async def merge_duplicate_review_items(apps: Any, schema_editor: Any) -> None:
+    """Before one open review item per post and kind: later duplicates hand their reports
+    and notes to the oldest (which adds their count and keeps the most urgent priority)
+    and are resolved as `merged`, so no row is lost."""
+    client = schema_editor.client
+    rows = await client.execute_query_dict(
+        "SELECT id, post_id, kind, priority, report_count FROM review_item "
+        "WHERE state = 'open' AND post_id IS NOT NULL ORDER BY id"
+    )
+    groups: dict[tuple[int, str], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault((int(row["post_id"]), str(row["kind"])), []).append(row)
+    postgres = client.capabilities.dialect == "postgres"
+    now = datetime.now(UTC)
+
+    async def run(sql: str, values: list[Any]) -> None:
+        if postgres:  # asyncpg numbers its placeholders
+            parts = sql.split("?")
+            sql = parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], 1))
+        await client.execute_query(sql, values)
+
+    for group in groups.values():
+        if len(group) == 1:
+            continue
+        keeper, later = int(group[0]["id"]), [int(row["id"]) for row in group[1:]]
+        marks = ", ".join("?" * len(later))
+        for table in ("report", "mod_note"):
+            # Only table names of this module and placeholders are joined into the SQL.
+            sql = f"UPDATE {table} SET item_id = ? WHERE item_id IN ({marks})"  # noqa: S608
+            await run(sql, [keeper, *later])
+        await run(
+            "UPDATE review_item SET report_count = ?, priority = ? WHERE id = ?",
+            [
+                sum(int(row["report_count"]) for row in group),
+                min(int(row["priority"]) for row in group),
+                keeper,
+            ],
+        )
+        await run(
+            "UPDATE review_item SET state = 'resolved', resolution = 'merged', "  # noqa: S608
+            f"resolved_at = ? WHERE id IN ({marks})",
+            # SQLite keeps Tortoise's text form of a timestamp.
+            [now if postgres else now.isoformat(" "), *later],
+        )

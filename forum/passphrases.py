@@ -11,6 +11,7 @@ from cryptography.exceptions import InvalidKey
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
 from forum.errors import InvalidInputError
+from forum.i18n import _
 
 MIN_LENGTH = 10
 MAX_LENGTH = 1024
@@ -34,12 +35,15 @@ def check_passphrase(passphrase: str, *, handle: str = "") -> None:
     handle or is too common."""
     if len(passphrase) < MIN_LENGTH:
         raise InvalidInputError(
-            f"Choose a passphrase of at least {MIN_LENGTH} characters; "
-            "a few unrelated words work well.",
+            _(
+                "Choose a passphrase of at least %(num)s characters; "
+                "a few unrelated words work well.",
+                num=MIN_LENGTH,
+            ),
             field="passphrase",
         )
     if len(passphrase) > MAX_LENGTH:
-        raise InvalidInputError("That passphrase is too long.", field="passphrase")
+        raise InvalidInputError(_("That passphrase is too long."), field="passphrase")
     folded = passphrase.strip().lower()
     if handle and handle.lower() in folded:
         raise InvalidInputError(

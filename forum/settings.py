@@ -18,11 +18,14 @@ from urllib.parse import urlsplit
 
 from forum.errors import ConfigError
 from forum.files import make_private_dir, tighten, write_private_file
+from forum.i18n import N_
 
+# Labels are marked for the catalogs and translated where shown (an admin's own labels,
+# from KINDRED_REACTIONS, are shown as written: no catalog knows them).
 DEFAULT_REACTIONS = (
-    ("me_too", "Me too"),
-    ("thank_you", "Thank you"),
-    ("strength", "Sending strength"),
+    ("me_too", N_("Me too")),
+    ("thank_you", N_("Thank you")),
+    ("strength", N_("Sending strength")),
 )
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 # Where `kindred serve` notes the address it listens on when KINDRED_PUBLIC_URL is unset, so

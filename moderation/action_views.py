@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from forum.errors import ConflictError, InvalidInputError, NotFoundError
+from forum.i18n import _, lazy
 from forum.models import Notice
 from forum.services import boards
 from forum.services.viewer import Viewer
@@ -22,13 +23,13 @@ NO_STORE = {"Cache-Control": "no-store"}
 # The choices offered on the pages; the services accept any value in range.
 SUSPEND_DAYS = (1, 3, 7, 14, 30, 90)
 SLOW_MODE = (
-    (0, "Off"),
-    (30, "30 seconds"),
-    (60, "1 minute"),
-    (300, "5 minutes"),
-    (900, "15 minutes"),
-    (3600, "1 hour"),
-    (86400, "1 day"),
+    (0, lazy("Off")),
+    (30, lazy("30 seconds")),
+    (60, lazy("1 minute")),
+    (300, lazy("5 minutes")),
+    (900, lazy("15 minutes")),
+    (3600, lazy("1 hour")),
+    (86400, lazy("1 day")),
 )
 
 
@@ -249,7 +250,7 @@ async def board_modlog_atom(request: Request) -> Response:
     body = modlog.atom_feed(
         entries,
         base_url=app_state(request).settings.public_url,
-        title=f"Moderation log of {access.board.title}",
+        title=_("Moderation log of %(name)s", name=access.board.title),
         path=f"/b/{access.board.slug}/modlog",
     )
     return _atom(request, body)
@@ -260,7 +261,7 @@ async def instance_modlog_atom(request: Request) -> Response:
     body = modlog.atom_feed(
         await modlog.public_log(None),
         base_url=app_state(request).settings.public_url,
-        title=f"Moderation log of {site.name}",
+        title=_("Moderation log of %(name)s", name=site.name),
         path="/modlog",
     )
     return _atom(request, body)

@@ -1,6 +1,7 @@
 """Moderators' actions on posts and threads. Each writes the modlog, tells the member
-privately (as "the moderators of {board}", never a moderator's name), and emits the event
-that federates it where the target is federated. Suspensions and bans: moderation.sanctions.
+privately (as "the moderators of {board}", never a moderator's name, in the member's
+language: moderation.telling), and emits the event that federates it where the target is
+federated. Suspensions and bans: moderation.sanctions.
 
 The functions taking models are the building blocks (the queue and appeals use them too);
 `act_on_post` is the moderators' page: it checks who asks and runs one in a transaction.
@@ -26,7 +27,8 @@ from forum.events import (
     ThreadStarted,
     emit,
 )
-from forum.models import Account, Actor, Board, Membership, Notice, Persona, Post, Thread
+from forum.i18n import _, format_number, lazy, ngettext
+from forum.models import Account, Actor, Board, Membership, Persona, Post, Thread
 from forum.models.board import MemberRole, Visibility
 from forum.models.post import PostState
 from forum.rendering import render_markdown
@@ -37,6 +39,7 @@ from forum.services.viewer import Viewer
 from moderation import modlog
 from moderation.checks import check as check_rules
 from moderation.models import ModAction, ReviewItem
+from moderation.telling import Text, tell
 
 REASON_MAX = 500
 REDACTED = "[removed by the moderators]"
@@ -120,15 +123,15 @@ def compose_reason(board: Board, choice: str, text: str, *, required: bool) -> s
     """The board's listed reason, the moderator's own words, or both."""
     choice, text = choice.strip(), " ".join(text.split())
     if choice and choice not in removal_reasons(board):
-        raise InvalidInputError("Choose one of this board's reasons.", field="reason_choice")
+        raise InvalidInputError(_("Choose one of this board's reasons."), field="reason_choice")
     reason = f"{choice}{modlog.CHOICE_SEPARATOR}{text}" if choice and text else choice or text
     if "\x00" in reason:
-        raise InvalidInputError("The reason contains a character that is not allowed.")
+        raise InvalidInputError(_("The reason contains a character that is not allowed."))
     if required and not reason:
-        raise InvalidInputError("Give the member a reason.", field="reason_text")
+        raise InvalidInputError(_("Give the member a reason."), field="reason_text")
     if len(reason) > REASON_MAX:
         raise InvalidInputError(
-            f"A reason is at most {REASON_MAX} characters.", field="reason_text"
+            _("A reason is at most %(max)s characters.", max=REASON_MAX), field="reason_text"
         )
     return reason
 
@@ -148,7 +151,7 @@ async def safety_related(board_id: int, reason: str, *, crisis: bool) -> bool:
 async def log_and_tell(
     board: Board,
     action: str,
-    told: str,
+    told: Text,
     *,
     reason: str,
     moderator: Account | None,
@@ -158,7 +161,8 @@ async def log_and_tell(
     until: datetime | None = None,
     crisis: bool = False,
 ) -> ModAction:
-    """The modlog row and the member's private notice ("The moderators of … {told}.")."""
+    """The modlog row and the member's private notice: `told` makes its first sentence
+    ("The moderators of {board} removed your post …") in the member's language."""
     member_id = await account_behind(subject_id) if subject_id is not None else None
     entry = await modlog.record(
         board,
@@ -173,13 +177,12 @@ async def log_and_tell(
     )
     acting_on_self = moderator is not None and member_id == moderator.id
     if member_id is not None and not acting_on_self:
-        text = f"The moderators of {board.title} {told}."
-        if reason:
-            text += f" Reason: {reason}"
+
+        def text() -> str:
+            return told() + (" " + _("Reason: %(reason)s", reason=reason) if reason else "")
+
         crisis = await safety_related(board.id, reason, crisis=crisis)
-        await Notice.create(
-            account_id=member_id, board=board, text=text, crisis=crisis, mod_action=entry
-        )
+        await tell(member_id, text, board=board, crisis=crisis, mod_action=entry)
     return entry
 
 
@@ -196,14 +199,25 @@ async def approve(post: Post, thread: Thread, moderator: Account | None) -> None
             approved_post_count=F("approved_post_count") + 1
         )
         # The author saw it marked "waiting for review"; now they hear it is up.
-        what = "thread" if post.seq == 1 else "post"
-        await Notice.create(
-            account_id=persona.account_id,
+        names = {"board": thread.board.title, "title": thread.title}
+        await tell(
+            persona.account_id,
+            lambda: (
+                _(
+                    "The moderators of %(board)s approved your thread in “%(title)s”; "
+                    "it is visible now.",
+                    **names,
+                )
+                if post.seq == 1
+                else _(
+                    "The moderators of %(board)s approved your post in “%(title)s”; "
+                    "it is visible now.",
+                    **names,
+                )
+            ),
             board_id=thread.board_id,
             thread_id=thread.id,
             post_id=post.id,
-            text=f"The moderators of {thread.board.title} approved your {what} in "
-            f"“{thread.title}”; it is visible now.",
         )
     await modlog.record(thread.board, "approve", thread=thread, moderator=moderator)
     # Only now does the world hear of it: federation publishes on these events.
@@ -214,7 +228,7 @@ async def remove(
     post: Post, thread: Thread, reason: str, moderator: Account | None, *, crisis: bool
 ) -> ModAction:
     if post.state in (PostState.removed, PostState.deleted):
-        raise ConflictError("That post is gone already.")
+        raise ConflictError(_("That post is gone already."))
     # Hidden is only a local pause: other servers still hold their copies.
     was_public = post.state in (PostState.visible, PostState.hidden)
     await Post.filter(id=post.id).update(state=PostState.removed)
@@ -224,11 +238,15 @@ async def remove(
         # Other servers hold copies: they are asked to remove them too.
         # Other servers show the reason publicly (Lemmy's modlog): only its public part.
         await emit(PostRemoved(post.id, modlog.public_reason(reason, thread.board)))
-    what = "thread" if post.seq == 1 else "post"
+    names = {"board": thread.board.title, "title": thread.title}
     return await log_and_tell(
         thread.board,
         "remove_thread" if post.seq == 1 else "remove",
-        f"removed your {what} in “{thread.title}”",
+        lambda: (
+            _("The moderators of %(board)s removed your thread in “%(title)s”.", **names)
+            if post.seq == 1
+            else _("The moderators of %(board)s removed your post in “%(title)s”.", **names)
+        ),
         reason=reason,
         moderator=moderator,
         subject_id=post.author_id,
@@ -249,14 +267,14 @@ async def redact(
 ) -> ModAction:
     """Cut one passage (every occurrence) and keep the rest, with a visible note."""
     if post.state in (PostState.removed, PostState.deleted):
-        raise ConflictError("That post is gone already.")
+        raise ConflictError(_("That post is gone already."))
     if not passage.strip() or len(passage) > BODY_MAX:
-        raise InvalidInputError("Paste the exact passage to cut.", field="passage")
+        raise InvalidInputError(_("Paste the exact passage to cut."), field="passage")
     # Browsers send form text with CRLF line ends; the stored source has LF.
     passage = passage.replace("\r\n", "\n")
     if passage not in post.body_source:
         raise InvalidInputError(
-            "That passage is not in the post's text; copy it exactly.", field="passage"
+            _("That passage is not in the post's text; copy it exactly."), field="passage"
         )
     source = post.body_source.replace(passage, REDACTED)
     # The note is public, on the post: the board's reason only, as in the modlog.
@@ -273,7 +291,11 @@ async def redact(
     return await log_and_tell(
         thread.board,
         "redact",
-        f"removed part of your post in “{thread.title}”",
+        lambda: _(
+            "The moderators of %(board)s removed part of your post in “%(title)s”.",
+            board=thread.board.title,
+            title=thread.title,
+        ),
         reason=reason,
         moderator=moderator,
         subject_id=post.author_id,
@@ -289,16 +311,20 @@ async def restore(
     """Undo a removal: the post is visible again. (An auto-hidden post is shown again
     from the review queue.)"""
     if post.state != PostState.removed:
-        raise ConflictError("That post is not removed.")
+        raise ConflictError(_("That post is not removed."))
     await Post.filter(id=post.id).update(state=PostState.visible)
     if post.seq == 1:
         await Thread.filter(id=thread.id).update(state=PostState.visible)
     await emit(PostRestored(post.id))
-    what = "thread" if post.seq == 1 else "post"
+    names = {"board": thread.board.title, "title": thread.title}
     return await log_and_tell(
         thread.board,
         "restore_thread" if post.seq == 1 else "restore",
-        f"restored your {what} in “{thread.title}”",
+        lambda: (
+            _("The moderators of %(board)s restored your thread in “%(title)s”.", **names)
+            if post.seq == 1
+            else _("The moderators of %(board)s restored your post in “%(title)s”.", **names)
+        ),
         reason=reason,
         moderator=moderator,
         subject_id=post.author_id,
@@ -334,16 +360,16 @@ async def _set_flag(
     verb: str,
 ) -> ModAction:
     """Lock/unlock or pin/unpin: the flag, its event, the modlog and the member's notice."""
-    done = f"{verb}ed" if verb == "lock" else f"{verb}ned"  # locked, pinned
+    action = verb if on else f"un{verb}"
     if getattr(thread, flag) == on:
-        raise ConflictError(f"The thread is {done if on else 'un' + done} already.")
+        raise ConflictError(str(ALREADY[action]))
     await Thread.filter(id=thread.id).update(**{flag: on})
     setattr(thread, flag, on)
     await emit(event)
     return await log_and_tell(
         thread.board,
-        verb if on else f"un{verb}",
-        f"{done if on else 'un' + done} your thread “{thread.title}”",
+        action,
+        lambda: str(TOLD[action]) % {"board": thread.board.title, "title": thread.title},
         reason=reason,
         moderator=moderator,
         subject_id=thread.author_id,
@@ -351,14 +377,27 @@ async def _set_flag(
     )
 
 
+# Whole sentences, so each language can word them its own way.
+ALREADY = {
+    "lock": lazy("The thread is locked already."),
+    "unlock": lazy("The thread is unlocked already."),
+    "pin": lazy("The thread is pinned already."),
+    "unpin": lazy("The thread is unpinned already."),
+}
+TOLD = {
+    "lock": lazy("The moderators of %(board)s locked your thread “%(title)s”."),
+    "unlock": lazy("The moderators of %(board)s unlocked your thread “%(title)s”."),
+    "pin": lazy("The moderators of %(board)s pinned your thread “%(title)s”."),
+    "unpin": lazy("The moderators of %(board)s unpinned your thread “%(title)s”."),
+}
+
+
 def slow_mode_label(seconds: int) -> str:
     if seconds % 3600 == 0:
-        hours = seconds // 3600
-        return f"{hours} hour{'s' if hours != 1 else ''}"
+        return ngettext("%(num)d hour", "%(num)d hours", seconds // 3600)
     if seconds % 60 == 0:
-        minutes = seconds // 60
-        return f"{minutes} minute{'s' if minutes != 1 else ''}"
-    return f"{seconds} seconds"
+        return ngettext("%(num)d minute", "%(num)d minutes", seconds // 60)
+    return ngettext("%(num)d second", "%(num)d seconds", seconds)
 
 
 async def set_slow_mode(
@@ -366,22 +405,30 @@ async def set_slow_mode(
 ) -> ModAction:
     if not 0 <= seconds <= SLOW_MODE_MAX:
         raise InvalidInputError(
-            f"Slow mode is 0 (off) to {SLOW_MODE_MAX:,} seconds.", field="slow_mode_seconds"
+            _("Slow mode is 0 (off) to %(max)s seconds.", max=format_number(SLOW_MODE_MAX)),
+            field="slow_mode_seconds",
         )
     if seconds == thread.slow_mode_seconds:
-        raise ConflictError("Slow mode is at that setting already.")
+        raise ConflictError(_("Slow mode is at that setting already."))
     await Thread.filter(id=thread.id).update(slow_mode_seconds=seconds)
     thread.slow_mode_seconds = seconds
-    told = (
-        f"set your thread “{thread.title}” to slow mode: one post every "
-        f"{slow_mode_label(seconds)} for each member"
-        if seconds
-        else f"turned off slow mode in your thread “{thread.title}”"
-    )
+    names = {"board": thread.board.title, "title": thread.title}
     return await log_and_tell(
         thread.board,
         "slow_mode",
-        told,
+        lambda: (
+            _(
+                "The moderators of %(board)s set your thread “%(title)s” to slow mode: "
+                "one post every %(every)s for each member.",
+                every=slow_mode_label(seconds),
+                **names,
+            )
+            if seconds
+            else _(
+                "The moderators of %(board)s turned off slow mode in your thread “%(title)s”.",
+                **names,
+            )
+        ),
         reason=reason,
         moderator=moderator,
         subject_id=thread.author_id,
@@ -395,18 +442,21 @@ async def move_thread(
     """Move a local thread to another local board, keeping both boards' counters right."""
     from_board = thread.board
     if to_board.id == from_board.id:
-        raise InvalidInputError("The thread is in that board already.", field="to_board")
+        raise InvalidInputError(_("The thread is in that board already."), field="to_board")
     if thread.ap_id is not None:
         raise InvalidInputError(
-            "Threads from other servers stay where their server put them.", field="to_board"
+            _("Threads from other servers stay where their server put them."), field="to_board"
         )
     if from_board.remote or to_board.remote:
         raise InvalidInputError(
-            "Threads cannot move into or out of a mirrored group.", field="to_board"
+            _("Threads cannot move into or out of a mirrored group."), field="to_board"
         )
     if AUDIENCE[Visibility(to_board.visibility)] > AUDIENCE[Visibility(from_board.visibility)]:
         raise InvalidInputError(
-            "A thread cannot move to a board more people can read than the one it was written in.",
+            _(
+                "A thread cannot move to a board more people can read than the one it was "
+                "written in."
+            ),
             field="to_board",
         )
     await Thread.filter(id=thread.id).update(board_id=to_board.id)
@@ -425,7 +475,12 @@ async def move_thread(
     return await log_and_tell(
         from_board,
         "move",
-        f"moved your thread “{thread.title}” to {to_board.title}",
+        lambda: _(
+            "The moderators of %(board)s moved your thread “%(title)s” to %(to_board)s.",
+            board=from_board.title,
+            title=thread.title,
+            to_board=to_board.title,
+        ),
         reason=reason,
         moderator=moderator,
         subject_id=thread.author_id,
@@ -448,12 +503,19 @@ async def warn(
 ) -> ModAction:
     """A warning: the member's notice and the modlog, nothing else."""
     if not subject.local:
-        raise InvalidInputError("Warnings reach only members of this instance.")
-    where = f" about your post in “{thread.title}”" if thread is not None else ""
+        raise InvalidInputError(_("Warnings reach only members of this instance."))
     return await log_and_tell(
         board,
         "warn",
-        f"sent you a warning{where}",
+        lambda: (
+            _("The moderators of %(board)s sent you a warning.", board=board.title)
+            if thread is None
+            else _(
+                "The moderators of %(board)s sent you a warning about your post in “%(title)s”.",
+                board=board.title,
+                title=thread.title,
+            )
+        ),
         reason=reason,
         moderator=moderator,
         subject_id=subject.id,
@@ -477,7 +539,7 @@ async def act_on_post(
     """Run one moderator's action from the post page; returns the target as it is now."""
     target = await moderated_post(viewer, slug, thread_id, seq)
     if asked.action not in POST_ACTIONS:
-        raise InvalidInputError("Unknown action.", field="action")
+        raise InvalidInputError(_("Unknown action."), field="action")
     board, thread, post = target.board, target.thread, target.post
     reason = compose_reason(
         board, asked.reason_choice, asked.reason_text, required=asked.action in REASON_REQUIRED
@@ -488,7 +550,7 @@ async def act_on_post(
         to_board = await Board.filter(slug=asked.to_board.strip()).first()
         # One answer for a missing board and one they do not moderate.
         if to_board is None or not await moderates(viewer, to_board):
-            raise InvalidInputError("Choose a board you moderate.", field="to_board")
+            raise InvalidInputError(_("Choose a board you moderate."), field="to_board")
     async with in_transaction():
         if asked.action == "remove":
             await remove(post, thread, reason, moderator, crisis=asked.safety)

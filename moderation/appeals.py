@@ -12,6 +12,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from forum.errors import ConflictError, InvalidInputError, NotFoundError
+from forum.i18n import LazyText, _, format_number, lazy
 from forum.models import Account, Board, Notice, Post, Thread
 from forum.models.post import PostState
 from forum.ratelimits import RateLimiter
@@ -28,6 +29,7 @@ from moderation.models import (
     ReviewKind,
     Sanction,
 )
+from moderation.telling import tell
 
 TEXT_MAX = 2_000
 
@@ -94,14 +96,21 @@ async def appeal(
     assert action is not None and viewer.account is not None
     text = text.strip()
     if not text or "\x00" in text:
-        raise InvalidInputError("Say why the decision should change.", field="text")
+        raise InvalidInputError(_("Say why the decision should change."), field="text")
     if len(text) > TEXT_MAX:
-        raise InvalidInputError(f"An appeal is at most {TEXT_MAX:,} characters.", field="text")
+        raise InvalidInputError(
+            _("An appeal is at most %(max)s characters.", max=format_number(TEXT_MAX)), field="text"
+        )
     if await Appeal.filter(mod_action_id=action.id).exists():
-        raise ConflictError("You have appealed this decision already.")
+        raise ConflictError(_("You have appealed this decision already."))
     if limiter:
         await limiter.consume_member("appeal", viewer.account)
-    label = modlog.LABELS.get(action.action, action.action)
+    # Stored for the moderators' queue in English, as every queue reason is.
+    label = (
+        modlog.KINDS[action.action].label.message
+        if action.action in modlog.KINDS
+        else action.action
+    )
     try:
         async with in_transaction():
             row = await Appeal.create(mod_action=action, account=viewer.account, text=text)
@@ -114,7 +123,7 @@ async def appeal(
                 reason=f"Appeal of: {label}"[:255],
             )
     except IntegrityError:  # the same appeal sent twice at once
-        raise ConflictError("You have appealed this decision already.") from None
+        raise ConflictError(_("You have appealed this decision already.")) from None
     return row
 
 
@@ -123,27 +132,42 @@ async def resolve_appeal(
 ) -> ReportStatus | None:
     """The queue's resolver for appeals: uphold (the action stands) or overturn (undo it)."""
     if decision not in ("uphold", "overturn") or item.appeal_id is None:
-        raise InvalidInputError("Uphold or overturn the decision.", field="action")
+        raise InvalidInputError(_("Uphold or overturn the decision."), field="action")
     row = await Appeal.get(id=item.appeal_id).select_related("mod_action__board")
     action = row.mod_action
     board = action.board
     assert board is not None
     if decision == "overturn":
-        told = "overturned their decision. " + await _undo(action, board, viewer.account, reason)
+        said = await _undo(action, board, viewer.account, reason)
         state = AppealState.overturned
     else:
-        told = "kept their decision."
+        said = None
         state = AppealState.upheld
     await Appeal.filter(id=row.id).update(state=state, outcome=reason, decided_at=datetime.now(UTC))
-    text = f"The moderators of {board.title} reviewed your appeal and {told}"
-    if reason:
-        text += f" Note from the moderators: {reason}"
-    await Notice.create(account_id=row.account_id, text=text.strip())
+
+    def text() -> str:
+        names = {"board": board.title}
+        told = (
+            _("The moderators of %(board)s reviewed your appeal and kept their decision.", **names)
+            if said is None
+            else _(
+                "The moderators of %(board)s reviewed your appeal and overturned their decision.",
+                **names,
+            )
+            + " "
+            + said % names
+        )
+        if reason:
+            told += " " + _("Note from the moderators: %(note)s", note=reason)
+        return told
+
+    await tell(row.account_id, text)
     return None
 
 
-async def _undo(action: ModAction, board: Board, moderator: Account | None, note: str) -> str:
-    """Undo `action`; say what happened, for the member's notice."""
+async def _undo(action: ModAction, board: Board, moderator: Account | None, note: str) -> LazyText:
+    """Undo `action`; say what happened, for the member's notice (shown in their language,
+    with the board's name for %(board)s)."""
     # The modlog shows the first part; the moderators' note is for the member only.
     reason = modlog.OVERTURNED + (f"{modlog.OVERTURNED_SEPARATOR}{note}" if note else "")
     thread = (
@@ -153,33 +177,33 @@ async def _undo(action: ModAction, board: Board, moderator: Account | None, note
     )
     post = await Post.filter(id=action.post_id).first() if action.post_id else None
     entry: ModAction | None = None
-    said = "Nothing else needed changing."
+    said = lazy("Nothing else needed changing.")
     kind = action.action
     if kind in ("remove", "remove_thread") and post and thread:
         if post.state == PostState.removed:
             entry = await actions.restore(post, thread, moderator, reason)
-            said = "Your post is visible again."
+            said = lazy("Your post is visible again.")
     elif kind == "redact" and post:
         # The cut passage is not kept (it may have been someone's private details), so
         # only the author can put their words back.
         await Post.filter(id=post.id).update(mod_note="")
-        said = "You may edit your post to put back what was cut."
+        said = lazy("You may edit your post to put back what was cut.")
     elif kind == "lock" and thread and thread.locked:
         entry = await actions.lock_thread(thread, moderator, locked=False, reason=reason)
-        said = "Your thread is open for replies again."
+        said = lazy("Your thread is open for replies again.")
     elif kind == "slow_mode" and thread and thread.slow_mode_seconds:
         entry = await actions.set_slow_mode(thread, 0, moderator, reason)
-        said = "Slow mode is off in your thread."
+        said = lazy("Slow mode is off in your thread.")
     elif kind == "move" and thread and thread.board_id != board.id:
         entry = await actions.move_thread(thread, board, moderator, reason)
-        said = f"Your thread is back in {board.title}."
+        said = lazy("Your thread is back in %(board)s.")
     elif kind in ("suspend", "ban"):
         sanction = await Sanction.filter(mod_action_id=action.id, lifted_at=None).first()
         if sanction is not None:
             entry = await sanctions.lift_sanction(sanction, board, moderator, reason)
-            said = "You can post in this board again."
+            said = lazy("You can post in this board again.")
     elif kind == "warn":
-        said = "The warning is withdrawn."
+        said = lazy("The warning is withdrawn.")
     if entry is not None:
         # The appeal's outcome notice tells the member; the undo's own would repeat it.
         await Notice.filter(mod_action_id=entry.id).delete()

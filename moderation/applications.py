@@ -8,10 +8,12 @@ everything it holds, the answer included: nothing is kept about someone turned a
 from __future__ import annotations
 
 from forum.errors import InvalidInputError, NotFoundError
-from forum.models import Account, Notice, SiteSettings
+from forum.i18n import _
+from forum.models import Account, SiteSettings
 from forum.models.account import AccountStatus
 from forum.services.viewer import Viewer
 from moderation.models import Application, Priority, ReportStatus, ReviewItem, ReviewKind
+from moderation.telling import tell
 
 ACTIONS = ("approve", "reject")
 
@@ -23,7 +25,7 @@ async def resolve_application(
     if not viewer.is_admin:
         raise NotFoundError()  # board moderators never see instance-wide items
     if action not in ACTIONS:
-        raise InvalidInputError("Approve or reject the application.", field="action")
+        raise InvalidInputError(_("Approve or reject the application."), field="action")
     application = await Application.filter(id=item.application_id or 0).first()
     if application is None:
         raise NotFoundError()
@@ -33,8 +35,13 @@ async def resolve_application(
             status=AccountStatus.active
         )
         site = await SiteSettings.filter(id=1).first()
-        name = site.name if site is not None else "this instance"
-        await Notice.create(account_id=account_id, text=f"Welcome to {name}: you are in.")
+        await tell(
+            account_id,
+            lambda: _(
+                "Welcome to %(name)s: you are in.",
+                name=site.name if site is not None else _("this instance"),
+            ),
+        )
     else:
         # Cascades to the recovery codes, the application and this queue item.
         await Account.filter(id=account_id, status=AccountStatus.pending).delete()

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from tortoise.transactions import in_transaction
 
 from forum.errors import InvalidInputError, NotFoundError
+from forum.i18n import _, format_number, lazy
 from forum.models import Account, Persona, Session
 from forum.models.account import AccountStatus, Role
 from forum.services.viewer import Viewer
@@ -25,10 +26,10 @@ REASON_MAX = 500
 SUSPEND_DAYS_MAX = 3650
 ACCOUNT_ACTIONS = frozenset({"suspend_account", "ban_account", "restore_account"})
 LABELS = {
-    "reveal": "Saw the account behind a persona",
-    "suspend_account": "Suspended an account",
-    "ban_account": "Banned an account",
-    "restore_account": "Lifted an account's suspension or ban",
+    "reveal": lazy("Saw the account behind a persona"),
+    "suspend_account": lazy("Suspended an account"),
+    "ban_account": lazy("Banned an account"),
+    "restore_account": lazy("Lifted an account's suspension or ban"),
 }
 
 
@@ -56,9 +57,11 @@ def _require_admin(viewer: Viewer) -> None:
 def _check_reason(reason: str) -> str:
     reason = " ".join(reason.split())
     if not reason or "\x00" in reason:
-        raise InvalidInputError("Say why; the reason goes into the audit log.", field="reason")
+        raise InvalidInputError(_("Say why; the reason goes into the audit log."), field="reason")
     if len(reason) > REASON_MAX:
-        raise InvalidInputError(f"A reason is at most {REASON_MAX} characters.", field="reason")
+        raise InvalidInputError(
+            _("A reason is at most %(max)s characters.", max=REASON_MAX), field="reason"
+        )
     return reason
 
 
@@ -66,7 +69,7 @@ async def _local_subject(viewer: Viewer, slug: str, actor_id: int) -> tuple[Subj
     _require_admin(viewer)
     subject = await moderated_subject(viewer, slug, actor_id)
     if subject.persona is None:
-        raise InvalidInputError("Members of other servers have no account here.")
+        raise InvalidInputError(_("Members of other servers have no account here."))
     return subject, subject.persona
 
 
@@ -97,19 +100,20 @@ async def act_on_account(
     """Suspend (for `days`), ban or restore the account behind a persona."""
     subject, persona = await _local_subject(viewer, slug, actor_id)
     if action not in ACCOUNT_ACTIONS:
-        raise InvalidInputError("Unknown action.", field="action")
+        raise InvalidInputError(_("Unknown action."), field="action")
     reason = _check_reason(reason)
     account = await Account.filter(id=persona.account_id).first() if persona.account_id else None
     if account is None:
-        raise InvalidInputError("This persona's account has been deleted.")
+        raise InvalidInputError(_("This persona's account has been deleted."))
     if account.role == Role.admin:
-        raise InvalidInputError("Admins are not barred here; take the admin role away first.")
+        raise InvalidInputError(_("Admins are not barred here; take the admin role away first."))
     now = datetime.now(UTC)
     until: datetime | None = None
     if action == "suspend_account":
         if days is None or not 1 <= days <= SUSPEND_DAYS_MAX:
             raise InvalidInputError(
-                f"A suspension lasts 1 to {SUSPEND_DAYS_MAX:,} days.", field="days"
+                _("A suspension lasts 1 to %(max)s days.", max=format_number(SUSPEND_DAYS_MAX)),
+                field="days",
             )
         until = now + timedelta(days=days)
     async with in_transaction():
@@ -162,7 +166,7 @@ async def audit_log(viewer: Viewer) -> list[AuditLine]:
         AuditLine(
             created_at=row.created_at,
             admin_handle=row.admin.handle if row.admin else "(a deleted admin)",
-            label=LABELS.get(row.action, row.action),
+            label=str(LABELS.get(row.action, row.action)),
             persona_name=row.subject.name if row.subject else "(gone)",
             board_slug=boards.get(row.subject_id) if row.subject_id else None,
             reason=row.reason,

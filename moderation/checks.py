@@ -1,5 +1,6 @@
 """The content checker the forum calls before writing a post: the instance's and the
-board's rules plus the default crisis phrases, compiled once per process."""
+board's rules (compiled per board, again when they change) plus the default crisis
+phrases for the post's language (compiled once per process)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import time
 from forum import invalidation
 from forum.content_checks import ContentCheck
 from moderation.models import Rule
-from moderation.rules import RuleAction, RuleSet, RuleSpec, default_crisis_rules
+from moderation.rules import RuleAction, RuleSet, RuleSpec, Verdict, crisis_rulesets
 
 # Rules change rarely, and every change is announced to every process (forget() below):
 # this is the bound on staleness should a notice be lost.
@@ -31,7 +32,7 @@ class RuleCache:
         changes = self._changes
         rows = await Rule.filter(board_id=None) + await Rule.filter(board_id=board_id)
         specs = [spec_of(row) for row in rows]
-        ruleset = RuleSet.compile([*default_crisis_rules(), *specs])
+        ruleset = RuleSet.compile(specs)
         if changes == self._changes:  # else rules changed while these were read
             self._sets[board_id] = (time.monotonic(), ruleset)
         return ruleset
@@ -52,8 +53,25 @@ cache = RuleCache()
 invalidation.subscribe(invalidation.RULES, cache.forget)
 
 
-async def check(board_id: int, text: str) -> ContentCheck:
-    verdict = (await cache.for_board(board_id)).evaluate(text)
+def evaluate(rules: RuleSet, text: str, language: str = "") -> Verdict:
+    """What `rules` (the admins') and the crisis phrases for a post in `language` (BCP 47,
+    "" when unknown: every language's phrases) make of `text`. The phrases only ever add
+    crisis matches: they never block, hold or change a post."""
+    verdict = rules.evaluate(text)
+    found = [match for phrases in crisis_rulesets(language) for match in phrases.matches(text)]
+    if not found:
+        return verdict
+    action = verdict.action
+    if action is None or action.strength < RuleAction.crisis.strength:
+        action = RuleAction.crisis
+    matches = sorted([*verdict.matches, *found], key=lambda match: (match.start, -match.end))
+    return Verdict(
+        action, crisis=True, matches=tuple(matches), text=verdict.text, message=verdict.message
+    )
+
+
+async def check(board_id: int, text: str, language: str = "") -> ContentCheck:
+    verdict = evaluate(await cache.for_board(board_id), text, language)
     reason = ", ".join(
         "crisis phrase" if m.rule.action is RuleAction.crisis else repr(m.rule.pattern)
         for m in verdict.matches

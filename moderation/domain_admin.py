@@ -11,6 +11,7 @@ from pathlib import Path
 
 from forum import invalidation
 from forum.errors import ConflictError, InvalidInputError, NotFoundError
+from forum.i18n import _
 from forum.models import SiteSettings
 from forum.services.site import get_site_settings
 from forum.services.viewer import Viewer
@@ -65,8 +66,10 @@ class PreviewChangedError(ConflictError):
 
     def __init__(self, fresh: UploadPreview) -> None:
         super().__init__(
-            "The domain policies changed since that preview, so nothing was imported. "
-            "Here is what the import would do now."
+            _(
+                "The domain policies changed since that preview, so nothing was imported. "
+                "Here is what the import would do now."
+            )
         )
         self.fresh = fresh
 
@@ -120,12 +123,13 @@ async def save_policy(
         kind = Severity(severity)
     except ValueError:
         raise InvalidInputError(
-            "The severity is allow, silence or suspend.", field="severity"
+            _("The severity is allow, silence or suspend."), field="severity"
         ) from None
     public_comment, private_comment = public_comment.strip(), private_comment.strip()
     if max(len(public_comment), len(private_comment)) > COMMENT_LENGTH:
         raise InvalidInputError(
-            f"A comment is at most {COMMENT_LENGTH} characters.", field="public_comment"
+            _("A comment is at most %(max)s characters.", max=COMMENT_LENGTH),
+            field="public_comment",
         )
     values = {
         "severity": kind,
@@ -135,7 +139,7 @@ async def save_policy(
         "private_comment": private_comment,
         "subscription_id": None,
     }
-    policy, _ = await DomainPolicy.update_or_create(defaults=values, domain=name)
+    policy, _created = await DomainPolicy.update_or_create(defaults=values, domain=name)
     await invalidation.announce(invalidation.DOMAINS, name)
     if kind == Severity.suspend:
         await drop_suspended_follows()
@@ -145,7 +149,7 @@ async def save_policy(
 async def remove_policy(viewer: Viewer, domain: str) -> None:
     require_admin(viewer)
     if not await DomainPolicy.filter(domain=domain.strip().lower()).delete():
-        raise NotFoundError(f"There is no policy for {domain.strip()}.")
+        raise NotFoundError(_("There is no policy for %(domain)s.", domain=domain.strip()))
     await invalidation.announce(invalidation.DOMAINS, domain.strip().lower())
 
 
@@ -197,7 +201,7 @@ def _mode(mode: str) -> ImportMode:
     for known in MODES:
         if mode == known:
             return known
-    raise InvalidInputError("Choose merge or replace.", field="mode")
+    raise InvalidInputError(_("Choose merge or replace."), field="mode")
 
 
 async def _preview(token: str, parsed: ParsedBlocklist, mode: ImportMode) -> UploadPreview:

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from forum.errors import ConflictError, InvalidInputError, NotFoundError, PayloadTooLargeError
+from forum.i18n import _, lazy
 from forum.web.cookies import csrf_token_valid
 from forum.web.forms import CsrfError, Form, read_form
 from forum.web.pages import redirect, render
@@ -27,25 +28,31 @@ _NO_STORE = {"Cache-Control": "no-store"}
 # soon after the admin turns publishing off.
 _PUBLISHED_CACHE = "public, max-age=900"
 _NOTICES = {
-    "saved": "Policy saved.",
-    "removed": "Policy removed.",
-    "published": "Saved: the blocklist is published at /blocklist.csv.",
-    "unpublished": "Saved: the blocklist is not published.",
-    "subscribed": "Subscribed; the list's status is below.",
-    "unsubscribed": "Unsubscribed.",
-    "refreshed": "Refreshed; each list's status is below.",
+    "saved": lazy("Policy saved."),
+    "removed": lazy("Policy removed."),
+    "published": lazy("Saved: the blocklist is published at /blocklist.csv."),
+    "unpublished": lazy("Saved: the blocklist is not published."),
+    "subscribed": lazy("Subscribed; the list's status is below."),
+    "unsubscribed": lazy("Unsubscribed."),
+    "refreshed": lazy("Refreshed; each list's status is below."),
 }
 
 
 async def domains_page(request: Request) -> Response:
     viewer = await load_viewer(request)
     domain_admin.require_admin(viewer)
-    notice = _NOTICES.get(request.query_params.get("done", ""))
+    known = _NOTICES.get(request.query_params.get("done", ""))
+    notice = str(known) if known is not None else None
     imported = request.query_params.get("imported", "")
     if imported.count(".") == 3 and imported.replace(".", "").isdigit():
         added, changed, removed, unchanged = imported.split(".")
-        notice = (
-            f"Imported: {added} added, {changed} changed, {removed} removed, {unchanged} unchanged."
+        notice = _(
+            "Imported: %(added)s added, %(changed)s changed, %(removed)s removed, "
+            "%(unchanged)s unchanged.",
+            added=added,
+            changed=changed,
+            removed=removed,
+            unchanged=unchanged,
         )
     return await _page(request, notice=notice)
 
@@ -75,7 +82,7 @@ async def import_preview(request: Request) -> Response:
         upload = data.get("file")
         try:
             if not isinstance(upload, UploadFile) or not upload.filename:
-                raise InvalidInputError("Choose a file to import.", field="file")
+                raise InvalidInputError(_("Choose a file to import."), field="file")
             content = await upload.read(MAX_BYTES + 1)  # a byte over is enough to refuse
             preview = await domain_admin.preview_upload(
                 viewer, app_state(request).settings.data_dir, content, form.text("mode")
@@ -178,7 +185,7 @@ async def _refresh(request: Request, form: Form) -> str:
 
 
 async def _unknown(request: Request, form: Form) -> str:
-    raise InvalidInputError("Unknown action.")
+    raise InvalidInputError(_("Unknown action."))
 
 
 _ACTIONS: dict[str, Callable[[Request, Form], Awaitable[str]]] = {

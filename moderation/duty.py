@@ -9,13 +9,15 @@ decides: "No action" shows it again, "Remove" removes it.
 from __future__ import annotations
 
 from forum.errors import InvalidInputError, NotFoundError
-from forum.models import Account, Board, Membership, Notice, Persona, Post, Thread
+from forum.i18n import _
+from forum.models import Account, Board, Membership, Persona, Post, Thread
 from forum.models.account import AccountStatus, Role
 from forum.models.board import MemberRole
 from forum.models.post import PostState
 from forum.services.boards import require_login
 from forum.services.viewer import Viewer
 from moderation.models import Report, ReviewItem, ReviewKind, ReviewState
+from moderation.telling import Text, tell
 
 
 async def moderated_board_ids(viewer: Viewer) -> list[int] | None:
@@ -51,7 +53,7 @@ def _choice(raw: str, field: str) -> bool | None:
     if raw == "":
         return None
     if raw not in ("0", "1"):
-        raise InvalidInputError("That setting takes on or off.", field=field)
+        raise InvalidInputError(_("That setting takes on or off."), field=field)
     return raw == "1"
 
 
@@ -68,7 +70,7 @@ async def save_settings(viewer: Viewer, *, on_duty: str = "", expand_flagged: st
         if value is not None
     }
     if not changes:
-        raise InvalidInputError("Choose a setting to change.")
+        raise InvalidInputError(_("Choose a setting to change."))
     await Account.filter(id=viewer.account.id).update(**changes)
 
 
@@ -85,10 +87,10 @@ async def anyone_on_duty(board_id: int) -> bool:
     ).exists()
 
 
-async def _tell_author(post: Post, text: str) -> None:
+async def _tell_author(post: Post, text: Text) -> None:
     persona = await Persona.filter(actor_id=post.author_id).first()
     if persona is not None and persona.account_id is not None:
-        await Notice.create(account_id=persona.account_id, text=text)
+        await tell(persona.account_id, text)
 
 
 async def hide_if_unattended(item: ReviewItem, post: Post, board: Board) -> bool:
@@ -106,8 +108,12 @@ async def hide_if_unattended(item: ReviewItem, post: Post, board: Board) -> bool
     # The author learns that, not who: nothing here names or counts the reporters.
     await _tell_author(
         post,
-        f"Your post in “{thread.title}” ({board.title}) is hidden while the moderators "
-        "review it. You will hear from them when they have.",
+        lambda: _(
+            "Your post in “%(title)s” (%(board)s) is hidden while the moderators "
+            "review it. You will hear from them when they have.",
+            title=thread.title,
+            board=board.title,
+        ),
     )
     return True
 
@@ -118,5 +124,9 @@ async def unhide(post: Post, thread: Thread) -> None:
         return
     await Post.filter(id=post.id, state=PostState.hidden).update(state=PostState.visible)
     await _tell_author(
-        post, f"The moderators reviewed your post in “{thread.title}”: it is visible again."
+        post,
+        lambda: _(
+            "The moderators reviewed your post in “%(title)s”: it is visible again.",
+            title=thread.title,
+        ),
     )

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from forum.errors import InvalidInputError
 from forum.events import ReportForwarded, emit
+from forum.i18n import _
 from forum.models import Actor, Post
 from moderation.models import Report, ReportCategory, ReviewItem, ReviewKind
 
@@ -39,10 +40,10 @@ async def forward_report(item: ReviewItem) -> None:
     """Send the report on to the origin server, once. Call inside the resolving
     transaction: the Flag's delivery rows commit with the moderator's decision."""
     if item.kind != ReviewKind.report:
-        raise InvalidInputError("Only reports can be forwarded.", field="forward")
+        raise InvalidInputError(_("Only reports can be forwarded."), field="forward")
     if item.forwarded_at is not None:
         return
     if await origin_host(item) is None:
-        raise InvalidInputError("This content is from this server.", field="forward")
+        raise InvalidInputError(_("This content is from this server."), field="forward")
     await ReviewItem.filter(id=item.id).update(forwarded_at=datetime.now(UTC))
     await emit(ReportForwarded(item.id))

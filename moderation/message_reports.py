@@ -7,7 +7,8 @@ from __future__ import annotations
 from tortoise.transactions import in_transaction
 
 from forum.errors import ConflictError, InvalidInputError, NotAllowedError, NotFoundError
-from forum.models import MentorMessage, Notice
+from forum.i18n import _
+from forum.models import MentorMessage
 from forum.ratelimits import RateLimiter
 from forum.services import mentors
 from forum.services.viewer import Viewer
@@ -21,6 +22,7 @@ from moderation.models import (
     ReviewState,
 )
 from moderation.reports import NOTE_MAX
+from moderation.telling import tell
 
 
 async def reportable_message(
@@ -37,7 +39,7 @@ async def reportable_message(
         raise NotFoundError()
     assert access.persona is not None
     if message.sender_id == access.persona.id:
-        raise NotAllowedError("You cannot report your own message.")
+        raise NotAllowedError(_("You cannot report your own message."))
     return message
 
 
@@ -56,10 +58,12 @@ async def report_message(
     try:
         kind = ReportCategory(category)
     except ValueError:
-        raise InvalidInputError("Choose what is wrong.", field="category") from None
+        raise InvalidInputError(_("Choose what is wrong."), field="category") from None
     note = note.strip()
     if len(note) > NOTE_MAX or "\x00" in note:
-        raise InvalidInputError(f"A note is at most {NOTE_MAX} characters.", field="note")
+        raise InvalidInputError(
+            _("A note is at most %(max)s characters.", max=NOTE_MAX), field="note"
+        )
     if limiter:
         await limiter.consume_member("report", viewer.account)
     board_id = message.sender.board_id
@@ -77,7 +81,9 @@ async def report_message(
                 reason="A mentor message was reported",
             )
         elif await Report.filter(item_id=item.id, reporter_id=viewer.account.id).exists():
-            raise ConflictError("You have reported this message already; the moderators have it.")
+            raise ConflictError(
+                _("You have reported this message already; the moderators have it.")
+            )
         report = await Report.create(
             item_id=item.id, reporter_id=viewer.account.id, category=kind, note=note
         )
@@ -98,18 +104,19 @@ async def resolve_message(
     if action == "dismiss":
         return ReportStatus.no_action
     if action != "remove" or item.message_id is None:
-        raise InvalidInputError("Dismiss the report or remove the message.", field="action")
+        raise InvalidInputError(_("Dismiss the report or remove the message."), field="action")
     message = await MentorMessage.filter(id=item.message_id).select_related("sender__board").first()
     if message is None:
         return ReportStatus.action_taken  # retention deleted it meanwhile
     await MentorMessage.filter(id=message.id).update(body_source="", body_html=REMOVED_HTML)
     if message.sender.account_id is not None:
-        text = (
-            f"The moderators of {message.sender.board.title} removed one of your mentor messages."
-        )
-        if reason:
-            text += f" Reason: {reason}"
-        await Notice.create(
-            account_id=message.sender.account_id, board_id=message.sender.board_id, text=text
-        )
+        board = message.sender.board.title
+
+        def text() -> str:
+            told = _(
+                "The moderators of %(board)s removed one of your mentor messages.", board=board
+            )
+            return told + (" " + _("Reason: %(reason)s", reason=reason) if reason else "")
+
+        await tell(message.sender.account_id, text, board_id=message.sender.board_id)
     return ReportStatus.action_taken

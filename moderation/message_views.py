@@ -28,7 +28,7 @@ async def report_page(request: Request, *, status: int = 200, **context: object)
             "message": message,
             "slug": p["slug"],
             "link_id": p["link_id"],
-            "categories": reports.CATEGORY_LABELS,
+            "categories": reports.CATEGORY_NAMES,
             **context,
         },
         status=status,

@@ -9,6 +9,7 @@ from enum import IntEnum, StrEnum
 from typing import TYPE_CHECKING
 
 from tortoise import fields
+from tortoise.migrations.constraints import UniqueConstraint
 from tortoise.models import Model
 
 if TYPE_CHECKING:
@@ -156,6 +157,15 @@ class ReviewItem(Model):
     class Meta:
         table = "review_item"
         indexes = (("state", "priority", "created_at"),)
+        # One open item per post and kind, whichever process files it first: a second
+        # filer's IntegrityError sends it to the existing item (moderation.queue).
+        constraints = (
+            UniqueConstraint(
+                fields=("post", "kind"),
+                name="uid_review_item_open_post_kind",
+                condition="state = 'open'",
+            ),
+        )
 
 
 class ReportStatus(StrEnum):

@@ -15,6 +15,7 @@ from tortoise.expressions import Q
 from forum import invalidation
 from forum.atom import Entry, Feed, write_feed
 from forum.errors import NotAllowedError
+from forum.i18n import LazyText, _, lazy
 from forum.models import Account, Actor, Board, Persona, Post, Thread
 from forum.models.board import Visibility
 from forum.services.site import get_site_settings
@@ -23,9 +24,11 @@ from moderation.models import ModAction
 
 PAGE = 100
 # How moderation.actions.compose_reason joins the board's reason and the moderator's words,
-# and how appeals word an undo: what comes before is public, what follows is not.
+# and how appeals word an undo: what comes before is public, what follows is not. Stored
+# in English (the reason is matched against it), translated when shown (`shown_reason`).
 CHOICE_SEPARATOR = " — "
 OVERTURNED = "Overturned on appeal"
+OVERTURNED_SHOWN = lazy("Overturned on appeal")
 OVERTURNED_SEPARATOR = ": "
 
 
@@ -33,7 +36,7 @@ OVERTURNED_SEPARATOR = ": "
 class Kind:
     """What the public log shows of one kind of action, besides its label and date."""
 
-    label: str
+    label: LazyText
     # The board's listed reason the moderator chose (or that an appeal overturned it);
     # never the moderator's own words, which are written to the member.
     reason: bool
@@ -42,32 +45,33 @@ class Kind:
 
 
 KINDS = {
-    "approve": Kind("Approved a held post", reason=False, thread=True),
-    "remove": Kind("Removed a post", reason=True, thread=True),
-    "remove_thread": Kind("Removed a thread", reason=True, thread=True),
-    "redact": Kind("Removed part of a post", reason=True, thread=True),
-    "restore": Kind("Restored a post", reason=True, thread=True),
-    "restore_thread": Kind("Restored a thread", reason=True, thread=True),
-    "lock": Kind("Locked a thread", reason=True, thread=True),
-    "unlock": Kind("Unlocked a thread", reason=True, thread=True),
-    "pin": Kind("Pinned a thread", reason=True, thread=True),
-    "unpin": Kind("Unpinned a thread", reason=True, thread=True),
-    "move": Kind("Moved a thread", reason=True, thread=True),
-    "slow_mode": Kind("Changed a thread's slow mode", reason=True, thread=True),
+    "approve": Kind(lazy("Approved a held post"), reason=False, thread=True),
+    "remove": Kind(lazy("Removed a post"), reason=True, thread=True),
+    "remove_thread": Kind(lazy("Removed a thread"), reason=True, thread=True),
+    "redact": Kind(lazy("Removed part of a post"), reason=True, thread=True),
+    "restore": Kind(lazy("Restored a post"), reason=True, thread=True),
+    "restore_thread": Kind(lazy("Restored a thread"), reason=True, thread=True),
+    "lock": Kind(lazy("Locked a thread"), reason=True, thread=True),
+    "unlock": Kind(lazy("Unlocked a thread"), reason=True, thread=True),
+    "pin": Kind(lazy("Pinned a thread"), reason=True, thread=True),
+    "unpin": Kind(lazy("Unpinned a thread"), reason=True, thread=True),
+    "move": Kind(lazy("Moved a thread"), reason=True, thread=True),
+    "slow_mode": Kind(lazy("Changed a thread's slow mode"), reason=True, thread=True),
     # A warning leaves no mark on the thread: naming it would point at the member warned.
-    "warn": Kind("Warned a member", reason=True, thread=False),
-    "suspend": Kind("Suspended a member", reason=True, thread=False),
-    "ban": Kind("Banned a member", reason=True, thread=False),
-    "lift_suspension": Kind("Lifted a suspension", reason=True, thread=False),
-    "lift_ban": Kind("Lifted a ban", reason=True, thread=False),
-    "appoint_moderator": Kind("Appointed a moderator", reason=False, thread=False),
-    "remove_moderator": Kind("Removed a moderator", reason=False, thread=False),
-    "appoint_supporter": Kind("Named a peer supporter", reason=False, thread=False),
-    "remove_supporter": Kind("Removed a peer supporter", reason=False, thread=False),
+    "warn": Kind(lazy("Warned a member"), reason=True, thread=False),
+    "suspend": Kind(lazy("Suspended a member"), reason=True, thread=False),
+    "ban": Kind(lazy("Banned a member"), reason=True, thread=False),
+    "lift_suspension": Kind(lazy("Lifted a suspension"), reason=True, thread=False),
+    "lift_ban": Kind(lazy("Lifted a ban"), reason=True, thread=False),
+    "appoint_moderator": Kind(lazy("Appointed a moderator"), reason=False, thread=False),
+    "remove_moderator": Kind(lazy("Removed a moderator"), reason=False, thread=False),
+    "appoint_supporter": Kind(lazy("Named a peer supporter"), reason=False, thread=False),
+    "remove_supporter": Kind(lazy("Removed a peer supporter"), reason=False, thread=False),
 }
+# Translated when shown; `str(label)` for text stored or sent, `label.message` for English.
 LABELS = {action: kind.label for action, kind in KINDS.items()}
 # Who acted, when the admin shows moderators but the moderator has no persona in the board.
-ADMIN_NAME = "an admin"
+ADMIN_NAME = lazy("an admin")
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,7 @@ async def record(
 async def set_names_shown(viewer: Viewer, *, moderator: bool, member: bool) -> None:
     """The admin's choice whether the public modlog names the moderator and the member."""
     if not viewer.is_admin:
-        raise NotAllowedError("Only admins can change instance settings.")
+        raise NotAllowedError(_("Only admins can change instance settings."))
     site = await get_site_settings()
     site.modlog_show_moderator = moderator
     site.modlog_show_member = member
@@ -141,7 +145,7 @@ async def public_log(board: Board | None = None) -> list[LogEntry]:
     entries = []
     for row in rows:
         # A kind without a decision (an old row) shows its name and date, nothing more.
-        kind = KINDS.get(row.action, Kind(row.action, reason=False, thread=False))
+        kind = KINDS.get(row.action, Kind(LazyText(row.action), reason=False, thread=False))
         thread = row.thread if kind.thread else None
         shown = thread if thread is not None and thread.state == "visible" else None
         member = None
@@ -151,15 +155,15 @@ async def public_log(board: Board | None = None) -> list[LogEntry]:
             LogEntry(
                 id=row.id,
                 action=row.action,
-                label=kind.label,
-                reason=public_reason(row.reason, row.board) if kind.reason else "",
+                label=str(kind.label),
+                reason=shown_reason(public_reason(row.reason, row.board)) if kind.reason else "",
                 created_at=row.created_at,
                 board_slug=row.board.slug if row.board else None,
                 board_title=row.board.title if row.board else None,
                 thread_id=shown.id if shown is not None else None,
                 thread_title=shown.title if shown is not None else None,
                 moderator_name=(
-                    moderators.get((row.moderator_id, row.board_id), ADMIN_NAME)
+                    moderators.get((row.moderator_id, row.board_id), str(ADMIN_NAME))
                     if site.modlog_show_moderator and row.moderator_id is not None
                     else None
                 ),
@@ -185,6 +189,12 @@ def public_reason(reason: str, board: Board | None) -> str:
     return ""
 
 
+def shown_reason(public: str) -> str:
+    """A public reason as readers see it: a board's own words as they wrote them, the
+    appeal's English marker in the reader's language."""
+    return str(OVERTURNED_SHOWN) if public == OVERTURNED else public
+
+
 async def _moderator_names(rows: list[ModAction]) -> dict[tuple[int, int | None], str]:
     # The moderator's persona in the board the action was taken in: a moderator is known
     # there by that name already, so naming it links nothing new.
@@ -208,11 +218,15 @@ def atom_feed(entries: list[LogEntry], *, base_url: str, title: str, path: str) 
             self_url=page_url + ".atom",
             page_url=page_url,
             # Atom asks for an author; the moderators as a body are the honest one.
-            author="The moderators",
+            author=_("The moderators"),
             entries=[
                 Entry(
                     id=f"{base_url}/modlog#action-{entry.id}",
-                    title=entry.label + (f" in {entry.board_title}" if entry.board_title else ""),
+                    title=(
+                        _("%(action)s in %(board)s", action=entry.label, board=entry.board_title)
+                        if entry.board_title
+                        else entry.label
+                    ),
                     link=(
                         f"{base_url}/b/{entry.board_slug}/t/{entry.thread_id}"
                         if entry.thread_id is not None
@@ -228,11 +242,13 @@ def atom_feed(entries: list[LogEntry], *, base_url: str, title: str, path: str) 
 
 
 def _summary(entry: LogEntry) -> str:
-    parts = [f"Reason: {entry.reason}" if entry.reason else "No reason given."]
+    parts = [
+        _("Reason: %(reason)s", reason=entry.reason) if entry.reason else _("No reason given.")
+    ]
     if entry.thread_title:
-        parts.append(f"Thread: {entry.thread_title}")
+        parts.append(_("Thread: %(title)s", title=entry.thread_title))
     if entry.moderator_name:
-        parts.append(f"Moderator: {entry.moderator_name}")
+        parts.append(_("Moderator: %(name)s", name=entry.moderator_name))
     if entry.member_name:
-        parts.append(f"Member: {entry.member_name}")
+        parts.append(_("Member: %(name)s", name=entry.member_name))
     return " · ".join(parts)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from forum.errors import InvalidInputError
+from forum.i18n import _, format_number
 from forum.models import Account, Membership, Post
 from forum.models.account import Role
 from forum.models.board import MemberRole
@@ -45,21 +46,25 @@ async def add_note(viewer: Viewer, item_id: int, text: str, *, about: str) -> Mo
     item = await open_item(viewer, item_id)
     assert viewer.account is not None
     if about not in ABOUT:
-        raise InvalidInputError("Choose what the note is about.", field="about")
+        raise InvalidInputError(_("Choose what the note is about."), field="about")
     text = text.strip()
     if not text:
-        raise InvalidInputError("Write the note first.", field="text")
+        raise InvalidInputError(_("Write the note first."), field="text")
     if len(text) > NOTE_MAX:
-        raise InvalidInputError(f"A note is at most {NOTE_MAX:,} characters.", field="text")
+        raise InvalidInputError(
+            _("A note is at most %(max)s characters.", max=format_number(NOTE_MAX)), field="text"
+        )
     if "\x00" in text:
-        raise InvalidInputError("The note contains a character that is not allowed.", field="text")
+        raise InvalidInputError(
+            _("The note contains a character that is not allowed."), field="text"
+        )
     if about == "item":
         return await ModNote.create(
             board_id=item.board_id, item_id=item.id, author_id=viewer.account.id, text=text
         )
     subject_id = await subject_of(item)
     if subject_id is None:
-        raise InvalidInputError("This item is not about a persona.", field="about")
+        raise InvalidInputError(_("This item is not about a persona."), field="about")
     return await ModNote.create(
         board_id=item.board_id, subject_id=subject_id, author_id=viewer.account.id, text=text
     )

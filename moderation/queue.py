@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from forum.errors import ConflictError, InvalidInputError, NotAllowedError, NotFoundError
@@ -29,7 +30,7 @@ from moderation.models import (
     ReviewState,
 )
 from moderation.notes import NoteView, notes_for
-from moderation.reports import CATEGORY_LABELS
+from moderation.reports import CATEGORY_NAMES
 
 REASON_MAX = 500
 
@@ -105,7 +106,7 @@ async def open_queue(viewer: Viewer) -> Queue:
     entries = []
     for item, author in subjects:
         rows = by_item.get(item.id, [])
-        counts = Counter(CATEGORY_LABELS[ReportCategory(c)] for c, _ in rows)
+        counts = Counter(str(CATEGORY_NAMES[ReportCategory(c)]) for c, _ in rows)
         post = item.post
         # As forwarding.origin_host, from the rows already loaded (no queries per item).
         remote = item.kind == ReviewKind.report and author is not None and not author.local
@@ -294,36 +295,43 @@ def _item_id(raw: str) -> int:
 
 async def held_post(post_id: int, *, reason: str = "", crisis: bool = False) -> None:
     """Subscriber for forum.events.PostHeld: the post waits in the queue."""
-    post = await Post.get(id=post_id)
-    thread = await Thread.get(id=post.thread_id)
     # Pre-moderation alone is green; a rule's hold is amber; a crisis phrase comes first.
     priority = Priority.crisis if crisis else Priority.amber if reason else Priority.green
-    await ReviewItem.create(
-        kind=ReviewKind.held_post,
-        board_id=thread.board_id,
-        post_id=post.id,
-        priority=int(priority),
-        reason=reason[:255],
-    )
+    await _post_item(post_id, ReviewKind.held_post, int(priority), reason)
 
 
 async def flagged_post(post_id: int, *, reason: str, crisis: bool) -> None:
     """Subscriber for forum.events.PostFlagged: a published post for moderators to see."""
+    priority = Priority.crisis if crisis else Priority.amber
+    await _post_item(post_id, ReviewKind.flagged, int(priority), reason)
+
+
+async def _post_item(post_id: int, kind: ReviewKind, priority: int, reason: str) -> None:
+    """The post's one open item of this kind: made, or (an edit matched again) updated,
+    the most urgent priority winning. Two processes filing at once meet the unique index
+    on open (post, kind): the loser updates the winner's item."""
+    if await _update_open_item(post_id, kind, priority, reason):
+        return
     post = await Post.get(id=post_id)
     thread = await Thread.get(id=post.thread_id)
-    priority = int(Priority.crisis if crisis else Priority.amber)
-    open_item = await ReviewItem.filter(
-        post_id=post.id, kind=ReviewKind.flagged, state=ReviewState.open
-    ).first()
-    if open_item is not None:  # an edit matched again: one item, most urgent wins
-        await ReviewItem.filter(id=open_item.id).update(
-            priority=min(open_item.priority, priority), reason=reason[:255]
-        )
-        return
-    await ReviewItem.create(
-        kind=ReviewKind.flagged,
-        board_id=thread.board_id,
-        post_id=post.id,
-        priority=priority,
-        reason=reason[:255],
+    try:
+        async with in_transaction():  # a savepoint, so a caller's transaction goes on
+            await ReviewItem.create(
+                kind=kind,
+                board_id=thread.board_id,
+                post_id=post.id,
+                priority=priority,
+                reason=reason[:255],
+            )
+    except IntegrityError:
+        await _update_open_item(post_id, kind, priority, reason)
+
+
+async def _update_open_item(post_id: int, kind: ReviewKind, priority: int, reason: str) -> bool:
+    item = await ReviewItem.filter(post_id=post_id, kind=kind, state=ReviewState.open).first()
+    if item is None:
+        return False
+    await ReviewItem.filter(id=item.id).update(
+        priority=min(item.priority, priority), reason=reason[:255]
     )
+    return True

@@ -15,10 +15,8 @@ from moderation.models import (
     Report,
     ReportCategory,
     ReviewItem,
-    ReviewKind,
-    ReviewState,
 )
-from moderation.reports import CATEGORY_LABELS, NOTE_MAX
+from moderation.reports import CATEGORY_LABELS, NOTE_MAX, open_report_item
 
 _BY_LABEL = {label.casefold(): category for category, label in CATEGORY_LABELS.items()}
 
@@ -53,17 +51,13 @@ async def _file(
     category = category_of(note)
     priority = int(CATEGORY_PRIORITY[category])
     async with in_transaction():
-        item = await ReviewItem.filter(
-            post_id=post_id, subject_id=subject_id, kind=ReviewKind.report, state=ReviewState.open
-        ).first()
-        if item is None:
-            item = await ReviewItem.create(
-                kind=ReviewKind.report,
-                board_id=board_id,
-                post_id=post_id,
-                subject_id=subject_id,
-                priority=priority,
-            )
+        item, _made = await open_report_item(
+            {"post_id": post_id, "subject_id": subject_id},
+            board_id=board_id,
+            post_id=post_id,
+            subject_id=subject_id,
+            priority=priority,
+        )
         text = f"From {server}: {note}".strip()[:NOTE_MAX]
         await Report.create(item_id=item.id, reporter_id=None, category=category, note=text)
         item.report_count += 1

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from forum.errors import ConflictError, InvalidInputError, NotAllowedError, NotFoundError
+from forum.i18n import _, lazy
 from forum.models import Post, Thread
 from forum.models.post import PostState
 from forum.ratelimits import RateLimiter
@@ -27,6 +30,8 @@ from moderation.models import (
     ReviewState,
 )
 
+# The categories' English labels: also the words other servers are sent and matched on
+# (federation.forwarded_reports, moderation.remote_reports), so never translated.
 CATEGORY_LABELS = {
     ReportCategory.at_risk: "Someone may be at risk",
     ReportCategory.harassment: "Harassment or abuse",
@@ -35,8 +40,47 @@ CATEGORY_LABELS = {
     ReportCategory.rule: "Breaks a board rule",
     ReportCategory.other: "Other",
 }
+# The same labels as members and moderators read them, in their language.
+CATEGORY_NAMES = {category: lazy(label) for category, label in CATEGORY_LABELS.items()}
 NOTE_MAX = 1000
 ABOUT = ("post", "member")
+STATUS_NAMES = {
+    ReportStatus.received: lazy("Received"),
+    ReportStatus.action_taken: lazy("Action taken"),
+    ReportStatus.no_action: lazy("No action"),
+}
+
+
+async def open_report_item(
+    match: dict[str, Any],
+    *,
+    board_id: int,
+    post_id: int | None,
+    subject_id: int | None,
+    priority: int,
+) -> tuple[ReviewItem, bool]:
+    """The open report item `match` finds, or a new one (and whether it is new). Two
+    processes filing the first report of a post at once meet the unique index on open
+    (post, kind): the one that loses takes the other's item instead of failing."""
+    found = ReviewItem.filter(kind=ReviewKind.report, state=ReviewState.open, **match)
+    item = await found.first()
+    if item is not None:
+        return item, False
+    try:
+        async with in_transaction():  # a savepoint: the caller's transaction goes on
+            made = await ReviewItem.create(
+                kind=ReviewKind.report,
+                board_id=board_id,
+                post_id=post_id,
+                subject_id=subject_id,
+                priority=priority,
+            )
+        return made, True
+    except IntegrityError:
+        item = await found.first()
+        if item is None:
+            raise
+        return item, False
 
 
 @dataclass(frozen=True)
@@ -85,19 +129,23 @@ async def report_post(
     access, post = target.access, target.post
     assert viewer.account is not None
     if about not in ABOUT:
-        raise InvalidInputError("Choose whether you report the post or the member.", field="about")
+        raise InvalidInputError(
+            _("Choose whether you report the post or the member."), field="about"
+        )
     member = about == "member"
     if access.persona is not None and post.author_id == access.persona.actor_id:
         raise NotAllowedError(
-            "You cannot report yourself." if member else "You cannot report your own post."
+            _("You cannot report yourself.") if member else _("You cannot report your own post.")
         )
     try:
         kind = ReportCategory(category)
     except ValueError:
-        raise InvalidInputError("Choose what is wrong.", field="category") from None
+        raise InvalidInputError(_("Choose what is wrong."), field="category") from None
     note = note.strip()
     if len(note) > NOTE_MAX:
-        raise InvalidInputError(f"A note is at most {NOTE_MAX} characters.", field="note")
+        raise InvalidInputError(
+            _("A note is at most %(max)s characters.", max=NOTE_MAX), field="note"
+        )
     if limiter:
         await limiter.consume_member("report", viewer.account)
     # A member report is about the persona in this board: no post, the author as subject.
@@ -105,20 +153,22 @@ async def report_post(
         {"post_id__isnull": True, "subject_id": post.author_id} if member else {"post_id": post.id}
     )
     async with in_transaction():
-        item = await ReviewItem.filter(
-            kind=ReviewKind.report, state=ReviewState.open, board_id=access.board.id, **about_what
-        ).first()
-        if item is None:
-            item = await ReviewItem.create(
-                kind=ReviewKind.report,
-                board_id=access.board.id,
-                post_id=None if member else post.id,
-                subject_id=post.author_id if member else None,
-                priority=int(CATEGORY_PRIORITY[kind]),
+        item, made = await open_report_item(
+            {"board_id": access.board.id, **about_what},
+            board_id=access.board.id,
+            post_id=None if member else post.id,
+            subject_id=post.author_id if member else None,
+            priority=int(CATEGORY_PRIORITY[kind]),
+        )
+        if (
+            not made
+            and await Report.filter(item_id=item.id, reporter_id=viewer.account.id).exists()
+        ):
+            raise ConflictError(
+                _("You have reported this member already; the moderators have it.")
+                if member
+                else _("You have reported this post already; the moderators have it.")
             )
-        elif await Report.filter(item_id=item.id, reporter_id=viewer.account.id).exists():
-            what = "this member" if member else "this post"
-            raise ConflictError(f"You have reported {what} already; the moderators have it.")
         report = await Report.create(
             item_id=item.id, reporter_id=viewer.account.id, category=kind, note=note
         )
@@ -147,17 +197,13 @@ async def my_reports(viewer: Viewer) -> list[MyReport]:
         if post is not None:
             title = post.thread.title
         elif row.item.message_id is not None:
-            title = f"a mentor message from {about}"
+            title = _("a mentor message from %(name)s", name=about)
         else:
-            title = f"the member {about}"
+            title = _("the member %(name)s", name=about)
         mine.append(
             MyReport(
-                category=CATEGORY_LABELS[ReportCategory(row.category)],
-                status={
-                    ReportStatus.received: "Received",
-                    ReportStatus.action_taken: "Action taken",
-                    ReportStatus.no_action: "No action",
-                }[ReportStatus(row.status)],
+                category=str(CATEGORY_NAMES[ReportCategory(row.category)]),
+                status=str(STATUS_NAMES[ReportStatus(row.status)]),
                 created_at=row.created_at,
                 thread_title=title,
             )

@@ -13,14 +13,20 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
+from forum import invalidation
 from forum.errors import ConflictError, InvalidInputError, NotAllowedError, NotFoundError
-from forum.models import Board, Membership, Notice
+from forum.i18n import _, lazy
+from forum.models import Board, Membership
 from forum.models.board import MemberRole
 from forum.services.boards import membership_named
 from forum.services.viewer import Viewer
 from moderation import modlog
+from moderation.telling import Text, tell
 
-TITLES = {MemberRole.moderator: "moderator", MemberRole.peer_supporter: "peer supporter"}
+TITLES = {
+    MemberRole.moderator: lazy("moderator"),
+    MemberRole.peer_supporter: lazy("peer supporter"),
+}
 # Modlog actions, without names: the public sees that the board's team changed.
 APPOINTED = {
     MemberRole.moderator: "appoint_moderator",
@@ -36,12 +42,12 @@ class RoleHolder:
 
     @property
     def title(self) -> str:
-        return TITLES[self.role]
+        return str(TITLES[self.role])
 
 
 async def _board(viewer: Viewer | None, slug: str) -> Board:
     if viewer is not None and not viewer.is_admin:
-        raise NotAllowedError("Only admins can change roles.")
+        raise NotAllowedError(_("Only admins can change roles."))
     board = await Board.filter(slug=slug).first()
     if board is None:
         raise NotFoundError()
@@ -52,13 +58,13 @@ def _role(role: str) -> MemberRole:
     for chosen in TITLES:
         if chosen == role:
             return chosen
-    raise InvalidInputError("Choose moderator or peer supporter.", field="role")
+    raise InvalidInputError(_("Choose moderator or peer supporter."), field="role")
 
 
 async def _member(board: Board, persona_name: str) -> Membership:
     membership = await membership_named(board, persona_name.strip())
     if membership is None:
-        raise InvalidInputError("No member of this board has that name.", field="persona")
+        raise InvalidInputError(_("No member of this board has that name."), field="persona")
     return membership
 
 
@@ -78,14 +84,20 @@ def check_supporter_eligible(board: Board, membership: Membership, now: datetime
     joined = membership.account.created_at
     if now - joined < timedelta(days=board.supporter_min_days):
         raise InvalidInputError(
-            f"Peer supporters need an account at least {board.supporter_min_days} days old; "
-            "this member's is newer.",
+            _(
+                "Peer supporters need an account at least %(days)s days old; "
+                "this member's is newer.",
+                days=board.supporter_min_days,
+            ),
             field="persona",
         )
     if membership.approved_post_count < board.supporter_min_posts:
         raise InvalidInputError(
-            f"Peer supporters need at least {board.supporter_min_posts} approved posts in "
-            "this board; this member has fewer.",
+            _(
+                "Peer supporters need at least %(posts)s approved posts in "
+                "this board; this member has fewer.",
+                posts=board.supporter_min_posts,
+            ),
             field="persona",
         )
 
@@ -96,7 +108,12 @@ async def appoint(viewer: Viewer | None, slug: str, persona_name: str, role: str
     chosen = _role(role)
     membership = await _member(board, persona_name)
     if membership.role == chosen:
-        raise ConflictError(f"That member is already a {TITLES[chosen]} here.", field="persona")
+        raise ConflictError(
+            _("That member is already a moderator here.")
+            if chosen == MemberRole.moderator
+            else _("That member is already a peer supporter here."),
+            field="persona",
+        )
     if chosen == MemberRole.peer_supporter:
         check_supporter_eligible(board, membership, datetime.now(UTC))
     await _change(
@@ -105,7 +122,14 @@ async def appoint(viewer: Viewer | None, slug: str, persona_name: str, role: str
         membership,
         chosen,
         APPOINTED[chosen],
-        f"You are now a {TITLES[chosen]} in {board.title}. Thank you for helping.",
+        lambda: (
+            _("You are now a moderator in %(board)s. Thank you for helping.", board=board.title)
+            if chosen == MemberRole.moderator
+            else _(
+                "You are now a peer supporter in %(board)s. Thank you for helping.",
+                board=board.title,
+            )
+        ),
     )
     return membership
 
@@ -116,7 +140,7 @@ async def remove(viewer: Viewer | None, slug: str, persona_name: str) -> Members
     membership = await _member(board, persona_name)
     if membership.role not in TITLES:
         raise InvalidInputError(
-            "That member is neither a moderator nor a peer supporter here.", field="persona"
+            _("That member is neither a moderator nor a peer supporter here."), field="persona"
         )
     former = MemberRole(membership.role)
     await _change(
@@ -125,7 +149,17 @@ async def remove(viewer: Viewer | None, slug: str, persona_name: str) -> Members
         membership,
         MemberRole.member,
         REMOVED[former],
-        f"You are no longer a {TITLES[former]} in {board.title}. Thank you for your help.",
+        lambda: (
+            _(
+                "You are no longer a moderator in %(board)s. Thank you for your help.",
+                board=board.title,
+            )
+            if former == MemberRole.moderator
+            else _(
+                "You are no longer a peer supporter in %(board)s. Thank you for your help.",
+                board=board.title,
+            )
+        ),
     )
     return membership
 
@@ -136,10 +170,12 @@ async def _change(
     membership: Membership,
     role: MemberRole,
     action: str,
-    notice: str,
+    notice: Text,
 ) -> None:
     async with in_transaction():
         membership.role = role
         await membership.save(update_fields=["role"])
         await modlog.record(board, action, moderator=viewer.account if viewer else None)
-        await Notice.create(account_id=membership.account_id, text=notice)
+        await tell(membership.account_id, notice)
+        # Badges on the member's posts: visitors' cached thread pages are out of date.
+        await invalidation.announce(invalidation.THREADS)

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from forum import invalidation
 from forum.errors import InvalidInputError, NotAllowedError, NotFoundError
+from forum.i18n import _
 from forum.models import Board
 from forum.services.viewer import Viewer
-from moderation.checks import spec_of
+from moderation.checks import evaluate, spec_of
 from moderation.models import Rule
 from moderation.rules import (
     Match,
@@ -17,8 +18,6 @@ from moderation.rules import (
     RuleSet,
     RuleSpec,
     compile_rule,
-    default_crisis_rules,
-    explain,
 )
 
 SAMPLE_MAX = 20_000
@@ -34,7 +33,7 @@ class SampleResult:
 
 def _admin(viewer: Viewer) -> None:
     if not viewer.is_admin:
-        raise NotAllowedError("Only admins manage rules.")
+        raise NotAllowedError(_("Only admins manage rules."))
 
 
 async def list_rules(viewer: Viewer) -> list[Rule]:
@@ -56,9 +55,9 @@ async def add_rule(
     try:
         kind = RuleAction(action)
     except ValueError:
-        raise InvalidInputError("Choose what the rule does.", field="action") from None
+        raise InvalidInputError(_("Choose what the rule does."), field="action") from None
     if len(message) > 300 or len(replacement) > 200:
-        raise InvalidInputError("The message or replacement is too long.", field="message")
+        raise InvalidInputError(_("The message or replacement is too long."), field="message")
     try:
         compile_rule(
             RuleSpec(
@@ -75,7 +74,7 @@ async def add_rule(
     if board_slug:
         board = await Board.filter(slug=board_slug).first()
         if board is None:
-            raise NotFoundError("No such board.")
+            raise NotFoundError(_("No such board."))
         board_id = board.id
     rule = await Rule.create(
         pattern=pattern.strip(),
@@ -99,13 +98,12 @@ async def try_sample(viewer: Viewer, text: str) -> SampleResult:
     """What the instance-wide rules (and the crisis phrases) would do with `text`."""
     _admin(viewer)
     if len(text) > SAMPLE_MAX:
-        raise InvalidInputError("The sample is too long.", field="sample")
+        raise InvalidInputError(_("The sample is too long."), field="sample")
     rules = [spec_of(r) for r in await Rule.filter(board_id=None)]
-    ruleset = RuleSet.compile([*default_crisis_rules(), *rules])
-    verdict = ruleset.evaluate(text)
+    verdict = evaluate(RuleSet.compile(rules), text)  # every language's crisis phrases
     return SampleResult(
         action=verdict.action.value if verdict.action else None,
         crisis=verdict.crisis,
-        matches=list(explain(ruleset, text)),
+        matches=list(verdict.matches),
         text=verdict.text,
     )

@@ -16,6 +16,7 @@ from tortoise.transactions import in_transaction
 
 from forum.errors import ConflictError, InvalidInputError, NotFoundError
 from forum.events import MemberBanned, emit
+from forum.i18n import _
 from forum.models import Account, Actor, Board, Membership, Persona, Post
 from forum.models.actor import ActorKind
 from forum.models.board import MemberRole
@@ -24,6 +25,7 @@ from forum.services.viewer import Viewer
 from moderation.actions import compose_reason, log_and_tell, moderated_board, warn
 from moderation.models import ModAction, Sanction, SanctionKind
 from moderation.modlog import public_reason
+from moderation.telling import moment
 
 SUSPEND_DAYS_MAX = 365
 PERSONA_ACTIONS = frozenset({"warn", "suspend", "ban", "lift"})
@@ -107,18 +109,20 @@ async def posting_bar(board_id: int, actor_id: int) -> str | None:
         return None
     ends = [s.until for s in sanctions if s.until is not None]
     if len(ends) < len(sanctions):
-        return "The moderators of this board have banned you from posting here."
-    until = max(ends).astimezone(UTC).strftime("%d %b %Y, %H:%M UTC")
-    return f"The moderators of this board have suspended you from posting here until {until}."
+        return _("The moderators of this board have banned you from posting here.")
+    return _(
+        "The moderators of this board have suspended you from posting here until %(until)s UTC.",
+        until=moment(max(ends)),
+    )
 
 
 def _check_target(viewer: Viewer, subject: Subject) -> None:
     if subject.persona is None and subject.board.remote:
         raise InvalidInputError(
-            "In a mirrored group, that group's own moderators decide who takes part."
+            _("In a mirrored group, that group's own moderators decide who takes part.")
         )
     if subject.role == MemberRole.moderator and not viewer.is_admin:
-        raise InvalidInputError("Moderators are not suspended or banned here; ask an admin.")
+        raise InvalidInputError(_("Moderators are not suspended or banned here; ask an admin."))
 
 
 async def suspend(
@@ -131,17 +135,24 @@ async def suspend(
     crisis: bool = False,
 ) -> ModAction:
     if not 1 <= days <= SUSPEND_DAYS_MAX:
-        raise InvalidInputError(f"A suspension lasts 1 to {SUSPEND_DAYS_MAX} days.", field="days")
+        raise InvalidInputError(
+            _("A suspension lasts 1 to %(max)s days.", max=SUSPEND_DAYS_MAX), field="days"
+        )
     current = await active_sanction(board.id, actor.id)
     if current is not None:
         raise ConflictError(
-            "This member is suspended or banned here already; lift that first to change it."
+            _("This member is suspended or banned here already; lift that first to change it.")
         )
     until = datetime.now(UTC) + timedelta(days=days)
     entry = await log_and_tell(
         board,
         "suspend",
-        f"suspended you from posting in this board until {until:%d %b %Y, %H:%M} UTC",
+        lambda: _(
+            "The moderators of %(board)s suspended you from posting in this board "
+            "until %(until)s UTC.",
+            board=board.title,
+            until=moment(until),
+        ),
         reason=reason,
         moderator=moderator,
         subject_id=actor.id,
@@ -165,13 +176,16 @@ async def ban(
 ) -> ModAction:
     current = await active_sanction(board.id, actor.id)
     if current is not None and current.kind == SanctionKind.ban:
-        raise ConflictError("This member is banned here already.")
+        raise ConflictError(_("This member is banned here already."))
     if current is not None:  # a ban replaces a suspension
         await Sanction.filter(id=current.id).update(lifted_at=datetime.now(UTC))
     entry = await log_and_tell(
         board,
         "ban",
-        "banned you from posting in this board",
+        lambda: _(
+            "The moderators of %(board)s banned you from posting in this board.",
+            board=board.title,
+        ),
         reason=reason,
         moderator=moderator,
         subject_id=actor.id,
@@ -187,7 +201,7 @@ async def ban(
 async def lift(board: Board, actor: Actor, *, reason: str, moderator: Account | None) -> ModAction:
     current = await active_sanction(board.id, actor.id)
     if current is None:
-        raise ConflictError("There is no suspension or ban to lift.")
+        raise ConflictError(_("There is no suspension or ban to lift."))
     return await lift_sanction(current, board, moderator, reason)
 
 
@@ -201,7 +215,14 @@ async def lift_sanction(
     return await log_and_tell(
         board,
         f"lift_{kind}",
-        f"lifted your {kind} in this board",
+        lambda: (
+            _(
+                "The moderators of %(board)s lifted your suspension in this board.",
+                board=board.title,
+            )
+            if kind == "suspension"
+            else _("The moderators of %(board)s lifted your ban in this board.", board=board.title)
+        ),
         reason=reason,
         moderator=moderator,
         subject_id=sanction.actor_id,
@@ -222,7 +243,7 @@ async def act_on_subject(
     """The persona page's actions: warn, suspend, ban, lift."""
     subject = await moderated_subject(viewer, slug, actor_id)
     if action not in PERSONA_ACTIONS:
-        raise InvalidInputError("Unknown action.", field="action")
+        raise InvalidInputError(_("Unknown action."), field="action")
     if action != "warn":
         _check_target(viewer, subject)
     board, actor, moderator = subject.board, subject.actor, viewer.account

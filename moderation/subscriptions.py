@@ -25,6 +25,7 @@ from tortoise.transactions import in_transaction
 from federation.fetch import FetchError, SafeClient, check_url
 from forum import invalidation
 from forum.errors import ConflictError, InvalidInputError, NotFoundError
+from forum.i18n import _
 from forum.services.viewer import Viewer
 from forum.settings import Settings
 from moderation.blocklists import (
@@ -93,7 +94,7 @@ async def list_subscriptions() -> list[SubscriptionSummary]:
 async def get_subscription(url: str) -> ListSubscription:
     sub = await ListSubscription.filter(url=url.strip()).first()
     if sub is None:
-        raise NotFoundError(f"There is no subscription to {url.strip()}.")
+        raise NotFoundError(_("There is no subscription to %(url)s.", url=url.strip()))
     return sub
 
 
@@ -107,25 +108,30 @@ async def subscribe(
     try:
         kind = SubscriptionMode(mode)
     except ValueError:
-        raise SubscriptionError("The mode is review or auto.", field="mode") from None
+        raise SubscriptionError(_("The mode is review or auto."), field="mode") from None
     if not MIN_HOURS <= refresh_hours <= MAX_HOURS:
         raise SubscriptionError(
-            f"Refresh every {MIN_HOURS} to {MAX_HOURS} hours.", field="refresh_hours"
+            _("Refresh every %(min)s to %(max)s hours.", min=MIN_HOURS, max=MAX_HOURS),
+            field="refresh_hours",
         )
     if len(url) > URL_LENGTH:
-        raise SubscriptionError(f"The URL is over {URL_LENGTH} characters.", field="url")
+        raise SubscriptionError(
+            _("The URL is over %(max)s characters.", max=URL_LENGTH), field="url"
+        )
     try:
         check_url(url, client.policy)
     except FetchError as exc:
         raise SubscriptionError(str(exc), field="url") from None
     if await ListSubscription.filter(url=url).exists():
-        raise ConflictError(f"You are already subscribed to {url}.", field="url")
+        raise ConflictError(_("You are already subscribed to %(url)s.", url=url), field="url")
     try:
         download = await download_list(client, url)
         assert download.text is not None  # no ETag was sent, so no 304
         parsed = _parse(url, download.text)
     except (FetchError, BlocklistError) as exc:
-        raise SubscriptionError(f"Could not subscribe: {exc}", field="url") from None
+        raise SubscriptionError(
+            _("Could not subscribe: %(error)s", error=exc), field="url"
+        ) from None
     async with in_transaction():
         sub = await ListSubscription.create(url=url, mode=kind, refresh_hours=refresh_hours)
         return await _take_in(sub, parsed, download.etag, datetime.now(UTC))
@@ -240,14 +246,14 @@ async def resolve_list_change(
         id=item.list_change_id or 0, state=ListChangeState.pending
     ).first()
     if change is None:
-        raise InvalidInputError("This change was already decided.", field="action")
+        raise InvalidInputError(_("This change was already decided."), field="action")
     if action == "approve":
         await _apply_change(change)
         state = ListChangeState.applied
     elif action == "reject":
         state = ListChangeState.rejected
     else:
-        raise InvalidInputError("That action does not fit this item.", field="action")
+        raise InvalidInputError(_("That action does not fit this item."), field="action")
     await ListChange.filter(id=change.id).update(state=state)
     return None
 
@@ -402,8 +408,11 @@ async def _apply_change(change: ListChange) -> None:
         return
     if policy is not None and not mine:
         raise InvalidInputError(
-            f"{change.domain} has a policy of its own now (yours or another list's); "
-            "change that policy on the domain page, and reject this.",
+            _(
+                "%(domain)s has a policy of its own now (yours or another list's); "
+                "change that policy on the domain page, and reject this.",
+                domain=change.domain,
+            ),
             field="action",
         )
     new = PolicyState(

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from forum.errors import ConflictError, InvalidInputError, NotAllowedError, NotFoundError
+from forum.i18n import _
 from forum.services import boards, notices
 from forum.services.viewer import Viewer
 from forum.web.forms import read_form
@@ -34,7 +35,7 @@ async def _report_form(
             "thread": target.thread,
             "seq": target.post.seq,
             "author_name": target.author_name,
-            "categories": reports.CATEGORY_LABELS,
+            "categories": reports.CATEGORY_NAMES,
             **context,
         },
         status=status,
@@ -249,7 +250,7 @@ async def rules_action(request: Request) -> Response:
             result = await rule_admin.try_sample(viewer, form.text("sample"))
             return await _rules(request, viewer, result=result, sample=form.text("sample"))
         else:
-            raise InvalidInputError("Unknown action.")
+            raise InvalidInputError(_("Unknown action."))
     except (InvalidInputError, NotFoundError) as exc:
         return await _rules(request, viewer, status=exc.status, error=exc, values=form.values())
     return redirect("/admin/rules")

@@ -76,6 +76,12 @@ def environment(name: str) -> Environment:
     env.install_gettext_callables(  # type: ignore[attr-defined]
         i18n.plain_gettext, i18n.plain_ngettext, newstyle=True, pgettext=i18n.plain_pgettext
     )
+    # Counts and days in the page's language: `{{ n|number }}`, `{{ day|day }}`.
+    env.filters["number"] = i18n.format_number
+    env.filters["day"] = i18n.format_day
+    env.filters["moment"] = i18n.format_moment
+    env.filters["weekday_moment"] = i18n.format_weekday_moment
+    env.filters["clock"] = i18n.format_clock
     return env
 
 

@@ -50,6 +50,7 @@ async def receive(incoming: Incoming) -> None:
                 content_note=incoming_note(obj.content_warning, obj.sensitive),
                 state=await _state(incoming),
                 mentions=await _our_mentioned(incoming, obj),
+                language=obj.language,
             )
         except ForumError as exc:  # barred there, refused by its rules, or slow mode
             raise Rejected(exc.message) from None
@@ -76,6 +77,8 @@ async def receive(incoming: Incoming) -> None:
             reply_to=None if parent.seq == 1 else parent,
             state=await _state(incoming),
             mentions=await _our_mentioned(incoming, obj),
+            board=thread.board,
+            language=obj.language,
         )
     except ForumError as exc:  # barred there, refused by its rules, or slow mode
         raise Rejected(exc.message) from None

@@ -8,6 +8,7 @@ collection instead.
 from __future__ import annotations
 
 from federation.activities.context import Ignored, Incoming
+from forum import invalidation
 from forum.models import Thread
 
 
@@ -31,3 +32,4 @@ async def _pin(incoming: Incoming, *, pinned: bool) -> None:
     if thread.board_id != group.id:
         raise Ignored("That thread is not in the announcing group.")
     await Thread.filter(id=thread.id).update(pinned=pinned)
+    await invalidation.announce(invalidation.THREADS, str(thread.id))

@@ -5,6 +5,7 @@ one of its moderators (Lemmy sends the moderator as actor)."""
 from __future__ import annotations
 
 from federation.activities.context import Ignored, Incoming
+from forum import invalidation
 from forum.models import Thread
 
 
@@ -21,3 +22,5 @@ async def apply(incoming: Incoming, *, locked: bool) -> None:
     if thread.board_id != group.id:
         raise Ignored("That thread is not in the announcing group.")
     await Thread.filter(id=thread.id).update(locked=locked)
+    # Visitors' cached copies of the thread show its lock state: drop them everywhere.
+    await invalidation.announce(invalidation.THREADS, str(thread.id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from tortoise import fields
+from tortoise.migrations.constraints import UniqueConstraint
 from tortoise.models import Model
 
 
@@ -43,3 +44,12 @@ class Actor(Model):
         # Remote usernames are not unique per domain (Lemmy has a person and a community
         # both called "foo"): remote actors are unique by ap_id, local ones by their owner.
         indexes = (("local", "username"),)
+        # Local actors are found by kind and username (the instance actor, a board's
+        # moderation actor, a board, a persona): two processes making the same one at once
+        # end with one row and an IntegrityError for the other. Partial: remote ones are
+        # unique by ap_id. Migration 0015 makes it (on SQLite too: AddPartialUnique).
+        constraints = (
+            UniqueConstraint(
+                fields=("kind", "username"), name="uid_actor_local_kind_username", condition="local"
+            ),
+        )

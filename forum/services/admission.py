@@ -33,6 +33,8 @@ class PostText:
 
     source: str
     html: str | None = None
+    # Its language (BCP 47, "" unknown): which crisis phrase sets read it.
+    language: str = ""
 
 
 @dataclass(frozen=True)
@@ -87,12 +89,14 @@ async def admit_edit(
 async def check_post(board_id: int, text: PostText, title: str = "") -> CheckedPost:
     """Run the content checks on a post's text (what readers see) and a thread's title."""
     if text.html is None:
-        body = await check_content(board_id, text.source)
+        body = await check_content(board_id, text.source, text.language)
         source, html = body.text, render_markdown(body.text)
         checks = [body]
     else:
         source, html, checks = await _check_html(board_id, text)
-    title_check = await check_content(board_id, title) if title else ContentCheck(text="")
+    title_check = (
+        await check_content(board_id, title, text.language) if title else ContentCheck(text="")
+    )
     checks.insert(0, title_check)
     refusal = next((c.blocked for c in checks if c.blocked), None)
     crisis = any(c.crisis for c in checks)
@@ -114,22 +118,22 @@ async def _check_html(board_id: int, text: PostText) -> tuple[str, str, list[Con
     readers are shown); replacements are made in both without touching the markup."""
     assert text.html is not None
     visible = visible_text(text.html)
-    body = await check_content(board_id, visible)
+    body = await check_content(board_id, visible, text.language)
     checks = [body]
     html = text.html
     if body.text != visible and not body.blocked:
-        html = await _replace_in_html(board_id, text.html, body.text)
+        html = await _replace_in_html(board_id, text.html, body.text, text.language)
     source = text.source
     if source == visible:
         source = body.text
     elif source:
-        source_check = await check_content(board_id, source)
+        source_check = await check_content(board_id, source, text.language)
         checks.append(source_check)
         source = source_check.text
     return source, html, checks
 
 
-async def _replace_in_html(board_id: int, markup: str, replaced: str) -> str:
+async def _replace_in_html(board_id: int, markup: str, replaced: str, language: str = "") -> str:
     """`markup` with the rules' replacements made in each run of text between tags.
 
     A replaced phrase that spans tags ("da<b>rn</b>") cannot be changed in place; then the
@@ -137,10 +141,10 @@ async def _replace_in_html(board_id: int, markup: str, replaced: str) -> str:
     changed: dict[str, str] = {}
     for run in dict.fromkeys(text_runs(markup)):
         if run.strip():
-            changed[run] = (await check_content(board_id, run)).text
+            changed[run] = (await check_content(board_id, run, language)).text
     result = change_text(markup, lambda run: changed.get(run, run))
     shown = visible_text(result)
-    if (await check_content(board_id, shown)).text != shown:
+    if (await check_content(board_id, shown, language)).text != shown:
         return text_as_html(replaced)
     return result
 

@@ -19,6 +19,7 @@ from forum.errors import (
     NotAllowedError,
     NotFoundError,
 )
+from forum.i18n import _, lazy
 from forum.models import Actor, Board, Membership, Persona
 from forum.models.actor import ActorKind
 from forum.models.board import FederationMode, MemberRole, PostingPolicy, Visibility
@@ -261,7 +262,8 @@ async def update_board_moderation(
     return board
 
 
-FEDERATION_WARNING = (
+# Lazy: the command line prints it in English, pages in their language.
+FEDERATION_WARNING = lazy(
     "Once a board federates, its posts are copied to other servers. Kindred asks them to "
     "delete copies when posts are deleted, but cannot force them to: remote copies cannot "
     "be recalled."
@@ -285,7 +287,8 @@ async def set_board_federation(
         )
     if new != FederationMode.off and board.federation == FederationMode.off and not confirmed:
         raise InvalidInputError(
-            FEDERATION_WARNING + " Tick the box to confirm.", field="confirm_federation"
+            _("%(warning)s Tick the box to confirm.", warning=FEDERATION_WARNING),
+            field="confirm_federation",
         )
     board.federation = new
     await board.save(update_fields=["federation"])
@@ -375,6 +378,7 @@ async def set_member_role(
         raise NotFoundError("No member by that name in this board.")
     membership.role = _enum(MemberRole, role, "role")
     await membership.save(update_fields=["role"])
+    await invalidation.announce(invalidation.THREADS)  # badges on cached thread pages
     return membership
 
 

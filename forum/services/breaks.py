@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from forum.errors import InvalidInputError, NotAllowedError
+from forum.i18n import _
 from forum.models import Account, SiteSettings
 from forum.services.boards import require_login
 from forum.services.preferences import preferences_for
@@ -32,12 +33,12 @@ async def start_break(viewer: Viewer, until: str) -> datetime:
     try:
         day = date.fromisoformat(until.strip())
     except ValueError:
-        raise InvalidInputError("Give the day as YYYY-MM-DD.", field="break_until") from None
+        raise InvalidInputError(_("Give the day as YYYY-MM-DD."), field="break_until") from None
     if day <= today:
-        raise InvalidInputError("Choose a day after today.", field="break_until")
+        raise InvalidInputError(_("Choose a day after today."), field="break_until")
     if day - today > LONGEST:
         raise InvalidInputError(
-            "A break is at most a year; you can take another.", field="break_until"
+            _("A break is at most a year; you can take another."), field="break_until"
         )
     ends = datetime.combine(day, time(0, 0), tzinfo=zone).astimezone(UTC)
     now = datetime.now(UTC)
@@ -71,6 +72,6 @@ async def end_break(viewer: Viewer) -> None:
     if not viewer.resting:
         return
     if datetime.now(UTC) < await cooling_ends(account):
-        raise NotAllowedError("Your break can end early only after the cooling-off time.")
+        raise NotAllowedError(_("Your break can end early only after the cooling-off time."))
     await Account.filter(id=account.id).update(break_until=None, break_started_at=None)
     account.break_until = account.break_started_at = None

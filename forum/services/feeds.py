@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from forum.atom import Entry, Feed, write_feed
 from forum.errors import NotFoundError
+from forum.i18n import _
 from forum.models import Actor, Board, Post, Thread
 from forum.models.board import Visibility
 from forum.models.post import PostState
@@ -39,7 +40,7 @@ def _tag(base_url: str, kind: str, ident: int) -> str:
 
 
 def _content_note(post: Post) -> str:
-    return f"Content note: {post.content_note}. The post is on the forum."
+    return _("Content note: %(note)s. The post is on the forum.", note=post.content_note)
 
 
 async def _names(author_ids: Iterable[int]) -> dict[int, str]:
@@ -93,7 +94,7 @@ async def board_feed(slug: str, base_url: str) -> bytes:
     return write_feed(
         Feed(
             id=base_url + board_feed_path(board.slug),
-            title=f"{board.title}: new threads",
+            title=_("%(board)s: new threads", board=board.title),
             self_url=base_url + board_feed_path(board.slug),
             page_url=page_url,
             entries=entries,
@@ -125,7 +126,7 @@ async def thread_feed(slug: str, thread_id: int, base_url: str) -> bytes:
             board,
             thread,
             post,
-            thread.title if post.seq == 1 else f"Re: {thread.title}",
+            thread.title if post.seq == 1 else _("Re: %(title)s", title=thread.title),
             names[post.author_id],
         )
         for post in posts

@@ -32,6 +32,7 @@ from forum.services.boards import BoardAccess, access_for, list_boards
 from forum.services.meetings import hidden_from, shown_to
 from forum.services.post_views import PostView, posts_in_range
 from forum.services.readings import mark_seen, new_counts
+from forum.services.saved import board_personas, saved_among
 from forum.services.threads import MAX_ID, get_thread
 from forum.services.viewer import Viewer
 
@@ -147,6 +148,7 @@ class ThreadExtras:
     team: set[tuple[int, int]] = field(default_factory=set)  # (board id, actor id)
     # New posts per thread since the viewer's persona last read it (None: never opened).
     unread: dict[int, int | None] = field(default_factory=dict)
+    saved: set[int] = field(default_factory=set)  # post ids of openers the viewer saved
 
 
 async def thread_extras(threads: list[Thread], viewer: Viewer, kind: str) -> ThreadExtras:
@@ -158,6 +160,8 @@ async def thread_extras(threads: list[Thread], viewer: Viewer, kind: str) -> Thr
     board_ids = list({t.board_id for t in threads})
     extras.team = await moderators_of(board_ids)
     extras.unread = await unread_counts(viewer, threads)
+    personas = await board_personas(viewer, set(board_ids))
+    extras.saved = await saved_among(personas, [post.id for post in openers])
     if viewer.account is not None:
         mine = await Persona.filter(account_id=viewer.account.id, board_id__in=board_ids)
         actors = [p.actor_id for p in mine]
@@ -307,18 +311,32 @@ async def moderator_actors(board: Board) -> list[Actor]:
 
 async def readable_thread(thread_id: int, viewer: Viewer) -> tuple[BoardAccess, Thread]:
     """A thread by its id with its board as `viewer` sees it, under the thread page's
-    rules; not found alike for missing and hidden."""
+    rules (a held thread for its author and the moderators); not found alike for missing
+    and hidden."""
     board = await Board.filter(threads__id=thread_id).first() if 0 < thread_id <= MAX_ID else None
     if board is None:
         raise NotFoundError()
     access = await access_for(board, viewer)
     if not access.can_read:
         raise NotFoundError()
-    thread = await get_thread(access, thread_id)
+    try:
+        thread = await get_thread(access, thread_id)
+    except NotFoundError:
+        # A thread held for review: its author and the moderators see it, as on the web.
+        held = await Thread.filter(id=thread_id, state=PostState.held).first()
+        if held is None or not access.sees_held(held.author_id):
+            raise
+        thread = held
     if hidden_from(thread, access):
         raise NotFoundError()
     await thread.fetch_related("author")
     return access, thread
+
+
+def shown(access: BoardAccess, thread: Thread) -> bool:
+    """Whether a thread of a board the viewer may read is shown to them (a thread hidden
+    from non-members after a meeting is not)."""
+    return access.can_read and not hidden_from(thread, access)
 
 
 async def persona_numbered(number: int | None, username: str) -> Persona:

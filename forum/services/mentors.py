@@ -12,6 +12,7 @@ What holds it together:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -19,6 +20,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from forum.errors import ConflictError, InvalidInputError, NotAllowedError, NotFoundError
+from forum.i18n import _, lazy, ngettext
 from forum.models import (
     Account,
     Actor,
@@ -35,13 +37,14 @@ from forum.models.board import MemberRole
 from forum.ratelimits import RateLimiter
 from forum.services.admission import PostText, check_not_barred, check_post
 from forum.services.boards import BoardAccess, access_board, require_login
+from forum.services.notices import in_reader_language
 from forum.services.viewer import Viewer
 
 NOTE_MAX = 500
 BODY_MAX = 5000
 OPEN_REQUESTS_MAX = 3  # a member's unanswered requests in one board
 MESSAGES_SHOWN = 200
-PAUSED = "This conversation is paused while one of you cannot post in this board."
+PAUSED = lazy("This conversation is paused while one of you cannot post in this board.")
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,7 @@ async def member_access(slug: str, viewer: Viewer) -> BoardAccess:
     if access.persona is None or access.membership is None:
         if not access.can_read:
             raise NotFoundError()
-        raise NotAllowedError("Join this board to have a mentor here.")
+        raise NotAllowedError(_("Join this board to have a mentor here."))
     return access
 
 
@@ -112,12 +115,14 @@ async def _name(persona: Persona) -> str:
     return actor.name if actor else ""
 
 
-async def _tell(persona_id: int, board_id: int, text: str) -> None:
-    """A notice for the other side, unless the same one is still unread (no pile-up)."""
+async def _tell(persona_id: int, board_id: int, say: Callable[[], str]) -> None:
+    """A notice for the other side, in their language (`say` is `lambda: _("…", …)`),
+    unless the same one is still unread (no pile-up)."""
     persona = await Persona.filter(id=persona_id).only("id", "account_id").first()
     if persona is None or persona.account_id is None:
         return
     account_id = persona.account_id
+    text = await in_reader_language(account_id, say)
     if await Notice.filter(
         account_id=account_id, kind=NoticeKind.mentor, board_id=board_id, text=text, read_at=None
     ).exists():
@@ -132,7 +137,9 @@ async def ask(slug: str, viewer: Viewer, supporter: str, note: str) -> MentorLin
     assert me is not None
     note = note.strip()
     if len(note) > NOTE_MAX or "\x00" in note:
-        raise InvalidInputError(f"A request is at most {NOTE_MAX} characters.", field="note")
+        raise InvalidInputError(
+            _("A request is at most %(max)s characters.", max=NOTE_MAX), field="note"
+        )
     target = await Persona.filter(board_id=access.board.id, actor__username=supporter).first()
     if (
         target is None
@@ -140,18 +147,22 @@ async def ask(slug: str, viewer: Viewer, supporter: str, note: str) -> MentorLin
             persona_id=target.id, role=MemberRole.peer_supporter
         ).exists()
     ):
-        raise NotFoundError("There is no peer supporter by that name in this board.")
+        raise NotFoundError(_("There is no peer supporter by that name in this board."))
     if target.id == me.id:
-        raise InvalidInputError("You cannot be your own mentor.", field="supporter")
+        raise InvalidInputError(_("You cannot be your own mentor."), field="supporter")
     await check_not_barred(access.board.id, me.actor_id, viewer.account)
     open_requests = await MentorLink.filter(mentee_id=me.id, state=LinkState.requested).count()
     async with in_transaction():
         link = await MentorLink.filter(mentee_id=me.id, mentor_id=target.id).first()
         if link is not None and link.state in (LinkState.requested, LinkState.active):
-            raise ConflictError("You have asked this peer supporter already.")
+            raise ConflictError(_("You have asked this peer supporter already."))
         if open_requests >= OPEN_REQUESTS_MAX:
             raise ConflictError(
-                f"You have {OPEN_REQUESTS_MAX} requests waiting for an answer; wait for one."
+                ngettext(
+                    "You have %(num)d request waiting for an answer; wait for it.",
+                    "You have %(num)d requests waiting for an answer; wait for one.",
+                    OPEN_REQUESTS_MAX,
+                )
             )
         if link is None:
             link = await MentorLink.create(
@@ -160,10 +171,13 @@ async def ask(slug: str, viewer: Viewer, supporter: str, note: str) -> MentorLin
         else:
             link.state, link.request_note = LinkState.requested, note
             await link.save(update_fields=["state", "request_note"])
+        name, board = await _name(me), access.board.title
         await _tell(
             target.id,
             access.board.id,
-            f"{await _name(me)} asked you to be their mentor in {access.board.title}.",
+            lambda: _(
+                "%(name)s asked you to be their mentor in %(board)s.", name=name, board=board
+            ),
         )
     return link
 
@@ -188,17 +202,24 @@ async def answer(slug: str, viewer: Viewer, link_id: int, *, accept: bool) -> Me
     link = await _link(access, link_id)
     assert access.persona is not None
     if link.mentor_id != access.persona.id:
-        raise NotAllowedError("Only the peer supporter who was asked can answer.")
+        raise NotAllowedError(_("Only the peer supporter who was asked can answer."))
     if link.state != LinkState.requested:
-        raise ConflictError("This request has been answered already.")
+        raise ConflictError(_("This request has been answered already."))
     link.state = LinkState.active if accept else LinkState.declined
     await link.save(update_fields=["state"])
-    verb = "accepted" if accept else "declined"
-    await _tell(
-        link.mentee_id,
-        access.board.id,
-        f"{link.mentor.actor.name} {verb} your request for a mentor in {access.board.title}.",
-    )
+    name, board = link.mentor.actor.name, access.board.title
+
+    def told() -> str:
+        # Whole sentences, so a translation can put the verb where its language wants it.
+        if accept:
+            return _(
+                "%(name)s accepted your request for a mentor in %(board)s.", name=name, board=board
+            )
+        return _(
+            "%(name)s declined your request for a mentor in %(board)s.", name=name, board=board
+        )
+
+    await _tell(link.mentee_id, access.board.id, told)
     return link
 
 
@@ -217,8 +238,11 @@ async def end(slug: str, viewer: Viewer, link_id: int) -> None:
         me_mentor = link.mentor_id == access.persona.id
         other = link.mentee_id if me_mentor else link.mentor_id
         name = (link.mentor if me_mentor else link.mentee).actor.name
+        board = access.board.title
         await _tell(
-            other, access.board.id, f"{name} ended your mentor link in {access.board.title}."
+            other,
+            access.board.id,
+            lambda: _("%(name)s ended your mentor link in %(board)s.", name=name, board=board),
         )
 
 
@@ -272,13 +296,15 @@ async def send(
     me = access.persona
     assert me is not None
     if link.state != LinkState.active:
-        raise NotAllowedError("This mentor link is not active; no one can write in it.")
+        raise NotAllowedError(_("This mentor link is not active; no one can write in it."))
     if "\x00" in body or not body.strip():
-        raise InvalidInputError("Write something before sending.", field="body")
+        raise InvalidInputError(_("Write something before sending."), field="body")
     if len(body) > BODY_MAX:
-        raise InvalidInputError(f"A message is at most {BODY_MAX:,} characters.", field="body")
+        raise InvalidInputError(
+            _("A message is at most %(max)s characters.", max=f"{BODY_MAX:,}"), field="body"
+        )
     if await _paused(link, access.board.id):
-        raise NotAllowedError(PAUSED)
+        raise NotAllowedError(str(PAUSED))
     # The board's rules read messages too: a blocked word is refused as in a post, and a
     # crisis phrase shows the writer the crisis resources. Nothing goes to the moderators
     # unless one of the two reports a message.
@@ -291,5 +317,6 @@ async def send(
     )
     other = link.mentee_id if link.mentor_id == me.id else link.mentor_id
     # One unread notice per board, however many messages: the count is not the point.
-    await _tell(other, access.board.id, f"New mentor messages in {access.board.title}.")
+    board = access.board.title
+    await _tell(other, access.board.id, lambda: _("New mentor messages in %(board)s.", board=board))
     return Sent(message, checked.check.crisis)

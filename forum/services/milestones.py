@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from forum.errors import InvalidInputError, NotFoundError
+from forum.i18n import _, ngettext
 from forum.models import Board, Milestone, Thread
 from forum.ratelimits import RateLimiter
 from forum.services.boards import require_login
@@ -39,9 +40,13 @@ def today_for(viewer: Viewer) -> date:
 def check_label(label: str) -> str:
     label = " ".join(label.split())
     if not label:
-        raise InvalidInputError("Say what the milestone counts, e.g. “smoke-free”.", field="label")
+        raise InvalidInputError(
+            _("Say what the milestone counts, e.g. “smoke-free”."), field="label"
+        )
     if len(label) > LABEL_MAX or "\x00" in label:
-        raise InvalidInputError(f"A milestone is at most {LABEL_MAX} characters.", field="label")
+        raise InvalidInputError(
+            _("A milestone is at most %(max)s characters.", max=LABEL_MAX), field="label"
+        )
     return label
 
 
@@ -49,11 +54,11 @@ def check_since(value: str, today: date) -> date:
     try:
         since = date.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidInputError("Give the day as YYYY-MM-DD.", field="since") from None
+        raise InvalidInputError(_("Give the day as YYYY-MM-DD."), field="since") from None
     if since > today:
-        raise InvalidInputError("The day cannot be in the future.", field="since")
+        raise InvalidInputError(_("The day cannot be in the future."), field="since")
     if since < EARLIEST:
-        raise InvalidInputError("The day is too far in the past.", field="since")
+        raise InvalidInputError(_("The day is too far in the past."), field="since")
     return since
 
 
@@ -78,7 +83,9 @@ async def add_milestone(viewer: Viewer, label: str, since: str) -> Milestone:
     label = check_label(label)
     when = check_since(since, today_for(viewer))
     if await Milestone.filter(account_id=viewer.account.id).count() >= PER_ACCOUNT:
-        raise InvalidInputError(f"You can keep up to {PER_ACCOUNT} milestones.", field="label")
+        raise InvalidInputError(
+            _("You can keep up to %(max)s milestones.", max=PER_ACCOUNT), field="label"
+        )
     return await Milestone.create(account_id=viewer.account.id, label=label, since=when)
 
 
@@ -104,7 +111,8 @@ async def remove_milestone(viewer: Viewer, milestone_id: int) -> None:
 
 
 def share_title(label: str, mark: int) -> str:
-    return f"{mark} days {label}"
+    # The member's own post once shared: written in their language, then kept as it is.
+    return ngettext("%(num)d day %(label)s", "%(num)d days %(label)s", mark, label=label)
 
 
 async def share_milestone(
@@ -121,8 +129,13 @@ async def share_milestone(
     milestone = await _mine(viewer, milestone_id)
     view = _view(milestone, today_for(viewer))
     if mark is None or mark not in view.reached:
-        raise InvalidInputError("Pick a milestone you have reached.", field="mark")
-    body = message.strip() or f"Today I reached {mark} days {milestone.label}."
+        raise InvalidInputError(_("Pick a milestone you have reached."), field="mark")
+    body = message.strip() or ngettext(
+        "Today I reached %(num)d day %(label)s.",
+        "Today I reached %(num)d days %(label)s.",
+        mark,
+        label=milestone.label,
+    )
     return await create_thread(
         slug, viewer, title=share_title(milestone.label, mark), body=body, limiter=limiter
     )

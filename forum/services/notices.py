@@ -12,7 +12,7 @@ server take the one path.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -22,6 +22,7 @@ from tortoise.transactions import in_transaction
 
 from forum import events
 from forum.errors import InvalidInputError, NotAllowedError, NotFoundError
+from forum.i18n import DEFAULT_LOCALE, gettext, lazy, use_locale
 from forum.models import (
     Account,
     Board,
@@ -40,16 +41,18 @@ from forum.models.board import Visibility
 from forum.models.post import PostState
 from forum.raw_sql import fetch
 from forum.services.boards import access_board, require_login
-from forum.services.post_views import POSTS_PER_PAGE
+from forum.services.post_views import POSTS_PER_PAGE, UNREAD_LIMIT, known_unread
+from forum.services.site import get_site_settings
 from forum.services.threads import get_thread
 from forum.services.viewer import Viewer
 
 # The header shows "99+" past this: the count is a bounded index range, never a COUNT of
 # everything a long-absent member has waiting.
 UNREAD_CAP = 99
+assert UNREAD_LIMIT == UNREAD_CAP + 1, "the thread page's posts query counts as far"
 LIST_UNREAD = 200
 LIST_READ = 50
-MODERATORS = "From the moderators"
+MODERATORS = lazy("From the moderators")
 # The strongest reason wins when one post concerns someone several ways.
 _RANK = {NoticeKind.mention: 3, NoticeKind.reply: 2, NoticeKind.followed: 1}
 
@@ -63,7 +66,11 @@ _UNREAD = "SELECT 1 AS n FROM notice WHERE account_id = ? AND read_at IS NULL LI
 async def unread_count(account_id: int) -> int:
     """Unread notices, at most UNREAD_CAP + 1 (shown as "99+"): one seek on the
     (account_id, read_at) index, for the header of every page a member sees (plain SQL:
-    the ORM would build the query anew on every page)."""
+    the ORM would build the query anew on every page). A thread page's posts query
+    brings it along (forum.services.post_views): then it costs nothing here."""
+    known = known_unread.get()
+    if known is not None and known[0] == account_id:
+        return known[1]
     return len(await fetch(_UNREAD, [account_id, UNREAD_CAP + 1]))
 
 
@@ -110,7 +117,7 @@ async def list_notices(viewer: Viewer) -> list[NoticeGroup]:
         board = item.notice.board
         key = board.id if board is not None else None
         if key not in groups:
-            groups[key] = NoticeGroup(key, board.title if board else MODERATORS, [])
+            groups[key] = NoticeGroup(key, board.title if board else str(MODERATORS), [])
         groups[key].items.append(item)
     return list(groups.values())
 
@@ -167,7 +174,7 @@ def parse_watch(raw: str) -> Watch:
         return Watch(raw)
     except ValueError:
         raise InvalidInputError(
-            "Choose to follow the thread, mute it, or neither.", field="watch"
+            gettext("Choose to follow the thread, mute it, or neither."), field="watch"
         ) from None
 
 
@@ -180,7 +187,7 @@ async def set_watch(viewer: Viewer, slug: str, thread_id: int, watch: Watch) -> 
         raise NotFoundError()
     thread = await get_thread(access, thread_id)
     if access.persona is None:
-        raise NotAllowedError("Join this board to follow or mute its threads.")
+        raise NotAllowedError(gettext("Join this board to follow or mute its threads."))
     persona_id = access.persona.id
     rows = Reading.filter(persona_id=persona_id, thread_id=thread.id)
     if await rows.update(watch=watch):
@@ -193,6 +200,22 @@ async def set_watch(viewer: Viewer, slug: str, thread_id: int, watch: Watch) -> 
 
 
 # --- telling ---------------------------------------------------------------------------
+
+
+async def reader_locale(account_id: int) -> str:
+    """The language an account reads its notices in: its own choice, else the instance's."""
+    account = await Account.filter(id=account_id).only("id", "locale").first()
+    if account is not None and account.locale:
+        return account.locale
+    return (await get_site_settings()).default_locale or DEFAULT_LOCALE
+
+
+async def in_reader_language(account_id: int, text: Callable[[], str]) -> str:
+    """A notice's text (`lambda: _("…", …)`) written in its reader's language. A notice is
+    written once and read later, by someone whose language may not be that of whoever
+    caused it; its sentence carries names and titles, so it is written out when made."""
+    with use_locale(await reader_locale(account_id)):
+        return text()
 
 
 async def _on_event(event: events.Event) -> None:

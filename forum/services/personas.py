@@ -7,6 +7,7 @@ import secrets
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from forum import invalidation
 from forum.errors import ConflictError, InvalidInputError, NotFoundError
 from forum.events import MemberJoined, PersonaRetired, PostDeleted, emit
 from forum.keys import generate_key_pair
@@ -112,6 +113,8 @@ async def rename_persona(slug: str, viewer: Viewer, new_name: str) -> Persona:
             persona.name_key = name_key(name)
             await persona.save(update_fields=["name_key"])
             await Actor.filter(id=persona.actor_id).update(name=name)
+            # The name is on every cached page the persona wrote on.
+            await invalidation.announce(invalidation.THREADS)
     except IntegrityError:
         raise ConflictError(
             "Someone in this board has that name already.", field="display_name"

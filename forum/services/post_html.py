@@ -16,34 +16,90 @@ from typing import TYPE_CHECKING
 
 from markupsafe import Markup, escape
 
+from forum.i18n import _, current_locale
 from forum.models.post import PostState
 
 if TYPE_CHECKING:
     from forum.services.post_views import PostView
 
-_OP = (
-    '<span class="badge op" title="Original poster">OP'
-    '<span class="visually-hidden"> (original poster)</span></span>'
-)
-_TEAM = (
-    '<span class="badge team" title="A moderator of this board">Team'
-    '<span class="visually-hidden"> (a moderator of this board)</span></span>'
-)
-_PEER = '<span class="badge supporter">Peer supporter</span>'
-# A throwaway thread's author: said so, and nothing that could tie it to another name.
-_ONE_OFF = (
-    '<span class="badge one-off">One-off name'
-    '<span class="visually-hidden"> (a name used for this thread only)</span></span>'
-)
-_EDITED = '<span class="meta">(edited)</span>'
-_HELD = '<span class="badge held">Waiting for review</span>'
-# Secondary actions in a menu that opens without JavaScript; its summary names the post,
-# so the links inside need no number of their own.
-_MENU = (
-    '<details class="post-menu"><summary><span aria-hidden="true">⋯ </span>More'
-    '<span class="visually-hidden"> actions for post #{seq}</span></summary><ul>'
-)
 _VISIBLE = PostState.visible.value
+_SEQ = "\x00seq"  # where the post's number goes in a translated text
+
+
+@dataclass(frozen=True, slots=True)
+class _Texts:
+    """The fixed pieces of markup, in one language, escaped once."""
+
+    op: str
+    team: str
+    peer: str
+    one_off: str
+    edited: str
+    held: str
+    menu: str  # holds _SEQ
+    in_reply: str
+    reply: str
+    report: str
+    edit: str
+    delete: str
+    moderate: str
+
+
+@functools.lru_cache(maxsize=32)
+def _texts(locale: str) -> _Texts:
+    """The pieces for `locale` (the current one: `_` reads it), made once per language
+    rather than once per post."""
+
+    def e(text: str) -> str:
+        return str(escape(text))
+
+    return _Texts(
+        op=(
+            f'<span class="badge op" title="{e(_("Original poster"))}">{e(_("OP"))}'
+            f'<span class="visually-hidden"> ({e(_("original poster"))})</span></span>'
+        ),
+        team=(
+            f'<span class="badge team" title="{e(_("A moderator of this board"))}">{e(_("Team"))}'
+            f'<span class="visually-hidden"> ({e(_("a moderator of this board"))})</span></span>'
+        ),
+        peer=f'<span class="badge supporter">{e(_("Peer supporter"))}</span>',
+        # A throwaway thread's author: said so, and nothing that could tie it to another
+        # name.
+        one_off=(
+            f'<span class="badge one-off">{e(_("One-off name"))}'
+            f'<span class="visually-hidden"> ({e(_("a name used for this thread only"))})'
+            "</span></span>"
+        ),
+        edited=f'<span class="meta">({e(_("edited"))})</span>',
+        held=f'<span class="badge held">{e(_("Waiting for review"))}</span>',
+        # Secondary actions in a menu that opens without JavaScript; its summary names
+        # the post, so the links inside need no number of their own.
+        menu=(
+            f'<details class="post-menu"><summary><span aria-hidden="true">⋯ </span>'
+            f'{e(_("More"))}<span class="visually-hidden"> '
+            f"{e(_('actions for post #%(seq)s', seq=_SEQ))}</span></summary><ul>"
+        ),
+        in_reply=e(_("in reply to")),
+        reply=e(_("Reply")),
+        report=e(_("Report")),
+        edit=e(_("Edit")),
+        delete=e(_("Delete")),
+        moderate=e(_("Moderate")),
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def body_lang(language: str, page: str) -> Markup:
+    """` lang="es"` for the body of a post written in another language than the page's,
+    so that screen readers read it in that language's voice; nothing otherwise (most
+    posts), and nothing for a post whose language is unknown. Cached per pair, as
+    `_texts` is per language."""
+    if not language or language.lower() == page.lower():
+        return _EMPTY
+    return Markup(f' lang="{escape(language)}"')  # noqa: S704 (escaped)
+
+
+_EMPTY = Markup("")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,15 +116,18 @@ class Controls:
     one_off_actor: int | None = None
 
 
-@functools.lru_cache(maxsize=8)
-def _buttons(reactions: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str, str], ...]:
-    """Per kind of reaction: its key, its button up to aria-pressed's value, its label."""
+@functools.lru_cache(maxsize=16)
+def _buttons(
+    reactions: tuple[tuple[str, str], ...], locale: str
+) -> tuple[tuple[str, str, str], ...]:
+    """Per kind of reaction: its key, its button up to aria-pressed's value, its label (in
+    `locale`, the language current when called: the default labels are in the catalogs)."""
     return tuple(
         (
             key,
             f'<button type="submit" name="kind" value="{escape(key)}" class="reaction" '
             'aria-pressed="',
-            str(escape(label)),
+            str(escape(_(label))),
         )
         for key, label in reactions
     )
@@ -86,14 +145,15 @@ def write_markup(
     actions_html. `base` is the thread's path; `op` its author (the OP badge)."""
     base = str(escape(base))
     csrf = str(escape(controls.csrf_token)) if controls else ""
-    buttons = _buttons(reactions)
+    buttons = _buttons(reactions, current_locale())
+    texts = _texts(current_locale())
     for post in posts:
-        post.head_html = _head(post, op, signed_in, base)
+        post.head_html = _head(post, op, signed_in, base, texts)
         if controls is not None:
-            post.actions_html = _actions(post, controls, base, csrf, buttons)
+            post.actions_html = _actions(post, controls, base, csrf, buttons, texts)
 
 
-def _head(post: PostView, op: int, signed_in: bool, base: str) -> Markup:
+def _head(post: PostView, op: int, signed_in: bool, base: str, texts: _Texts) -> Markup:
     """The post's list item and article opening (thread.html closes them) and header."""
     seq = post.seq
     parts = [
@@ -102,13 +162,13 @@ def _head(post: PostView, op: int, signed_in: bool, base: str) -> Markup:
         f'<strong class="author">{escape(post.author.name)}</strong>'
     ]
     if post.author_id == op:
-        parts.append(_OP)
+        parts.append(texts.op)
     if post.team:
-        parts.append(_TEAM)
+        parts.append(texts.team)
     if post.supporter:
-        parts.append(_PEER)
+        parts.append(texts.peer)
     if post.one_off:
-        parts.append(_ONE_OFF)
+        parts.append(texts.one_off)
     # A member sees the exact time in their zone as a title (post_views.localize); the
     # zone's name is one of zoneinfo's, escaped all the same.
     title = f' title="{escape(post.created_title)}"' if signed_in else ""
@@ -117,15 +177,15 @@ def _head(post: PostView, op: int, signed_in: bool, base: str) -> Markup:
         f'datetime="{post.created_iso}"{title}>{post.created_label}</time></span>'
     )
     if post.edited_at:
-        parts.append(_EDITED)
+        parts.append(texts.edited)
     parent = post.reply_to
     if parent is not None:
         parts.append(
-            f'<span class="meta in-reply">in reply to <a href="{base}?page={parent.page}'
+            f'<span class="meta in-reply">{texts.in_reply} <a href="{base}?page={parent.page}'
             f'#post-{parent.seq}">{escape(parent.author.name)} #{parent.seq}</a></span>'
         )
     if post.state == PostState.held:
-        parts.append(_HELD)
+        parts.append(texts.held)
     parts.append("</header>")
     return Markup("\n".join(parts))  # noqa: S704 (data escaped above)
 
@@ -136,6 +196,7 @@ def _actions(
     base: str,
     csrf: str,
     buttons: tuple[tuple[str, str, str], ...],
+    texts: _Texts,
 ) -> Markup:
     seq = post.seq
     link = f"{base}/p/{seq}"
@@ -155,17 +216,19 @@ def _actions(
             parts.append(f'{opening}{pressed}">{label}{shown}</button>')
         parts.append("</form>")
         if controls.can_reply:
-            parts.append(f'<a href="?page={controls.page}&amp;reply_to={seq}#reply">Reply</a>')
-    parts.append(_MENU.format(seq=seq))
+            parts.append(
+                f'<a href="?page={controls.page}&amp;reply_to={seq}#reply">{texts.reply}</a>'
+            )
+    parts.append(texts.menu.replace(_SEQ, str(seq)))
     own = me is not None and post.author_id in (me, controls.one_off_actor)
     if visible and not own:
-        parts.append(f'<li><a href="{link}/report">Report</a></li>')
+        parts.append(f'<li><a href="{link}/report">{texts.report}</a></li>')
     if visible and own:
         parts.append(
-            f'<li><a href="{link}/edit">Edit</a></li>'
-            f'<li><a href="{link}/delete" class="danger">Delete</a></li>'
+            f'<li><a href="{link}/edit">{texts.edit}</a></li>'
+            f'<li><a href="{link}/delete" class="danger">{texts.delete}</a></li>'
         )
     if controls.moderator:
-        parts.append(f'<li><a href="/mod{link}">Moderate</a></li>')
+        parts.append(f'<li><a href="/mod{link}">{texts.moderate}</a></li>')
     parts.append("</ul></details>")
     return Markup("".join(parts))  # noqa: S704 (data escaped above)

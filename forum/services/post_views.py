@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -31,6 +33,33 @@ if TYPE_CHECKING:
 POSTS_PER_PAGE = 50  # also forum.services.threads.POSTS_PER_PAGE, which imports this
 # %b in English whatever the process locale, as the pages are.
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+# What a member's posts query brought along, for the rest of the same page (within
+# `bringing_along`): (account id, unread notices) and (persona id, thread id, (last seq,
+# watch) or None). Context variables, reset when the block ends: tests run many requests
+# in one task, and the API's callers of posts_in_range want none of it.
+_bring_along: ContextVar[bool] = ContextVar("bring_along", default=False)
+known_unread: ContextVar[tuple[int, int] | None] = ContextVar("known_unread", default=None)
+known_place: ContextVar[tuple[int, int, tuple[int, str] | None] | None] = ContextVar(
+    "known_place", default=None
+)
+
+
+@contextmanager
+def bringing_along() -> Iterator[None]:
+    """A member's thread page: its posts query also reads the header's unread count and
+    the reader's place (see known_unread, known_place)."""
+    tokens = (_bring_along.set(True), known_unread.set(None), known_place.set(None))
+    try:
+        yield
+    finally:
+        known_place.reset(tokens[2])
+        known_unread.reset(tokens[1])
+        _bring_along.reset(tokens[0])
+
+
+# notices.UNREAD_CAP + 1: "99+" (checked in notices.py, which imports this module).
+UNREAD_LIMIT = 100
 
 _EMPTY = Markup("")
 _NONE: frozenset[str] = frozenset()
@@ -126,10 +155,23 @@ class PostList(list[PostView]):
 # member, the kinds of reaction they gave each post come in the same query (an index seek
 # per post on reaction (post_id, actor_id, kind)), space-separated.
 _MINE = "(SELECT {agg}(x.kind, ' ') FROM reaction x WHERE x.post_id = p.id AND x.actor_id = ?)"
+# Also for a member, what the page needs besides the posts, so that it costs no query of
+# its own: the header's unread notices (forum.services.notices.unread_count, bounded as
+# there) and, on SQLite, the member's place in the thread (forum.services.readings.
+# note_page; PostgreSQL reads it in the statement that moves it). These subqueries do not
+# depend on the row: both databases run each once per query.
+_UNREAD_EXTRA = (
+    ", (SELECT COUNT(*) FROM (SELECT 1 FROM notice WHERE account_id = ? AND read_at IS NULL"
+    " LIMIT ?) un)"
+)
+_PLACE_EXTRA = (
+    ", (SELECT last_seq FROM reading WHERE persona_id = ? AND thread_id = ?),"
+    " (SELECT watch FROM reading WHERE persona_id = ? AND thread_id = ?)"
+)
 _SELECT = (
     "SELECT p.id, p.seq, p.state, p.body_html, p.reaction_counts, p.created_at, p.edited_at, "
     "p.author_id, a.name, r.seq, r.author_id, ra.name, m.role, p.mod_note, p.content_note, "
-    "pe.slot, {mine} "
+    "pe.slot, {mine}{extra} "
     "FROM post p JOIN actor a ON a.id = p.author_id "
     "LEFT JOIN post r ON r.id = p.reply_to_id LEFT JOIN actor ra ON ra.id = r.author_id "
     "LEFT JOIN persona pe ON pe.actor_id = p.author_id "
@@ -146,10 +188,13 @@ _MODERATOR_ALL = "ORDER BY p.seq"
 
 
 @functools.cache
-def _posts_sql(dialect: str, viewer: bool, where: str) -> str:
+def _posts_sql(dialect: str, viewer: bool, extras: bool, where: str) -> str:
     agg = "string_agg" if dialect == "postgres" else "group_concat"
     mine = _MINE.format(agg=agg) if viewer else "NULL"
-    return for_dialect(_SELECT.format(mine=mine) + where, dialect)
+    extra = ""
+    if extras:
+        extra = _UNREAD_EXTRA + (_PLACE_EXTRA if dialect == "sqlite" else "")
+    return for_dialect(_SELECT.format(mine=mine, extra=extra) + where, dialect)
 
 
 _SUPPORTER = MemberRole.peer_supporter.value
@@ -200,7 +245,7 @@ def localize(posts: Iterable[PostView], prefs: Preferences) -> None:
 def _post_view(row: Iterable[Any]) -> PostView:
     """One row of the page's query (sqlite3.Row or asyncpg Record, in _SELECT's order)."""
     (pid, seq, state, html, counts, created, edited, author_id, name, *rest) = row
-    reply_seq, reply_author_id, reply_name, role, mod_note, note, slot, mine = rest
+    reply_seq, reply_author_id, reply_name, role, mod_note, note, slot, mine = rest[:8]
     at = when(created)
     return PostView(
         id=pid,
@@ -240,8 +285,19 @@ async def posts_in_range(
     board, each post's `mine` holds the kinds of reaction it gave."""
     conn = get_connection("default")
     dialect = conn.capabilities.dialect
-    persona = access.persona if access is not None else None
-    params: list[Any] = [] if persona is None else [persona.actor_id]
+    membership = access.membership if access is not None else None
+    # A persona in the board comes with its membership (forum.services.boards).
+    persona = access.persona if access is not None and membership is not None else None
+    extras = persona is not None and _bring_along.get()
+    account_id = membership.account_id if membership is not None else 0
+    params: list[Any] = []
+    if persona is not None:
+        params.append(persona.actor_id)
+    if extras:
+        assert persona is not None
+        params += [account_id, UNREAD_LIMIT]
+        if dialect == "sqlite":
+            params += [persona.id, thread_id, persona.id, thread_id]
     params += [board_id, thread_id, low, high]
     if access is not None and access.is_moderator:
         where = _MODERATOR_ALL
@@ -254,7 +310,17 @@ async def posts_in_range(
     else:
         where = _VISITOR
         params.append(_HELD)
-    _, rows = await conn.execute_query(_posts_sql(dialect, persona is not None, where), params)
+    sql = _posts_sql(dialect, persona is not None, extras, where)
+    _, rows = await conn.execute_query(sql, params)
+    if extras and rows:
+        assert persona is not None
+        if dialect == "sqlite":
+            unread, last_seq, watch = tuple(rows[0])[-3:]
+            place = None if last_seq is None else (int(last_seq), str(watch or ""))
+            known_place.set((persona.id, thread_id, place))
+        else:
+            unread = tuple(rows[0])[-1]
+        known_unread.set((account_id, int(unread)))
     return PostList(_post_view(row) for row in rows)
 
 

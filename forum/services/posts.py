@@ -10,6 +10,7 @@ from tortoise.transactions import in_transaction
 
 from forum.errors import ConflictError, NotAllowedError, NotFoundError
 from forum.events import PostDeleted, emit
+from forum.i18n import _
 from forum.mentions import mentioned_in, record_mentions
 from forum.models import Board, Post, Thread
 from forum.models.post import PostState
@@ -24,12 +25,14 @@ from forum.services.admission import (
 )
 from forum.services.boards import BoardAccess, access_board, require_login
 from forum.services.content_notes import check_member_note
+from forum.services.languages import check_post_language
 from forum.services.one_off_names import own_one_off
 from forum.services.threads import (
     check_body,
     check_seq,
     check_title,
     get_thread,
+    interface_language,
     one_off_may_post,
 )
 from forum.services.throwaways import reply_persona
@@ -44,7 +47,7 @@ async def _member_access(slug: str, viewer: Viewer) -> BoardAccess:
     if access.persona is None:
         if not access.can_read:
             raise NotFoundError()
-        raise NotAllowedError("Join this board to take part.")
+        raise NotAllowedError(_("Join this board to take part."))
     return access
 
 
@@ -56,28 +59,31 @@ async def create_reply(
     body: str,
     content_note: str = "",
     reply_to_seq: int | None = None,
+    language: str = "",
     limiter: RateLimiter | None = None,
 ) -> Post:
+    """A reply, in the `language` its author chose ("": their interface language)."""
     access = await _member_access(slug, viewer)
     thread = await get_thread(access, thread_id)
     if thread.state != PostState.visible:
         raise NotFoundError()
     if thread.locked:
-        raise NotAllowedError("This thread is locked; it takes no new replies.")
+        raise NotAllowedError(_("This thread is locked; it takes no new replies."))
     assert access.persona is not None
     body = check_body(body)
     content_note = check_member_note(access.board, content_note, reply=True)
+    language = check_post_language(language, preferred=interface_language(viewer))
     author = await reply_persona(access, thread)
     parent_id: int | None = None
     if reply_to_seq is not None:
         parent = await Post.filter(thread_id=thread.id, seq=check_seq(reply_to_seq)).first()
         if parent is None:
-            raise NotFoundError("The post you are replying to does not exist.")
+            raise NotFoundError(_("The post you are replying to does not exist."))
         parent_id = parent.id
     admitted = await admit_post(
         access.board.id,
         author.actor_id,
-        PostText(body),
+        PostText(body, language=language),
         account=viewer.account,
         premod=access.must_hold,
         slow_mode_in=None if access.is_moderator else thread,
@@ -92,7 +98,7 @@ async def create_reply(
                 # SQLite serialises writers anyway, and the unique (thread, seq) backs both.
                 fresh = await Thread.select_for_update().get(id=thread.id)
                 if fresh.locked:
-                    raise NotAllowedError("This thread is locked; it takes no new replies.")
+                    raise NotAllowedError(_("This thread is locked; it takes no new replies."))
                 now = datetime.now(UTC)
                 post = await Post.create(
                     thread_id=thread.id,
@@ -104,6 +110,7 @@ async def create_reply(
                     content_note=content_note,
                     state=admitted.state,
                     crisis=checked.check.crisis,
+                    language=language,
                 )
                 await Thread.filter(id=thread.id).update(
                     post_count=F("post_count") + 1, last_activity_at=now
@@ -115,7 +122,7 @@ async def create_reply(
                 return post
         except IntegrityError:
             continue
-    raise ConflictError("The thread was busy; please send your reply again.")
+    raise ConflictError(_("The thread was busy; please send your reply again."))
 
 
 async def own_post(
@@ -132,7 +139,7 @@ async def own_post(
     if post.author_id != access.persona.actor_id:
         one_off = await own_one_off(access.persona, post.author_id)
         if one_off is None or post.author_id != thread.author_id:
-            raise NotAllowedError("You can only change your own posts.")
+            raise NotAllowedError(_("You can only change your own posts."))
     return access, thread, post
 
 
@@ -145,9 +152,10 @@ async def edit_post(
     body: str,
     title: str | None = None,
     content_note: str | None = None,
+    language: str | None = None,
 ) -> Post:
-    """Edit one's own post and its content note (None: leave the note as it is); the
-    opener's edit may also change the title."""
+    """Edit one's own post, its content note and its language (None: leave either as it
+    is); the opener's edit may also change the title."""
     access, thread, post = await own_post(slug, thread_id, seq, viewer)
     assert access.persona is not None
     if post.author_id != access.persona.actor_id:
@@ -155,7 +163,7 @@ async def edit_post(
         if one_off is not None and not one_off_may_post(one_off):
             # Deleting stays possible; changing the words is posting, which has ended.
             raise NotAllowedError(
-                "This one-off name has stopped posting; its posts can only be deleted."
+                _("This one-off name has stopped posting; its posts can only be deleted.")
             )
     body = check_body(body)
     opener_title = check_title(title) if post.seq == 1 and title is not None else None
@@ -164,8 +172,14 @@ async def edit_post(
         if content_note is not None
         else None
     )
+    if language is not None:
+        language = check_post_language(language, preferred=interface_language(viewer))
     checked = await admit_edit(
-        thread.board_id, post, PostText(body), title=opener_title or "", account=viewer.account
+        thread.board_id,
+        post,
+        PostText(body, language=post.language if language is None else language),
+        title=opener_title or "",
+        account=viewer.account,
     )
     async with in_transaction():
         if post.seq == 1 and (opener_title is not None or note is not None):
@@ -176,10 +190,18 @@ async def edit_post(
         post.body_source = checked.source
         post.body_html = checked.html
         post.content_note = note if note is not None else post.content_note
+        post.language = post.language if language is None else language
         post.edited_at = datetime.now(UTC)
         post.crisis = post.crisis or checked.check.crisis
         await post.save(
-            update_fields=["body_source", "body_html", "content_note", "edited_at", "crisis"]
+            update_fields=[
+                "body_source",
+                "body_html",
+                "content_note",
+                "language",
+                "edited_at",
+                "crisis",
+            ]
         )
         await index_post(post.id)
         await announce_edit(post, checked.check)

@@ -11,9 +11,12 @@ import html
 import re
 import zoneinfo
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
+
+from babel.dates import format_timedelta
 
 from forum.errors import InvalidInputError, LoginRequiredError
+from forum.i18n import DEFAULT_LOCALE, current_locale, day_and_time, gettext, lazy
 from forum.models import Account
 from forum.services.viewer import Viewer
 from themes import DEFAULT, available_themes
@@ -30,19 +33,26 @@ MAX_MUTE_LENGTH = 50
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
+# The shipped themes' titles (theme.toml), here so that `make messages` finds them.
+THEME_TITLES = (lazy("Default"), lazy("High contrast"))
+
+
 def theme_choices() -> dict[str, str]:
     """Value -> label of every theme a reader may pick ("" = the site's choice)."""
-    choices = {"": "The board's or site's theme"}
+    choices = {"": gettext("The board's or site's theme")}
     for name, theme in available_themes().items():
-        choices[name] = theme.title + (" (follows your device)" if name == DEFAULT else "")
-    choices["dark"] = "Dark"
+        title = gettext(theme.title)
+        choices[name] = (
+            gettext("%(theme)s (follows your device)", theme=title) if name == DEFAULT else title
+        )
+    choices["dark"] = gettext("Dark")
     return choices
 
 
 def check_theme(value: str) -> str:
     value = value.strip()
     if value not in theme_choices():
-        raise InvalidInputError("Choose one of the themes offered.", field="theme")
+        raise InvalidInputError(gettext("Choose one of the themes offered."), field="theme")
     return value
 
 
@@ -59,7 +69,8 @@ def check_time_zone(value: str) -> str:
     value = value.strip() or "UTC"
     if value != "UTC" and value not in _zones():
         raise InvalidInputError(
-            "Choose a time zone from the list, such as Europe/Paris or UTC.", field="time_zone"
+            gettext("Choose a time zone from the list, such as Europe/Paris or UTC."),
+            field="time_zone",
         )
     return value
 
@@ -72,14 +83,22 @@ def check_mute_words(text: str) -> str:
             words.append(word)
     if len(words) > MAX_MUTE_WORDS:
         raise InvalidInputError(
-            f"Mute at most {MAX_MUTE_WORDS} words or phrases (you listed {len(words)}).",
+            gettext(
+                "Mute at most %(most)s words or phrases (you listed %(count)s).",
+                most=MAX_MUTE_WORDS,
+                count=len(words),
+            ),
             field="mute_words",
         )
     for word in words:
         if len(word) > MAX_MUTE_LENGTH:
             raise InvalidInputError(
-                f"Each muted word or phrase is at most {MAX_MUTE_LENGTH} characters: "
-                f"“{word[:20]}…” is longer.",
+                gettext(
+                    "Each muted word or phrase is at most %(most)s characters: "
+                    "“%(word)s…” is longer.",
+                    most=MAX_MUTE_LENGTH,
+                    word=word[:20],
+                ),
                 field="mute_words",
             )
     return "\n".join(words)
@@ -87,7 +106,7 @@ def check_mute_words(text: str) -> str:
 
 def _choice(value: str, allowed: tuple[str, ...], name: str) -> str:
     if value not in allowed:
-        raise InvalidInputError("Choose one of the options offered.", field=name)
+        raise InvalidInputError(gettext("Choose one of the options offered."), field=name)
     return value
 
 
@@ -158,12 +177,25 @@ class Preferences:
     def exact(self, value: datetime) -> str:
         at = self.local(value)
         name = "UTC" if self.zone is UTC else self.time_zone
+        if current_locale() != DEFAULT_LOCALE:
+            # The page's language's own order and month names ("6. Dez. 2026, 14:05").
+            return f"{day_and_time(at)} {name}"
         return f"{at.day} {MONTHS[at.month - 1]} {at.year}, {at:%H:%M} {name}"
 
     def relative(self, value: datetime, now: datetime | None = None) -> str:
         seconds = int(((now or datetime.now(UTC)) - value).total_seconds())
         if seconds < 60:
-            return "just now"
+            return gettext("just now")
+        locale = current_locale()
+        if locale != DEFAULT_LOCALE:
+            # Babel's CLDR phrases ("vor 3 Tagen", "منذ 3 أيام"); threshold 1 picks the
+            # largest whole unit, as the English below does.
+            return format_timedelta(
+                timedelta(seconds=-seconds),
+                threshold=1,
+                add_direction=True,
+                locale=locale.replace("-", "_"),
+            )
         for size, unit in ((86400 * 365, "year"), (86400 * 30, "month"), (86400, "day")):
             if seconds >= size:
                 n = seconds // size

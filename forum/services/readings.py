@@ -29,7 +29,7 @@ from tortoise.connection import get_connection
 from forum.models.post import PostState
 from forum.models.reading import Watch
 from forum.raw_sql import for_dialect
-from forum.services.post_views import POSTS_PER_PAGE
+from forum.services.post_views import POSTS_PER_PAGE, known_place
 
 if TYPE_CHECKING:
     from forum.models import Thread
@@ -117,7 +117,15 @@ async def note_page(persona_id: int, thread_id: int, last_shown: int) -> Place |
     """A thread page seen by a member: where they were before (for the "new since your
     last visit" divider), and the marker moved to the page's last seq if that is further.
     One read, and one write only when the marker moves (`last_shown` 0: read only); on
-    PostgreSQL both in one statement."""
+    PostgreSQL both in one statement. The read is free when the page's posts query
+    brought the place along (forum.services.post_views.known_place)."""
+    known = known_place.get()
+    if known is not None and known[:2] == (persona_id, thread_id):
+        row = known[2]
+        before = None if row is None else Place(int(row[0]), Watch(row[1] or ""))
+        if last_shown > 0 and (before is None or before.last_seq < last_shown):
+            await mark_seen(persona_id, thread_id, last_shown)
+        return before
     if last_shown > 0 and get_connection("default").capabilities.dialect == "postgres":
         params = [persona_id, thread_id, persona_id, thread_id, last_shown, Watch.normal.value]
         rows = await _query(_NOTE_PAGE_POSTGRES, params)

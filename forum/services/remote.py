@@ -32,6 +32,7 @@ from forum.services.admission import (
     announce_post,
 )
 from forum.services.content_notes import CONTENT_NOTE_MAX
+from forum.services.languages import post_language
 from forum.services.reactions import set_reaction
 
 TITLE_MAX = 200
@@ -92,16 +93,20 @@ async def add_remote_thread(
     content_note: str = "",
     state: PostState = PostState.visible,
     mentions: Sequence[int] = (),
+    language: str | None = None,
 ) -> Thread:
     """A thread from another server; `mentions` are the actor ids its `Mention` tags name
     (only our personas of this board are kept). Its `content_note` is kept on the thread
     and its opener; like a remote reply, it is taken without one where the board requires
-    notes of its own members."""
+    notes of its own members. `language` is the post's tag as its server sent it (kept
+    when it is one, else "": unknown; forum.services.languages.post_language)."""
     existing = await Thread.filter(ap_id=ap_id).first()
     if existing is not None:
         return existing
     # NotAllowedError: banned here, or the rules refuse it; RateLimitedError: slow mode.
-    admitted = await _admit(board, author, PostText(source, html), title=title, state=state)
+    language = post_language(language)
+    text = PostText(source, html, language=language)
+    admitted = await _admit(board, author, text, title=title, state=state)
     checked = admitted.checked
     now = datetime.now(UTC)
     try:
@@ -125,6 +130,7 @@ async def add_remote_thread(
                 content_note=content_note[:CONTENT_NOTE_MAX],
                 state=admitted.state,
                 crisis=checked.check.crisis,
+                language=language,
             )
             await Board.filter(id=board.id).update(
                 thread_count=F("thread_count") + 1, post_count=F("post_count") + 1
@@ -148,15 +154,22 @@ async def add_remote_reply(
     content_note: str = "",
     state: PostState = PostState.visible,
     mentions: Sequence[int] = (),
+    board: Board | None = None,
+    language: str | None = None,
 ) -> Post:
     """A reply from another server. Its `content_note` (the peer's `summary`) is kept as
     it came; a board that requires notes takes it without one all the same: the other
-    server's member cannot be asked to add one (forum.services.content_notes)."""
+    server's member cannot be asked to add one (forum.services.content_notes). `board`
+    is the thread's, when the caller has read it already (one query less per reply);
+    `language` as for add_remote_thread."""
     existing = await Post.filter(ap_id=ap_id).first()
     if existing is not None:
         return existing
-    board = await Board.get(id=thread.board_id)
-    admitted = await _admit(board, author, PostText(source, html), state=state, thread=thread)
+    if board is None or board.id != thread.board_id:
+        board = await Board.get(id=thread.board_id)
+    language = post_language(language)
+    text = PostText(source, html, language=language)
+    admitted = await _admit(board, author, text, state=state, thread=thread)
     checked = admitted.checked
     for _attempt in range(3):
         try:
@@ -173,6 +186,7 @@ async def add_remote_reply(
                     content_note=content_note[:CONTENT_NOTE_MAX],
                     state=admitted.state,
                     crisis=checked.check.crisis,
+                    language=language,
                 )
                 await Thread.filter(id=thread.id).update(
                     post_count=F("post_count") + 1, last_activity_at=datetime.now(UTC)
@@ -197,7 +211,9 @@ async def edit_remote_post(
     `content_note`, when given, replaces the post's note (and an opener's thread's)."""
     thread = await Thread.get(id=post.thread_id)
     opener_title = title if post.seq == 1 and title else None
-    checked = await _admit_edit(thread.board_id, post, PostText(source, html), opener_title or "")
+    # Checked in the language the post was kept in (an Update's tag is not read yet).
+    text = PostText(source, html, language=post.language)
+    checked = await _admit_edit(thread.board_id, post, text, opener_title or "")
     note = {} if content_note is None else {"content_note": content_note[:CONTENT_NOTE_MAX]}
     async with in_transaction():
         await Post.filter(id=post.id).update(

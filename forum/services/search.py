@@ -20,6 +20,7 @@ from markupsafe import Markup
 from tortoise.connection import get_connection
 
 from forum.errors import InvalidInputError
+from forum.i18n import _
 from forum.models import Board, Membership
 from forum.models.board import Visibility
 from forum.search_index import MARK_END, MARK_START
@@ -116,9 +117,13 @@ def snippet_html(raw: str) -> Markup:
 def check_query(query: str) -> str:
     query = " ".join(query.split())
     if "\x00" in query:
-        raise InvalidInputError("The search contains a character that is not allowed.", field="q")
+        raise InvalidInputError(
+            _("The search contains a character that is not allowed."), field="q"
+        )
     if len(query) > QUERY_MAX:
-        raise InvalidInputError(f"A search is at most {QUERY_MAX} characters.", field="q")
+        raise InvalidInputError(
+            _("A search is at most %(max)s characters.", max=QUERY_MAX), field="q"
+        )
     return query
 
 
@@ -126,7 +131,7 @@ def _check_cursor(cursor: str | None) -> int:
     if cursor is None or cursor == "":
         return MAX_ID
     if not cursor.isdigit() or not 0 < int(cursor) <= MAX_ID:
-        raise InvalidInputError("That page link is broken.")
+        raise InvalidInputError(_("That page link is broken."))
     return int(cursor) - 1  # the hits after it have smaller ids
 
 

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from forum import invalidation, tokens
 from forum.errors import InvalidInputError, NotAllowedError, NotFoundError
+from forum.i18n import _, format_number
 from forum.models import Account, SiteSettings
 from forum.models.account import Role
 from forum.models.site import InstanceFederation, RegistrationMode
@@ -58,34 +59,36 @@ async def update_site_settings(
     moderators_make_invites: bool | None = None,
 ) -> SiteSettings:
     if not viewer.is_admin:
-        raise NotAllowedError("Only admins can change instance settings.")
+        raise NotAllowedError(_("Only admins can change instance settings."))
     name = name.strip()
     if not 1 <= len(name) <= 80:
-        raise InvalidInputError("The instance name is 1 to 80 characters.", field="name")
+        raise InvalidInputError(_("The instance name is 1 to 80 characters."), field="name")
     try:
         mode = RegistrationMode(registration_mode)
     except ValueError:
         raise InvalidInputError(
-            "Registration is open, invite, approval or closed.", field="registration_mode"
+            _("Registration is open, invite, approval or closed."), field="registration_mode"
         ) from None
     check_exit_url(quick_exit_url)
     if len(crisis_resources) > 20_000:
-        raise InvalidInputError("Crisis resources are at most 20,000 characters.")
+        raise InvalidInputError(_("Crisis resources are at most 20,000 characters."))
     if default_theme not in known_themes:
-        raise InvalidInputError("Unknown theme.", field="default_theme")
+        raise InvalidInputError(_("Unknown theme."), field="default_theme")
     try:
         instance_federation = InstanceFederation(federation)
     except ValueError:
         raise InvalidInputError(
-            "Instance federation is blocklist, allowlist or off.", field="federation"
+            _("Instance federation is blocklist, allowlist or off."), field="federation"
         ) from None
     if mentor_message_days is not None and not 1 <= mentor_message_days <= MENTOR_DAYS_MAX:
         raise InvalidInputError(
-            f"Mentor messages are kept 1 to {MENTOR_DAYS_MAX:,} days.", field="mentor_message_days"
+            _("Mentor messages are kept 1 to %(most)s days.", most=format_number(MENTOR_DAYS_MAX)),
+            field="mentor_message_days",
         )
     if break_cooling_hours is not None and not 0 <= break_cooling_hours <= COOLING_HOURS_MAX:
         raise InvalidInputError(
-            f"The cooling-off time is 0 to {COOLING_HOURS_MAX} hours.", field="break_cooling_hours"
+            _("The cooling-off time is 0 to %(most)s hours.", most=COOLING_HOURS_MAX),
+            field="break_cooling_hours",
         )
     site = await get_site_settings()
     if mentor_message_days is not None:
@@ -111,7 +114,7 @@ def check_exit_url(url: str) -> None:
     parts = urlsplit(url.strip())
     if parts.scheme not in {"http", "https"} or not parts.netloc or len(url) > 512:
         raise InvalidInputError(
-            "The quick exit address must be a full http(s) URL.", field="quick_exit_url"
+            _("The quick exit address must be a full http(s) URL."), field="quick_exit_url"
         )
 
 

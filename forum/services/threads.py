@@ -11,6 +11,7 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from forum.errors import InvalidInputError, NotAllowedError, NotFoundError
+from forum.i18n import _, format_number
 from forum.mentions import mentioned_in, record_mentions
 from forum.models import Account, Actor, Board, Persona, Post, Thread
 from forum.models.post import PostState, ThreadKind
@@ -25,11 +26,13 @@ from forum.services.boards import (
 )
 from forum.services.content_notes import CONTENT_NOTE_MAX as CONTENT_NOTE_MAX
 from forum.services.content_notes import check_content_note, check_member_note
+from forum.services.languages import check_post_language
 from forum.services.members_only import hidden_from, shown_to
 from forum.services.one_off_names import own_one_off
 from forum.services.post_views import POSTS_PER_PAGE as POSTS_PER_PAGE
 from forum.services.post_views import PostView, posts_in_range, thread_and_board
 from forum.services.readings import Place, first_unread, note_page
+from forum.services.site import get_site_settings
 from forum.services.viewer import Viewer
 
 THREADS_PER_PAGE = 30
@@ -82,25 +85,33 @@ class ThreadPage:
 def _no_nul(text: str, field: str) -> str:
     # PostgreSQL text cannot hold NUL, and no person types one.
     if "\x00" in text:
-        raise InvalidInputError("The text contains a character that is not allowed.", field=field)
+        raise InvalidInputError(
+            _("The text contains a character that is not allowed."), field=field
+        )
     return text
 
 
 def check_title(title: str) -> str:
     title = " ".join(_no_nul(title, "title").split())
     if not title:
-        raise InvalidInputError("Give your thread a title.", field="title")
+        raise InvalidInputError(_("Give your thread a title."), field="title")
     if len(title) > TITLE_MAX:
-        raise InvalidInputError(f"A title is at most {TITLE_MAX} characters.", field="title")
+        raise InvalidInputError(
+            _("A title is at most %(max)s characters.", max=format_number(TITLE_MAX)),
+            field="title",
+        )
     return title
 
 
 def check_body(body: str) -> str:
     _no_nul(body, "body")
     if not body.strip():
-        raise InvalidInputError("Write something before posting.", field="body")
+        raise InvalidInputError(_("Write something before posting."), field="body")
     if len(body) > BODY_MAX:
-        raise InvalidInputError(f"A post is at most {BODY_MAX:,} characters.", field="body")
+        raise InvalidInputError(
+            _("A post is at most %(max)s characters.", max=format_number(BODY_MAX)),
+            field="body",
+        )
     return body
 
 
@@ -111,19 +122,28 @@ async def create_thread(
     title: str,
     body: str,
     content_note: str = "",
+    language: str = "",
     limiter: RateLimiter | None = None,
 ) -> Thread:
+    """A member's thread, in the `language` they chose ("": their interface language)."""
     access = await thread_starter(slug, viewer)
     assert access.persona is not None
     content_note = check_member_note(access.board, content_note, reply=False)
+    language = check_post_language(language, preferred=interface_language(viewer))
     return await open_thread(
         access.board,
         access.persona.actor_id,
-        ThreadDraft(title=title, body=body, content_note=content_note),
+        ThreadDraft(title=title, body=body, content_note=content_note, language=language),
         account=viewer.account,
         premod=access.must_hold,
         limiter=limiter,
     )
+
+
+def interface_language(viewer: Viewer) -> str:
+    """The member's own choice of interface language ("": none). A form's request knows
+    only the browser's until the page renders (forum.web.pages), so posts read it here."""
+    return viewer.account.locale if viewer.account is not None else ""
 
 
 async def thread_starter(slug: str, viewer: Viewer) -> BoardAccess:
@@ -132,9 +152,9 @@ async def thread_starter(slug: str, viewer: Viewer) -> BoardAccess:
     require_login(viewer)
     access = await access_board(slug, viewer)
     if access.persona is None:
-        raise NotAllowedError("Join this board to start a thread.")
+        raise NotAllowedError(_("Join this board to start a thread."))
     if not access.can_start_thread:
-        raise NotAllowedError("Only this board's moderators start threads here.")
+        raise NotAllowedError(_("Only this board's moderators start threads here."))
     return access
 
 
@@ -152,6 +172,8 @@ class ThreadDraft:
     closes_at: datetime | None = None
     members_only_after: datetime | None = None
     locked: bool = False
+    # The opener's language (BCP 47); "" for threads the worker makes: the site's default.
+    language: str = ""
 
 
 async def open_thread(
@@ -171,8 +193,14 @@ async def open_thread(
     title = check_title(draft.title)
     body = check_body(draft.body)
     content_note = check_content_note(draft.content_note)
+    language = draft.language or (await get_site_settings()).default_locale
     admitted = await admit_post(
-        board.id, author_id, PostText(body), title=title, account=account, premod=premod
+        board.id,
+        author_id,
+        PostText(body, language=language),
+        title=title,
+        account=account,
+        premod=premod,
     )
     checked = admitted.checked
     if limiter and account is not None:
@@ -203,6 +231,7 @@ async def open_thread(
             content_note=content_note,
             state=admitted.state,
             crisis=checked.check.crisis,
+            language=language,
         )
         await Board.filter(id=board.id).update(
             thread_count=F("thread_count") + 1, post_count=F("post_count") + 1
@@ -221,12 +250,12 @@ def _encode_cursor(thread: Thread) -> str:
 def _decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        stamp, _, ident = raw.partition("|")
+        stamp, _sep, ident = raw.partition("|")
         moment, number = datetime.fromisoformat(stamp), int(ident)
     except (ValueError, UnicodeDecodeError):
-        raise InvalidInputError("That page link is broken.") from None
+        raise InvalidInputError(_("That page link is broken.")) from None
     if not 0 < number <= MAX_ID:
-        raise InvalidInputError("That page link is broken.")
+        raise InvalidInputError(_("That page link is broken."))
     return moment, number
 
 
@@ -326,7 +355,7 @@ async def read_thread(
         raise NotFoundError()
     pages = page_count(thread)
     if page < 1 or page > pages:
-        raise NotFoundError("There is no such page in this thread.")
+        raise NotFoundError(_("There is no such page in this thread."))
     low = (page - 1) * POSTS_PER_PAGE
     one_off_actor = one_off.actor_id if one_off is not None else None
     posts = await posts_in_range(

@@ -24,12 +24,14 @@ from forum.ratelimits import RateLimiter
 from forum.services.admission import check_not_barred
 from forum.services.boards import BoardAccess
 from forum.services.content_notes import check_member_note
+from forum.services.languages import check_post_language
 from forum.services.one_off_names import own_one_off
 from forum.services.threads import (
     MAX_ID,
     ThreadDraft,
     check_body,
     check_title,
+    interface_language,
     one_off_may_post,
     open_thread,
     thread_starter,
@@ -68,6 +70,7 @@ async def open_one_off_thread(
     title: str,
     body: str,
     content_note: str = "",
+    language: str = "",
     limiter: RateLimiter | None = None,
 ) -> Thread:
     """Start a thread under a new one-off name: the same checks, limits and
@@ -80,6 +83,7 @@ async def open_one_off_thread(
     check_title(title)
     check_body(body)
     content_note = check_member_note(board, content_note, reply=False)
+    language = check_post_language(language, preferred=interface_language(viewer))
     await check_not_barred(board.id, access.persona.actor_id, account)
     await _check_earlier_names(board.id, account.id)
     # Its own key pair, made before the transaction (it takes tens of milliseconds).
@@ -91,7 +95,7 @@ async def open_one_off_thread(
         return await open_thread(
             board,
             persona.actor_id,
-            ThreadDraft(title=title, body=body, content_note=content_note),
+            ThreadDraft(title=title, body=body, content_note=content_note, language=language),
             account=account,
             premod=access.must_hold,
             limiter=limiter,

@@ -27,6 +27,7 @@ from forum.services.site import issue_setup_token
 from forum.settings import Settings
 from forum.web import api, errors, lemmy
 from forum.web.form_tokens import FormTokenMiddleware
+from forum.web.language import LanguageLayer
 from forum.web.metrics import MetricsLayer, RequestMetrics, metrics
 from forum.web.middleware import RequestGuard
 from forum.web.state import AppState
@@ -80,6 +81,8 @@ ROUTES = [
     Route("/account/sessions", accounts.end_all_sessions, methods=["POST"]),
     Route("/preferences/theme", preferences.theme_page),
     Route("/preferences/theme", preferences.choose_theme, methods=["POST"]),
+    Route("/preferences/language", preferences.language_page),
+    Route("/preferences/language", preferences.choose_language, methods=["POST"]),
     Route("/account/recovery-codes", accounts.new_recovery_codes, methods=["POST"]),
     Route("/account/tokens", accounts.create_token, methods=["POST"]),
     Route("/account/tokens/revoke", accounts.revoke_token, methods=["POST"]),
@@ -102,6 +105,9 @@ ROUTES = [
     Route("/admin/boards", admin.create_board, methods=["POST"]),
     Route("/admin/invites", admin.invites_page),
     Route("/admin/invites", admin.create_invites, methods=["POST"]),
+    Route("/admin/languages", admin.languages_page),
+    Route("/admin/languages", admin.save_language, methods=["POST"]),
+    Route("/admin/languages/default", admin.save_default_language, methods=["POST"]),
     Route("/invite", boards.invite_page),
     Route("/invite", boards.open_invite, methods=["POST"]),
     Route(BOARD, boards.board_page),
@@ -210,7 +216,8 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         public_url=settings.public_url,
         max_body_bytes=settings.max_body_bytes,
         routes=ROUTES,
-        middleware=[Middleware(FormTokenMiddleware)],
+        # The request's language first: views, errors and form tokens answer in it.
+        middleware=[Middleware(LanguageLayer), Middleware(FormTokenMiddleware)],
         exception_handlers={
             ForumError: errors.forum_error,
             HTTPException: errors.http_error,

@@ -7,19 +7,27 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from forum.errors import ForumError, RateLimitedError
+from forum.i18n import lazy, ngettext
 from forum.web.pages import render
 
 TITLES = {
-    400: "That did not work",
-    401: "Please log in",
-    403: "Not allowed",
-    404: "Not found",
-    405: "Not allowed",
-    409: "Already taken",
-    413: "Too large",
-    429: "Slow down",
-    500: "Something went wrong",
+    400: lazy("That did not work"),
+    401: lazy("Please log in"),
+    403: lazy("Not allowed"),
+    404: lazy("Not found"),
+    405: lazy("Not allowed"),
+    409: lazy("Already taken"),
+    413: lazy("Too large"),
+    429: lazy("Slow down"),
+    500: lazy("Something went wrong"),
 }
+OTHER_TITLE = lazy("Error")
+# Starlette's own errors carry English details; these two are said in the page's language.
+HTTP_MESSAGES = {
+    404: lazy("There is nothing here."),
+    405: lazy("That method is not allowed here."),
+}
+SERVER_ERROR = lazy("Something went wrong on our side. Please try again.")
 
 
 def wants_json(request: Request) -> bool:
@@ -33,12 +41,12 @@ def wait_in_words(retry_after: str | None) -> str | None:
         return None
     seconds = max(int(retry_after), 1)
     if seconds < 60:
-        return f"{seconds} second{'' if seconds == 1 else 's'}"
+        return ngettext("%(num)d second", "%(num)d seconds", seconds)
     minutes = round(seconds / 60)
     if minutes < 60:
-        return f"about {minutes} minute{'' if minutes == 1 else 's'}"
+        return ngettext("about %(num)d minute", "about %(num)d minutes", minutes)
     hours = round(minutes / 60)
-    return f"about {hours} hour{'' if hours == 1 else 's'}"
+    return ngettext("about %(num)d hour", "about %(num)d hours", hours)
 
 
 async def answer(request: Request, status: int, message: str, headers: dict[str, str]) -> Response:
@@ -49,7 +57,7 @@ async def answer(request: Request, status: int, message: str, headers: dict[str,
         "error.html",
         {
             "status": status,
-            "title": TITLES.get(status, "Error"),
+            "title": str(TITLES.get(status, OTHER_TITLE)),
             "message": message,
             "wait": wait_in_words(headers.get("Retry-After")) if status == 429 else None,
         },
@@ -70,12 +78,11 @@ async def forum_error(request: Request, exc: Exception) -> Response:
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    message = {404: "There is nothing here.", 405: "That method is not allowed here."}.get(
-        exc.status_code, str(exc.detail)
-    )
+    known = HTTP_MESSAGES.get(exc.status_code)
+    message = str(known) if known is not None else str(exc.detail)
     return await answer(request, exc.status_code, message, dict(exc.headers or {}))
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
     # forum.web.server_errors logs it, once and bounded, after this page is sent.
-    return await answer(request, 500, "Something went wrong on our side. Please try again.", {})
+    return await answer(request, 500, str(SERVER_ERROR), {})

@@ -6,6 +6,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 
 from forum.errors import ForumError, InvalidInputError
+from forum.i18n import _
 from forum.web.cookies import csrf_token_valid
 
 MAX_FIELDS = 50
@@ -16,8 +17,10 @@ class CsrfError(ForumError):
 
     def __init__(self) -> None:
         super().__init__(
-            "This form has expired or came from another site. Go back, reload the page "
-            "and try again."
+            _(
+                "This form has expired or came from another site. Go back, reload the page "
+                "and try again."
+            )
         )
 
 
@@ -28,7 +31,7 @@ class Form:
     def text(self, name: str, default: str = "") -> str:
         value = self._data.get(name, default)
         if not isinstance(value, str):
-            raise InvalidInputError(f"The field {name!r} must be text.", field=name)
+            raise InvalidInputError(_("The field '%(name)s' must be text.", name=name), field=name)
         return value
 
     def flag(self, name: str) -> bool:
@@ -41,7 +44,9 @@ class Form:
         try:
             return int(raw)
         except ValueError:
-            raise InvalidInputError(f"The field {name!r} must be a number.", field=name) from None
+            raise InvalidInputError(
+                _("The field '%(name)s' must be a number.", name=name), field=name
+            ) from None
 
     def values(self) -> dict[str, str]:
         # Typed passphrases are never put back into a page; other fields (a passage) are.

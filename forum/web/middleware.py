@@ -27,7 +27,7 @@ from forum.web.body_deadline import (
     GuardedBody,
 )
 from forum.web.origins import SAFE_METHODS, origin_of, refusal, same_site
-from forum.web.server_errors import PLAIN_500, log_server_error
+from forum.web.server_errors import log_server_error, plain_500
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -159,7 +159,7 @@ class RequestGuard:
                 except Exception as failure:  # the error page failed too: say so, once
                     log_server_error(scope, failure)
             if not started:
-                await self._answer(send, 500, PLAIN_500, PLAIN, close=False)
+                await self._answer(send, 500, plain_500(), PLAIN, close=False)
 
     async def _answer(
         self, send: Send, status: int, body: bytes, content_type: bytes, *, close: bool

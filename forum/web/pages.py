@@ -9,8 +9,16 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from forum import __version__
+from forum.i18n import current_locale, set_locale
 from forum.models import Board
 from forum.services.breaks import OPEN_PAGES, break_context
+from forum.services.languages import (
+    LocalSite,
+    SiteLanguageCache,
+    language_choices,
+    text_direction,
+    usable,
+)
 from forum.services.notices import UNREAD_CAP, unread_count
 from forum.services.preferences import THEME_COOKIE, preferences_for, theme_and_scheme
 from forum.web.cookies import attach_new_cookies, csrf_token
@@ -56,6 +64,10 @@ async def render(
         assert viewer.account is not None
         template, board = "break.html", None
         context = {**(context or {}), **await break_context(viewer.account)}
+    # The member's own language wins over the cookie and browser (forum.web.language).
+    if viewer.account is not None and usable(viewer.account.locale):
+        set_locale(viewer.account.locale)
+    locale = current_locale()
     prefs = preferences_for(viewer.account, request.cookies.get(THEME_COOKIE))
     # A reader's own theme wins over the board's and the site's: high contrast or dark
     # is often an accessibility need, which a board's look must not override.
@@ -73,7 +85,10 @@ async def render(
     html = page.render(
         {
             "request": request,
-            "site": site,
+            "site": LocalSite(site, await _site_languages(request).get(), locale),
+            "lang": locale,
+            "text_dir": text_direction(locale),
+            "language_names": language_choices(),
             "viewer": viewer,
             "theme": theme.name,
             "scheme": scheme,
@@ -94,8 +109,18 @@ async def render(
         response.headers["Onion-Location"] = (
             state.settings.onion_url + request.url.path + (f"?{query}" if query else "")
         )
+    response.headers["Content-Language"] = locale
+    response.headers.add_vary_header("Accept-Language")
     attach_new_cookies(request, response)
     return response
+
+
+def _site_languages(request: Request) -> SiteLanguageCache:
+    cache = getattr(request.app.state, "site_languages", None)
+    if cache is None:
+        cache = request.app.state.site_languages = SiteLanguageCache()
+    assert isinstance(cache, SiteLanguageCache)
+    return cache
 
 
 def redirect(url: str) -> Response:

@@ -13,11 +13,21 @@ import logging
 
 from starlette.types import Scope
 
+from forum.i18n import lazy
 from forum.log_records import MAX_EXCEPTION_MESSAGE, bounded
 
 log = logging.getLogger("kindred.web")
-# When even the error page failed.
-PLAIN_500 = b"Something went wrong on our side. Please try again."
+# When even the error page failed: plain text, in the page's language when that still works.
+PLAIN_500_TEXT = lazy("Something went wrong on our side. Please try again.")
+PLAIN_500 = PLAIN_500_TEXT.message.encode()
+
+
+def plain_500() -> bytes:
+    """The plain 500 body in the request's language; English if translating fails too."""
+    try:
+        return str(PLAIN_500_TEXT).encode()
+    except Exception:
+        return PLAIN_500
 
 
 def route_of(scope: Scope) -> str:

@@ -7,7 +7,13 @@ Nothing here touches the database, the network or the clock.
 
 from __future__ import annotations
 
-from moderation.rules.crisis import default_crisis_rules, parse_crisis_phrases
+from moderation.rules.crisis import (
+    crisis_languages,
+    crisis_rulesets,
+    crisis_set_key,
+    default_crisis_rules,
+    parse_crisis_phrases,
+)
 from moderation.rules.regexes import REPEAT_CAP
 from moderation.rules.ruleset import (
     SCAN_LIMIT,
@@ -39,6 +45,9 @@ __all__ = [
     "RuleSpec",
     "Verdict",
     "compile_rule",
+    "crisis_languages",
+    "crisis_rulesets",
+    "crisis_set_key",
     "default_crisis_rules",
     "explain",
     "parse_crisis_phrases",

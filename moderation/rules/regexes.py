@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from forum.i18n import _, lazy
 from moderation.rules.specs import RuleError
 
 # `re` keeps its parser and compiler private; importing them by name avoids the
@@ -44,7 +45,7 @@ FLAGS = re.IGNORECASE  # rules match case-folded text, but admins may write capi
 _CHARACTERS = frozenset({"LITERAL", "NOT_LITERAL", "ANY", "IN"})
 _REPEATS = frozenset({"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"})
 _SAMPLES = frozenset("\u00a0\u00e9\u00df\u03c3\u0436\u0663\u4e2d\u2028\U0001f600")
-_SLOW = (
+_SLOW = lazy(
     "This regular expression could take a very long time on some posts: two of its "
     "repeated parts can match the same characters. Separate them with something "
     "required (for example \\s+ instead of \\s*) or simplify it."
@@ -62,10 +63,10 @@ def compile_regex(pattern: str) -> re.Pattern[str]:
             warnings.simplefilter("error")
             tree = _parser.parse(pattern, FLAGS)
     except (re.error, Warning) as exc:
-        raise RuleError(f"This regular expression is not valid: {exc}.") from exc
+        raise RuleError(_("This regular expression is not valid: %(error)s.", error=exc)) from exc
     checker = _Checker(tree)
     if checker.info(tree).nullable:
-        raise RuleError("This regular expression can match empty text; make it match a word.")
+        raise RuleError(_("This regular expression can match empty text; make it match a word."))
     checker.walk(tree, _NONE)
     _cap_repeats(tree)
     compiled: re.Pattern[str] = _compiler.compile(tree, FLAGS)
@@ -121,8 +122,12 @@ class _Checker:
         if name in ("AT", "ASSERT", "ASSERT_NOT"):
             return _EMPTY
         if name in ("GROUPREF", "GROUPREF_EXISTS"):
-            raise RuleError("Backreferences like \\1 are not allowed in rules; spell the text out.")
-        raise RuleError(f"This regular expression uses a feature rules do not support ({name}).")
+            raise RuleError(
+                _("Backreferences like \\1 are not allowed in rules; spell the text out.")
+            )
+        raise RuleError(
+            _("This regular expression uses a feature rules do not support (%(name)s).", name=name)
+        )
 
     def walk(self, seq: Any, pending: Chars) -> Chars:
         """Check `seq`; `pending` is what variable parts before it could still take."""
@@ -148,7 +153,7 @@ class _Checker:
         alternatives = item[1][1]
         infos = [self.info(alternative) for alternative in alternatives]
         if sum(info.nullable for info in infos) > 1:
-            raise RuleError(_SLOW)
+            raise RuleError(str(_SLOW))
         firsts = [info.first for info in infos]
         ambiguous = any(info.nullable for info in infos) or sum(map(len, firsts)) != len(
             frozenset().union(*firsts)
@@ -183,7 +188,7 @@ class _Checker:
 
 def _step(info: _Info, pending: Chars, leaves: Chars) -> Chars:
     if not info.first.isdisjoint(pending):
-        raise RuleError(_SLOW)
+        raise RuleError(str(_SLOW))
     return leaves if not info.nullable else pending | leaves
 
 

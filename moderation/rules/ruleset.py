@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from forum.i18n import _, lazy
 from moderation.rules.normalisation import NormalisedText, normalise_text
 from moderation.rules.regexes import compile_regex
 from moderation.rules.specs import MAX_PATTERN_CHARS, RuleAction, RuleError, RuleSpec
@@ -22,10 +23,12 @@ from moderation.rules.words import (
 # 20,000 characters); watched words always see all of it.
 SCAN_LIMIT = 50_000
 
-BLOCK_MESSAGE = (
+# Shown to the author in their language when the rule has no message of its own (an
+# admin's own message is shown as they wrote it).
+BLOCK_MESSAGE = lazy(
     "This post can't be published because it contains something this community doesn't allow."
 )
-HOLD_MESSAGE = "This post will appear once a moderator has looked at it."
+HOLD_MESSAGE = lazy("This post will appear once a moderator has looked at it.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,13 +96,17 @@ def compile_rule(spec: RuleSpec) -> CompiledRule:
 
 def _check_pattern(pattern: str, *, regex: bool) -> None:
     if not pattern.strip():
-        raise RuleError("A rule needs a word, phrase or pattern to watch for.")
+        raise RuleError(_("A rule needs a word, phrase or pattern to watch for."))
     if len(pattern) > MAX_PATTERN_CHARS:
-        raise RuleError(f"A rule's pattern can be at most {MAX_PATTERN_CHARS} characters long.")
+        raise RuleError(
+            _("A rule's pattern can be at most %(max)s characters long.", max=MAX_PATTERN_CHARS)
+        )
     if not regex and not phrase_words(pattern):
         raise RuleError(
-            "A watched word needs at least one letter or digit; "
-            "use a regular expression to match symbols."
+            _(
+                "A watched word needs at least one letter or digit; "
+                "use a regular expression to match symbols."
+            )
         )
 
 
@@ -129,7 +136,7 @@ class RuleSet:
                 compiled.append(compile_rule(spec))
             except RuleError as exc:
                 name = f"#{spec.id}" if spec.id is not None else repr(spec.pattern)
-                raise RuleError(f"Rule {name}: {exc}") from exc
+                raise RuleError(_("Rule %(name)s: %(error)s", name=name, error=exc)) from exc
         return cls(compiled)
 
     def matches(self, text: str) -> list[Match]:
@@ -230,4 +237,4 @@ def _message(action: RuleAction, matches: tuple[Match, ...]) -> str:
         return ""
     first = next(match for match in matches if match.rule.action is action)
     default = BLOCK_MESSAGE if action is RuleAction.block else HOLD_MESSAGE
-    return first.rule.message or default
+    return first.rule.message or str(default)

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from tests.migrated import seed_sqlite
+
 KINDRED = Path(sys.executable).with_name("kindred")
 LOOPBACK = "127.0.0.1"
 ADMIN_HANDLE = "steward"
@@ -54,7 +56,7 @@ class ForumServer:
 
 def _kindred(env: dict[str, str], *args: str) -> str:
     result = subprocess.run(
-        [str(KINDRED), *args], env=env, capture_output=True, text=True, timeout=60
+        [str(KINDRED), *args], env=env, capture_output=True, text=True, timeout=300
     )
     if result.returncode != 0:
         raise RuntimeError(
@@ -80,6 +82,7 @@ def start_forum(data_dir: Path, boards: list[tuple[str, str]]) -> ForumServer:
     env.pop("KINDRED_DATABASE_URL", None)
     passphrase_file = data_dir / "admin-passphrase"
     passphrase_file.write_text(ADMIN_PASSPHRASE + "\n")
+    seed_sqlite(data_dir)
     _kindred(env, "migrate")
     _kindred(env, "init", "--admin", ADMIN_HANDLE, "--admin-passphrase-file", str(passphrase_file))
     for slug, title in boards:

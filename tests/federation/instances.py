@@ -18,6 +18,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.migrated import create_pg_database_async, seed_sqlite
+
 KINDRED = Path(sys.executable).with_name("kindred")
 PASSPHRASE = "harbor lantern quietly 42"
 TOKEN = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
@@ -57,7 +59,7 @@ class Instance:
 
     def cli(self, *args: str) -> str:
         result = subprocess.run(
-            [str(KINDRED), *args], env=self.env(), capture_output=True, text=True, timeout=120
+            [str(KINDRED), *args], env=self.env(), capture_output=True, text=True, timeout=300
         )
         if result.returncode != 0:
             raise RuntimeError(f"kindred {' '.join(args)}: {result.stdout}{result.stderr}")
@@ -66,6 +68,8 @@ class Instance:
     async def start(self) -> None:
         if not self.port:
             self.port = free_port(self.host)
+            if not self.database_url:
+                seed_sqlite(self.data_dir)
             self.cli("migrate")
         with (self.data_dir / "serve.log").open("ab") as log:  # the child keeps its own fd
             self.process = subprocess.Popen(
@@ -155,7 +159,7 @@ async def instance_pair(
     if BACKEND == "postgres":
         base = PG_ADMIN_URL.rsplit("/", 1)[0]
         for i, name in enumerate(names):
-            await pg_admin(f'CREATE DATABASE "{name}"')
+            await create_pg_database_async(name)
             urls[i] = f"{base}/{name}"
     a = Instance("127.0.0.1", tmp_path / "a", urls[0])
     b = Instance("127.0.0.2", tmp_path / "b", urls[1])

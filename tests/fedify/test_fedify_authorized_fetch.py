@@ -30,6 +30,7 @@ from tests.fedify.test_fedify_peer import (
     spawn,
     wait_for,
 )
+from tests.migrated import seed_sqlite
 
 pytestmark = pytest.mark.interop
 __all__ = ["fedify_installed"]  # a fixture used below
@@ -49,6 +50,7 @@ def _start_kindred(data_dir: Path, *, authorized_fetch: bool) -> Process:
     }
     for name in ("KINDRED_CONFIG", "KINDRED_DATABASE_URL"):
         env.pop(name, None)  # always its own SQLite file in data_dir
+    seed_sqlite(data_dir)
     for args in (
         ["migrate"],
         ["board", "create", BOARD, "--title", "Grief", "--federation", "open"],

@@ -31,6 +31,8 @@ from typing import IO, Any, TypeVar
 import httpx
 import pytest
 
+from tests.migrated import seed_sqlite
+
 pytestmark = pytest.mark.interop
 
 HERE = Path(__file__).resolve().parent
@@ -178,6 +180,7 @@ def kindred(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
     }
     for name in ("KINDRED_CONFIG", "KINDRED_DATABASE_URL"):
         env.pop(name, None)  # always its own SQLite file in data_dir
+    seed_sqlite(data_dir)
     _kindred(env, "migrate")
     board = ["--title", "Grief", "--rules", "1. Be kind.", "--federation", "open", "--premod", "0"]
     _kindred(env, "board", "create", BOARD, *board)

@@ -1,5 +1,9 @@
 """Run by test_migration_indexes in a subprocess (Tortoise's state is global): print the
-indexes of a database built either by the committed migrations or from the models."""
+indexes of a database built either by the committed migrations or from the models.
+
+An index is (unique, columns, condition): a partial index's condition is its WHERE text
+as the database gives it back ("" for a whole-table index), so a partial unique index
+and a plain one on the same columns differ."""
 
 from __future__ import annotations
 
@@ -12,9 +16,10 @@ from tortoise import Tortoise
 from tortoise.connection import get_connection
 
 from forum.db import apply_migrations, tortoise_config
+from forum.migration_repairs import partial_uniques
 from forum.settings import load_settings
 
-Indexes = dict[str, list[tuple[bool, list[str]]]]
+Indexes = dict[str, list[tuple[bool, list[str], str]]]
 
 
 async def _sqlite(conn: Any) -> Indexes:
@@ -25,8 +30,21 @@ async def _sqlite(conn: Any) -> Indexes:
     for table in (str(t["name"]) for t in tables):
         for index in await conn.execute_query_dict(f'PRAGMA index_list("{table}")'):
             cols = await conn.execute_query_dict(f'PRAGMA index_info("{index["name"]}")')
-            out.setdefault(table, []).append((bool(index["unique"]), [c["name"] for c in cols]))
+            condition = ""
+            if index["partial"]:
+                made = await conn.execute_query_dict(
+                    "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?",
+                    [index["name"]],
+                )
+                condition = _condition(str(made[0]["sql"]))
+            out.setdefault(table, []).append(
+                (bool(index["unique"]), [c["name"] for c in cols], condition)
+            )
     return out
+
+
+def _condition(definition: str) -> str:
+    return definition.split(" WHERE ", 1)[1].strip() if " WHERE " in definition else ""
 
 
 async def _postgres(conn: Any) -> Indexes:
@@ -36,9 +54,12 @@ async def _postgres(conn: Any) -> Indexes:
     )
     for row in rows:
         definition = str(row["indexdef"])
-        inside = definition[definition.index("(") + 1 : definition.rindex(")")]
+        head = definition.split(" WHERE ", 1)[0]
+        inside = head[head.index("(") + 1 : head.rindex(")")]
         columns = [c.strip().strip('"') for c in inside.split(",")]
-        out.setdefault(str(row["tablename"]), []).append(("UNIQUE" in definition, columns))
+        out.setdefault(str(row["tablename"]), []).append(
+            ("UNIQUE" in head, columns, _condition(definition))
+        )
     return out
 
 
@@ -50,6 +71,13 @@ async def main(source: str) -> None:
     else:
         await Tortoise.init(config=tortoise_config(settings))
         await Tortoise.generate_schemas()
+        # generate_schemas leaves out Meta.constraints; their partial unique indexes are
+        # made as migrations make them.
+        conn = get_connection("default")
+        for app in (Tortoise.apps or {}).values():
+            for model in app.values():
+                for sql in partial_uniques(model):
+                    await conn.execute_script(sql)
     conn = get_connection("default")
     found = await (_sqlite(conn) if conn.capabilities.dialect == "sqlite" else _postgres(conn))
     await Tortoise.close_connections()

@@ -18,6 +18,8 @@ from pathlib import Path
 import asyncpg
 import httpx
 
+from tests.migrated import create_pg_database, seed_sqlite
+
 BACKEND = os.environ.get("KINDRED_TEST_DB", "sqlite")
 PG_ADMIN_URL = os.environ.get("KINDRED_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432/test")
 
@@ -51,7 +53,7 @@ def throwaway_database() -> Iterator[str]:
         yield ""
         return
     name = f"kindred_served_{os.getpid()}_{secrets.token_hex(3)}"
-    pg_admin_sync(f'CREATE DATABASE "{name}"')
+    create_pg_database(name)
     try:
         yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
     finally:
@@ -93,7 +95,7 @@ class Served:
             env=self.env(),
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=300,
             preexec_fn=self._preexec,
         )
         if check and result.returncode != 0:
@@ -145,6 +147,9 @@ def served(
     """A migrated instance in `data_dir`, serving until the block ends."""
     with throwaway_database() as database_url:
         server = Served(data_dir, database_url, env_extra=env or {}, umask=umask, port=port)
+        if not database_url and umask is None:
+            # A test of the modes Kindred gives its files (umask set) makes its own.
+            seed_sqlite(data_dir)
         server.cli("migrate")
         server.start()
         try:

@@ -12,6 +12,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -34,6 +35,7 @@ from moderation.checks import cache as rule_cache
 from moderation.models import DomainPolicy, Rule, Severity
 from tests.forum.served import KINDRED, PG_ADMIN_URL, Served
 from tests.helpers import make_admin, make_board, post_form
+from tests.migrated import create_pg_database_async
 
 BACKEND = os.environ.get("KINDRED_TEST_DB", "sqlite")
 postgres_only = pytest.mark.skipif(BACKEND != "postgres", reason="LISTEN/NOTIFY is PostgreSQL's")
@@ -170,7 +172,7 @@ async def test_a_replaced_remote_key_is_announced(db: None) -> None:
     told: list[str] = []
     invalidation.subscribe(invalidation.ACTOR_KEYS, told.append)
     try:
-        document = {
+        document: dict[str, Any] = {
             "id": "https://peer.example/u/ada",
             "type": "Person",
             "inbox": "https://peer.example/u/ada/inbox",
@@ -186,7 +188,7 @@ async def test_a_replaced_remote_key_is_announced(db: None) -> None:
         document["publicKey"] = {
             **document["publicKey"],
             "publicKeyPem": "-----BEGIN PUBLIC KEY-----\nsecond",
-        }  # type: ignore[dict-item]
+        }
         await upsert_actor(parse_actor(document))
         assert told == ["https://peer.example/u/ada"]
     finally:
@@ -299,7 +301,7 @@ async def two_servers(tmp_path: Path) -> AsyncIterator[tuple[Served, Served]]:
     """Two `kindred serve` processes on one new PostgreSQL database, and an admin."""
     name = f"kindred_invalidation_{os.getpid()}"
     await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await pg_admin(f'CREATE DATABASE "{name}"')
+    await create_pg_database_async(name)
     url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
     first = Served(tmp_path / "a", url)
     second = Served(tmp_path / "b", url)

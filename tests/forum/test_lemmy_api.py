@@ -14,6 +14,7 @@ from forum.models.site import RegistrationMode
 from forum.services.accounts import register as register_account
 from forum.services.site import get_site_settings
 from forum.settings import Settings
+from forum.web.lemmy.content_notes import HELD
 from tests.helpers import PASSPHRASE, login, make_board, post_form
 
 API = "/api/v3"
@@ -589,8 +590,9 @@ async def test_pre_moderation_holds_an_apps_post_as_the_webs(
     author = await signed_up(client, "river-walker")
     await followed(client, author, "recovery")
     view = await posted(client, author, "recovery", "Held?", "Waiting for a moderator")
-    # The author is told what they wrote; nobody else sees it until a moderator approves.
-    assert view["post"]["body"] == "Waiting for a moderator"
+    # The author is told what they wrote, marked as waiting; nobody else sees it until a
+    # moderator approves.
+    assert view["post"]["body"] == HELD + "Waiting for a moderator"
     listed = await other_client.get(f"{API}/post/list", params={"community_name": "recovery"})
     assert listed.json()["posts"] == []
 

@@ -12,7 +12,7 @@ def run(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     # A subprocess: Tortoise's ORM state is global, and these commands set up their own.
     env = {k: v for k, v in os.environ.items() if not k.startswith("KINDRED_")}
     env["KINDRED_DATA_DIR"] = str(data_dir)
-    return subprocess.run([*KINDRED, *args], env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run([*KINDRED, *args], env=env, capture_output=True, text=True, timeout=300)
 
 
 def test_committed_migrations_match_the_models(tmp_path: Path) -> None:

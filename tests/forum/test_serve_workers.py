@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests.forum.served import KINDRED, LOOPBACK, PG_ADMIN_URL, Served, free_port, pg_admin_sync
+from tests.migrated import create_pg_database
 
 
 def _children(pid: int) -> list[int]:
@@ -50,7 +51,7 @@ def test_sqlite_refuses_more_than_one_process(tmp_path: Path) -> None:
 def postgres_database() -> Iterator[str]:
     """A new PostgreSQL database whatever KINDRED_TEST_DB says: this is PostgreSQL's test."""
     name = f"kindred_workers_{secrets.token_hex(4)}"
-    pg_admin_sync(f'CREATE DATABASE "{name}"')
+    create_pg_database(name)
     try:
         yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
     finally:

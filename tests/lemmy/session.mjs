@@ -1,8 +1,9 @@
 // A scripted session of lemmy-js-client (the client Lemmy's own web UI and several apps
 // use) against a running Kindred: two members register and log in, list and follow
-// communities, post, comment, reply to a comment, search, like, read their unread
-// counts and replies, edit and delete, report; a moderator locks the post and removes a
-// comment, and the others see it; then they log out. Every answer is kept, and at the end the one account that is a
+// communities, post, comment, reply to a comment, search, like, save, resolve links,
+// read their unread counts and replies, edit and delete, report; a moderator lists and
+// resolves the report, locks the post and removes a comment, the others see it and the
+// modlog; then they log out. Every answer is kept, and at the end the one account that is a
 // member of two communities must appear there as two unrelated persons in all of them.
 //
 // node session.mjs BASE_URL HANDLE_A HANDLE_B PASSPHRASE ADMIN_HANDLE
@@ -165,6 +166,50 @@ const unliked = await b.likeComment({ comment_id: replyId, score: 0 });
 assert.equal(unliked.comment_view.counts.upvotes, 0);
 step("likes");
 
+// 6b. Saving: kept for B alone, listed with saved_only (person 0 is B's my_user).
+const savedPost = await b.savePost({ post_id: postId, save: true });
+assert.equal(savedPost.post_view.saved, true);
+const savedComment = await b.saveComment({ comment_id: replyId, save: true });
+assert.equal(savedComment.comment_view.saved, true);
+assert.equal((await a.getPost({ id: postId })).post_view.saved, false, "A did not save it");
+const savedPosts = await b.getPosts({ saved_only: true });
+assert.deepEqual(
+  savedPosts.posts.map((p) => p.post.id),
+  [postId],
+);
+const savedComments = await b.getComments({ saved_only: true });
+assert.deepEqual(
+  savedComments.comments.map((c) => c.comment.id),
+  [replyId],
+);
+const meB = (await b.getSite()).my_user.local_user_view.person;
+const savedByMe = await b.getPersonDetails({ person_id: meB.id, saved_only: true });
+assert.deepEqual(
+  savedByMe.posts.map((p) => p.post.id),
+  [postId],
+);
+assert.deepEqual(
+  savedByMe.comments.map((c) => c.comment.id),
+  [replyId],
+);
+await b.saveComment({ comment_id: replyId, save: false });
+assert.equal((await b.getComments({ saved_only: true })).comments.length, 0);
+await refused(a.savePost({ post_id: 999999999, save: true }), "couldnt_find_post");
+step("save");
+
+// 6c. Links resolve: our own addresses for anyone, unknown ones are not found.
+const byLink = await visitor.resolveObject({ q: created.post_view.post.ap_id });
+assert.equal(byLink.post.post.id, postId);
+const communityByLink = await a.resolveObject({ q: recovery.actor_id });
+assert.equal(communityByLink.community.community.id, recovery.id);
+const commentByLink = await visitor.resolveObject({ q: reply.comment_view.comment.ap_id });
+assert.equal(commentByLink.comment.comment.id, replyId);
+await refused(
+  visitor.resolveObject({ q: "https://nowhere.invalid/c/nothing" }),
+  "couldnt_find_object",
+);
+step("resolve links");
+
 // 7. Unread counts and replies come from Kindred's notices.
 const unreadA = await a.getUnreadCount();
 assert.equal(unreadA.replies, 1, "B's comment answers A's post");
@@ -191,6 +236,11 @@ const personInGrief = elsewhere.post_view.creator;
 for (const key of ["id", "name", "display_name", "actor_id", "published"]) {
   assert.notEqual(personInRecovery[key], personInGrief[key], `persons differ in ${key}`);
 }
+// To A alone, my_user tells which person A is in each community it follows.
+const followsA = (await a.getSite()).my_user.follows;
+const followerIn = Object.fromEntries(followsA.map((f) => [f.community.id, f.follower.id]));
+assert.equal(followerIn[recovery.id], personInRecovery.id);
+assert.equal(followerIn[grief.id], personInGrief.id);
 step("second community");
 
 // 9. Edits and deletions of one's own words; a person is a persona within its board.
@@ -216,6 +266,14 @@ await refused(b.lockPost({ post_id: postId, locked: true }), "couldnt_find_post"
 const jwtAdmin = (await visitor.login({ username_or_email: adminHandle, password: passphrase }))
   .jwt;
 const moderator = client(jwtAdmin);
+const reportsSeen = await moderator.listCommentReports({ unresolved_only: true });
+const seenReport = reportsSeen.comment_reports.find((r) => r.comment.id === replyId);
+assert.ok(seenReport, "the moderator sees B's report");
+// The reporter is B's person in that community, never the account.
+assert.equal(seenReport.creator.id, comment.comment_view.creator.id);
+assert.equal(seenReport.comment_creator.id, reply.comment_view.creator.id);
+assert.equal((await moderator.getReportCount({})).comment_reports, 1);
+assert.deepEqual((await b.listCommentReports({})).comment_reports, [], "B moderates nothing");
 const locked = await moderator.lockPost({ post_id: postId, locked: true });
 assert.equal(locked.post_view.post.locked, true);
 const removedByMod = await moderator.removeComment({
@@ -231,6 +289,16 @@ const removedSeen = commentsSeen.comments.find((c) => c.comment.id === replyId);
 assert.equal(removedSeen.comment.removed, true);
 assert.equal(removedSeen.comment.content, "");
 await refused(b.createComment({ post_id: postId, content: "Still open?" }), "not_allowed");
+const resolvedReport = await moderator.resolveCommentReport({
+  report_id: seenReport.comment_report.id,
+  resolved: true,
+});
+assert.equal(resolvedReport.comment_report_view.comment_report.resolved, true);
+assert.equal((await moderator.getReportCount({})).comment_reports, 0);
+const modlog = await visitor.getModlog({ community_id: recovery.id });
+assert.ok(modlog.locked_posts.some((entry) => entry.post.id === postId));
+assert.equal(modlog.removed_comments.length, 1);
+assert.equal(modlog.removed_comments[0].moderator, undefined, "moderators are not named");
 step("report and moderation");
 
 // 11. Logging out ends the token.

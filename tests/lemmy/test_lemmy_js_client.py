@@ -28,6 +28,8 @@ STEPS = [
     "comment and reply",
     "search",
     "likes",
+    "save",
+    "resolve links",
     "unread count and replies",
     "second community",
     "edit and delete",

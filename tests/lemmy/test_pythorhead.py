@@ -12,7 +12,7 @@ from pythorhead import Lemmy
 from pythorhead.types import SortType
 
 from tests.forum.served import Served
-from tests.lemmy.conftest import PASSPHRASE
+from tests.lemmy.conftest import ADMIN, PASSPHRASE
 
 pytestmark = pytest.mark.lemmy_client
 
@@ -63,6 +63,24 @@ def test_pythorhead_session_passes(lemmy_server: Served) -> None:
     ]
     found = two.search("pythorhead")
     assert post_id in [p["post"]["id"] for p in found["posts"]]
+
+    saved = two.post.save(post_id, True)
+    assert saved["post_view"]["saved"] is True
+    assert [p["post"]["id"] for p in two.post.list(saved_only=True)] == [post_id]
+    assert two.comment.save(comment_id, True)["comment_view"]["saved"] is True
+    resolved = two.resolve_object(created["post_view"]["post"]["ap_id"])
+    assert resolved["post"]["post"]["id"] == post_id
+
+    reported = two.post.report(post_id, "Please look")
+    reporter = reported["post_report_view"]["creator"]
+    moderator = Lemmy(lemmy_server.url, raise_exceptions=True, request_timeout=30)
+    assert moderator.log_in(ADMIN, PASSPHRASE)
+    [report] = moderator.post.report_list(unresolved_only=True)
+    assert report["post"]["id"] == post_id
+    # The reporter is two's person in that community, as the author sees them.
+    assert report["creator"]["id"] == reporter["id"] == comment["comment_view"]["creator"]["id"]
+    moderator.post.resolve_report(report["post_report"]["id"])
+    assert moderator.post.report_list(unresolved_only=True) == []
 
     elsewhere = one.post.create(grief, "Elsewhere", body="Another board.")
     first: dict[str, Any] = created["post_view"]["creator"]

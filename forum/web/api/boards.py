@@ -48,7 +48,9 @@ async def list_threads(request: Request) -> JSONResponse:
 
 async def create_thread(request: Request) -> JSONResponse:
     viewer = await load_writer(request)
-    body = await read_json(request, frozenset({"title", "body", "content_note", "one_off"}))
+    body = await read_json(
+        request, frozenset({"title", "body", "content_note", "one_off", "language"})
+    )
     slug = request.path_params["slug"]
     one_off = body.flag("one_off")
     start = throwaways.open_one_off_thread if one_off else threads.create_thread
@@ -58,6 +60,7 @@ async def create_thread(request: Request) -> JSONResponse:
         title=body.text("title"),
         body=body.text("body"),
         content_note=body.text("content_note", required=False),
+        language=body.text("language", required=False),
         limiter=app_state(request).limiter,
     )
     await thread.fetch_related("author")

@@ -46,7 +46,7 @@ async def get_thread(request: Request) -> JSONResponse:
 
 async def create_reply(request: Request) -> JSONResponse:
     viewer = await load_writer(request)
-    body = await read_json(request, frozenset({"body", "content_note", "reply_to"}))
+    body = await read_json(request, frozenset({"body", "content_note", "reply_to", "language"}))
     text, reply_to = body.text("body"), body.number("reply_to")
     thread_id = request.path_params["thread_id"]
     post = await posts.create_reply(
@@ -56,6 +56,7 @@ async def create_reply(request: Request) -> JSONResponse:
         body=text,
         content_note=body.text("content_note", required=False),
         reply_to_seq=reply_to,
+        language=body.text("language", required=False),
         limiter=app_state(request).limiter,
     )
     await post.fetch_related("author", "reply_to")

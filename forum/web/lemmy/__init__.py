@@ -25,6 +25,7 @@ from forum.web.lemmy import (
     persons,
     posts,
     refusals,
+    resolve,
     search,
     site,
 )
@@ -69,6 +70,7 @@ routes: list[BaseRoute] = [
     Route("/post/delete", posts.delete_post, methods=["POST"]),
     Route("/post/like", posts.like_post, methods=["POST"]),
     Route("/post/mark_as_read", posts.mark_read, methods=["POST"]),
+    Route("/post/save", posts.save_post, methods=["PUT"]),
     Route("/comment/list", comments.list_comments),
     Route("/comment", comments.get_comment),
     Route("/comment", comments.create_comment, methods=["POST"]),
@@ -76,8 +78,11 @@ routes: list[BaseRoute] = [
     Route("/comment/delete", comments.delete_comment, methods=["POST"]),
     Route("/comment/like", comments.like_comment, methods=["POST"]),
     Route("/comment/mark_as_read", persons.mark_reply_read, methods=["POST"]),
+    Route("/comment/save", comments.save_comment, methods=["PUT"]),
     Route("/search", search.search),
+    Route("/resolve_object", resolve.resolve_object),
     Route("/private_message/list", refusals.no_private_messages),
+    Route("/private_message/report/list", refusals.no_message_reports),
     *(Route(path, refusals.refused, methods=EVERY_METHOD) for path in refusals.REFUSED),
     # Anything else answers in Lemmy's shape rather than with an HTML page.
     Route("/{rest:path}", unknown_endpoint, methods=EVERY_METHOD),

@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse
 
 from forum.models import Actor, Post, Reaction, Thread
 from forum.models.post import PostState
-from forum.services import listings, posts, reactions
+from forum.services import listings, posts, reactions, saved
 from forum.services.boards import BoardAccess
 from forum.services.public_numbers import give_numbers
 from forum.services.viewer import Viewer
@@ -17,7 +17,7 @@ from forum.web.lemmy.auth import load_caller, load_member
 from forum.web.lemmy.communities import require_member
 from forum.web.lemmy.errors import LemmyError, lemmy_view
 from forum.web.lemmy.inputs import paging, read_fields
-from forum.web.lemmy.posts import vote
+from forum.web.lemmy.posts import note_and_text, vote
 from forum.web.lemmy.views import CommentPart, Json, Shapes, shapes_for
 from forum.web.state import app_state
 
@@ -32,6 +32,7 @@ async def comment_views(
     authors = {a.id: a for a in await Actor.filter(id__in={r.view.author_id for r in replies})}
     await give_numbers([thread.author, *authors.values()])
     team = await listings.moderators_of([access.board.id])
+    kept = await saved.saved_among(own_persona(access), [r.view.id for r in replies])
     post = shapes.post(thread, opener, access.board, thread.author)
     views: list[Json] = []
     for reply in replies:
@@ -49,6 +50,7 @@ async def comment_views(
             counts=view.reaction_counts,
             children=reply.child_count,
             liked=shapes.kind in view.mine,
+            saved=view.id in kept,
         )
         team_member = (access.board.id, view.author_id) in team
         views.append(shapes.comment_view(access, thread, post, part, team=team_member))
@@ -87,9 +89,14 @@ async def post_comment_view(
         children=0,
         liked=liked,
         ap_id=post.ap_id,
+        saved=bool(await saved.saved_among(own_persona(access), [post.id])),
     )
     post_json = shapes.post(thread, opener, access.board, thread.author)
     return shapes.comment_view(access, thread, post_json, part, team=team)
+
+
+def own_persona(access: BoardAccess) -> list[int]:
+    return [access.persona.id] if access.persona is not None else []
 
 
 def _sorted(replies: list[listings.Reply], sort: str, kind: str) -> list[listings.Reply]:
@@ -119,6 +126,33 @@ async def one_comment(request: Request, access: BoardAccess, thread: Thread, pos
     return view
 
 
+async def saved_comments(request: Request, viewer: Viewer, pages: listings.Paging) -> list[Json]:
+    """The replies the viewer saved, in boards they may still read, newest saved first."""
+    if viewer.account is None:
+        raise LemmyError("not_logged_in", "Log in to list the comments you saved.", status=401)
+    boards = {
+        a.board.id: a
+        for a in await listings.readable_boards(viewer, local_only=False, joined_only=False)
+    }
+    found = await saved.saved_posts(
+        viewer, openers=False, offset=pages.offset, limit=pages.limit, board_ids=set(boards)
+    )
+    return await saved_comment_views(request, boards, found)
+
+
+async def saved_comment_views(
+    request: Request, boards: dict[int, BoardAccess], found: list[Post]
+) -> list[Json]:
+    shapes = await shapes_for(request)
+    paths: dict[int, dict[int, str]] = {}
+    views: list[Json] = []
+    for post in found:
+        access = boards[post.thread.board_id]
+        if listings.shown(access, post.thread):
+            views.append(await post_comment_view(shapes, access, post, paths))
+    return views
+
+
 @lemmy_view("couldnt_find_post")
 async def list_comments(request: Request) -> JSONResponse:
     fields = await read_fields(request)
@@ -128,6 +162,9 @@ async def list_comments(request: Request) -> JSONResponse:
     pages = paging(fields, default_limit=50)
     parent_id = fields.ident("parent_id")
     thread_id = fields.ident("post_id")
+    saved_only = fields.flag("saved_only")
+    if saved_only and parent_id is None and thread_id is None:
+        return json_answer({"comments": await saved_comments(request, viewer, pages)})
     if parent_id is not None:
         access, thread, _parent = await comment_thread(parent_id, viewer)
         if thread_id is not None and thread_id != thread.id:
@@ -148,6 +185,9 @@ async def list_comments(request: Request) -> JSONResponse:
         replies = below
     if max_depth is not None:
         replies = [r for r in replies if r.path.count(".") - 1 - top < max_depth]
+    if saved_only:
+        kept = await saved.saved_among(own_persona(access), [r.view.id for r in replies])
+        replies = [r for r in replies if r.view.id in kept]
     shapes = await shapes_for(request)
     chosen = _sorted(replies, sort, shapes.kind)[pages.offset : pages.offset + pages.limit]
     return json_answer({"comments": await comment_views(shapes, access, thread, chosen)})
@@ -167,7 +207,8 @@ async def get_comment(request: Request) -> JSONResponse:
 async def create_comment(request: Request) -> JSONResponse:
     fields = await read_fields(request)
     viewer = await load_member(request, fields)
-    content = fields.text("content", required=True)
+    fields.text("content", required=True)
+    note, content = note_and_text(fields, "content")
     thread_id = fields.required_ident("post_id")
     parent_id = fields.ident("parent_id")
     assert thread_id is not None
@@ -184,6 +225,7 @@ async def create_comment(request: Request) -> JSONResponse:
         thread.id,
         viewer,
         body=content,
+        content_note=note,
         reply_to_seq=reply_to,
         limiter=app_state(request).limiter,
     )
@@ -222,8 +264,10 @@ async def edit_comment(request: Request) -> JSONResponse:
     access, thread, post = await comment_thread(comment_id, viewer)
     require_member(access)
     if fields.present("content"):
-        content = fields.text("content")
-        await posts.edit_post(access.board.slug, thread.id, post.seq, viewer, body=content)
+        note, content = note_and_text(fields, "content")
+        await posts.edit_post(
+            access.board.slug, thread.id, post.seq, viewer, body=content, content_note=note
+        )
     view = await one_comment(request, access, thread, post.id)
     return json_answer({"comment_view": view, "recipient_ids": []})
 
@@ -241,5 +285,19 @@ async def delete_comment(request: Request) -> JSONResponse:
         await posts.delete_post(access.board.slug, thread.id, post.seq, viewer)
     elif not deleted and post.state == PostState.deleted:
         raise LemmyError("cannot_restore", "Kindred cannot bring back a deleted comment.")
+    view = await one_comment(request, access, thread, post.id)
+    return json_answer({"comment_view": view, "recipient_ids": []})
+
+
+@lemmy_view("couldnt_find_comment")
+async def save_comment(request: Request) -> JSONResponse:
+    """Save (`save`: true) or unsave a comment under the member's persona in its board."""
+    fields = await read_fields(request)
+    viewer = await load_member(request, fields)
+    comment_id = fields.required_ident("comment_id")
+    on = fields.flag("save")
+    access, thread, post = await comment_thread(comment_id, viewer)
+    require_member(access)
+    await saved.save_post(access, post, on=on)
     view = await one_comment(request, access, thread, post.id)
     return json_answer({"comment_view": view, "recipient_ids": []})

@@ -51,13 +51,14 @@ class Fields:
             )
         return number
 
-    def ident(self, name: str) -> int | None:
-        """An id: absent is None; one that cannot exist, 404."""
+    def ident(self, name: str, *, zero: bool = False) -> int | None:
+        """An id: absent is None; one that cannot exist, 404. With `zero`, 0 is one too
+        (the stand-in person of `my_user`)."""
         value = self._data.get(name)
         if value is None or value == "":
             return None
         number = self._integer(name, value)
-        if not 0 < number <= MAX_ID:
+        if not (0 if zero else 1) <= number <= MAX_ID:
             raise NotFoundError()
         return number
 
@@ -86,8 +87,9 @@ class Fields:
             return False
         if value is True or value is False:
             return bool(value)
-        if self._from_query and value in ("true", "false"):
-            return str(value) == "true"
+        # pythorhead sends some flags as Python writes them ("True"): taken as meant.
+        if self._from_query and str(value).lower() in ("true", "false"):
+            return str(value).lower() == "true"
         raise InvalidInputError(f"The field {name!r} must be true or false.", field=name)
 
     def choice(

@@ -10,16 +10,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from forum.errors import NotFoundError
-from forum.models import Notice, NoticeKind
-from forum.services import listings, notices
+from forum.models import Notice, NoticeKind, Post
+from forum.services import listings, notices, saved
 from forum.services.boards import access_for
 from forum.services.public_numbers import give_numbers
 from forum.services.viewer import Viewer
 from forum.web.api.answers import json_answer
 from forum.web.lemmy.auth import load_caller, load_member
-from forum.web.lemmy.comments import COMMENT_SORTS, post_comment_view
+from forum.web.lemmy.comments import COMMENT_SORTS, post_comment_view, saved_comment_views
 from forum.web.lemmy.errors import LemmyError, lemmy_view
 from forum.web.lemmy.inputs import paging, read_fields
+from forum.web.lemmy.posts import post_views
+from forum.web.lemmy.site import account_person
 from forum.web.lemmy.views import Json, Shapes, shapes_for, when
 
 
@@ -108,11 +110,24 @@ async def mark_all_read(request: Request) -> JSONResponse:
 async def person_details(request: Request) -> JSONResponse:
     """A persona, within its board. Its posts are not listed: Kindred has no profile
     pages (a persona's web address leads to its board), since a list of everything one
-    pseudonym wrote is what makes it easy to recognise; apps show the person alone."""
+    pseudonym wrote is what makes it easy to recognise; apps show the person alone.
+
+    With `saved_only`, a member asking about themselves gets what they saved: as person 0
+    (`my_user`'s stand-in) everything, as one of their personas what they saved in its
+    board. Anyone else's saved posts are never shown."""
     fields = await read_fields(request)
     viewer = await load_caller(request, fields)
-    number = fields.ident("person_id")
+    number = fields.ident("person_id", zero=True)
     name = fields.text("username").split("@", 1)[0]
+    saved_only = fields.flag("saved_only")
+    pages = paging(fields, default_limit=20)
+    shapes = await shapes_for(request)
+    if number == 0:
+        if viewer.account is None:
+            raise NotFoundError()
+        person = account_person(shapes, viewer.account)
+        found = await saved_lists(request, viewer, pages, None) if saved_only else ([], [])
+        return person_answer(person, *found)
     if number is None and not name:
         raise LemmyError("no_id_given", "Give the person's id or name.")
     persona = await listings.persona_numbered(number, name)
@@ -120,8 +135,15 @@ async def person_details(request: Request) -> JSONResponse:
     if not access.can_read:
         raise NotFoundError()
     await give_numbers([persona.actor])
-    shapes = await shapes_for(request)
     person = shapes.person(persona.actor, persona.board)
+    own = viewer.account is not None and persona.account_id == viewer.account.id
+    found = ([], [])
+    if saved_only and own:
+        found = await saved_lists(request, viewer, pages, persona.id)
+    return person_answer(person, *found)
+
+
+def person_answer(person: Json, posts: list[Json], comments: list[Json]) -> JSONResponse:
     return json_answer(
         {
             "person_view": {
@@ -130,11 +152,36 @@ async def person_details(request: Request) -> JSONResponse:
                 "is_admin": False,
             },
             "site": None,
-            "comments": [],
-            "posts": [],
+            "comments": comments,
+            "posts": posts,
             "moderates": [],
         }
     )
+
+
+async def saved_lists(
+    request: Request, viewer: Viewer, pages: listings.Paging, persona_id: int | None
+) -> tuple[list[Json], list[Json]]:
+    """The viewer's saved posts and comments (of one persona, or all), in boards they may
+    read, one page of each."""
+    readable = await listings.readable_boards(viewer, local_only=False, joined_only=False)
+    boards = {a.board.id: a for a in readable}
+
+    async def page_of(openers: bool) -> list[Post]:
+        return await saved.saved_posts(
+            viewer,
+            openers=openers,
+            offset=pages.offset,
+            limit=pages.limit,
+            board_ids=set(boards),
+            persona_id=persona_id,
+        )
+
+    openers, replies = await page_of(True), await page_of(False)
+    threads = [p.thread for p in openers if listings.shown(boards[p.thread.board_id], p.thread)]
+    shapes = await shapes_for(request)
+    posts = await post_views(shapes, viewer, threads, boards)
+    return posts, await saved_comment_views(request, boards, replies)
 
 
 async def _mark_notice(request: Request, field: str, kind: NoticeKind, key: str) -> JSONResponse:

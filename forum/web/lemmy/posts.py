@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse
 from forum.errors import NotFoundError
 from forum.models import Post, Thread
 from forum.models.post import PostState
-from forum.services import listings, posts, reactions, threads
+from forum.services import listings, posts, reactions, saved, threads
 from forum.services.boards import BoardAccess
 from forum.services.public_numbers import give_numbers
 from forum.services.viewer import Viewer
@@ -25,6 +25,7 @@ from forum.web.lemmy.communities import (
     community_view,
     require_member,
 )
+from forum.web.lemmy.content_notes import split_content_note
 from forum.web.lemmy.errors import LemmyError, lemmy_view
 from forum.web.lemmy.inputs import Fields, paging, read_fields
 from forum.web.lemmy.views import Json, Shapes, shapes_for
@@ -33,6 +34,15 @@ from forum.web.state import app_state
 NO_DOWNVOTES = (
     "Kindred has no downvotes: a score of 1 gives your supportive reaction, 0 takes it back."
 )
+
+
+def note_and_text(fields: Fields, name: str) -> tuple[str, str]:
+    """The content note and the text of field `name`: Kindred's own `content_note` field,
+    else a note the text carries (forum.web.lemmy.content_notes)."""
+    note, text = split_content_note(fields.text(name))
+    if fields.present("content_note"):
+        note = fields.text("content_note")
+    return note, text
 
 
 def vote(fields: Fields) -> bool:
@@ -63,6 +73,7 @@ async def post_views(
                 liked=opener is not None and opener.id in extras.liked,
                 team=(thread.board_id, thread.author_id) in extras.team,
                 unread=extras.unread.get(thread.id),
+                saved=opener is not None and opener.id in extras.saved,
             )
         )
     return views
@@ -72,6 +83,25 @@ async def one_post(request: Request, viewer: Viewer, access: BoardAccess, thread
     shapes = await shapes_for(request)
     [view] = await post_views(shapes, viewer, [thread], {access.board.id: access})
     return view
+
+
+async def saved_threads(
+    viewer: Viewer, boards: list[BoardAccess], pages: listings.Paging
+) -> list[Thread]:
+    """The threads whose openers the viewer saved, most recently saved first."""
+    if viewer.account is None:
+        raise LemmyError("not_logged_in", "Log in to list the posts you saved.", status=401)
+    found = await saved.saved_posts(
+        viewer,
+        openers=True,
+        offset=pages.offset,
+        limit=pages.limit,
+        board_ids={a.board.id for a in boards},
+    )
+    by_board = {a.board.id: a for a in boards}
+    return [
+        post.thread for post in found if listings.shown(by_board[post.thread.board_id], post.thread)
+    ]
 
 
 @lemmy_view("couldnt_find_community")
@@ -94,7 +124,10 @@ async def list_posts(request: Request) -> JSONResponse:
         )
         if kind == "ModeratorView":
             boards = [a for a in boards if a.is_moderator]
-    found = await listings.list_threads(boards, sort, pages)
+    if fields.flag("saved_only"):
+        found = await saved_threads(viewer, boards, pages)
+    else:
+        found = await listings.list_threads(boards, sort, pages)
     shapes = await shapes_for(request)
     views = await post_views(shapes, viewer, found, {a.board.id: a for a in boards})
     more = len(found) == pages.limit
@@ -141,7 +174,7 @@ async def create_post(request: Request) -> JSONResponse:
     viewer = await load_member(request, fields)
     number = fields.required_ident("community_id")
     title = fields.text("name", required=True)
-    body = fields.text("body")
+    note, body = note_and_text(fields, "body")
     if fields.text("url").strip():
         raise LemmyError(
             "links_not_supported",
@@ -152,7 +185,12 @@ async def create_post(request: Request) -> JSONResponse:
     access = await listings.access_board_number(number, viewer)
     require_member(access)
     thread = await threads.create_thread(
-        access.board.slug, viewer, title=title, body=body, limiter=app_state(request).limiter
+        access.board.slug,
+        viewer,
+        title=title,
+        body=body,
+        content_note=note,
+        limiter=app_state(request).limiter,
     )
     await thread.fetch_related("author")
     return json_answer({"post_view": await one_post(request, viewer, access, thread)})
@@ -195,12 +233,18 @@ async def edit_post(request: Request) -> JSONResponse:
         )
     access, thread = await listings.readable_thread(thread_id, viewer)
     require_member(access)
-    body = fields.text("body") if fields.present("body") else None
-    if body is None:
+    note: str | None = None
+    if fields.present("body"):
+        # The text as the app showed it, its note wrapped around it: a note taken out is
+        # a note taken away.
+        note, body = note_and_text(fields, "body")
+    else:
         opener = await Post.filter(thread_id=thread.id, seq=1).first()
         body = opener.body_source if opener is not None else ""
     title = fields.text("name") if fields.present("name") else None
-    await posts.edit_post(access.board.slug, thread.id, 1, viewer, body=body, title=title)
+    await posts.edit_post(
+        access.board.slug, thread.id, 1, viewer, body=body, title=title, content_note=note
+    )
     access, thread = await listings.readable_thread(thread_id, viewer)
     return json_answer({"post_view": await one_post(request, viewer, access, thread)})
 
@@ -240,3 +284,20 @@ async def mark_read(request: Request) -> JSONResponse:
         )
     await listings.mark_threads_read(viewer, ids)
     return json_answer({"success": True})
+
+
+@lemmy_view("couldnt_find_post")
+async def save_post(request: Request) -> JSONResponse:
+    """Save (`save`: true) or unsave a post: its opener, under the member's persona in its
+    board."""
+    fields = await read_fields(request)
+    viewer = await load_member(request, fields)
+    thread_id = fields.required_ident("post_id")
+    on = fields.flag("save")
+    access, thread = await listings.readable_thread(thread_id, viewer)
+    require_member(access)
+    opener = await Post.filter(thread_id=thread.id, seq=1).first()
+    if opener is None:
+        raise NotFoundError()
+    await saved.save_post(access, opener, on=on)
+    return json_answer({"post_view": await one_post(request, viewer, access, thread)})

@@ -31,6 +31,38 @@ REFUSED: dict[str, tuple[str, str, int]] = {
         "Kindred does not show who gave a reaction.",
         403,
     ),
+    "/user/block": (
+        "not_supported",
+        "Kindred has no blocking of members: mute words in your preferences on the web, and "
+        "report anyone who harms you.",
+        400,
+    ),
+    "/community/block": (
+        "not_supported",
+        "Hide a board from your lists in your preferences on the web, or unfollow it.",
+        400,
+    ),
+    "/comment/distinguish": (
+        "not_supported",
+        "Kindred marks a moderator's posts with their team badge (creator_is_moderator); "
+        "there is nothing more to distinguish.",
+        400,
+    ),
+    "/community/mod": (
+        "not_supported",
+        "Moderators are appointed on the board's team page on the web.",
+        403,
+    ),
+    "/admin/add": (
+        "not_supported",
+        "Admins are made on the server, with the `kindred` command line.",
+        403,
+    ),
+    "/community/transfer": (
+        "not_supported",
+        "Boards have no owner to transfer; admins manage them on the web.",
+        403,
+    ),
     "/post/site_metadata": (
         "not_supported",
         "Kindred fetches no other sites' pages for apps.",
@@ -47,3 +79,9 @@ async def refused(request: Request) -> Response:
 async def no_private_messages(request: Request) -> Response:
     """Apps poll the list for their inbox: it is simply empty."""
     return json_answer({"private_messages": []})
+
+
+async def no_message_reports(request: Request) -> Response:
+    """Moderators' apps poll reports of private messages: there are none to list here
+    (mentor messages are reported on the web, into the moderators' queue)."""
+    return json_answer({"private_message_reports": []})

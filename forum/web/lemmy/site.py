@@ -2,10 +2,12 @@
 
 Kindred has no account-wide public person: a member is a different persona in each board.
 `my_user` therefore describes the account to itself alone with a stand-in person (id 0,
-named by the private handle, never shown to anyone else); the communities it follows and
-moderates are listed with that stand-in, not with the personas, so even this answer
-names no persona. Admins are not listed (`admins` is empty): their personas must stay
-unlinkable like anyone's.
+named by the private handle, never shown to anyone else). Which person the account is in
+each community is told in `follows` (and `moderates`): each lists the community with the
+account's persona there, so an app that wants to know whether a post is the member's own
+compares its creator with the follower of that post's community. This answer goes only to
+the account itself, which may know its own personas. Admins are not listed (`admins` is
+empty): their personas must stay unlinkable like anyone's.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from forum.models.board import MemberRole
 from forum.models.site import InstanceFederation, RegistrationMode
 from forum.ratelimits import RateLimiter
 from forum.services import boards as board_service
+from forum.services.public_numbers import give_numbers
 from forum.services.viewer import Viewer
 from forum.web.lemmy.auth import load_caller
 from forum.web.lemmy.errors import lemmy_view
@@ -147,8 +150,12 @@ async def my_user_json(shapes: Shapes, viewer: Viewer) -> Json:
     account = viewer.account
     assert account is not None
     me = account_person(shapes, account)
-    memberships = await Membership.filter(account_id=account.id).select_related("board")
+    memberships = await Membership.filter(account_id=account.id).select_related(
+        "board", "persona__actor"
+    )
     memberships.sort(key=lambda m: m.board.title.casefold())
+    await give_numbers([m.persona.actor for m in memberships])
+    persons = {m.id: shapes.person(m.persona.actor, m.board) for m in memberships}
     return {
         "local_user_view": {
             "local_user": {
@@ -188,9 +195,11 @@ async def my_user_json(shapes: Shapes, viewer: Viewer) -> Json:
             "person": me,
             "counts": {"person_id": 0, "post_count": 0, "comment_count": 0},
         },
-        "follows": [{"community": shapes.community(m.board), "follower": me} for m in memberships],
+        "follows": [
+            {"community": shapes.community(m.board), "follower": persons[m.id]} for m in memberships
+        ],
         "moderates": [
-            {"community": shapes.community(m.board), "moderator": me}
+            {"community": shapes.community(m.board), "moderator": persons[m.id]}
             for m in memberships
             if m.role == MemberRole.moderator
         ],

@@ -18,6 +18,7 @@ from forum.models.board import PostingPolicy, Visibility
 from forum.models.post import PostState
 from forum.services.boards import BoardAccess
 from forum.settings import Settings
+from forum.web.lemmy.content_notes import shown_text
 from forum.web.state import app_state
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ SHOWN = (PostState.visible, PostState.held)
 LOCAL_INSTANCE = 1
 REMOTE_INSTANCE = 2
 UNDETERMINED_LANGUAGE = 0
+SOMEONE = -1
 Json = dict[str, object]
 
 
@@ -41,13 +43,6 @@ def when(value: datetime | None) -> str | None:
 
 def subscribed(access: BoardAccess | None) -> str:
     return "Subscribed" if access is not None and access.is_member else "NotSubscribed"
-
-
-def with_content_note(source: str, note: str) -> str:
-    """Lemmy has no content notes; a spoiler block is what its apps fold away."""
-    if not note:
-        return source
-    return f"::: spoiler Content note: {note}\n{source}\n:::"
 
 
 @dataclass(frozen=True)
@@ -67,6 +62,7 @@ class CommentPart:
     children: int
     liked: bool
     ap_id: str | None = None
+    saved: bool = False
 
 
 async def shapes_for(request: Request) -> Shapes:
@@ -158,13 +154,84 @@ class Shapes:
             "instance_id": LOCAL_INSTANCE if local else REMOTE_INSTANCE,
         }
 
+    def someone(self, board: Board) -> Json:
+        """A person nobody is named as: where Lemmy's shape needs a person that Kindred
+        does not name (an unnamed member in the modlog, a report from another server).
+        Its id, -1, is no one's (persons are 1 and up; `my_user`'s stand-in is 0)."""
+        return {
+            **self.person_fields(board),
+            "id": SOMEONE,
+            "name": "someone",
+            "display_name": None,
+            "actor_id": self.url(f"/b/{board.slug}"),
+            "local": not board.remote,
+            "instance_id": REMOTE_INSTANCE if board.remote else LOCAL_INSTANCE,
+        }
+
+    @staticmethod
+    def person_fields(board: Board) -> Json:
+        return {
+            "avatar": None,
+            "banned": False,
+            "published": when(board.created_at),
+            "updated": None,
+            "bio": None,
+            "banner": None,
+            "deleted": False,
+            "matrix_user_id": None,
+            "bot_account": False,
+            "ban_expires": None,
+        }
+
+    def unnamed_post(self, board: Board, published: datetime) -> Json:
+        """A thread Kindred no longer shows (removed, or its log entry names none)."""
+        return {
+            "id": 0,
+            "name": "",
+            "url": None,
+            "body": None,
+            "creator_id": SOMEONE,
+            "community_id": board.id,
+            "removed": True,
+            "locked": False,
+            "published": when(published),
+            "updated": None,
+            "deleted": False,
+            "nsfw": False,
+            "ap_id": self.url(f"/b/{board.slug}"),
+            "local": not board.remote,
+            "language_id": UNDETERMINED_LANGUAGE,
+            "featured_community": False,
+            "featured_local": False,
+        }
+
+    def unnamed_comment(self, board: Board, post_id: int, published: datetime) -> Json:
+        """A reply a log entry does not show (the modlog never quotes what was removed)."""
+        return {
+            "id": 0,
+            "creator_id": SOMEONE,
+            "post_id": post_id,
+            "content": "",
+            "removed": True,
+            "published": when(published),
+            "updated": None,
+            "deleted": False,
+            "ap_id": self.url(f"/b/{board.slug}"),
+            "local": not board.remote,
+            "path": "0",
+            "distinguished": False,
+            "language_id": UNDETERMINED_LANGUAGE,
+        }
+
     # --- posts (threads) -------------------------------------------------------------
 
     def post(self, thread: Thread, opener: Post | None, board: Board, author: Actor) -> Json:
         assert author.public_number is not None, "give_numbers first"
         body = ""
         if opener is not None and opener.state in SHOWN:
-            body = with_content_note(opener.body_source, thread.content_note)
+            body = shown_text(
+                opener.body_source, thread.content_note, held=opener.state == PostState.held
+            )
         return {
             "id": thread.id,
             "name": thread.title,
@@ -195,6 +262,7 @@ class Shapes:
         liked: bool,
         team: bool,
         unread: int | None = None,
+        saved: bool = False,
     ) -> Json:
         score = (opener.reaction_counts or {}).get(self.kind, 0) if opener is not None else 0
         return {
@@ -215,7 +283,7 @@ class Shapes:
                 "newest_comment_time": when(thread.last_activity_at),
             },
             "subscribed": subscribed(access),
-            "saved": False,
+            "saved": saved,
             # Opened under the member's persona (Kindred keeps a place, not a flag).
             "read": unread is not None,
             "hidden": False,
@@ -241,7 +309,11 @@ class Shapes:
             "creator_id": author.public_number,
             "post_id": thread.id,
             # Like the web page: a removed or deleted reply keeps its place, not its words.
-            "content": with_content_note(part.source, part.note) if visible else "",
+            "content": (
+                shown_text(part.source, part.note, held=part.state == PostState.held)
+                if visible
+                else ""
+            ),
             "removed": part.state in (PostState.removed, PostState.hidden),
             "published": when(part.created),
             "updated": when(part.edited),
@@ -275,7 +347,7 @@ class Shapes:
             "creator_is_moderator": team,
             "creator_is_admin": False,
             "subscribed": subscribed(access),
-            "saved": False,
+            "saved": part.saved,
             "creator_blocked": False,
             "my_vote": self.vote(access, part.liked),
         }

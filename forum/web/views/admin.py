@@ -1,4 +1,5 @@
-"""The admin area's forum sections: site settings (/admin), boards and invitations.
+"""The admin area's forum sections: site settings (/admin), boards, invitations and
+languages (the default language; crisis resources, quick exit and help per language).
 
 Admins only; the area does not exist (404) for anyone else. Each section is its own page
 under one navigation (templates/admin_nav.html). The sections that need the moderation
@@ -13,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 
 from forum.errors import ConflictError, InvalidInputError, NotFoundError
 from forum.models import Board
-from forum.services import boards, invites
+from forum.services import boards, invites, languages
 from forum.services.viewer import Viewer
 from forum.web.forms import read_form
 from forum.web.pages import redirect, render
@@ -117,3 +118,54 @@ async def create_invites(request: Request) -> Response:
     return await _invites_section(
         request, invite_codes=list(zip(codes, links, strict=True)), invite_board=board
     )
+
+
+async def _languages_section(request: Request, status: int = 200, **context: object) -> Response:
+    rows = await languages.site_languages()
+    return await render_section(
+        request,
+        "admin_languages.html",
+        status,
+        language_rows=rows,
+        **context,
+    )
+
+
+async def languages_page(request: Request) -> Response:
+    await require_admin(request)
+    return await _languages_section(request, notice=request.query_params.get("done"))
+
+
+async def save_language(request: Request) -> Response:
+    """One language's crisis resources, quick exit and help (empty: the default's)."""
+    viewer = await require_admin(request)
+    form = await read_form(request)
+    locale = form.text("locale")
+    try:
+        await languages.save_site_language(
+            viewer,
+            locale,
+            crisis_resources=form.text("crisis_resources"),
+            quick_exit_url=form.text("quick_exit_url"),
+            help_text=form.text("help"),
+        )
+    except InvalidInputError as exc:
+        return await _languages_section(
+            request,
+            status=exc.status,
+            language_error=exc,
+            error_locale=locale,
+            values=form.values(),
+        )
+    return redirect(f"/admin/languages?done={locale}#lang-{locale}")
+
+
+async def save_default_language(request: Request) -> Response:
+    viewer = await require_admin(request)
+    form = await read_form(request)
+    try:
+        await languages.save_default_locale(viewer, form.text("default_locale"))
+    except InvalidInputError as exc:
+        return await render_site(request, status=exc.status, language_error=exc)
+    app_state(request).forget_site()
+    return redirect("/admin?done=language#language-h")

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from forum.errors import ConflictError, InvalidInputError, NotAllowedError
+from forum.i18n import _
 from forum.models import Post, Thread
 from forum.services import (
     boards,
@@ -168,7 +169,7 @@ async def _new_thread_form(
     if access.persona is None:
         return redirect(f"/b/{slug}/join")
     if not access.can_start_thread:
-        raise NotAllowedError("Only this board's moderators start threads here.")
+        raise NotAllowedError(_("Only this board's moderators start threads here."))
     return await render(
         request, "new_thread.html", {"access": access, **context}, status=status, board=access.board
     )
@@ -200,6 +201,7 @@ async def create_thread(request: Request) -> Response:
             title=form.text("title"),
             body=form.text("body"),
             content_note=form.text("content_note"),
+            language=form.text("language"),
             limiter=app_state(request).limiter,
         )
     except InvalidInputError as exc:

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from forum.atom import MEDIA_TYPE
+from forum.i18n import use_locale
 from forum.services import feeds
 from forum.web.state import app_state
 
@@ -14,16 +15,19 @@ CACHE = {"Cache-Control": "public, max-age=300"}
 
 
 async def board_feed(request: Request) -> Response:
-    body = await feeds.board_feed(
-        request.path_params["slug"], app_state(request).settings.public_url
-    )
+    state = app_state(request)
+    # Shared caches keep one copy for every reader: the instance's language, not theirs.
+    with use_locale((await state.site()).default_locale):
+        body = await feeds.board_feed(request.path_params["slug"], state.settings.public_url)
     return Response(body, media_type=MEDIA_TYPE, headers=CACHE)
 
 
 async def thread_feed(request: Request) -> Response:
-    body = await feeds.thread_feed(
-        request.path_params["slug"],
-        request.path_params["thread_id"],
-        app_state(request).settings.public_url,
-    )
+    state = app_state(request)
+    with use_locale((await state.site()).default_locale):
+        body = await feeds.thread_feed(
+            request.path_params["slug"],
+            request.path_params["thread_id"],
+            state.settings.public_url,
+        )
     return Response(body, media_type=MEDIA_TYPE, headers=CACHE)

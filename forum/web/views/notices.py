@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from forum.errors import InvalidInputError
+from forum.i18n import _
 from forum.services import notices
 from forum.web.forms import read_form
 from forum.web.pages import redirect
@@ -28,7 +29,7 @@ async def mark_read(request: Request) -> Response:
     viewer = await load_viewer(request)
     raw = form.text("board")
     if raw and not (raw.isascii() and raw.isdigit() and len(raw) < 10):
-        raise InvalidInputError("That board is not one of your notices' boards.", field="board")
+        raise InvalidInputError(_("That board is not one of your notices' boards."), field="board")
     await notices.mark_all_read(viewer, int(raw) if raw else None)
     return redirect("/notices")
 

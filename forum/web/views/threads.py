@@ -5,7 +5,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from forum import page_cache
 from forum.errors import InvalidInputError, LoginRequiredError, NotAllowedError, NotFoundError
+from forum.i18n import _
 from forum.models import Post, Thread
 from forum.services import post_views, posts, reactions, threads
 from forum.services.boards import BoardAccess
@@ -21,7 +23,7 @@ from forum.web.viewers import load_viewer
 def _page_number(request: Request) -> int:
     raw = request.query_params.get("page", "1")
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
-        raise NotFoundError("There is no such page in this thread.")
+        raise NotFoundError(_("There is no such page in this thread."))
     return int(raw)
 
 
@@ -31,19 +33,31 @@ def _post_url(slug: str, thread_id: int, post: Post) -> str:
 
 
 async def thread_page(request: Request) -> Response:
+    # A visitor's page of a public board is likely rendered already (forum.page_cache).
+    visit = page_cache.visit(request)
+    if visit is not None:
+        cached = page_cache.cached_page(request, visit)
+        if cached is not None:
+            return cached
+        ticket = page_cache.ticket(request, visit)
     viewer = await load_viewer(request)
-    access, page = await threads.read_thread(
-        request.path_params["slug"],
-        request.path_params["thread_id"],
-        viewer,
-        _page_number(request),
-        mark_read=True,
-    )
-    if viewer.account is not None:
-        post_views.localize(page.posts, preferences_for(viewer.account))
-    return await render(
-        request, "thread.html", {"access": access, "page": page}, board=access.board
-    )
+    # A member's posts query also brings the header's count and their place in the thread.
+    with post_views.bringing_along():
+        access, page = await threads.read_thread(
+            request.path_params["slug"],
+            request.path_params["thread_id"],
+            viewer,
+            _page_number(request),
+            mark_read=True,
+        )
+        if viewer.account is not None:
+            post_views.localize(page.posts, preferences_for(viewer.account))
+        response = await render(
+            request, "thread.html", {"access": access, "page": page}, board=access.board
+        )
+    if visit is None or viewer.account is not None:
+        return response
+    return page_cache.store_page(request, visit, ticket, response, access.board, page.thread)
 
 
 async def reply(request: Request) -> Response:
@@ -73,6 +87,7 @@ async def reply(request: Request) -> Response:
             body=form.text("body"),
             content_note=form.text("content_note"),
             reply_to_seq=form.integer("reply_to"),
+            language=form.text("language"),
             limiter=app_state(request).limiter,
         )
     except InvalidInputError as exc:
@@ -129,6 +144,7 @@ async def _edit_preview(request: Request, viewer: Viewer, form: Form) -> Respons
     access, thread, post = await _own_post(request, viewer)
     post.body_source = form.text("body")
     post.content_note = form.text("content_note")
+    post.language = form.text("language") or post.language
     if post.seq == 1:
         thread.title = form.text("title")
     context: dict[str, object] = {"access": access, "thread": thread, "post": post}
@@ -163,12 +179,15 @@ async def edit(request: Request) -> Response:
             body=form.text("body"),
             title=form.text("title") if seq == 1 else None,
             content_note=form.text("content_note"),
+            # A form without the field (an old page, a script) keeps the language.
+            language=form.text("language") or None,
         )
     except InvalidInputError as exc:
         # The page again with what was typed (in memory only, never saved).
         access, thread, draft = await _own_post(request, viewer)
         draft.body_source = form.text("body")
         draft.content_note = form.text("content_note")
+        draft.language = form.text("language") or draft.language
         if seq == 1:
             thread.title = form.text("title")
         return await render(

@@ -1,0 +1,158 @@
+"""The inbox worker applies a batch of Likes and Creates in one transaction (a savepoint
+each): every item is applied exactly once, an item refused or ignored is recorded alone
+and the rest of its batch still lands, and two workers never claim the same row."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from federation.models import InboxItem, InboxState, OutboxActivity
+from federation.processing import InboxProcessor
+from forum.models import Post
+from moderation.checks import cache
+from moderation.models import Rule
+from tests.federation.peer import AS, Peer, running_peer
+from tests.helpers import join, make_board, register, start_thread, thread_id_from
+
+BASE = "http://127.0.0.1:8000"
+GROUP = f"{BASE}/b/grief"
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+
+
+@pytest.fixture
+async def peer() -> AsyncIterator[Peer]:
+    async with running_peer() as p:
+        yield p
+
+
+@pytest.fixture
+async def thread_id(db: None, client: httpx.AsyncClient) -> int:
+    await make_board("grief", federation="open", premod_count=0)
+    await register(client, "quietfern")
+    await join(client, "grief")
+    return thread_id_from(await start_thread(client, "grief"))
+
+
+def processor(app: object) -> InboxProcessor:
+    return InboxProcessor(app.state.federation)  # type: ignore[attr-defined]
+
+
+def reply(peer: Peer, thread_id: int, content: str, name: str = "alice") -> dict[str, Any]:
+    peer.counter += 1
+    return {
+        "@context": AS,
+        "id": peer.new_id(),
+        "type": "Create",
+        "actor": peer.actor(name),
+        "object": {
+            "id": f"{peer.base}/notes/{peer.counter}",
+            "type": "Note",
+            "attributedTo": peer.actor(name),
+            "content": f"<p>{content}</p>",
+            "inReplyTo": f"{GROUP}/t/{thread_id}",
+            "to": [PUBLIC],
+            "cc": [GROUP],
+            "audience": GROUP,
+        },
+    }
+
+
+def like(peer: Peer, target: str, name: str) -> dict[str, Any]:
+    return {
+        "@context": AS,
+        "id": peer.new_id(),
+        "type": "Like",
+        "actor": peer.actor(name),
+        "object": target,
+    }
+
+
+async def send(client: httpx.AsyncClient, peer: Peer, activities: list[dict[str, Any]]) -> None:
+    for activity in activities:
+        name = activity["actor"].rsplit("/", 1)[-1]
+        response = await peer.post(client, "/inbox", activity, name=name)
+        assert response.status_code == 202, response.text
+
+
+async def test_a_batch_of_likes_and_replies_is_applied_once_each(
+    app: object, client: httpx.AsyncClient, peer: Peer, thread_id: int
+) -> None:
+    opener = f"{GROUP}/t/{thread_id}"
+    batch = [
+        reply(peer, thread_id, "First word from afar."),
+        like(peer, opener, "alice"),
+        reply(peer, thread_id, "Second word from afar.", "bob"),
+        like(peer, opener, "bob"),
+        like(peer, opener, "carol"),
+        reply(peer, thread_id, "Third word from afar."),
+    ]
+    announced = await OutboxActivity.filter(kind="Announce").count()  # the opener's
+    await send(client, peer, batch)
+    assert await processor(app).run_once() == len(batch)
+    states = await InboxItem.all().values_list("state", "attempts")
+    assert sorted(states) == [(InboxState.processed, 1)] * len(batch)
+    replies = await Post.filter(thread_id=thread_id, seq__gt=1).order_by("seq")
+    assert ["First" in p.body_html for p in replies] == [True, False, False]
+    assert [p.seq for p in replies] == [2, 3, 4]  # numbered densely, in arrival order
+    assert (await Post.get(thread_id=thread_id, seq=1)).reaction_counts == {"me_too": 3}
+    # The group announces each reply once.
+    assert await OutboxActivity.filter(kind="Announce").count() == announced + 3
+    # Nothing is claimed or applied a second time.
+    assert await processor(app).run_once() == 0
+    assert await Post.filter(thread_id=thread_id).count() == 4
+    assert (await Post.get(thread_id=thread_id, seq=1)).reaction_counts == {"me_too": 3}
+
+
+async def test_refused_and_ignored_items_do_not_undo_the_rest_of_their_batch(
+    app: object, client: httpx.AsyncClient, peer: Peer, thread_id: int
+) -> None:
+    await Rule.create(pattern="forbiddenword", action="block")
+    cache.forget()
+    opener = f"{GROUP}/t/{thread_id}"
+    good = reply(peer, thread_id, "A kind word.")
+    blocked = reply(peer, thread_id, "This has forbiddenword in it.", "bob")
+    stray = like(peer, f"{GROUP}/t/{thread_id + 1000}", "carol")  # a post we do not hold
+    liked = like(peer, opener, "alice")
+    await send(client, peer, [good, blocked, stray, liked])
+    assert await processor(app).run_once() == 4
+    rows = {row.ap_id: row for row in await InboxItem.all()}
+    assert rows[good["id"]].state == InboxState.processed
+    assert rows[liked["id"]].state == InboxState.processed
+    assert rows[blocked["id"]].state == InboxState.rejected
+    assert rows[blocked["id"]].reason  # the rule's message, as a local author would see
+    assert rows[stray["id"]].state == InboxState.ignored
+    assert all(row.attempts == 1 for row in rows.values())
+    bodies = await Post.filter(thread_id=thread_id, seq__gt=1).values_list("body_html", flat=True)
+    assert len(bodies) == 1 and "A kind word." in str(bodies[0])
+    assert (await Post.get(thread_id=thread_id, seq=1)).reaction_counts == {"me_too": 1}
+
+
+async def test_two_workers_never_claim_the_same_row(
+    app: object, client: httpx.AsyncClient, peer: Peer, thread_id: int
+) -> None:
+    names = ["alice", "bob", "carol", "dana", "emil"]
+    replies = [reply(peer, thread_id, f"Word {i}.", names[i % 5]) for i in range(12)]
+    await send(client, peer, replies)
+    first, second = processor(app), processor(app)
+    claims = await asyncio.gather(first.claim(5), second.claim(5), first.claim(5))
+    ids = [item.id for batch in claims for item in batch]
+    assert len(ids) == len(set(ids)) == 12
+    # Claimed rows stay with their worker until the claim runs out.
+    assert await processor(app).claim(50) == []
+    await InboxItem.all().update(claimed_until=datetime.now(UTC) - timedelta(seconds=1))
+    assert len(await processor(app).claim(50)) == 12
+
+
+async def test_a_retry_waits_for_its_turn_before_it_is_claimed_again(
+    app: object, client: httpx.AsyncClient, peer: Peer, thread_id: int
+) -> None:
+    await send(client, peer, [reply(peer, thread_id, "Later, please.")])
+    await InboxItem.all().update(claimed_until=datetime.now(UTC) + timedelta(seconds=30))
+    assert await processor(app).run_once() == 0
+    assert (await InboxItem.get()).state == InboxState.received
