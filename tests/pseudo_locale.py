@@ -100,7 +100,15 @@ class _Reader(HTMLParser):
             return
         values = dict(attrs)
         classes = set((values.get("class") or "").split())
-        skipped = self._skipping() or tag in SKIPPED_ELEMENTS or bool(classes & self.skip_classes)
+        # An element with its own `lang` below the page's says its text is in another
+        # language on purpose (a language's own name in the language menu).
+        own_language = tag != "html" and bool(values.get("lang"))
+        skipped = (
+            self._skipping()
+            or tag in SKIPPED_ELEMENTS
+            or bool(classes & self.skip_classes)
+            or own_language
+        )
         if not skipped:
             self._read_attributes(tag, values)
         if tag not in VOID_ELEMENTS:

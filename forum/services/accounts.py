@@ -13,6 +13,7 @@ from forum import invalidation, raw_sql, tokens
 from forum.errors import ConflictError, InvalidInputError, LoginRequiredError, NotAllowedError
 from forum.events import AccountApplied, emit
 from forum.handles import check_handle, handle_warnings, normalize_handle
+from forum.i18n import N_, _, format_number
 from forum.models import Account, ApiToken, Invite, Persona, RecoveryCode, Session, SiteSettings
 from forum.models.account import AccountStatus, Role
 from forum.models.site import RegistrationMode
@@ -24,14 +25,16 @@ from forum.services.viewer import Viewer
 
 RECOVERY_CODE_COUNT = 10
 SESSION_DAYS = 30
-BAD_LOGIN = "That handle and passphrase do not match an account."
+# Marked with N_ for the catalogs, translated with _() where raised; plain str, as tests
+# look for them in pages.
+BAD_LOGIN = N_("That handle and passphrase do not match an account.")
 # Said only to someone who gave the right passphrase (or a recovery code) for the handle.
-WAITING = (
+WAITING = N_(
     "Your application is waiting for an admin. You can log in as soon as it is approved; "
     "please try again later."
 )
 # Likewise; neutral on purpose: the reason was told to the member by notice, if at all.
-BARRED = (
+BARRED = N_(
     "This account cannot log in at the moment. If you think this is a mistake, "
     "write to the admins of this instance."
 )
@@ -67,7 +70,7 @@ async def register(
     if not bypass_mode:
         site = await get_site_settings()
         if site.registration_mode == RegistrationMode.closed:
-            raise NotAllowedError("Registration is closed on this instance.")
+            raise NotAllowedError(_("Registration is closed on this instance."))
         if site.registration_mode == RegistrationMode.invite:
             invite = await _usable_invite(invite_code)
         if site.registration_mode == RegistrationMode.approval:
@@ -76,7 +79,7 @@ async def register(
         if limiter:
             await limiter.consume("register", client)
     if await Account.filter(handle=canonical).exists():
-        raise ConflictError("That handle is taken; choose another.", field="handle")
+        raise ConflictError(_("That handle is taken; choose another."), field="handle")
     passphrase_hash = await hash_passphrase(passphrase)
     codes = [tokens.new_code() for _ in range(RECOVERY_CODE_COUNT)]
     try:
@@ -84,7 +87,7 @@ async def register(
             if invite is not None:
                 used = await use_invite(invite)
                 if not used:
-                    raise InvalidInputError("That invite code has been used.", field="invite")
+                    raise InvalidInputError(_("That invite code has been used."), field="invite")
             account = await Account.create(
                 handle=canonical,
                 passphrase_hash=passphrase_hash,
@@ -97,7 +100,7 @@ async def register(
             if pending:
                 await emit(AccountApplied(account.id, answer))
     except IntegrityError:
-        raise ConflictError("That handle is taken; choose another.", field="handle") from None
+        raise ConflictError(_("That handle is taken; choose another."), field="handle") from None
     return Registration(
         account=account,
         recovery_codes=codes,
@@ -109,11 +112,16 @@ async def register(
 def _check_answer(answer: str) -> str:
     answer = answer.strip()
     if "\x00" in answer:
-        raise InvalidInputError("The answer has a character that is not allowed.", field="answer")
+        raise InvalidInputError(
+            _("The answer has a character that is not allowed."), field="answer"
+        )
     if not answer:
-        raise InvalidInputError("Please answer the question; an admin reads it.", field="answer")
+        raise InvalidInputError(_("Please answer the question; an admin reads it."), field="answer")
     if len(answer) > ANSWER_MAX:
-        raise InvalidInputError(f"An answer is at most {ANSWER_MAX:,} characters.", field="answer")
+        raise InvalidInputError(
+            _("An answer is at most %(max)s characters.", max=format_number(ANSWER_MAX)),
+            field="answer",
+        )
     return answer
 
 
@@ -122,7 +130,10 @@ def check_application_question(question: str) -> str:
     question = " ".join(question.split())
     if len(question) > QUESTION_MAX:
         raise InvalidInputError(
-            f"The application question is at most {QUESTION_MAX} characters.",
+            _(
+                "The application question is at most %(max)s characters.",
+                max=format_number(QUESTION_MAX),
+            ),
             field="application_question",
         )
     return question or SiteSettings().application_question  # the model's default
@@ -130,7 +141,7 @@ def check_application_question(question: str) -> str:
 
 async def set_application_question(viewer: Viewer, question: str) -> None:
     if not viewer.is_admin:
-        raise NotAllowedError("Only admins can change instance settings.")
+        raise NotAllowedError(_("Only admins can change instance settings."))
     await SiteSettings.filter(id=1).update(
         application_question=check_application_question(question)
     )
@@ -146,7 +157,7 @@ async def _usable_invite(code: str) -> Invite:
     ).first()
     if invite is None:
         raise InvalidInputError(
-            "Registration here needs an invite code from an admin.", field="invite"
+            _("Registration here needs an invite code from an admin."), field="invite"
         )
     return invite
 
@@ -167,13 +178,13 @@ async def authenticate(
     encoded = account.passphrase_hash if account else dummy_hash()
     ok = await verify_passphrase(passphrase, encoded)
     if account is None or not ok:
-        raise InvalidInputError(BAD_LOGIN)
+        raise InvalidInputError(_(BAD_LOGIN))
     if guesses:
         await guesses.succeeded()
     if account.status == AccountStatus.pending:
-        raise NotAllowedError(WAITING)
+        raise NotAllowedError(_(WAITING))
     if account_barred(account):
-        raise NotAllowedError(BARRED)
+        raise NotAllowedError(_(BARRED))
     return account
 
 
@@ -279,18 +290,18 @@ async def recover(
         .first()
     )
     if record is None:
-        raise InvalidInputError("That handle and recovery code do not match.")
+        raise InvalidInputError(_("That handle and recovery code do not match."))
     if guesses:
         await guesses.succeeded()
     if record.account.status == AccountStatus.pending:
-        raise NotAllowedError(WAITING)  # the code stays unused: it is needed later
+        raise NotAllowedError(_(WAITING))  # the code stays unused: it is needed later
     if account_barred(record.account):
-        raise NotAllowedError(BARRED)
+        raise NotAllowedError(_(BARRED))
     new_hash = await hash_passphrase(new_passphrase)
     async with in_transaction():
         deleted = await RecoveryCode.filter(id=record.id).delete()
         if not deleted:
-            raise InvalidInputError("That recovery code has been used.")
+            raise InvalidInputError(_("That recovery code has been used."))
         await Account.filter(id=record.account.id).update(passphrase_hash=new_hash)
         await Session.filter(account_id=record.account.id).delete()
     return record.account
@@ -313,7 +324,7 @@ async def confirm_passphrase(
     if not await verify_passphrase(passphrase, account.passphrase_hash):
         if limiter:
             await limiter.hit("reauth_failure", subject)
-        raise InvalidInputError("Your current passphrase is not right.", field=field)
+        raise InvalidInputError(_("Your current passphrase is not right."), field=field)
 
 
 async def change_passphrase(
@@ -363,7 +374,7 @@ async def create_api_token(viewer: Viewer, name: str) -> str:
     account = _require(viewer)
     name = name.strip() or "token"
     if len(name) > 64:
-        raise InvalidInputError("A token name is at most 64 characters.", field="name")
+        raise InvalidInputError(_("A token name is at most 64 characters."), field="name")
     token = tokens.new_token()
     await ApiToken.create(token_hash=tokens.digest(token), name=name, account=account)
     return token
@@ -406,7 +417,7 @@ async def delete_account(
         account, passphrase, field="passphrase", limiter=limiter, session=session
     )
     if account.role == Role.admin and await Account.filter(role=Role.admin).count() == 1:
-        raise NotAllowedError("You are the only admin; make another admin first.")
+        raise NotAllowedError(_("You are the only admin; make another admin first."))
     async with in_transaction():
         for persona in await Persona.filter(account_id=account.id):
             await retire_persona(persona, erase_posts=erase_posts)

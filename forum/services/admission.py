@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from forum.content_checks import ContentCheck, check_content, posting_bar
 from forum.errors import InvalidInputError, NotAllowedError, RateLimitedError
 from forum.events import PostAdded, PostEdited, PostFlagged, PostHeld, ThreadStarted, emit
+from forum.i18n import N_, _, format_moment, ngettext
 from forum.models import Account, Post, Thread
 from forum.models.account import AccountStatus
 from forum.models.post import PostState
@@ -23,7 +24,8 @@ from forum.rendering import render_markdown
 from forum.services.accounts import account_barred
 from forum.visible_text import change_text, text_as_html, text_runs, visible_text
 
-CRISIS_HINT = " If you are struggling right now, please see “Get help now” above."
+# N_: kept a plain str, as remote.py strips it off with removesuffix; _() where raised.
+CRISIS_HINT = N_(" If you are struggling right now, please see “Get help now” above.")
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,7 @@ async def check_post(board_id: int, text: PostText, title: str = "") -> CheckedP
     refusal = next((c.blocked for c in checks if c.blocked), None)
     crisis = any(c.crisis for c in checks)
     if refusal:
-        raise InvalidInputError(refusal + (CRISIS_HINT if crisis else ""), field="body")
+        raise InvalidInputError(refusal + (_(CRISIS_HINT) if crisis else ""), field="body")
     reasons = dict.fromkeys(c.reason for c in checks if c.reason)
     combined = ContentCheck(
         text=source,
@@ -149,23 +151,22 @@ async def _replace_in_html(board_id: int, markup: str, replaced: str, language: 
     return result
 
 
-def _until(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%d %b %Y, %H:%M UTC")
-
-
 async def check_not_barred(board_id: int, actor_id: int, account: Account | None = None) -> None:
     """Refuse a post from an account an admin suspended or banned, or from a persona or
     remote actor suspended or banned in this board. Local posts and remote Creates both
     ask here; a suspension stops counting once its end has passed."""
     now = datetime.now(UTC)
     if account is not None and account.break_until is not None and account.break_until > now:
-        raise NotAllowedError("You are taking a break; posting waits until it ends.")
+        raise NotAllowedError(_("You are taking a break; posting waits until it ends."))
     if account is not None and account_barred(account, now):
         if account.status == AccountStatus.suspended and account.suspended_until is not None:
             raise NotAllowedError(
-                f"Your account is suspended until {_until(account.suspended_until)}."
+                _(
+                    "Your account is suspended until %(moment)s UTC.",
+                    moment=format_moment(account.suspended_until.astimezone(UTC)),
+                )
             )
-        raise NotAllowedError("Your account cannot post on this instance.")
+        raise NotAllowedError(_("Your account cannot post on this instance."))
     refusal = await posting_bar(board_id, actor_id)
     if refusal:
         raise NotAllowedError(refusal)
@@ -185,9 +186,14 @@ async def check_slow_mode(thread: Thread, actor_id: int) -> None:
         return
     wait = thread.slow_mode_seconds - (datetime.now(UTC) - last.created_at).total_seconds()
     if wait > 0:
+        seconds = math.ceil(wait)
         raise RateLimitedError(
-            f"This thread is in slow mode. You can post here again in {math.ceil(wait)} seconds.",
-            retry_after=math.ceil(wait),
+            ngettext(
+                "This thread is in slow mode. You can post here again in %(num)s second.",
+                "This thread is in slow mode. You can post here again in %(num)s seconds.",
+                seconds,
+            ),
+            retry_after=seconds,
         )
 
 

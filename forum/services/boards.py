@@ -19,7 +19,7 @@ from forum.errors import (
     NotAllowedError,
     NotFoundError,
 )
-from forum.i18n import _, lazy
+from forum.i18n import _, format_number, lazy
 from forum.models import Actor, Board, Membership, Persona
 from forum.models.actor import ActorKind
 from forum.models.board import FederationMode, MemberRole, PostingPolicy, Visibility
@@ -33,11 +33,11 @@ RESERVED_SLUGS = frozenset({"new", "admin", "api", "static", "mod", "inbox", "ou
 DEFAULT_PREMOD = 2
 # The board's moderation numbers: (what the admin reads, the largest sane value).
 MODERATION_COUNTS = {
-    "premod_count": ("Pre-moderation", 100),
-    "remote_premod_count": ("Pre-moderation of other servers' members", 100),
-    "auto_hide_reports": ("Auto-hide after reports", 100),
-    "supporter_min_days": ("Peer supporters' minimum account age in days", 3650),
-    "supporter_min_posts": ("Peer supporters' minimum approved posts", 10_000),
+    "premod_count": (lazy("Pre-moderation"), 100),
+    "remote_premod_count": (lazy("Pre-moderation of other servers' members"), 100),
+    "auto_hide_reports": (lazy("Auto-hide after reports"), 100),
+    "supporter_min_days": (lazy("Peer supporters' minimum account age in days"), 3650),
+    "supporter_min_posts": (lazy("Peer supporters' minimum approved posts"), 10_000),
 }
 REMOVAL_REASONS_MAX = 30
 REMOVAL_REASON_LENGTH = 200
@@ -96,19 +96,30 @@ def check_slug(slug: str) -> str:
     slug = slug.strip().lower()
     if not SLUG.match(slug) or slug in RESERVED_SLUGS:
         raise InvalidInputError(
-            "A board slug is 1 to 48 lower-case letters, digits and dashes "
-            "(not starting or ending with a dash).",
+            _(
+                "A board slug is 1 to 48 lower-case letters, digits and dashes "
+                "(not starting or ending with a dash)."
+            ),
             field="slug",
         )
     return slug
 
 
-def _check_text(value: str, name: str, field: str, limit: int, *, required: bool) -> str:
+# Whole sentences per field, not a field name dropped into one: languages inflect the noun.
+_TOO_LONG = {
+    "title": lazy("The title is at most %(max)s characters."),
+    "description": lazy("The description is at most %(max)s characters."),
+    "rules": lazy("The rules is at most %(max)s characters."),
+}
+
+
+def _check_text(value: str, field: str, limit: int, *, required: bool) -> str:
     value = value.strip()
-    if required and not value:
-        raise InvalidInputError(f"The {name} is required.", field=field)
+    if required and not value:  # only the title is required
+        raise InvalidInputError(_("The title is required."), field=field)
     if len(value) > limit:
-        raise InvalidInputError(f"The {name} is at most {limit:,} characters.", field=field)
+        too_long = _TOO_LONG[field]
+        raise InvalidInputError(too_long % {"max": format_number(limit)}, field=field)
     return value
 
 
@@ -117,13 +128,23 @@ def _enum(kind: type[E], value: str, field: str) -> E:
         return kind(value)
     except ValueError:
         choices = ", ".join(str(v) for v in kind)
-        raise InvalidInputError(f"The {field} must be one of: {choices}.", field=field) from None
+        raise InvalidInputError(
+            _("The %(field)s must be one of: %(choices)s.", field=field, choices=choices),
+            field=field,
+        ) from None
 
 
 def _check_count(value: int, field: str) -> int:
     label, most = MODERATION_COUNTS[field]
     if not 0 <= value <= most:
-        raise InvalidInputError(f"{label} is a whole number from 0 to {most:,}.", field=field)
+        raise InvalidInputError(
+            _(
+                "%(setting)s is a whole number from 0 to %(max)s.",
+                setting=label,
+                max=format_number(most),
+            ),
+            field=field,
+        )
     return value
 
 
@@ -136,11 +157,18 @@ def _check_removal_reasons(text: str) -> str:
             reasons.append(reason)
     if len(reasons) > REMOVAL_REASONS_MAX:
         raise InvalidInputError(
-            f"A board has at most {REMOVAL_REASONS_MAX} removal reasons.", field="removal_reasons"
+            _(
+                "A board has at most %(max)s removal reasons.",
+                max=format_number(REMOVAL_REASONS_MAX),
+            ),
+            field="removal_reasons",
         )
     if any(len(r) > REMOVAL_REASON_LENGTH for r in reasons):
         raise InvalidInputError(
-            f"A removal reason is at most {REMOVAL_REASON_LENGTH} characters.",
+            _(
+                "A removal reason is at most %(max)s characters.",
+                max=format_number(REMOVAL_REASON_LENGTH),
+            ),
             field="removal_reasons",
         )
     return "\n".join(reasons)
@@ -161,21 +189,23 @@ async def create_board(
 ) -> Board:
     """Create a board. `viewer=None` is the CLI, which acts with the operator's authority."""
     if viewer is not None and not viewer.is_admin:
-        raise NotAllowedError("Only admins can create boards.")
+        raise NotAllowedError(_("Only admins can create boards."))
     slug = check_slug(slug)
-    title = _check_text(title, "title", "title", 120, required=True)
-    description = _check_text(description, "description", "description", 5_000, required=False)
-    rules = _check_text(rules, "rules", "rules", 10_000, required=False)
+    title = _check_text(title, "title", 120, required=True)
+    description = _check_text(description, "description", 5_000, required=False)
+    rules = _check_text(rules, "rules", 10_000, required=False)
     vis = _enum(Visibility, visibility, "visibility")
     fed = _enum(FederationMode, federation, "federation")
     if vis != Visibility.public and fed != FederationMode.off:
         raise InvalidInputError(
-            "Only public boards can federate; members-only and private boards never do.",
+            _("Only public boards can federate; members-only and private boards never do."),
             field="federation",
         )
     premod_count = _check_count(premod_count, "premod_count")
     if await Board.filter(slug=slug).exists():
-        raise ConflictError(f"A board called {slug!r} exists already.", field="slug")
+        raise ConflictError(
+            _("A board called %(slug)s exists already.", slug=repr(slug)), field="slug"
+        )
     try:
         async with in_transaction():
             actor = await Actor.create(kind=ActorKind.group, username=slug, name=title)
@@ -194,7 +224,9 @@ async def create_board(
                 actor=actor,
             )
     except IntegrityError:
-        raise ConflictError(f"A board called {slug!r} exists already.", field="slug") from None
+        raise ConflictError(
+            _("A board called %(slug)s exists already.", slug=repr(slug)), field="slug"
+        ) from None
     # Inboxes remember a slug that had no board, too.
     await invalidation.announce(invalidation.BOARDS, slug)
     return board
@@ -212,16 +244,14 @@ async def update_board(
     theme: str | None,
 ) -> Board:
     if viewer is not None and not viewer.is_admin:
-        raise NotAllowedError("Only admins can change boards.")
+        raise NotAllowedError(_("Only admins can change boards."))
     board = await Board.filter(slug=slug).first()
     if board is None:
         raise NotFoundError()
-    board.title = _check_text(title, "title", "title", 120, required=True)
-    board.description_source = _check_text(
-        description, "description", "description", 5_000, required=False
-    )
+    board.title = _check_text(title, "title", 120, required=True)
+    board.description_source = _check_text(description, "description", 5_000, required=False)
     board.description_html = render_markdown(board.description_source)
-    board.rules_source = _check_text(rules, "rules", "rules", 10_000, required=False)
+    board.rules_source = _check_text(rules, "rules", 10_000, required=False)
     board.rules_html = render_markdown(board.rules_source)
     board.visibility = _enum(Visibility, visibility, "visibility")
     if board.visibility != Visibility.public:
@@ -243,14 +273,14 @@ async def update_board_moderation(
 ) -> Board:
     """Change the board's moderation settings (MODERATION_COUNTS); None leaves one as is."""
     if viewer is not None and not viewer.is_admin:
-        raise NotAllowedError("Only admins can change boards.")
+        raise NotAllowedError(_("Only admins can change boards."))
     board = await Board.filter(slug=slug).first()
     if board is None:
         raise NotFoundError()
     changed: dict[str, object] = {}
     for field, value in counts.items():
         if field not in MODERATION_COUNTS:
-            raise InvalidInputError("Unknown setting.", field=field)
+            raise InvalidInputError(_("Unknown setting."), field=field)
         if value is not None:
             changed[field] = _check_count(value, field)
     if removal_reasons is not None:
@@ -275,14 +305,14 @@ async def set_board_federation(
 ) -> Board:
     """Change a board's federation mode. Turning it on needs the admin's confirmation."""
     if viewer is not None and not viewer.is_admin:
-        raise NotAllowedError("Only admins can change federation.")
+        raise NotAllowedError(_("Only admins can change federation."))
     board = await Board.filter(slug=slug).first()
     if board is None:
         raise NotFoundError()
     new = _enum(FederationMode, mode, "federation")
     if new != FederationMode.off and board.visibility != Visibility.public:
         raise InvalidInputError(
-            "Only public boards can federate; members-only and private boards never do.",
+            _("Only public boards can federate; members-only and private boards never do."),
             field="federation",
         )
     if new != FederationMode.off and board.federation == FederationMode.off and not confirmed:
@@ -369,13 +399,13 @@ async def set_member_role(
     """The bare role change, for the operator and tests; admins in the browser go through
     moderation.roles, which adds the eligibility rules, the modlog and the member's notice."""
     if viewer is not None and not viewer.is_admin:
-        raise NotAllowedError("Only admins can change roles.")
+        raise NotAllowedError(_("Only admins can change roles."))
     board = await Board.filter(slug=slug).first()
     if board is None:
         raise NotFoundError()
     membership = await membership_named(board, persona_name)
     if membership is None:
-        raise NotFoundError("No member by that name in this board.")
+        raise NotFoundError(_("No member by that name in this board."))
     membership.role = _enum(MemberRole, role, "role")
     await membership.save(update_fields=["role"])
     await invalidation.announce(invalidation.THREADS)  # badges on cached thread pages

@@ -9,6 +9,7 @@ post, when its rules say so.
 from __future__ import annotations
 
 from forum.errors import InvalidInputError, NotAllowedError, NotFoundError
+from forum.i18n import _, format_number
 from forum.models import Board
 from forum.models.board import NoteRequirement
 from forum.services.viewer import Viewer
@@ -24,12 +25,13 @@ def check_content_note(note: str) -> str:
     """The note as stored: one line, spaces collapsed, at most CONTENT_NOTE_MAX."""
     if "\x00" in note:  # PostgreSQL text cannot hold NUL, and no person types one
         raise InvalidInputError(
-            "The text contains a character that is not allowed.", field="content_note"
+            _("The text contains a character that is not allowed."), field="content_note"
         )
     note = " ".join(note.split())
     if len(note) > CONTENT_NOTE_MAX:
         raise InvalidInputError(
-            f"A content note is at most {CONTENT_NOTE_MAX} characters.", field="content_note"
+            _("A content note is at most %(max)s characters.", max=format_number(CONTENT_NOTE_MAX)),
+            field="content_note",
         )
     return note
 
@@ -49,10 +51,16 @@ def check_member_note(board: Board, note: str, *, reply: bool) -> str:
     where the board requires one."""
     note = check_content_note(note)
     if not note and note_required(board, reply=reply):
-        what = "reply" if reply else "new thread"
         raise InvalidInputError(
-            f"This board asks for a content note on every {what}: choose one of its notes "
-            "or write your own.",
+            _(
+                "This board asks for a content note on every reply: choose one of its notes "
+                "or write your own."
+            )
+            if reply
+            else _(
+                "This board asks for a content note on every new thread: choose one of its "
+                "notes or write your own."
+            ),
             field="content_note",
         )
     return note
@@ -71,7 +79,7 @@ def incoming_note(warning: str | None, sensitive: bool) -> str:
 def _check_choices(text: str) -> str:
     if "\x00" in text:
         raise InvalidInputError(
-            "The text contains a character that is not allowed.", field="content_note_choices"
+            _("The text contains a character that is not allowed."), field="content_note_choices"
         )
     choices: list[str] = []
     for line in text.splitlines():
@@ -80,11 +88,12 @@ def _check_choices(text: str) -> str:
             choices.append(note)
     if len(choices) > CHOICES_MAX:
         raise InvalidInputError(
-            f"A board offers at most {CHOICES_MAX} content notes.", field="content_note_choices"
+            _("A board offers at most %(max)s content notes.", max=format_number(CHOICES_MAX)),
+            field="content_note_choices",
         )
     if any(len(c) > CONTENT_NOTE_MAX for c in choices):
         raise InvalidInputError(
-            f"A content note is at most {CONTENT_NOTE_MAX} characters.",
+            _("A content note is at most %(max)s characters.", max=format_number(CONTENT_NOTE_MAX)),
             field="content_note_choices",
         )
     return "\n".join(choices)
@@ -95,7 +104,7 @@ def _check_requirement(value: str) -> NoteRequirement:
         return NoteRequirement(value)
     except ValueError:
         raise InvalidInputError(
-            "Choose when a content note is required: never, on new threads, or on every post.",
+            _("Choose when a content note is required: never, on new threads, or on every post."),
             field="content_note_required",
         ) from None
 
@@ -106,7 +115,7 @@ async def update_board_notes(
     """Set the board's own notes (one a line) and when one is required. `viewer=None` is
     the CLI. Both are checked before either is saved."""
     if viewer is not None and not viewer.is_admin:
-        raise NotAllowedError("Only admins can change boards.")
+        raise NotAllowedError(_("Only admins can change boards."))
     board = await Board.filter(slug=slug).first()
     if board is None:
         raise NotFoundError()

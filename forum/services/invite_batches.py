@@ -19,6 +19,7 @@ from tortoise.transactions import in_transaction
 
 from forum import tokens
 from forum.errors import InvalidInputError, NotAllowedError, NotFoundError
+from forum.i18n import _, format_number
 from forum.models import Board, Invite, InviteBatch
 from forum.models.board import MemberRole
 from forum.services.invites import MAX_BATCH, join_path
@@ -73,12 +74,12 @@ def _expiry(value: str) -> datetime:
     try:
         day = date.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidInputError("Give the expiry day as YYYY-MM-DD.", field="expires") from None
+        raise InvalidInputError(_("Give the expiry day as YYYY-MM-DD."), field="expires") from None
     today = datetime.now(UTC).date()
     if day <= today:
-        raise InvalidInputError("The expiry must be after today.", field="expires")
+        raise InvalidInputError(_("The expiry must be after today."), field="expires")
     if day - today > LONGEST:
-        raise InvalidInputError("Codes can last at most a year.", field="expires")
+        raise InvalidInputError(_("Codes can last at most a year."), field="expires")
     # Codes work through the whole expiry day, wherever the agency is.
     return datetime.combine(day + timedelta(days=1), time(12, 0), tzinfo=UTC)
 
@@ -94,22 +95,26 @@ async def create_batch(
 ) -> Sheet:
     allowed = await moderated_boards(viewer)
     if allowed is not None and not allowed:
-        raise NotAllowedError("Only admins, and moderators they allow, make invitation batches.")
+        raise NotAllowedError(_("Only admins, and moderators they allow, make invitation batches."))
     label = " ".join(label.split())
     if not label or len(label) > LABEL_MAX or "\x00" in label:
         raise InvalidInputError(
-            f"Give the batch a label of 1 to {LABEL_MAX} characters.", field="label"
+            _("Give the batch a label of 1 to %(max)s characters.", max=format_number(LABEL_MAX)),
+            field="label",
         )
     if count is None or not 1 <= count <= MAX_BATCH:
-        raise InvalidInputError(f"Make between 1 and {MAX_BATCH} codes at a time.", field="count")
+        raise InvalidInputError(
+            _("Make between 1 and %(max)s codes at a time.", max=format_number(MAX_BATCH)),
+            field="count",
+        )
     expires_at = _expiry(expires)
     board: Board | None = None
     if board_slug:
         board = await Board.filter(slug=board_slug).first()
         if board is None:
-            raise InvalidInputError("Choose a board from the list.", field="board")
+            raise InvalidInputError(_("Choose a board from the list."), field="board")
     if allowed is not None and (board is None or board.id not in {b.id for b in allowed}):
-        raise NotAllowedError("Moderators make batches only for the boards they moderate.")
+        raise NotAllowedError(_("Moderators make batches only for the boards they moderate."))
     codes = [tokens.new_code() for _ in range(count)]
     async with in_transaction():
         batch = await InviteBatch.create(
@@ -141,7 +146,7 @@ def _entry(code: str, board: Board | None, absolute: Callable[[str], str]) -> Sh
 async def list_batches(viewer: Viewer) -> list[BatchView]:
     allowed = await moderated_boards(viewer)
     if allowed is not None and not allowed:
-        raise NotAllowedError("Only admins, and moderators they allow, see invitation batches.")
+        raise NotAllowedError(_("Only admins, and moderators they allow, see invitation batches."))
     query = InviteBatch.all()
     if allowed is not None:
         query = query.filter(board_id__in=[b.id for b in allowed])

@@ -9,6 +9,7 @@ from tortoise.expressions import Q
 
 from forum import tokens
 from forum.errors import InvalidInputError, NotAllowedError, NotFoundError
+from forum.i18n import _, format_number
 from forum.models import Board, Invite
 from forum.models.board import Visibility
 from forum.services.boards import BoardAccess, access_for
@@ -22,14 +23,17 @@ async def create_invites(
 ) -> list[str]:
     """`viewer=None` is the CLI. A board slug makes invitations into that board."""
     if viewer is not None and not viewer.is_admin:
-        raise NotAllowedError("Only admins can make invite codes.")
+        raise NotAllowedError(_("Only admins can make invite codes."))
     if not 1 <= count <= MAX_BATCH:
-        raise InvalidInputError(f"Make between 1 and {MAX_BATCH} codes at a time.", field="count")
+        raise InvalidInputError(
+            _("Make between 1 and %(max)s codes at a time.", max=format_number(MAX_BATCH)),
+            field="count",
+        )
     board_id: int | None = None
     if board_slug:
         board = await Board.filter(slug=board_slug).first()
         if board is None:
-            raise NotFoundError(f"No board called {board_slug!r}.")
+            raise NotFoundError(_("No board called %(slug)s.", slug=repr(board_slug)))
         board_id = board.id
     codes = [tokens.new_code() for _ in range(count)]
     await Invite.bulk_create([Invite(code_hash=tokens.digest(c), board_id=board_id) for c in codes])
@@ -101,6 +105,6 @@ async def board_for_code(code: str) -> str:
     if invite is None or invite.board is None:
         # One answer for a wrong, used or registration code: nothing about any board leaks.
         raise InvalidInputError(
-            "That code does not open any board. Check it, or ask for a new one.", field="code"
+            _("That code does not open any board. Check it, or ask for a new one."), field="code"
         )
     return invite.board.slug

@@ -15,6 +15,7 @@ from enum import StrEnum
 from tortoise.expressions import Q
 
 from forum.errors import InvalidInputError, NotFoundError
+from forum.i18n import _, format_number
 from forum.models import (
     Actor,
     Board,
@@ -91,9 +92,15 @@ class Paging:
 
     def __post_init__(self) -> None:
         if not 1 <= self.page <= PAGE_MAX:
-            raise InvalidInputError(f"The page is a number from 1 to {PAGE_MAX:,}.", field="page")
+            raise InvalidInputError(
+                _("The page is a number from 1 to %(max)s.", max=format_number(PAGE_MAX)),
+                field="page",
+            )
         if not 1 <= self.limit <= LIMIT_MAX:
-            raise InvalidInputError(f"The limit is a number from 1 to {LIMIT_MAX}.", field="limit")
+            raise InvalidInputError(
+                _("The limit is a number from 1 to %(max)s.", max=format_number(LIMIT_MAX)),
+                field="limit",
+            )
 
     @property
     def offset(self) -> int:
@@ -120,7 +127,7 @@ async def list_threads(
     """Visible threads of these boards in the order `sort` (a Lemmy sort name) maps to."""
     order = SORTS.get(sort)
     if order is None:
-        raise InvalidInputError(f"Unknown sort {sort!r}.", field="sort")
+        raise InvalidInputError(_("Unknown sort %(sort)s.", sort=repr(sort)), field="sort")
     if not boards:
         return []
     where = Q()

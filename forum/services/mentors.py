@@ -20,7 +20,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from forum.errors import ConflictError, InvalidInputError, NotAllowedError, NotFoundError
-from forum.i18n import _, lazy, ngettext
+from forum.i18n import _, format_number, lazy, ngettext
 from forum.models import (
     Account,
     Actor,
@@ -301,7 +301,7 @@ async def send(
         raise InvalidInputError(_("Write something before sending."), field="body")
     if len(body) > BODY_MAX:
         raise InvalidInputError(
-            _("A message is at most %(max)s characters.", max=f"{BODY_MAX:,}"), field="body"
+            _("A message is at most %(max)s characters.", max=format_number(BODY_MAX)), field="body"
         )
     if await _paused(link, access.board.id):
         raise NotAllowedError(str(PAUSED))

@@ -10,6 +10,7 @@ from tortoise.transactions import in_transaction
 from forum import invalidation
 from forum.errors import ConflictError, InvalidInputError, NotFoundError
 from forum.events import MemberJoined, PersonaRetired, PostDeleted, emit
+from forum.i18n import _
 from forum.keys import generate_key_pair
 from forum.models import Actor, Board, Invite, Membership, Persona, Post, Thread
 from forum.models.actor import ActorKind
@@ -45,7 +46,7 @@ async def join_board(
             raise NotFoundError()  # private boards stay invisible without an invitation
     if not accept_rules:
         raise InvalidInputError(
-            "Please read the board's rules and tick the box to accept them.",
+            _("Please read the board's rules and tick the box to accept them."),
             field="accept_rules",
         )
     if existing is not None:
@@ -78,7 +79,7 @@ async def join_board(
             ).first()
             if existing is not None:
                 return existing
-    raise ConflictError("Could not find a free name; please try again.")
+    raise ConflictError(_("Could not find a free name; please try again."))
 
 
 async def _use_invite(invite: Invite | None) -> None:
@@ -117,7 +118,7 @@ async def rename_persona(slug: str, viewer: Viewer, new_name: str) -> Persona:
             await invalidation.announce(invalidation.THREADS)
     except IntegrityError:
         raise ConflictError(
-            "Someone in this board has that name already.", field="display_name"
+            _("Someone in this board has that name already."), field="display_name"
         ) from None
     return persona
 

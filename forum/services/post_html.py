@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from markupsafe import Markup, escape
 
+from forum import i18n
 from forum.i18n import _, current_locale
 from forum.models.post import PostState
 
@@ -46,7 +47,7 @@ class _Texts:
 
 
 @functools.lru_cache(maxsize=32)
-def _texts(locale: str) -> _Texts:
+def _texts(locale: str, catalog: object) -> _Texts:
     """The pieces for `locale` (the current one: `_` reads it), made once per language
     rather than once per post."""
 
@@ -118,7 +119,7 @@ class Controls:
 
 @functools.lru_cache(maxsize=16)
 def _buttons(
-    reactions: tuple[tuple[str, str], ...], locale: str
+    reactions: tuple[tuple[str, str], ...], locale: str, catalog: object
 ) -> tuple[tuple[str, str, str], ...]:
     """Per kind of reaction: its key, its button up to aria-pressed's value, its label (in
     `locale`, the language current when called: the default labels are in the catalogs)."""
@@ -145,10 +146,15 @@ def write_markup(
     actions_html. `base` is the thread's path; `op` its author (the OP badge)."""
     base = str(escape(base))
     csrf = str(escape(controls.csrf_token)) if controls else ""
-    buttons = _buttons(reactions, current_locale())
-    texts = _texts(current_locale())
+    # Cached per language and catalog: a catalog read anew (another one in tests) is a
+    # new key, so no page ever shows another catalog's words.
+    locale = current_locale()
+    catalog = i18n.translations(locale)
+    buttons = _buttons(reactions, locale, catalog)
+    texts = _texts(locale, catalog)
     for post in posts:
         post.head_html = _head(post, op, signed_in, base, texts)
+        post.lang_attr = body_lang(post.language, locale)
         if controls is not None:
             post.actions_html = _actions(post, controls, base, csrf, buttons, texts)
 

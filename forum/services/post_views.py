@@ -117,6 +117,10 @@ class PostView:
     # PostList.prepare when the page renders (forum.services.post_html).
     head_html: Markup = _EMPTY
     actions_html: Markup = _EMPTY
+    # The post's language (BCP 47, "" unknown), and ` lang="…"` for its body when that is
+    # not the page's (written by PostList.prepare; forum.services.post_html.body_lang).
+    language: str = ""
+    lang_attr: Markup = _EMPTY
 
 
 class PostList(list[PostView]):
@@ -171,7 +175,7 @@ _PLACE_EXTRA = (
 _SELECT = (
     "SELECT p.id, p.seq, p.state, p.body_html, p.reaction_counts, p.created_at, p.edited_at, "
     "p.author_id, a.name, r.seq, r.author_id, ra.name, m.role, p.mod_note, p.content_note, "
-    "pe.slot, {mine}{extra} "
+    "pe.slot, p.language, {mine}{extra} "
     "FROM post p JOIN actor a ON a.id = p.author_id "
     "LEFT JOIN post r ON r.id = p.reply_to_id LEFT JOIN actor ra ON ra.id = r.author_id "
     "LEFT JOIN persona pe ON pe.actor_id = p.author_id "
@@ -245,7 +249,7 @@ def localize(posts: Iterable[PostView], prefs: Preferences) -> None:
 def _post_view(row: Iterable[Any]) -> PostView:
     """One row of the page's query (sqlite3.Row or asyncpg Record, in _SELECT's order)."""
     (pid, seq, state, html, counts, created, edited, author_id, name, *rest) = row
-    reply_seq, reply_author_id, reply_name, role, mod_note, note, slot, mine = rest[:8]
+    reply_seq, reply_author_id, reply_name, role, mod_note, note, slot, language, mine = rest[:9]
     at = when(created)
     return PostView(
         id=pid,
@@ -268,6 +272,7 @@ def _post_view(row: Iterable[Any]) -> PostView:
         mine=frozenset(mine.split()) if mine else _NONE,
         content_note=note or "",
         one_off=bool(slot),
+        language=language or "",
     )
 
 

@@ -6,6 +6,7 @@ from tortoise.transactions import in_transaction
 
 from forum.errors import InvalidInputError, NotAllowedError, NotFoundError
 from forum.events import ReactionChanged, emit
+from forum.i18n import _
 from forum.models import Post, Reaction
 from forum.models.post import PostState
 from forum.services.boards import access_board, require_login
@@ -28,12 +29,12 @@ async def toggle_reaction(
     back whatever it was (the API's PUT and DELETE). Returns whether it is now on."""
     require_login(viewer)
     if kind not in allowed:
-        raise InvalidInputError("Unknown reaction.", field="kind")
+        raise InvalidInputError(_("Unknown reaction."), field="kind")
     access = await access_board(slug, viewer)
     if access.persona is None:
         if not access.can_read:
             raise NotFoundError()
-        raise NotAllowedError("Join this board to react to posts.")
+        raise NotAllowedError(_("Join this board to react to posts."))
     thread = await get_thread(access, thread_id)
     post = await Post.filter(
         thread_id=thread.id, seq=check_seq(seq), state=PostState.visible

@@ -17,6 +17,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from forum.errors import InvalidInputError, NotAllowedError
+from forum.i18n import _
 from forum.mentions import personas_among, record_mentions
 from forum.models import Actor, Board, Post, Thread
 from forum.models.post import PostState
@@ -36,6 +37,11 @@ from forum.services.languages import post_language
 from forum.services.reactions import set_reaction
 
 TITLE_MAX = 200
+
+
+def _without_hint(message: str) -> str:
+    # The crisis hint speaks to a local author; a remote one never sees our pages.
+    return message.removesuffix(_(CRISIS_HINT)).removesuffix(CRISIS_HINT)
 
 
 async def _must_hold(board: Board, author: Actor, state: PostState) -> bool:
@@ -72,14 +78,14 @@ async def _admit(
         )
     except InvalidInputError as exc:
         # What the rules refuse here, its server may not post here (backfill skips it too).
-        raise NotAllowedError(exc.message.removesuffix(CRISIS_HINT)) from None
+        raise NotAllowedError(_without_hint(exc.message)) from None
 
 
 async def _admit_edit(board_id: int, post: Post, text: PostText, title: str) -> CheckedPost:
     try:
         return await admit_edit(board_id, post, text, title=title)
     except InvalidInputError as exc:
-        raise NotAllowedError(exc.message.removesuffix(CRISIS_HINT)) from None
+        raise NotAllowedError(_without_hint(exc.message)) from None
 
 
 async def add_remote_thread(

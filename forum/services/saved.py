@@ -12,6 +12,7 @@ import contextlib
 from tortoise.exceptions import IntegrityError
 
 from forum.errors import NotAllowedError, NotFoundError
+from forum.i18n import _
 from forum.models import Persona, Post, SavedPost
 from forum.models.post import PostState
 from forum.services.boards import BoardAccess
@@ -26,7 +27,7 @@ async def save_post(access: BoardAccess, post: Post, *, on: bool) -> None:
     """Save (or unsave) `post`, read through `access`, under the viewer's persona in its
     board. Saving twice, or unsaving what was not saved, changes nothing."""
     if access.persona is None:
-        raise NotAllowedError("Join this board to save its posts.")
+        raise NotAllowedError(_("Join this board to save its posts."))
     if not on:
         await SavedPost.filter(persona_id=access.persona.id, post_id=post.id).delete()
         return

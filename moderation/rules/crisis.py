@@ -1,8 +1,10 @@
 """The default crisis phrase sets, one per language: `moderation/crisis_phrases.<code>.txt`.
 
-A post is checked with the set of its language plus English (people mix languages, and
-English crisis words travel); a post whose language is unknown, or has no set of its own,
-with every set, because a missed crisis costs far more than a moderator's glance.
+Every post is checked with every set, whatever language it is marked as: a post's
+language is often only the page's (a Spanish speaker on an English site who leaves the
+choice alone), people mix languages, and a missed crisis costs far more than a
+moderator's glance at a false alarm. The idioms each set leaves out are listed in its
+file, so no language's everyday speech trips another's phrases.
 
 People often type without accents or umlauts (a phone set to another language, a
 keyboard without them), so every phrase also matches with its accented letters written
@@ -36,6 +38,11 @@ def default_crisis_rules(language: str = "") -> tuple[RuleSpec, ...]:
     return _rules(crisis_set_key(language))
 
 
+def phrase_set(code: str) -> tuple[RuleSpec, ...]:
+    """One language's shipped phrases ("en", "es", "de")."""
+    return _sets()[code]
+
+
 def crisis_set_key(language: str) -> str:
     """Which sets a post in `language` is checked with: its primary subtag when a set
     ships for it, else "" (every set)."""
@@ -62,8 +69,9 @@ def _rules(key: str) -> tuple[RuleSpec, ...]:
 
 
 def _chosen(key: str) -> list[str]:
-    """English first, then the post's language, or every other language when unknown."""
-    others = sorted(code for code in _sets() if code != ENGLISH and (not key or code == key))
+    """English first, then every other language (see the module's docstring for why the
+    post's own language, `key`, does not narrow them)."""
+    others = sorted(code for code in _sets() if code != ENGLISH)
     return [ENGLISH, *others] if ENGLISH in _sets() else others
 
 

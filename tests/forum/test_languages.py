@@ -11,7 +11,13 @@ import httpx
 from babel.messages.pofile import read_po
 
 from forum.catalogs import available_locales, catalog_path
-from forum.i18n import ngettext, use_locale
+from forum.i18n import (
+    format_clock,
+    format_moment,
+    format_weekday_moment,
+    ngettext,
+    use_locale,
+)
 from forum.models import Account, Board, SiteLanguage, SiteSettings, Thread
 from tests.helpers import (
     csrf_token,
@@ -79,7 +85,7 @@ async def test_site_default_without_header(
     assert (await set_default_language(client, "de")).status_code == 303
     assert (await SiteSettings.get(id=1)).default_locale == "de"
     page = (await other_client.get("/")).text
-    assert html_tag(page) == '<html lang="de">' and "Schnell verlassen" in page
+    assert html_tag(page) == '<html lang="de">' and "Schnellausstieg" in page
     # A browser asking only for languages there is no catalog of gets the default too.
     unknown = await other_client.get("/", headers={"Accept-Language": "fr, it;q=0.5"})
     assert html_tag(unknown.text) == '<html lang="de">'
@@ -219,3 +225,29 @@ def test_catalogs_parse_and_arabic_has_six_plural_forms() -> None:
     with use_locale("ar"):
         forms = {ngettext("%(num)s post", "%(num)s posts", n) for n in (0, 1, 2, 3, 11, 100)}
     assert len(forms) == 6
+
+
+async def test_visitors_see_times_in_their_language(client: httpx.AsyncClient) -> None:
+    # A visitor's times come from the `moment` filter (no zone of theirs is known): each
+    # language writes day and time in its own order, and none of them breaks the page.
+    await make_board("grief", title="Trauer")
+    await register(client, "quietfern")
+    await join(client, "grief")
+    await start_thread(client, "grief", title="Missing her", body="First post")
+    visitor = httpx.AsyncClient(transport=client._transport, base_url=str(client.base_url))
+    async with visitor:
+        seen = {}
+        for tag in ("de", "es", "ar", "en"):
+            page = await visitor.get("/b/grief", headers={"Accept-Language": tag})
+            assert page.status_code == 200, tag
+            seen[tag] = page.text
+    assert re.search(r"\d{1,2}\. \w+\.? \d{4}, \d{2}:\d{2} UTC", seen["de"])
+    assert re.search(r"\d{2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} UTC", seen["en"])
+    with use_locale("ar"):
+        moment = datetime(2026, 12, 6, 14, 5, tzinfo=UTC)
+        assert "14:05" in format_moment(moment) and "،" in format_moment(moment)
+        assert format_clock(moment) == "14:05"
+        assert "2026" in format_weekday_moment(moment)
+    # A region tag (as Accept-Language may name one) is a language Babel knows too.
+    with use_locale("en-001"):
+        assert format_moment(datetime(2026, 12, 6, 14, 5, tzinfo=UTC)) == "6 Dec 2026, 14:05"

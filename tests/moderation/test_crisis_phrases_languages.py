@@ -19,9 +19,8 @@ from moderation.rules import (
     RuleSpec,
     crisis_languages,
     crisis_set_key,
-    default_crisis_rules,
 )
-from moderation.rules.crisis import plain_spellings
+from moderation.rules.crisis import phrase_set, plain_spellings
 from tests.federation.peer import Peer, running_peer
 from tests.federation.test_remote_content_checks import Scene
 from tests.helpers import join, make_board, register, start_thread, thread_id_from
@@ -147,12 +146,15 @@ def test_every_set_together_still_ignores_english_everyday_speech(text: str) -> 
     assert not evaluate(NO_RULES, text, "").crisis
 
 
-def test_a_known_language_is_checked_with_its_set_and_english() -> None:
+def test_every_post_is_checked_with_every_set_whatever_its_language() -> None:
+    # A post's language is often only the page's: a Spanish speaker on an English site,
+    # or someone mixing languages, must be heard all the same.
     assert evaluate(NO_RULES, "I want to die. Quiero morir.", "es").crisis
-    assert evaluate(NO_RULES, "honestly i just wanna die", "de").crisis  # people mix
-    assert not evaluate(NO_RULES, "Ich will sterben", "es").crisis  # not the German set
-    assert not evaluate(NO_RULES, "me quiero morir", "de").crisis
-    assert not evaluate(NO_RULES, "me quiero morir", "de-CH").crisis
+    assert evaluate(NO_RULES, "honestly i just wanna die", "de").crisis
+    assert evaluate(NO_RULES, "Ich will sterben", "es").crisis
+    assert evaluate(NO_RULES, "me quiero morir", "de").crisis
+    assert evaluate(NO_RULES, "me quiero morir", "en").crisis
+    assert evaluate(NO_RULES, "me quiero morir", "de-CH").crisis
 
 
 @pytest.mark.parametrize("language", ["", "fr", "pt-BR", "ar"])
@@ -197,9 +199,9 @@ def test_admin_rules_still_win_over_crisis_phrases_and_keep_their_message() -> N
 def test_shipped_sets_do_not_repeat_english_phrases_without_their_exceptions() -> None:
     """A Spanish or German phrase spelled like an English one (say "suicidé" written plain)
     would match without the English exceptions ("suicide squad") and undo them."""
-    english = {rule.pattern for rule in default_crisis_rules("en")}
-    others = set(default_crisis_rules()) - set(default_crisis_rules("en"))
-    assert others and not {rule.pattern for rule in others} & english
+    english = {rule.pattern for rule in phrase_set("en")}
+    others = {rule.pattern for code in ("es", "de") for rule in phrase_set(code)}
+    assert others and not others & english
 
 
 # Through the real paths, with the post's language unknown (every set), as today

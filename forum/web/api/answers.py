@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from forum.errors import InvalidInputError, NotFoundError
+from forum.i18n import _
 from forum.models import Board, Thread
 from forum.models.post import PostState
 from forum.services.boards import BoardAccess
@@ -39,7 +40,7 @@ def iso_time(value: datetime | None) -> str | None:
 def page_number(request: Request) -> int:
     raw = request.query_params.get("page", "1")
     if not (raw.isascii() and raw.isdigit()):
-        raise InvalidInputError("The parameter 'page' must be a page number.", field="page")
+        raise InvalidInputError(_("The parameter 'page' must be a page number."), field="page")
     # Any number past the last page is a 404 from the service, after its access checks.
     return int(raw) if len(raw) <= 9 else MAX_ID
 

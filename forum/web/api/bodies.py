@@ -8,6 +8,7 @@ from typing import Any
 from starlette.requests import Request
 
 from forum.errors import InvalidInputError
+from forum.i18n import _, format_number
 from forum.services.threads import MAX_ID
 
 
@@ -21,7 +22,9 @@ class JsonBody:
         value = self._data.get(name)
         if value is None:
             if required:
-                raise InvalidInputError(f"The field {name!r} is required.", field=name)
+                raise InvalidInputError(
+                    _("The field %(name)s is required.", name=repr(name)), field=name
+                )
             return ""
         return _text(name, value)
 
@@ -36,7 +39,12 @@ class JsonBody:
             return None
         if not isinstance(value, list) or len(value) > most:
             raise InvalidInputError(
-                f"The field {name!r} must be a list of at most {most} strings.", field=name
+                _(
+                    "The field %(name)s must be a list of at most %(most)s strings.",
+                    name=repr(name),
+                    most=format_number(most),
+                ),
+                field=name,
             )
         return [_text(name, item) for item in value]
 
@@ -46,7 +54,9 @@ class JsonBody:
         if value is None:
             return False
         if not isinstance(value, bool):
-            raise InvalidInputError(f"The field {name!r} must be true or false.", field=name)
+            raise InvalidInputError(
+                _("The field %(name)s must be true or false.", name=repr(name)), field=name
+            )
         return value
 
     def number(self, name: str) -> int | None:
@@ -54,18 +64,22 @@ class JsonBody:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
-            raise InvalidInputError(f"The field {name!r} must be a post number.", field=name)
+            raise InvalidInputError(
+                _("The field %(name)s must be a post number.", name=repr(name)), field=name
+            )
         return value
 
 
 def _text(name: str, value: object) -> str:
     if not isinstance(value, str):
-        raise InvalidInputError(f"The field {name!r} must be a string.", field=name)
+        raise InvalidInputError(
+            _("The field %(name)s must be a string.", name=repr(name)), field=name
+        )
     # Only JSON can spell lone surrogates, which no database driver can encode; NUL
     # PostgreSQL text cannot hold (the services do not reject it yet).
     if "\x00" in value or not _encodable(value):
         raise InvalidInputError(
-            f"The field {name!r} holds characters that are not text.", field=name
+            _("The field %(name)s holds characters that are not text.", name=repr(name)), field=name
         )
     return value
 
@@ -89,10 +103,10 @@ async def read_json(
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError):
-        raise InvalidInputError("The request body is not valid JSON.") from None
+        raise InvalidInputError(_("The request body is not valid JSON.")) from None
     if not isinstance(data, dict):
-        raise InvalidInputError("The request body must be a JSON object.")
+        raise InvalidInputError(_("The request body must be a JSON object."))
     for name in data:
         if name not in fields:
-            raise InvalidInputError(f"Unknown field {name!r}.", field=str(name))
+            raise InvalidInputError(_("Unknown field %(name)s.", name=repr(name)), field=str(name))
     return JsonBody(data)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from forum.errors import LoginRequiredError, NotAllowedError
+from forum.i18n import _
 from forum.services.viewer import Viewer
 from forum.web.cookies import csrf_token_valid
 from forum.web.viewers import load_viewer
@@ -17,7 +18,7 @@ async def load_reader(request: Request) -> Viewer:
     """The viewer; a token that matches no account is a 401, not a quiet anonymous read."""
     viewer = await load_viewer(request)
     if getattr(request.state, "via_token", None) is False:
-        raise LoginRequiredError("That personal token is not valid; it may have been revoked.")
+        raise LoginRequiredError(_("That personal token is not valid; it may have been revoked."))
     return viewer
 
 
@@ -37,7 +38,9 @@ async def load_writer(request: Request) -> Viewer:
     ):
         # A browser sends the cookie to any site's request; only our pages know the token.
         raise NotAllowedError(
-            "A request with the session cookie needs the X-CSRF-Token header; "
-            "scripts should use a personal token instead."
+            _(
+                "A request with the session cookie needs the X-CSRF-Token header; "
+                "scripts should use a personal token instead."
+            )
         )
     return viewer

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from forum.errors import InvalidInputError, NotFoundError
+from forum.i18n import _
 from forum.models import Board, Notice, NoticeKind
 from forum.services import boards, notices
 from forum.services.post_views import POSTS_PER_PAGE
@@ -122,7 +123,7 @@ async def watch_thread(request: Request) -> JSONResponse:
     body = await read_json(request, frozenset({"watch"}))
     name = body.text("watch")
     if name not in WATCHES:
-        raise InvalidInputError("Choose follow, mute or normal.", field="watch")
+        raise InvalidInputError(_("Choose follow, mute or normal."), field="watch")
     thread_id = request.path_params["thread_id"]
     await notices.set_watch(viewer, await thread_slug(thread_id), thread_id, WATCHES[name])
     return json_answer({"watch": name})

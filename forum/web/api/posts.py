@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from forum.errors import InvalidInputError
+from forum.i18n import _
 from forum.models import Post
 from forum.services import posts, reactions
 from forum.services.preferences import preferences_for
@@ -39,7 +40,9 @@ async def edit_post(request: Request) -> JSONResponse:
     text = body.text("body")
     title, note = body.optional_text("title"), body.optional_text("content_note")
     if seq != 1 and title is not None:
-        raise InvalidInputError("Only a thread's first post has the field 'title'.", field="title")
+        raise InvalidInputError(
+            _("Only a thread's first post has the field 'title'."), field="title"
+        )
     slug = await thread_slug(thread_id)
     await posts.edit_post(slug, thread_id, seq, viewer, body=text, title=title, content_note=note)
     return await _answer(thread_id, seq, viewer)

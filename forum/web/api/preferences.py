@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from forum.errors import InvalidInputError
+from forum.i18n import _
 from forum.models import Account
 from forum.services import boards, preferences
 from forum.services.viewer import Viewer
@@ -53,7 +54,7 @@ def _mute_words(body: JsonBody, current: str) -> str:
     if words is None:
         return current
     if any("\n" in word or "\r" in word for word in words):
-        raise InvalidInputError("Each muted word or phrase is one line.", field="mute_words")
+        raise InvalidInputError(_("Each muted word or phrase is one line."), field="mute_words")
     return "\n".join(words)
 
 
@@ -64,7 +65,9 @@ async def _hidden_boards(body: JsonBody, viewer: Viewer, current: str) -> list[i
     known = {b.slug: b.id for b in await boards.list_boards(viewer)}
     unknown = [slug for slug in slugs if slug not in known]
     if unknown:
-        raise InvalidInputError(f"There is no board {unknown[0][:50]!r}.", field="hidden_boards")
+        raise InvalidInputError(
+            _("There is no board %(slug)s.", slug=repr(unknown[0][:50])), field="hidden_boards"
+        )
     return [known[slug] for slug in slugs]
 
 

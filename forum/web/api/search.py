@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from forum.errors import InvalidInputError
+from forum.i18n import _
 from forum.models import Post
 from forum.services.search import HITS_PER_PAGE, QUERY_MAX, search_posts
 from forum.web import openapi as doc
@@ -20,7 +21,7 @@ async def search(request: Request) -> JSONResponse:
     params = request.query_params
     query = params.get("q", "")
     if not query.strip():
-        raise InvalidInputError("The parameter 'q' (what to look for) is required.", field="q")
+        raise InvalidInputError(_("The parameter 'q' (what to look for) is required."), field="q")
     results = await search_posts(
         viewer, query, board_slug=params.get("board") or None, cursor=params.get("after")
     )
