@@ -12,7 +12,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from forum.errors import ConflictError, InvalidInputError, NotAllowedError, NotFoundError
-from forum.i18n import _, lazy
+from forum.i18n import N_, _, lazy
 from forum.models import Post, Thread
 from forum.models.post import PostState
 from forum.ratelimits import RateLimiter
@@ -31,14 +31,15 @@ from moderation.models import (
 )
 
 # The categories' English labels: also the words other servers are sent and matched on
-# (federation.forwarded_reports, moderation.remote_reports), so never translated.
+# (federation.forwarded_reports, moderation.remote_reports), so never translated here;
+# marked (N_) for the catalogs, from which CATEGORY_NAMES shows them.
 CATEGORY_LABELS = {
-    ReportCategory.at_risk: "Someone may be at risk",
-    ReportCategory.harassment: "Harassment or abuse",
-    ReportCategory.personal_info: "Personal information / doxxing",
-    ReportCategory.spam: "Spam",
-    ReportCategory.rule: "Breaks a board rule",
-    ReportCategory.other: "Other",
+    ReportCategory.at_risk: N_("Someone may be at risk"),
+    ReportCategory.harassment: N_("Harassment or abuse"),
+    ReportCategory.personal_info: N_("Personal information / doxxing"),
+    ReportCategory.spam: N_("Spam"),
+    ReportCategory.rule: N_("Breaks a board rule"),
+    ReportCategory.other: N_("Other"),
 }
 # The same labels as members and moderators read them, in their language.
 CATEGORY_NAMES = {category: lazy(label) for category, label in CATEGORY_LABELS.items()}

@@ -54,31 +54,41 @@ def _texts(locale: str, catalog: object) -> _Texts:
     def e(text: str) -> str:
         return str(escape(text))
 
+    # Each text is translated outside the f-strings below: pybabel cannot read calls
+    # inside an f-string, and a text it misses is in no catalog.
+    original_poster, op = e(_("Original poster")), e(_("OP"))
+    op_spoken = e(_("original poster"))
+    moderator, team = e(_("A moderator of this board")), e(_("Team"))
+    moderator_spoken = e(_("a moderator of this board"))
+    peer = e(_("Peer supporter"))
+    one_off, one_off_spoken = e(_("One-off name")), e(_("a name used for this thread only"))
+    edited, held = e(_("edited")), e(_("Waiting for review"))
+    more, actions = e(_("More")), e(_("actions for post #%(seq)s", seq=_SEQ))
     return _Texts(
         op=(
-            f'<span class="badge op" title="{e(_("Original poster"))}">{e(_("OP"))}'
-            f'<span class="visually-hidden"> ({e(_("original poster"))})</span></span>'
+            f'<span class="badge op" title="{original_poster}">{op}'
+            f'<span class="visually-hidden"> ({op_spoken})</span></span>'
         ),
         team=(
-            f'<span class="badge team" title="{e(_("A moderator of this board"))}">{e(_("Team"))}'
-            f'<span class="visually-hidden"> ({e(_("a moderator of this board"))})</span></span>'
+            f'<span class="badge team" title="{moderator}">{team}'
+            f'<span class="visually-hidden"> ({moderator_spoken})</span></span>'
         ),
-        peer=f'<span class="badge supporter">{e(_("Peer supporter"))}</span>',
+        peer=f'<span class="badge supporter">{peer}</span>',
         # A throwaway thread's author: said so, and nothing that could tie it to another
         # name.
         one_off=(
-            f'<span class="badge one-off">{e(_("One-off name"))}'
-            f'<span class="visually-hidden"> ({e(_("a name used for this thread only"))})'
+            f'<span class="badge one-off">{one_off}'
+            f'<span class="visually-hidden"> ({one_off_spoken})'
             "</span></span>"
         ),
-        edited=f'<span class="meta">({e(_("edited"))})</span>',
-        held=f'<span class="badge held">{e(_("Waiting for review"))}</span>',
+        edited=f'<span class="meta">({edited})</span>',
+        held=f'<span class="badge held">{held}</span>',
         # Secondary actions in a menu that opens without JavaScript; its summary names
         # the post, so the links inside need no number of their own.
         menu=(
             f'<details class="post-menu"><summary><span aria-hidden="true">⋯ </span>'
-            f'{e(_("More"))}<span class="visually-hidden"> '
-            f"{e(_('actions for post #%(seq)s', seq=_SEQ))}</span></summary><ul>"
+            f'{more}<span class="visually-hidden"> '
+            f"{actions}</span></summary><ul>"
         ),
         in_reply=e(_("in reply to")),
         reply=e(_("Reply")),

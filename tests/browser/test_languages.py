@@ -176,12 +176,26 @@ def site(browser: Browser, language_server: ForumServer) -> Iterator[Site]:
         member.get_by_role("button", name="Send report").click()
         expect(member.get_by_role("status")).to_contain_text("The moderators have your report")
 
+        # Notices are written when they happen, in the reader's own choice of language
+        # (no browser is asking then): the moderator chooses the pseudo-locale first,
+        # so the notice of their appointment is written in it.
+        moderator.goto("/account")
+        moderator.locator('select[name="locale"]').select_option(PSEUDO_LOCALE)
+        moderator.locator('form[action="/preferences/language"] button').click()
+        expect(moderator.locator("html")).to_have_attribute("lang", PSEUDO_LOCALE)
         moderator_name = _board_name(moderator)
         admin.goto(f"/admin/boards/{BOARD}")
         admin.get_by_label("Member's name in this board").fill(moderator_name)
         admin.get_by_label("Role", exact=True).select_option("moderator")
         admin.get_by_role("button", name="Appoint").click()
         expect(admin.locator("body")).to_contain_text(moderator_name)
+        # Back to the browser's language: the Arabic checks below ask for Arabic that way.
+        moderator.goto("/account")
+        moderator.locator('select[name="locale"]').select_option("")
+        moderator.locator('form[action="/preferences/language"] button').click()
+        expect(moderator.locator('select[name="locale"] option[value=""]')).to_have_attribute(
+            "selected", ""
+        )
 
         arabic_page.goto("/account")
         arabic_page.get_by_label("Language of the pages").select_option(ARABIC)
