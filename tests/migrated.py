@@ -48,7 +48,9 @@ def _migrate(data_dir: Path, database_url: str = "") -> None:
         raise RuntimeError(f"kindred migrate (template): {result.stdout}{result.stderr}")
 
 
-def _pg_admin(sql: str) -> None:
+def pg_admin_in_thread(sql: str) -> None:
+    """Run one statement as the PostgreSQL admin, from sync code or beside a running loop."""
+
     async def run() -> None:
         conn = await asyncpg.connect(PG_ADMIN_URL.replace("postgres://", "postgresql://", 1))
         try:
@@ -101,8 +103,8 @@ def pg_template() -> str:
     with _lock:
         if _pg_template is None:
             name = f"kindred_template_{os.getpid()}_{secrets.token_hex(3)}"
-            _pg_admin(f'CREATE DATABASE "{name}"')
-            atexit.register(_pg_admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            pg_admin_in_thread(f'CREATE DATABASE "{name}"')
+            atexit.register(pg_admin_in_thread, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             with tempfile.TemporaryDirectory(prefix="kindred-template-") as scratch:
                 _migrate(Path(scratch), f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}")
             _pg_template = name
@@ -112,7 +114,7 @@ def pg_template() -> str:
 def create_pg_database(name: str) -> None:
     """`CREATE DATABASE name` with the migrated schema in it."""
     template = pg_template()
-    _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    pg_admin_in_thread(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
 
 
 async def create_pg_database_async(name: str) -> None:

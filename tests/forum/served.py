@@ -15,10 +15,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import asyncpg
 import httpx
 
-from tests.migrated import create_pg_database, seed_sqlite
+from tests.migrated import create_pg_database, pg_admin_in_thread, seed_sqlite
 
 BACKEND = os.environ.get("KINDRED_TEST_DB", "sqlite")
 PG_ADMIN_URL = os.environ.get("KINDRED_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432/test")
@@ -34,16 +33,7 @@ def free_port() -> int:
 
 
 def pg_admin_sync(sql: str) -> None:
-    import asyncio
-
-    async def run() -> None:
-        conn = await asyncpg.connect(PG_ADMIN_URL.replace("postgres://", "postgresql://", 1))
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(run())
+    pg_admin_in_thread(sql)
 
 
 @contextmanager

@@ -41,20 +41,9 @@ async def choose_theme(request: Request) -> Response:
         )
     if viewer.is_authenticated:
         return redirect("/account#preferences-h")
-    response = redirect("/preferences/theme?done=1")
-    if choice:
-        response.set_cookie(
-            preferences.THEME_COOKIE,
-            choice,
-            max_age=THEME_COOKIE_DAYS * 86400,
-            httponly=True,
-            samesite="lax",
-            secure=app_state(request).settings.https,
-            path="/",
-        )
-    else:
-        response.delete_cookie(preferences.THEME_COOKIE, path="/")
-    return response
+    return _remembered(
+        request, redirect("/preferences/theme?done=1"), preferences.THEME_COOKIE, choice
+    )
 
 
 async def language_page(request: Request) -> Response:
@@ -86,10 +75,19 @@ async def choose_language(request: Request) -> Response:
         )
     if viewer.is_authenticated:
         return redirect("/account?done=language#language-h")
-    response = redirect("/preferences/theme?done=language#language-h")
+    return _remembered(
+        request,
+        redirect("/preferences/theme?done=language#language-h"),
+        languages.LANG_COOKIE,
+        choice,
+    )
+
+
+def _remembered(request: Request, response: Response, cookie: str, choice: str) -> Response:
+    """A visitor's choice in a cookie holding it alone ("" forgets it)."""
     if choice:
         response.set_cookie(
-            languages.LANG_COOKIE,
+            cookie,
             choice,
             max_age=THEME_COOKIE_DAYS * 86400,
             httponly=True,
@@ -98,5 +96,5 @@ async def choose_language(request: Request) -> Response:
             path="/",
         )
     else:
-        response.delete_cookie(languages.LANG_COOKIE, path="/")
+        response.delete_cookie(cookie, path="/")
     return response
