@@ -126,16 +126,20 @@ def partial_unique_sql(table: str, name: str, columns: Iterable[str], condition:
     return f'CREATE UNIQUE INDEX IF NOT EXISTS "{name}" ON "{table}" ({quoted}) WHERE {condition}'
 
 
+def _partial_unique(model: Any, constraint: UniqueConstraint) -> str:
+    assert constraint.condition and constraint.name, "a partial unique index needs both"
+    columns = [_column(model, name) for name in constraint.fields]
+    return partial_unique_sql(model._meta.db_table, constraint.name, columns, constraint.condition)
+
+
 def partial_uniques(model: type[Model]) -> list[str]:
     """CREATE statements for the model's partial unique constraints (Meta.constraints
     with a condition)."""
-    out = []
-    for constraint in model._meta.constraints:
-        if isinstance(constraint, UniqueConstraint) and constraint.condition and constraint.name:
-            columns = [_column(model, name) for name in constraint.fields]
-            table = model._meta.db_table
-            out.append(partial_unique_sql(table, constraint.name, columns, constraint.condition))
-    return out
+    return [
+        _partial_unique(model, constraint)
+        for constraint in model._meta.constraints
+        if isinstance(constraint, UniqueConstraint) and constraint.condition and constraint.name
+    ]
 
 
 class AddPartialUnique(AddConstraint):
@@ -153,14 +157,8 @@ class AddPartialUnique(AddConstraint):
         if state_editor is None:
             return
         model = new_state.apps.get_model(f"{app_label}.{self.model_name}")
-        constraint = self.constraint
-        assert isinstance(constraint, UniqueConstraint) and constraint.condition
-        assert constraint.name, "a partial unique index needs its name"
-        columns = [_column(model, name) for name in constraint.fields]
-        sql = partial_unique_sql(
-            model._meta.db_table, constraint.name, columns, constraint.condition
-        )
-        await state_editor.client.execute_script(sql)
+        assert isinstance(self.constraint, UniqueConstraint)
+        await state_editor.client.execute_script(_partial_unique(model, self.constraint))
 
     async def database_backward(
         self,

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import functools
 import re
-import time
-from dataclasses import dataclass
 from typing import Any
 
 from babel.core import Locale, UnknownLocaleError, negotiate_locale
@@ -225,39 +223,3 @@ class LocalSite:
 
 def _first(rows: list[SiteLanguage], name: str) -> str:
     return next((value for row in rows if (value := getattr(row, name))), "")
-
-
-SITE_LANGUAGE_SECONDS = 5.0
-# Counts announced changes of the site's settings (SiteLanguage rows are among them).
-_changes = 0
-
-
-def _site_changed(_key: str) -> None:
-    global _changes
-    _changes += 1
-
-
-invalidation.subscribe(invalidation.SITE, _site_changed)
-
-
-@dataclass
-class SiteLanguageCache:
-    """Every SiteLanguage row (one per language at most): read again when an admin saves
-    (forum.invalidation's site topic), and at least every few seconds should a notice be
-    lost. One per app, so two apps on two databases never share rows."""
-
-    rows: dict[str, SiteLanguage] | None = None
-    loaded_at: float = 0.0
-    read_after: int = -1
-
-    async def get(self) -> dict[str, SiteLanguage]:
-        now = time.monotonic()
-        if (
-            self.rows is None
-            or self.read_after != _changes
-            or now - self.loaded_at > SITE_LANGUAGE_SECONDS
-        ):
-            changes = _changes  # before the read: a change announced during it counts
-            self.rows = await site_languages()
-            self.loaded_at, self.read_after = now, changes
-        return self.rows

@@ -14,7 +14,6 @@ from forum.models import Board
 from forum.services.breaks import OPEN_PAGES, break_context
 from forum.services.languages import (
     LocalSite,
-    SiteLanguageCache,
     language_choices,
     text_direction,
     usable,
@@ -85,7 +84,7 @@ async def render(
     html = page.render(
         {
             "request": request,
-            "site": LocalSite(site, await _site_languages(request).get(), locale),
+            "site": LocalSite(site, await state.site_languages(), locale),
             "lang": locale,
             "text_dir": text_direction(locale),
             "language_names": language_choices(),
@@ -113,14 +112,6 @@ async def render(
     response.headers.add_vary_header("Accept-Language")
     attach_new_cookies(request, response)
     return response
-
-
-def _site_languages(request: Request) -> SiteLanguageCache:
-    cache = getattr(request.app.state, "site_languages", None)
-    if cache is None:
-        cache = request.app.state.site_languages = SiteLanguageCache()
-    assert isinstance(cache, SiteLanguageCache)
-    return cache
 
 
 def redirect(url: str) -> Response:

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 from starlette.requests import HTTPConnection
 
 from forum import invalidation
-from forum.models import SiteSettings
+from forum.models import SiteLanguage, SiteSettings
 from forum.ratelimits import RateLimiter
+from forum.services.languages import site_languages
 from forum.services.site import get_site_settings
 from forum.settings import Settings
 
@@ -38,6 +39,9 @@ class AppState:
     # This process's request counters, when /metrics is on (forum.web.metrics).
     metrics: RequestMetrics | None = None
     _site: SiteSettings | None = field(default=None, repr=False)
+    # The per-language crisis resources, quick exit and help (SiteLanguage rows), read
+    # with the settings and dropped with them: an admin's save announces both.
+    _languages: dict[str, SiteLanguage] = field(default_factory=dict, repr=False)
     _site_loaded_at: float = 0.0
     _site_read_after: int = -1  # the count of changes when the copy was read
 
@@ -57,8 +61,13 @@ class AppState:
             # Counted before the read: a change announced during it makes the copy stale.
             changes = _site_changes
             self._site = await get_site_settings()
+            self._languages = await site_languages()
             self._site_loaded_at, self._site_read_after = now, changes
         return self._site
+
+    async def site_languages(self) -> dict[str, SiteLanguage]:
+        await self.site()
+        return self._languages
 
     def forget_site(self) -> None:
         self._site = None

@@ -14,10 +14,9 @@ import pytest
 
 from federation.models import OutboxActivity
 from forum.models import Post, Thread
-from moderation.checks import cache
 from tests.federation.peer import AS, Peer, running_peer
-from tests.federation.test_remote_content_checks import Scene
-from tests.helpers import join, make_board, post_form, register, start_thread, thread_id_from
+from tests.federation.test_remote_content_checks import Scene, open_scene
+from tests.helpers import post_form
 
 AP = {"Accept": "application/activity+json"}
 
@@ -32,12 +31,7 @@ async def peer() -> AsyncIterator[Peer]:
 async def scene(
     app: object, client: httpx.AsyncClient, other_client: httpx.AsyncClient, peer: Peer, db: None
 ) -> Scene:
-    cache.forget()
-    await make_board("grief", federation="open")
-    await register(client, "quietfern")
-    await join(client, "grief")
-    tid = thread_id_from(await start_thread(client, "grief", "Hola", "Primero", language="es"))
-    return Scene(app, client, other_client, peer, tid)
+    return await open_scene(app, client, other_client, peer, "Hola", "Primero", language="es")
 
 
 def assert_in_language(doc: dict[str, Any], language: str, name: str) -> None:

@@ -116,16 +116,30 @@ async def peer() -> AsyncIterator[Peer]:
         yield p
 
 
-@pytest.fixture
-async def scene(
-    app: object, client: httpx.AsyncClient, other_client: httpx.AsyncClient, peer: Peer, db: None
+async def open_scene(
+    app: object,
+    client: httpx.AsyncClient,
+    other_client: httpx.AsyncClient,
+    peer: Peer,
+    title: str,
+    body: str,
+    **thread: str,
 ) -> Scene:
+    """An open board "grief" with a member's thread in it (`thread`: start_thread's extra
+    fields), ready for a peer's activities."""
     cache.forget()
     await make_board("grief", federation="open")
     await register(client, "quietfern")
     await join(client, "grief")
-    tid = thread_id_from(await start_thread(client, "grief", "Hello", "First"))
-    made = Scene(app, client, other_client, peer, tid)
+    tid = thread_id_from(await start_thread(client, "grief", title, body, **thread))
+    return Scene(app, client, other_client, peer, tid)
+
+
+@pytest.fixture
+async def scene(
+    app: object, client: httpx.AsyncClient, other_client: httpx.AsyncClient, peer: Peer, db: None
+) -> Scene:
+    made = await open_scene(app, client, other_client, peer, "Hello", "First")
     follow = {
         "@context": AS,
         "id": peer.new_id(),

@@ -22,8 +22,8 @@ from moderation.rules import (
 )
 from moderation.rules.crisis import phrase_set, plain_spellings
 from tests.federation.peer import Peer, running_peer
-from tests.federation.test_remote_content_checks import Scene
-from tests.helpers import join, make_board, register, start_thread, thread_id_from
+from tests.federation.test_remote_content_checks import Scene, open_scene
+from tests.helpers import join, make_board, register, start_thread
 
 NO_RULES = RuleSet.compile([])
 
@@ -251,12 +251,7 @@ async def peer() -> AsyncIterator[Peer]:
 async def scene(
     app: object, client: httpx.AsyncClient, other_client: httpx.AsyncClient, peer: Peer, db: None
 ) -> Scene:
-    cache.forget()
-    await make_board("grief", federation="open")
-    await register(client, "quietfern")
-    await join(client, "grief")
-    tid = thread_id_from(await start_thread(client, "grief", "Hola", "Primero"))
-    return Scene(app, client, other_client, peer, tid)
+    return await open_scene(app, client, other_client, peer, "Hola", "Primero")
 
 
 async def test_a_remote_spanish_post_in_crisis_stays_up_and_is_queued_first(
