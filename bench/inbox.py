@@ -27,7 +27,8 @@ activity and note id, so no request is a duplicate.
     the INSERT alone and 16 rows per commit through the inbox's group commit; and, for
     comparison, the full parse with sanitizing that only the worker does now).
 (b) applied: `InboxProcessor(runtime).run_once()` in a loop (bounded by count and time)
-    over every stored item; reported items/s, CPU per item and the per-core figure
+    over every stored item; reported items/s, CPU per item, SQL statements per item (as
+    Tortoise logs them) and the per-core figure
     (items per CPU-second of the applying process, as the machine is shared).
 
 With --profile it samples the server (py-spy, a separate load phase so the measured
@@ -45,13 +46,15 @@ import asyncio
 import html as html_lib
 import inspect
 import json
+import logging
 import os
 import pickle
 import secrets
 import sys
 import time
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -502,8 +505,36 @@ def _rate(n: int, cpu: float, wall: float) -> dict[str, Any]:
     }
 
 
+class _StatementCount(logging.Handler):
+    """Counts the statements Tortoise sends (it logs each at DEBUG before running it;
+    transaction and savepoint commands are not logged, so not counted). Counting costs
+    a log record per statement (a few µs), included in the CPU figures."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+    @contextmanager
+    def installed(self) -> Iterator[_StatementCount]:
+        log = logging.getLogger("tortoise.db_client")
+        level, propagate = log.level, log.propagate
+        log.setLevel(logging.DEBUG)
+        log.propagate = False  # nothing printed
+        log.addHandler(self)
+        try:
+            yield self
+        finally:
+            log.removeHandler(self)
+            log.setLevel(level)
+            log.propagate = propagate
+
+
 async def step_apply(arg: dict[str, Any]) -> dict[str, Any]:
-    """(b) InboxProcessor.run_once() until everything is applied (bounded)."""
+    """(b) InboxProcessor.run_once() until everything is applied (bounded), counting the
+    SQL statements sent."""
     from federation.models import InboxItem, InboxState
     from federation.processing import InboxProcessor
     from federation.runtime import Runtime
@@ -530,14 +561,16 @@ async def step_apply(arg: dict[str, Any]) -> dict[str, Any]:
         deadline = time.perf_counter() + arg["seconds"]
         done = rounds = 0
         pg0 = db_server_cpu() if arg.get("postgres") else 0.0
-        c0, t0 = time.process_time(), time.perf_counter()
-        while done < limit and rounds < max_rounds and time.perf_counter() < deadline:
-            got = await processor.run_once(min(50, limit - done))
-            rounds += 1
-            if not got:
-                break
-            done += got
-        c1, t1 = time.process_time(), time.perf_counter()
+        statements = _StatementCount()
+        with statements.installed():
+            c0, t0 = time.process_time(), time.perf_counter()
+            while done < limit and rounds < max_rounds and time.perf_counter() < deadline:
+                got = await processor.run_once(min(50, limit - done))
+                rounds += 1
+                if not got:
+                    break
+                done += got
+            c1, t1 = time.process_time(), time.perf_counter()
         pg1 = db_server_cpu() if arg.get("postgres") else 0.0
         outcome: dict[str, int] = {}
         for state in await InboxItem.exclude(state=InboxState.received).values_list(
@@ -556,6 +589,7 @@ async def step_apply(arg: dict[str, Any]) -> dict[str, Any]:
             "cpu_ms_per_item": round((c1 - c0) / done * 1000, 3) if done else None,
             "per_core_items_per_s": round(done / (c1 - c0), 1) if done else None,
             "claim_share_pct": round(100 * claim_time[0] / (t1 - t0), 1) if done else None,
+            "statements_per_item": round(statements.count / done, 2) if done else None,
             "stopped_by": "count" if done >= limit else ("time" if rounds else "empty"),
         }
         if arg.get("postgres"):
@@ -821,6 +855,7 @@ def bench_one(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                     else ""
                 )
                 + f" (claim {applied['claim_share_pct']}% of wall)"
+                + f", {applied.get('statements_per_item')} SQL statements/item"
             )
             if applied["retrying"] or set(applied["outcome"]) - {"processed"}:
                 say(
@@ -843,7 +878,8 @@ def bench_one(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 def print_table(results: list[dict[str, Any]]) -> None:
     head = (
         f"{'db':<9} {'HTTP 202/s':>10} {'srv CPU%':>8} {'ms CPU/req':>10} {'per core':>9} "
-        f"{'ASGI/core':>9} {'applied/s':>9} {'ms CPU/item':>11} {'apply/core':>10}  "
+        f"{'ASGI/core':>9} {'applied/s':>9} {'ms CPU/item':>11} {'apply/core':>10} "
+        f"{'SQL/item':>8}  "
         f"targets (HTTP >= {TARGET_PER_CORE:.0f}/s/core; applied, per activity)"
     )
     say("\n" + head)
@@ -856,7 +892,8 @@ def print_table(results: list[dict[str, Any]]) -> None:
             f"{r['db']:<9} {h['rps']:>10.0f} {h['server_cpu_pct']:>8} "
             f"{h['server_cpu_ms_per_request']:>10} {h['per_core_rps']:>9} "
             f"{r['in_process']['asgi_raw']['per_core_rps']:>9} {a['items_per_s']:>9} "
-            f"{a['cpu_ms_per_item']:>11} {per_core:>10}  "
+            f"{a['cpu_ms_per_item']:>11} {per_core:>10} "
+            f"{a.get('statements_per_item') or '-':>8}  "
             f"HTTP {'met' if h['meets_target'] else 'NOT met'}; "
             f"applied {'met' if per_core >= target else 'NOT met'} (>= {target:.0f})"
         )

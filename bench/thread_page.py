@@ -473,7 +473,7 @@ async def breakdown(env: dict[str, str], thread_id: int, pages: int, n: int) -> 
         thread_sql = for_dialect(
             post_views._thread_board_sql(len(readable)), conn.capabilities.dialect
         )
-        posts_sql = post_views._posts_sql(conn.capabilities.dialect, False, post_views._VISITOR)
+        posts_sql = post_views._posts_sql(conn.capabilities.dialect, False, False, post_views._VISITOR)
         found = await post_views.thread_and_board(SLUG, thread_id)
         assert found is not None
         board_id = found.board.id
@@ -1222,6 +1222,7 @@ def bench_one(kind: str, args: argparse.Namespace, script: Path | None) -> dict[
                 result["cached"] = hit
             if args.baseline:
                 # The floor under any page: the same server answering its tiniest route.
+                cpu0 = cpu_seconds(server.pid)
                 base = run_load(
                     args,
                     server.base,
@@ -1231,11 +1232,19 @@ def bench_one(kind: str, args: argparse.Namespace, script: Path | None) -> dict[
                     max_requests=args.requests,
                     script=script,
                 )
+                cpu1 = cpu_seconds(server.pid)
                 result["healthz_baseline"] = {
                     k: base[k] for k in ("rps", "p50_ms", "p99_ms", "non_200", "requests")
                 }
+                # The same server's CPU per /healthz answer: what every page pays before
+                # any of its own work (HTTP, the middleware, routing).
+                cpu_ms = 1000 * (cpu1 - cpu0) / base["requests"] if base["requests"] else None
+                result["healthz_baseline"]["server_cpu_ms_per_request"] = (
+                    round(cpu_ms, 3) if cpu_ms else None
+                )
                 say(
                     f"  baseline GET /healthz: {base['rps']:.1f} req/s, p50 {base['p50_ms']:.2f} ms"
+                    + (f", server CPU {cpu_ms:.3f} ms per request" if cpu_ms else "")
                 )
             if kind in args.profile_dbs:
                 say(f"  profiling the server with py-spy for {args.profile_seconds} s ...")
@@ -1310,7 +1319,11 @@ def print_table(results: list[dict[str, Any]]) -> None:
             rows.append({"db": f"{r['db']} /healthz", **r["healthz_baseline"]})
     for r in rows:
         if "meets_target" not in r:  # the baseline: the HTTP stack's floor, no target
-            say(f"{r['db']:<17} {r['rps']:>9.1f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f}")
+            cpu = r.get("server_cpu_ms_per_request")
+            say(
+                f"{r['db']:<17} {r['rps']:>9.1f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} "
+                f"{'':>7} {'':>8} {cpu if cpu is not None else '':>10}"
+            )
             continue
         errors = r["non_200"] + r["socket_errors"] + r["timeouts"]
         verdict = "met" if r["meets_target"] else "NOT met"

@@ -52,13 +52,13 @@ def install(app: Starlette, settings: Settings) -> Lifespan:
     """
     from federation.errors import FederationError
     from federation.inbox import Inbox
-    from federation.lookup import app_group_lookup
+    from federation.lookup import app_remote_lookup
     from federation.negotiation import ActivityPubNegotiation
     from federation.routes import ROUTES
     from federation.runtime import Runtime
     from federation.views import error_response
     from federation.workers import start_workers, stop_workers
-    from forum.web.lemmy.resolve import set_group_lookup
+    from forum.web.lemmy.resolve import set_remote_lookup
 
     app.router.routes[0:0] = ROUTES
 
@@ -68,8 +68,9 @@ def install(app: Starlette, settings: Settings) -> Lifespan:
 
     app.add_exception_handler(FederationError, handle)
     connect(settings)
-    # Apps' resolve_object looks remote groups up as the /remote page does.
-    set_group_lookup(app_group_lookup)
+    # Apps' resolve_object looks remote groups up as the /remote page does, and takes
+    # remote posts in as the inbox takes a Create.
+    set_remote_lookup(app_remote_lookup)
     runtime = Runtime.create(settings)
     app.state.federation = runtime
     # The inboxes and the ActivityPub documents answer in front of the forum's middleware

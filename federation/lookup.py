@@ -8,7 +8,7 @@ from starlette.responses import Response
 from federation.errors import FederationError
 from federation.groups import GroupLookupError, look_up_and_mirror
 from federation.inbox import runtime_of
-from forum.models import Board
+from federation.remote_posts import NotAPostError, take_in_post
 from forum.web.forms import read_form
 from forum.web.pages import redirect, render
 from forum.web.state import app_state
@@ -41,14 +41,20 @@ async def lookup(request: Request) -> Response:
     return redirect(f"/b/{board.slug}")
 
 
-async def app_group_lookup(request: Request, query: str) -> Board | None:
-    """The same look-up for the Lemmy API's resolve_object (plugged in by install): the
-    caller checks who may ask and counts the rate limit; nothing that fails is a 500."""
+async def app_remote_lookup(request: Request, query: str) -> str | None:
+    """The same look-up for the Lemmy API's resolve_object (plugged in by install), which
+    also takes in a remote thread or reply by its id, as the inbox takes a Create: the
+    ActivityPub id of the group or post now held here, or None. The caller checks who may
+    ask and counts the rate limit; nothing that fails is a 500."""
+    runtime = runtime_of(request)
+    insecure = app_state(request).settings.federation_insecure
+    if query.startswith(("https://", "http://")):
+        try:
+            return await take_in_post(runtime, query, insecure=insecure)
+        except NotAPostError:
+            pass  # a group's address, maybe
     try:
-        return await look_up_and_mirror(
-            runtime_of(request).resolver,
-            query,
-            insecure=app_state(request).settings.federation_insecure,
-        )
+        board = await look_up_and_mirror(runtime.resolver, query, insecure=insecure)
     except FederationError:
         return None
+    return board.ap_id

@@ -19,7 +19,8 @@ from federation.policy import allowed_hosts
 from federation.urls import AS_CONTEXT, AS_PUBLIC, Urls
 from forum import events
 from forum.errors import NotAllowedError
-from forum.models import Actor, Board, Persona, Post, Thread
+from forum.i18n import _
+from forum.models import Actor, Board, Persona, Post, SiteSettings, Thread
 from forum.services.site import get_site_settings
 from forum.settings import Settings
 
@@ -50,22 +51,28 @@ class Publisher:
             return
         if isinstance(event, events.PostHeld | events.PostFlagged):
             return  # held: nothing leaves until approved; flagged: for our moderators only
+        # The rows the emitting service holds (a new post): not read again.
+        written = events.Written()
+        if isinstance(event, events.ThreadStarted | events.PostAdded) and event.written:
+            written = event.written
         if isinstance(event, events.ThreadStarted):
-            post = await Post.filter(thread_id=event.thread_id, seq=1).first()
+            post = written.post or await Post.filter(thread_id=event.thread_id, seq=1).first()
         elif isinstance(event, events.PostAdded | events.PostEdited | events.PostDeleted):
-            post = await Post.filter(id=event.post_id).first()
+            post = written.post or await Post.filter(id=event.post_id).first()
         else:
             return
         if post is None:
             return
-        if isinstance(event, events.ThreadStarted | events.PostAdded):
-            await release_held(self.urls, post)
-        loaded = await self._load(post)
+        if isinstance(event, events.ThreadStarted | events.PostAdded) and written.post is None:
+            # An approval: the activity that brought the post was held. (A post just
+            # written comes with its rows, and was never held.)
+            await release_held(self.urls, post, written)
+        loaded = await self._load(post, written=written)
         if loaded is None:
             return
-        board, thread, author = loaded
+        board, thread, author, site = loaded
         urls = self.urls
-        doc = await _object_document(urls, board, thread, post, author)
+        doc = await _object_document(urls, board, thread, post, author, written.mentioned)
         if isinstance(event, events.ThreadStarted | events.PostAdded):
             inner = build_activity(urls, "Create", author, doc, board)
         elif isinstance(event, events.PostEdited):
@@ -73,16 +80,18 @@ class Publisher:
         else:
             tomb = objects.tombstone(doc["id"], doc["type"])
             inner = build_activity(urls, "Delete", author, tomb["id"], board)
-        await self._publish(board, author, inner)
+        await self._publish(board, author, inner, site)
 
-    async def _publish(self, board: Board, author: Actor, activity: dict[str, Any]) -> None:
+    async def _publish(
+        self, board: Board, author: Actor, activity: dict[str, Any], site: SiteSettings
+    ) -> None:
         assert self.urls is not None
         if board.remote:
             # In another server's group we only send to the group; it announces (FEP-1b12).
             group = await Actor.get(id=board.actor_id)
-            await deliver(activity, author, [group.inbox or ""])
+            await deliver(activity, author, [group.inbox or ""], site=site)
         else:
-            await announce(self.urls, board, author, activity)
+            await announce(self.urls, board, author, activity, site=site)
 
     async def _joined(self, event: events.MemberJoined) -> None:
         """Joining another server's group: the new persona follows it."""
@@ -97,8 +106,10 @@ class Publisher:
         host = urlsplit(group.ap_id or "").hostname or ""
         if host not in await allowed_hosts({host}, await get_site_settings()):
             raise NotAllowedError(
-                "This board lives on a server this instance does not federate with, "
-                "so it cannot be joined from here."
+                _(
+                    "This board lives on a server this instance does not federate with, "
+                    "so it cannot be joined from here."
+                )
             )
         follow = {
             "@context": AS_CONTEXT,
@@ -179,32 +190,53 @@ class Publisher:
         loaded = await self._load(post, require_local_author=False)
         if loaded is None:
             return
-        board, thread, _ = loaded
+        board, thread, _, site = loaded
         target = objects.post_id(self.urls, board, thread, post)
         like = build_activity(self.urls, "Like", actor, target, board)
         like["content"] = event.kind
         inner = like if event.added else build_activity(self.urls, "Undo", actor, like, board)
-        await self._publish(board, actor, inner)
+        await self._publish(board, actor, inner, site)
 
     async def _load(
-        self, post: Post, *, require_local_author: bool = True
-    ) -> tuple[Board, Thread, Actor] | None:
-        thread = await Thread.get(id=post.thread_id).select_related("board")
-        author = await Actor.get(id=post.author_id)
+        self,
+        post: Post,
+        *,
+        require_local_author: bool = True,
+        written: events.Written | None = None,
+    ) -> tuple[Board, Thread, Actor, SiteSettings] | None:
+        thread, board = await _thread_and_board(post, written)
+        author = written.author if written else None
+        if author is None or author.id != post.author_id:
+            author = await Actor.get(id=post.author_id)
         if require_local_author and not author.local:
             return None  # remote contributions are announced as they arrive
-        if not board_federates(thread.board, await get_site_settings()):
+        site = await get_site_settings()
+        if not board_federates(board, site):
             return None
-        return thread.board, thread, author
+        return board, thread, author, site
+
+
+async def _thread_and_board(post: Post, written: events.Written | None) -> tuple[Thread, Board]:
+    """The post's thread and board: those the emitting service holds, else read."""
+    if written and written.thread and written.board and written.thread.id == post.thread_id:
+        return written.thread, written.board
+    thread = await Thread.get(id=post.thread_id).select_related("board")
+    return thread, thread.board
 
 
 publisher = Publisher()
 
 
 async def _object_document(
-    urls: Urls, board: Board, thread: Thread, post: Post, author: Actor
+    urls: Urls,
+    board: Board,
+    thread: Thread,
+    post: Post,
+    author: Actor,
+    mentioned: tuple[int, ...] | None = None,
 ) -> dict[str, Any]:
-    mentions = await objects.mentioned_actors(post)
+    # `mentioned`: the ids its service recorded, when it says (none: nothing to read).
+    mentions = [] if mentioned == () else await objects.mentioned_actors(post)
     if post.seq == 1:
         return objects.page_document(urls, board, thread, post, author, mentions)
     parent = await Post.filter(id=post.reply_to_id).first() if post.reply_to_id else None
@@ -240,18 +272,25 @@ def build_activity(urls: Urls, kind: str, actor: Actor, obj: Any, board: Board) 
 
 
 async def announce(
-    urls: Urls, board: Board, author: Actor, inner: dict[str, Any]
+    urls: Urls,
+    board: Board,
+    author: Actor,
+    inner: dict[str, Any],
+    *,
+    site: SiteSettings | None = None,
 ) -> OutboxActivity:
     """FEP-1b12: the group Announces every activity in it to its followers (our own
     activities are stored too, so their ids can be looked up); returns the stored one."""
     record = await store(inner, author)
-    await announce_received(urls, board, inner)
+    await announce_received(urls, board, inner, site=site)
     return record
 
 
-async def announce_received(urls: Urls, board: Board, activity: dict[str, Any]) -> None:
-    """Announce an activity in our board (ours or a remote member's) to its followers."""
-    group_actor = await Actor.get(id=board.actor_id)
+async def announce_received(
+    urls: Urls, board: Board, activity: dict[str, Any], *, site: SiteSettings | None = None
+) -> None:
+    """Announce an activity in our board (ours or a remote member's) to its followers.
+    `site`: the site settings when the caller has read them (else they are read)."""
     group = objects.group_url(urls, board)
     wrapper = {
         "@context": AS_CONTEXT,
@@ -264,7 +303,9 @@ async def announce_received(urls: Urls, board: Board, activity: dict[str, Any]) 
         "audience": group,
         "published": datetime.now(UTC).isoformat(),
     }
-    await deliver(wrapper, group_actor, await follower_inboxes(board.actor_id))
+    # Stored as the group's (its id is all a stored activity needs of its actor).
+    record = await _store(wrapper, board.actor_id)
+    await queue_deliveries(record, await follower_inboxes(board.actor_id), site=site)
 
 
 # A remote member's post that waits for our moderators: its original activity is kept
@@ -282,9 +323,11 @@ async def hold_for_announce(activity: dict[str, Any], actor: Actor, object_id: s
     )
 
 
-async def release_held(urls: Urls, post: Post) -> None:
+async def release_held(urls: Urls, post: Post, written: events.Written | None = None) -> None:
     """A moderator approved a remote post: announce the activity that brought it."""
-    thread = await Thread.get(id=post.thread_id).select_related("board")
+    if post.ap_id is None and post.seq != 1:
+        return  # a reply of ours: nothing of it was ever held here
+    thread, board = await _thread_and_board(post, written)
     # A remote thread's id lives on the thread; its opening post may carry none.
     object_id = post.ap_id or (thread.ap_id if post.seq == 1 else None)
     if not object_id:
@@ -293,16 +336,20 @@ async def release_held(urls: Urls, post: Post) -> None:
     if held is None:
         return
     await OutboxActivity.filter(id=held.id).delete()
-    if thread.board.remote or not board_federates(thread.board, await get_site_settings()):
+    if board.remote or not board_federates(board, await get_site_settings()):
         return
-    await announce_received(urls, thread.board, json.loads(held.payload))
+    await announce_received(urls, board, json.loads(held.payload))
 
 
 async def store(activity: dict[str, Any], actor: Actor) -> OutboxActivity:
+    return await _store(activity, actor.id)
+
+
+async def _store(activity: dict[str, Any], actor_id: int) -> OutboxActivity:
     return await OutboxActivity.create(
         ap_id=activity["id"],
         kind=activity["type"],
-        actor_id=actor.id,
+        actor_id=actor_id,
         payload=json.dumps(activity, separators=(",", ":")),
     )
 
@@ -319,18 +366,26 @@ async def follower_inboxes(actor_id: int) -> list[str]:
     return sorted(inboxes)
 
 
-async def deliver(activity: dict[str, Any], actor: Actor, inboxes: list[str]) -> OutboxActivity:
+async def deliver(
+    activity: dict[str, Any],
+    actor: Actor,
+    inboxes: list[str],
+    *,
+    site: SiteSettings | None = None,
+) -> OutboxActivity:
     """Store the activity once and queue one delivery per distinct inbox."""
     record = await store(activity, actor)
-    await queue_deliveries(record, inboxes)
+    await queue_deliveries(record, inboxes, site=site)
     return record
 
 
-async def queue_deliveries(record: OutboxActivity, inboxes: list[str]) -> None:
+async def queue_deliveries(
+    record: OutboxActivity, inboxes: list[str], *, site: SiteSettings | None = None
+) -> None:
     """One delivery of a stored activity per distinct inbox we may send to."""
     # Blocked (or, in allowlist mode, unlisted) servers get nothing from us.
     hosts = {urlsplit(inbox).netloc.lower() for inbox in inboxes if inbox}
-    allowed = await allowed_hosts(hosts, await get_site_settings())
+    allowed = await allowed_hosts(hosts, site or await get_site_settings())
     now = datetime.now(UTC)
     await Delivery.bulk_create(
         [

@@ -44,8 +44,16 @@ def tortoise_config(settings: Settings, *, migrating: bool = False) -> dict[str,
         url += ("&" if "?" in url else "?") + "synchronous=NORMAL"
     if url.startswith("postgres://") and "maxsize=" not in url:
         url += ("&" if "?" in url else "?") + "minsize=1&maxsize=10"
+    connection: str | dict[str, Any] = url
+    if url.startswith(("postgres://", "postgresql://", "asyncpg://")):
+        # Tortoise takes a connection from asyncpg's pool for every statement and gives it
+        # back after; asyncpg's default reset then costs one more round trip each time
+        # (advisory locks, cursors, LISTEN, settings: none of which Kindred's pooled
+        # connections use; forum.invalidation listens on a connection of its own).
+        connection = expand_db_url(url)
+        connection["credentials"]["reset"] = reset_pooled_connection
     return {
-        "connections": {"default": url},
+        "connections": {"default": connection},
         "apps": {
             APP_LABEL: {
                 "models": MODEL_MODULES,
@@ -56,6 +64,11 @@ def tortoise_config(settings: Settings, *, migrating: bool = False) -> dict[str,
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+async def reset_pooled_connection(_connection: Any) -> None:
+    """Nothing beyond what asyncpg's pool always does first (drop listeners, roll back a
+    transaction left open): see tortoise_config."""
 
 
 def sqlite_path(settings: Settings) -> Path | None:

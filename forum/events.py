@@ -8,18 +8,39 @@ The forum knows nothing of who listens.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from forum.models import Actor, Board, Post, Thread
+
+
+@dataclass(frozen=True)
+class Written:
+    """The rows a service just wrote or read for a post it has just inserted, handed to
+    listeners so each does not read them again (a statement less per listener and item).
+    Any of them may be missing: a listener reads what it lacks. Only a new post's events
+    carry them (an approval's do not)."""
+
+    post: Post | None = None
+    thread: Thread | None = None
+    board: Board | None = None
+    author: Actor | None = None
+    # The actor ids of its Mention rows (forum.mentions.record_mentions), None: unknown.
+    mentioned: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
 class ThreadStarted:
     thread_id: int
+    written: Written | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
 class PostAdded:
     post_id: int
+    written: Written | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import re
 from importlib import resources
 
 from forum.errors import InvalidInputError
+from forum.i18n import _
 
 _HANDLE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,31}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
@@ -29,14 +30,18 @@ def check_handle(handle: str) -> str:
     canonical = normalize_handle(handle)
     if _EMAIL.match(canonical):
         raise InvalidInputError(
-            "That looks like an email address. A handle is private, but choose one that "
-            "does not identify you.",
+            _(
+                "That looks like an email address. A handle is private, but choose one that "
+                "does not identify you."
+            ),
             field="handle",
         )
     if not _HANDLE.match(canonical):
         raise InvalidInputError(
-            "A handle is 3 to 32 letters, digits, dots, dashes or underscores, "
-            "starting with a letter or digit.",
+            _(
+                "A handle is 3 to 32 letters, digits, dots, dashes or underscores, "
+                "starting with a letter or digit."
+            ),
             field="handle",
         )
     return canonical

@@ -46,6 +46,8 @@ BOARDS = "boards"
 ACTOR_KEYS = "actor-keys"
 # A thread's pages (key: the thread id) as visitors see them (forum.page_cache).
 THREADS = "threads"
+# An account, its sessions, memberships or personas (key: the account id; forum.account_cache).
+ACCOUNTS = "accounts"
 
 Callback = Callable[[str], None]
 _subscribers: defaultdict[str, list[Callback]] = defaultdict(list)

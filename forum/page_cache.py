@@ -321,7 +321,11 @@ async def _on_event(event: events.Event) -> None:
         | events.PostRestored
         | events.ReactionChanged,
     ):
-        thread_id = await _thread_of_post(event.post_id)
+        written = event.written if isinstance(event, events.PostAdded) else None
+        if written is not None and written.post is not None:
+            thread_id = written.post.thread_id  # the new post's row, as its service wrote it
+        else:
+            thread_id = await _thread_of_post(event.post_id)
     elif isinstance(event, events.PersonaRetired | events.MemberLeft | events.MemberBanned):
         # Names and badges on posts anywhere: rare, so every page goes.
         await invalidation.announce(invalidation.THREADS)

@@ -47,12 +47,12 @@ def check_passphrase(passphrase: str, *, handle: str = "") -> None:
     folded = passphrase.strip().lower()
     if handle and handle.lower() in folded:
         raise InvalidInputError(
-            "A passphrase cannot contain your handle; choose one without it.",
+            _("A passphrase cannot contain your handle; choose one without it."),
             field="passphrase",
         )
     if folded in _common():
         raise InvalidInputError(
-            "That passphrase is too easy to guess; choose another.", field="passphrase"
+            _("That passphrase is too easy to guess; choose another."), field="passphrase"
         )
 
 

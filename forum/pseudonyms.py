@@ -6,6 +6,7 @@ import re
 import secrets
 
 from forum.errors import InvalidInputError
+from forum.i18n import _
 
 _ADJECTIVES = [
     "Amber",
@@ -104,11 +105,11 @@ def check_pseudonym(name: str) -> str:
     cleaned = " ".join(name.split())
     if not _NAME.match(cleaned):
         raise InvalidInputError(
-            "A name is 3 to 40 letters, digits, spaces, dots, dashes or apostrophes.",
+            _("A name is 3 to 40 letters, digits, spaces, dots, dashes or apostrophes."),
             field="display_name",
         )
     if cleaned.lower() in {"deleted", "[deleted]", "admin", "moderators", "moderator"}:
-        raise InvalidInputError("That name is reserved; choose another.", field="display_name")
+        raise InvalidInputError(_("That name is reserved; choose another."), field="display_name")
     return cleaned
 
 

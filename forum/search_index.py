@@ -12,11 +12,14 @@ same transaction as the post, by `index_post`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tortoise.connection import get_connection
 
 from forum.visible_text import visible_text
+
+if TYPE_CHECKING:
+    from forum.models import Post
 
 # snippet() and ts_headline() wrap matches in these private-use characters; they are
 # taken out of the indexed text, so after escaping they can only be the markers.
@@ -84,6 +87,19 @@ async def index_post(post_id: int) -> None:
         await _drop(client, [post_id])
         return
     _, seq, state, body_html, title = tuple(rows[0])
+    await _index_text(client, post_id, seq, state, body_html, title)
+
+
+async def index_new_post(post: Post, title: str | None) -> None:
+    """`index_post` for a post just written whose row the caller holds (`title`: its
+    thread's): the same entry, without reading the row back."""
+    client = get_connection("default")
+    await _index_text(client, post.id, post.seq, str(post.state), post.body_html, title)
+
+
+async def _index_text(
+    client: Any, post_id: int, seq: int, state: str, body_html: str, title: str | None
+) -> None:
     text = "" if state == "deleted" else document_text(title if seq == 1 else None, body_html)
     if text.strip():
         await _write(client, [(post_id, text)])

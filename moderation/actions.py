@@ -27,7 +27,7 @@ from forum.events import (
     ThreadStarted,
     emit,
 )
-from forum.i18n import _, format_number, lazy, ngettext
+from forum.i18n import N_, _, format_number, lazy, ngettext
 from forum.models import Account, Actor, Board, Membership, Persona, Post, Thread
 from forum.models.board import MemberRole, Visibility
 from forum.models.post import PostState
@@ -36,6 +36,7 @@ from forum.search_index import index_post
 from forum.services.boards import access_board
 from forum.services.threads import BODY_MAX, MAX_ID, check_seq
 from forum.services.viewer import Viewer
+from forum.stored_text import english, remember
 from moderation import modlog
 from moderation.checks import check as check_rules
 from moderation.models import ModAction, ReviewItem
@@ -43,6 +44,11 @@ from moderation.telling import Text, tell
 
 REASON_MAX = 500
 REDACTED = "[removed by the moderators]"
+# A redacted post's public note, stored in English and shown in each reader's language.
+REDACTED_NOTE = remember(N_("Part of this post was removed by the moderators."))
+REDACTED_NOTE_REASON = remember(
+    N_("Part of this post was removed by the moderators. Reason: %(reason)s")
+)
 SLOW_MODE_MAX = 86_400
 # How far content may travel when a thread moves: never to a wider audience than it was
 # written for (a private board's thread must not land in a public one).
@@ -279,9 +285,7 @@ async def redact(
     source = post.body_source.replace(passage, REDACTED)
     # The note is public, on the post: the board's reason only, as in the modlog.
     public = modlog.public_reason(reason, thread.board)
-    note = "Part of this post was removed by the moderators." + (
-        f" Reason: {public}" if public else ""
-    )
+    note = english(REDACTED_NOTE_REASON, reason=public) if public else REDACTED_NOTE
     await Post.filter(id=post.id).update(
         body_source=source, body_html=render_markdown(source), mod_note=note[:500]
     )

@@ -12,12 +12,13 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from forum.errors import ConflictError, InvalidInputError, NotFoundError
-from forum.i18n import LazyText, _, format_number, lazy
+from forum.i18n import N_, LazyText, _, format_number, lazy
 from forum.models import Account, Board, Notice, Post, Thread
 from forum.models.post import PostState
 from forum.ratelimits import RateLimiter
 from forum.services.boards import require_login
 from forum.services.viewer import Viewer
+from forum.stored_text import english, remember
 from moderation import actions, modlog, sanctions
 from moderation.models import (
     Appeal,
@@ -32,6 +33,9 @@ from moderation.models import (
 from moderation.telling import tell
 
 TEXT_MAX = 2_000
+
+# The queue reason of an appeal: what was appealed, one of the modlog's action labels.
+APPEAL_OF = remember(N_("Appeal of: %(action)s"), nested=("action",))
 
 
 @dataclass(frozen=True)
@@ -105,7 +109,8 @@ async def appeal(
         raise ConflictError(_("You have appealed this decision already."))
     if limiter:
         await limiter.consume_member("appeal", viewer.account)
-    # Stored for the moderators' queue in English, as every queue reason is.
+    # Stored for the moderators' queue in English, as every queue reason is, and shown
+    # in each moderator's language (forum.stored_text).
     label = (
         modlog.KINDS[action.action].label.message
         if action.action in modlog.KINDS
@@ -120,7 +125,7 @@ async def appeal(
                 appeal=row,
                 subject_id=action.subject_id,
                 priority=int(Priority.amber),
-                reason=f"Appeal of: {label}"[:255],
+                reason=english(APPEAL_OF, action=label)[:255],
             )
     except IntegrityError:  # the same appeal sent twice at once
         raise ConflictError(_("You have appealed this decision already.")) from None

@@ -7,6 +7,7 @@ everything it holds, the answer included: nothing is kept about someone turned a
 
 from __future__ import annotations
 
+from forum import account_cache
 from forum.errors import InvalidInputError, NotFoundError
 from forum.i18n import _
 from forum.models import Account, SiteSettings
@@ -45,6 +46,7 @@ async def resolve_application(
     else:
         # Cascades to the recovery codes, the application and this queue item.
         await Account.filter(id=account_id, status=AccountStatus.pending).delete()
+    await account_cache.account_changed(account_id)
     return None
 
 

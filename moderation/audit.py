@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
+from forum import account_cache
 from forum.errors import InvalidInputError, NotFoundError
 from forum.i18n import _, format_number, lazy
 from forum.models import Account, Persona, Session
@@ -139,6 +140,7 @@ async def act_on_account(
             # Logged out everywhere at once; login is refused until the measure ends.
             await Session.filter(account_id=account.id).delete()
         await account.save(update_fields=["status", "suspended_until"])
+        await account_cache.account_changed(account.id)
         await AuditEntry.create(
             admin=viewer.account,
             action=action,

@@ -4,10 +4,13 @@ phrases for the post's language (compiled once per process)."""
 
 from __future__ import annotations
 
+import re
 import time
 
 from forum import invalidation
 from forum.content_checks import ContentCheck
+from forum.i18n import N_, gettext
+from forum.stored_text import remember
 from moderation.models import Rule
 from moderation.rules import RuleAction, RuleSet, RuleSpec, Verdict, crisis_rulesets
 
@@ -50,6 +53,21 @@ def spec_of(rule: Rule) -> RuleSpec:
 
 
 cache = RuleCache()
+# A held or flagged post's queue reason lists what matched: the admins' patterns (quoted
+# as they typed them) and this marker for the crisis phrases, stored in English.
+CRISIS_REASON = remember(N_("crisis phrase"))
+_REASON_PARTS = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|" + re.escape(CRISIS_REASON))
+
+
+def shown_reason(reason: str) -> str:
+    """A stored queue reason in the page's language: the marker translated, the patterns
+    as typed (the quotes come first, so a pattern holding the marker's words stays)."""
+    return _REASON_PARTS.sub(
+        lambda found: gettext(CRISIS_REASON) if found.group() == CRISIS_REASON else found.group(),
+        reason,
+    )
+
+
 invalidation.subscribe(invalidation.RULES, cache.forget)
 
 
@@ -73,7 +91,7 @@ def evaluate(rules: RuleSet, text: str, language: str = "") -> Verdict:
 async def check(board_id: int, text: str, language: str = "") -> ContentCheck:
     verdict = evaluate(await cache.for_board(board_id), text, language)
     reason = ", ".join(
-        "crisis phrase" if m.rule.action is RuleAction.crisis else repr(m.rule.pattern)
+        CRISIS_REASON if m.rule.action is RuleAction.crisis else repr(m.rule.pattern)
         for m in verdict.matches
     )[:250]
     if verdict.blocked:

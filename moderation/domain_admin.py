@@ -15,6 +15,7 @@ from forum.i18n import _
 from forum.models import SiteSettings
 from forum.services.site import get_site_settings
 from forum.services.viewer import Viewer
+from forum.stored_text import shown
 from moderation.blocklists import (
     ImportCounts,
     ImportMode,
@@ -118,7 +119,8 @@ async def save_policy(
     try:
         name = normalise_domain(domain)
     except ValueError as exc:
-        raise InvalidInputError(f"{str(exc).capitalize()}.", field="domain") from None
+        problem = shown(str(exc))  # csvfile's line note, made a sentence
+        raise InvalidInputError(problem[:1].upper() + problem[1:] + ".", field="domain") from None
     try:
         kind = Severity(severity)
     except ValueError:

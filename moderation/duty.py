@@ -8,6 +8,7 @@ decides: "No action" shows it again, "Remove" removes it.
 
 from __future__ import annotations
 
+from forum import account_cache
 from forum.errors import InvalidInputError, NotFoundError
 from forum.i18n import _
 from forum.models import Account, Board, Membership, Persona, Post, Thread
@@ -72,6 +73,7 @@ async def save_settings(viewer: Viewer, *, on_duty: str = "", expand_flagged: st
     if not changes:
         raise InvalidInputError(_("Choose a setting to change."))
     await Account.filter(id=viewer.account.id).update(**changes)
+    await account_cache.account_changed(viewer.account.id)
 
 
 async def anyone_on_duty(board_id: int) -> bool:

@@ -7,11 +7,12 @@ from __future__ import annotations
 from tortoise.transactions import in_transaction
 
 from forum.errors import ConflictError, InvalidInputError, NotAllowedError, NotFoundError
-from forum.i18n import _
+from forum.i18n import N_, _
 from forum.models import MentorMessage
 from forum.ratelimits import RateLimiter
 from forum.services import mentors
 from forum.services.viewer import Viewer
+from forum.stored_text import remember
 from moderation.models import (
     CATEGORY_PRIORITY,
     Report,
@@ -23,6 +24,9 @@ from moderation.models import (
 )
 from moderation.reports import NOTE_MAX
 from moderation.telling import tell
+
+# The queue reason of a reported message, stored in English, shown translated.
+MESSAGE_REPORTED = remember(N_("A mentor message was reported"))
 
 
 async def reportable_message(
@@ -78,7 +82,7 @@ async def report_message(
                 message_id=message.id,
                 subject_id=message.sender.actor_id,
                 priority=int(CATEGORY_PRIORITY[kind]),
-                reason="A mentor message was reported",
+                reason=MESSAGE_REPORTED,
             )
         elif await Report.filter(item_id=item.id, reporter_id=viewer.account.id).exists():
             raise ConflictError(

@@ -15,11 +15,12 @@ from tortoise.expressions import Q
 from forum import invalidation
 from forum.atom import Entry, Feed, write_feed
 from forum.errors import NotAllowedError
-from forum.i18n import LazyText, _, lazy
+from forum.i18n import N_, LazyText, _, lazy
 from forum.models import Account, Actor, Board, Persona, Post, Thread
 from forum.models.board import Visibility
 from forum.services.site import get_site_settings
 from forum.services.viewer import Viewer
+from forum.stored_text import remember
 from moderation.models import ModAction
 
 PAGE = 100
@@ -30,6 +31,9 @@ CHOICE_SEPARATOR = " — "
 OVERTURNED = "Overturned on appeal"
 OVERTURNED_SHOWN = lazy("Overturned on appeal")
 OVERTURNED_SEPARATOR = ": "
+# The moderators' history shows the whole stored reason (forum.stored_text).
+remember(OVERTURNED)
+remember(N_("Overturned on appeal: %(note)s"))
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,8 @@ KINDS = {
 }
 # Translated when shown; `str(label)` for text stored or sent, `label.message` for English.
 LABELS = {action: kind.label for action, kind in KINDS.items()}
+for _label in LABELS.values():
+    remember(_label.message)  # an appeal's queue reason names one (moderation.appeals)
 # Who acted, when the admin shows moderators but the moderator has no persona in the board.
 ADMIN_NAME = lazy("an admin")
 

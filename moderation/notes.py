@@ -123,9 +123,9 @@ async def _writers(
     for note in rows:
         key = (note.author_id, note.board_id)
         if note.author_id == me:
-            names[key] = "you"
+            names[key] = _("you")
         elif key in personas:
             names[key] = personas[key]
         elif note.author_id in admins:
-            names[key] = "an admin"
+            names[key] = _("an admin")
     return names

@@ -12,11 +12,14 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from forum.errors import ConflictError, InvalidInputError, NotAllowedError, NotFoundError
+from forum.i18n import _, format_number
 from forum.models import Actor, Board, Post, Thread
 from forum.models.post import PostState
 from forum.services.threads import MAX_ID
 from forum.services.viewer import Viewer
+from forum.stored_text import shown
 from moderation import actions, duty, forwarding, outcomes
+from moderation.checks import shown_reason
 from moderation.duty import moderated_board_ids as moderated_board_ids
 from moderation.duty import open_item, require_moderator
 from moderation.models import (
@@ -61,6 +64,13 @@ class QueueEntry:
     @property
     def priority(self) -> Priority:
         return Priority(self.item.priority)
+
+    @property
+    def reason(self) -> str:
+        """The item's stored reason in the page's language (typed words stay as typed)."""
+        if self.item.kind in (ReviewKind.held_post, ReviewKind.flagged):
+            return shown_reason(self.item.reason)
+        return shown(self.item.reason)
 
     @property
     def auto_hidden(self) -> bool:
@@ -189,7 +199,7 @@ async def resolve(
         elif item.kind in _resolvers:
             status = await _resolvers[ReviewKind(item.kind)](viewer, item, action, reason)
         else:
-            raise InvalidInputError("That action does not fit this item.", field="action")
+            raise InvalidInputError(_("That action does not fit this item."), field="action")
         if forward:
             await forwarding.forward_report(item)
         if status == ReportStatus.no_action and await outcomes.action_taken(item):
@@ -202,7 +212,10 @@ async def resolve(
 def _check_reason(reason: str) -> str:
     reason = reason.strip()
     if len(reason) > REASON_MAX:
-        raise InvalidInputError(f"A reason is at most {REASON_MAX} characters.", field="reason")
+        raise InvalidInputError(
+            _("A reason is at most %(num)s characters.", num=format_number(REASON_MAX)),
+            field="reason",
+        )
     return reason
 
 
@@ -213,7 +226,7 @@ def _resolve_member(action: str) -> ReportStatus:
         return ReportStatus.no_action
     if action == "handled":
         return ReportStatus.action_taken
-    raise InvalidInputError("That action does not fit this item.", field="action")
+    raise InvalidInputError(_("That action does not fit this item."), field="action")
 
 
 async def _resolve_post(viewer: Viewer, item: ReviewItem, action: str, reason: str) -> ReportStatus:
@@ -230,7 +243,7 @@ async def _resolve_post(viewer: Viewer, item: ReviewItem, action: str, reason: s
         return ReportStatus.no_action
     if action == "remove":
         if not reason:
-            raise InvalidInputError("Give the member a reason for the removal.", field="reason")
+            raise InvalidInputError(_("Give the member a reason for the removal."), field="reason")
         if post.state == PostState.hidden:
             # Hidden is a local pause: other servers still hold copies, so the removal
             # must federate as a visible post's does.
@@ -239,7 +252,7 @@ async def _resolve_post(viewer: Viewer, item: ReviewItem, action: str, reason: s
             post, thread, reason, moderator, crisis=item.priority == Priority.crisis
         )
         return ReportStatus.action_taken
-    raise InvalidInputError("That action does not fit this item.", field="action")
+    raise InvalidInputError(_("That action does not fit this item."), field="action")
 
 
 BULK_ACTIONS = ("approve", "dismiss", "remove", "claim")
@@ -262,15 +275,18 @@ async def resolve_many(
     await require_moderator(viewer)
     assert viewer.account is not None
     if action not in BULK_ACTIONS:
-        raise InvalidInputError("Choose what to do with the selected items.", field="action")
+        raise InvalidInputError(_("Choose what to do with the selected items."), field="action")
     ids = list(dict.fromkeys(_item_id(raw) for raw in item_ids))
     if not ids:
-        raise InvalidInputError("Select at least one item.", field="item")
+        raise InvalidInputError(_("Select at least one item."), field="item")
     if len(ids) > BULK_MAX:
-        raise InvalidInputError(f"Select at most {BULK_MAX} items at a time.", field="item")
+        raise InvalidInputError(
+            _("Select at most %(num)s items at a time.", num=format_number(BULK_MAX)),
+            field="item",
+        )
     reason = _check_reason(reason)
     if action == "remove" and not reason:
-        raise InvalidInputError("Give the members a reason for the removals.", field="reason")
+        raise InvalidInputError(_("Give the members a reason for the removals."), field="reason")
     done = 0
     for item_id in ids:
         found = await ReviewItem.filter(id=item_id).only("id", "claimed_by_id").first()
@@ -289,7 +305,7 @@ async def resolve_many(
 
 def _item_id(raw: str) -> int:
     if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= MAX_ID:
-        raise InvalidInputError("That selection is not a queue item.", field="item")
+        raise InvalidInputError(_("That selection is not a queue item."), field="item")
     return int(raw)
 
 

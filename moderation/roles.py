@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
-from forum import invalidation
+from forum import account_cache, invalidation
 from forum.errors import ConflictError, InvalidInputError, NotAllowedError, NotFoundError
 from forum.i18n import _, lazy
 from forum.models import Board, Membership
@@ -175,6 +175,7 @@ async def _change(
     async with in_transaction():
         membership.role = role
         await membership.save(update_fields=["role"])
+        await account_cache.account_changed(membership.account_id)
         await modlog.record(board, action, moderator=viewer.account if viewer else None)
         await tell(membership.account_id, notice)
         # Badges on the member's posts: visitors' cached thread pages are out of date.

@@ -25,9 +25,10 @@ from tortoise.transactions import in_transaction
 from federation.fetch import FetchError, SafeClient, check_url
 from forum import invalidation
 from forum.errors import ConflictError, InvalidInputError, NotFoundError
-from forum.i18n import _
+from forum.i18n import N_, _
 from forum.services.viewer import Viewer
 from forum.settings import Settings
+from forum.stored_text import PART_SEPARATOR, english, remember, shown
 from moderation.blocklists import (
     BlocklistError,
     DomainChange,
@@ -59,6 +60,26 @@ MIN_HOURS, MAX_HOURS = 1, 720
 URL_LENGTH = 512
 CHECK_SECONDS = 300.0  # how often the loop looks for lists that are due
 _CHUNK = 1000
+
+# A list's last status and its queue items' reason are kept in English (the CLI prints
+# them as they are) and shown in the admin's language (forum.stored_text).
+FROM_LIST = remember(N_("From %(url)s"))
+FAILED = remember(N_("Failed: %(error)s"), nested=("error",))
+FAILED_INTERNALLY = remember(N_("Failed: an internal error."))
+NOT_MODIFIED = remember(N_("Not modified since the last refresh."))
+APPLIED = remember(N_("%(added)d added, %(changed)d changed, %(retracted)d retracted"))
+WAITING = remember(N_("%(waiting)d change(s) waiting for review (%(new)d new)"))
+REJECTED_BEFORE = remember(N_("%(count)d rejected before"))
+UNCHANGED = remember(N_("%(count)d unchanged"))
+LEFT_ALONE = remember(N_("%(count)d left alone (yours or another list's)"))
+BAD_LINES = remember(N_("%(count)d bad line(s), first %(first)s"), nested=("first",))
+NOT_A_LIST = remember(
+    N_(
+        "%(url)s does not look like a blocklist: %(bad)d of its lines are not domain blocks "
+        "(%(first)s)."
+    ),
+    nested=("first",),
+)
 
 
 class SubscriptionError(InvalidInputError):
@@ -130,7 +151,7 @@ async def subscribe(
         parsed = _parse(url, download.text)
     except (FetchError, BlocklistError) as exc:
         raise SubscriptionError(
-            _("Could not subscribe: %(error)s", error=exc), field="url"
+            _("Could not subscribe: %(error)s", error=shown(str(exc))), field="url"
         ) from None
     async with in_transaction():
         sub = await ListSubscription.create(url=url, mode=kind, refresh_hours=refresh_hours)
@@ -163,17 +184,17 @@ async def refresh_subscription(
         return await _refresh(client, sub, now)
     except Exception:
         log.exception("Refreshing the blocklist %s failed", sub.url)
-        return await _record(sub, now, "Failed: an internal error.", ok=False)
+        return await _record(sub, now, FAILED_INTERNALLY, ok=False)
 
 
 async def _refresh(client: SafeClient, sub: ListSubscription, now: datetime) -> RefreshOutcome:
     try:
         download = await download_list(client, sub.url, sub.etag)
         if download.text is None:
-            return await _record(sub, now, "Not modified since the last refresh.")
+            return await _record(sub, now, NOT_MODIFIED)
         parsed = _parse(sub.url, download.text)
     except (FetchError, BlocklistError, SubscriptionError) as exc:
-        return await _record(sub, now, f"Failed: {exc}", ok=False)
+        return await _record(sub, now, english(FAILED, error=str(exc)), ok=False)
     async with in_transaction():
         return await _take_in(sub, parsed, download.etag, now)
 
@@ -265,8 +286,7 @@ def _parse(url: str, text: str) -> ParsedBlocklist:
     if len(parsed.errors) > len(parsed.entries):
         first = parsed.errors[0]
         raise SubscriptionError(
-            f"{url} does not look like a blocklist: {len(parsed.errors)} of its lines are "
-            f"not domain blocks ({first})."
+            english(NOT_A_LIST, url=url, bad=len(parsed.errors), first=str(first))
         )
     return parsed
 
@@ -277,24 +297,30 @@ async def _take_in(
     preview = await preview_list_update(parsed, sub.id)
     changes = len(preview.added) + len(preview.changed) + len(preview.removed)
     if sub.mode == SubscriptionMode.auto:
-        await apply_import(preview, private_comment=f"From {sub.url}", subscription_id=sub.id)
-        done = (
-            f"{len(preview.added)} added, {len(preview.changed)} changed, "
-            f"{len(preview.removed)} retracted"
-        )
+        from_list = english(FROM_LIST, url=sub.url)
+        await apply_import(preview, private_comment=from_list, subscription_id=sub.id)
+        parts = [
+            english(
+                APPLIED,
+                added=len(preview.added),
+                changed=len(preview.changed),
+                retracted=len(preview.removed),
+            )
+        ]
     else:
         new, waiting = await _queue(sub, preview)
-        done = f"{waiting} change(s) waiting for review ({new} new)"
+        parts = [english(WAITING, waiting=waiting, new=new)]
         if changes > waiting:
-            done += f"; {changes - waiting} rejected before"
-    parts = [done, f"{len(preview.unchanged)} unchanged"]
+            parts.append(english(REJECTED_BEFORE, count=changes - waiting))
+    parts.append(english(UNCHANGED, count=len(preview.unchanged)))
     if preview.skipped:
-        parts.append(f"{len(preview.skipped)} left alone (yours or another list's)")
+        parts.append(english(LEFT_ALONE, count=len(preview.skipped)))
     if parsed.errors:
-        parts.append(f"{len(parsed.errors)} bad line(s), first {parsed.errors[0]}")
+        parts.append(english(BAD_LINES, count=len(parsed.errors), first=str(parsed.errors[0])))
     sub.etag = (etag or "")[:255] or None
     sub.last_domains = sorted(e.domain for e in parsed.entries if e.severity is not None)
-    return await _record(sub, now, "; ".join(parts) + ".", also=("etag", "last_domains"))
+    status = PART_SEPARATOR.join(parts) + "."
+    return await _record(sub, now, status, also=("etag", "last_domains"))
 
 
 async def _record(
@@ -368,7 +394,7 @@ async def _queue(sub: ListSubscription, preview: ImportPreview) -> tuple[int, in
                 board_id=None,
                 list_change_id=change_id,
                 priority=int(Priority.green),
-                reason=f"From {sub.url}"[:255],
+                reason=english(FROM_LIST, url=sub.url)[:255],
             )
             for change_id in pending
             if change_id not in queued

@@ -30,6 +30,30 @@ def pytest_report_header() -> str:
     return f"kindred test database: {BACKEND}"
 
 
+# Files that take minutes (a browser, a third-party peer, servers of their own) run first:
+# pytest-xdist hands whole files to free processes in collection order, so a long file
+# collected late would run alone at the end while the other processes sit idle.
+LONG_FILES = (
+    "tests/browser/",
+    "tests/fedify/",
+    "tests/lemmy/",
+    "tests/federation/test_two_instances",
+    "tests/federation/test_moderation_two_instances.py",
+    "tests/federation/test_lemmy_resolve_two_instances.py",
+    "tests/forum/test_lemmy_api.py",
+    "tests/forum/test_serve_workers.py",
+    "tests/forum/test_multiprocess.py",
+    "tests/forum/test_cli.py",
+    "tests/forum/test_file_modes.py",
+    "tests/forum/test_migration_upgrade.py",
+    "tests/moderation/test_subscriptions.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: not item.nodeid.startswith(LONG_FILES))  # a stable sort
+
+
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("kindred-data")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from forum import i18n
+from forum import i18n, stored_text
 
 THEMES_DIR = Path(__file__).resolve().parent
 DEFAULT = "default"
@@ -82,6 +82,8 @@ def environment(name: str) -> Environment:
     env.filters["moment"] = i18n.format_moment
     env.filters["weekday_moment"] = i18n.format_weekday_moment
     env.filters["clock"] = i18n.format_clock
+    # Sentences the forum stored in English, in the page's language: `{{ note|shown }}`.
+    env.filters["shown"] = stored_text.shown_value
     return env
 
 

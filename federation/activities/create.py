@@ -10,7 +10,7 @@ from federation.outbox import announce_received, hold_for_announce
 from federation.policy import domain_silenced
 from forum.errors import ForumError
 from forum.mentions import MAX_MENTIONS
-from forum.models import Actor, Board, Thread
+from forum.models import Actor, Board
 from forum.models.board import PostingPolicy
 from forum.models.post import PostState
 from forum.services.content_notes import incoming_note
@@ -59,7 +59,7 @@ async def receive(incoming: Incoming) -> None:
     parent = await incoming.find_post(obj.in_reply_to or "")
     if parent is None:
         raise Ignored("It replies to something we do not hold.")
-    thread = await Thread.get(id=parent.thread_id).select_related("board")
+    thread = parent.thread  # find_post brings it, with its board
     if not incoming.may_post_in(thread.board):
         raise Ignored("Replies in a mirrored group come only through that group.")
     if not board_accepts_remote_posts(thread.board, incoming.site):
@@ -105,7 +105,7 @@ async def _announce_or_hold(
     if board.remote:
         return  # a mirror: the group that owns it announces
     if state == PostState.visible:
-        await announce_received(incoming.urls, board, incoming.raw)
+        await announce_received(incoming.urls, board, incoming.raw, site=incoming.site)
     elif state == PostState.held:
         await hold_for_announce(incoming.raw, incoming.actor, object_id)
 

@@ -17,7 +17,7 @@ async def apply(incoming: Incoming, activity: ActivityDoc, *, on: bool) -> None:
     post = await incoming.find_post(target) if target else None
     if post is None:
         raise Ignored("The post is not one we hold.")
-    thread = await Thread.get(id=post.thread_id).select_related("board")
+    thread: Thread = post.thread  # find_post brings it, with its board
     if not incoming.runtime.settings.reactions:
         raise Ignored("No reactions are configured.")
     if thread.board.federation == "off":
@@ -25,6 +25,6 @@ async def apply(incoming: Incoming, activity: ActivityDoc, *, on: bool) -> None:
     # Every remote Like or emoji reaction counts as the first supportive reaction
     # ("Me too" by default): there are no downvotes to map anything else onto.
     kind = incoming.runtime.settings.reactions[0][0]
-    changed = await set_remote_reaction(post, incoming.actor, kind, on=on)
+    changed = await set_remote_reaction(post, incoming.actor, kind, on=on, thread=thread)
     if not changed:
         raise Ignored("Nothing changed.")

@@ -34,6 +34,8 @@ async def receive(incoming: Incoming) -> None:
             title=obj.name,
             # An edit that adds, changes or drops the content warning changes the note.
             content_note=incoming_note(obj.content_warning, obj.sensitive),
+            # Its contentMap's or Lemmy's `language`, as a Create's: none said, none changed.
+            language=obj.language,
         )
     except ForumError as exc:  # barred there, refused by its rules, or slow mode
         raise Rejected(exc.message) from None

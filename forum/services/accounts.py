@@ -5,11 +5,12 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from forum import invalidation, raw_sql, tokens
+from forum import account_cache, invalidation, raw_sql, tokens
 from forum.errors import ConflictError, InvalidInputError, LoginRequiredError, NotAllowedError
 from forum.events import AccountApplied, emit
 from forum.handles import check_handle, handle_warnings, normalize_handle
@@ -245,7 +246,7 @@ def _session_account() -> str:
     # Built on first use: the models' columns are known once Tortoise is initialised.
     # Column names come from the model; values go as parameters.
     return (
-        f"SELECT {raw_sql.columns(Account, 'a')} FROM session s"  # noqa: S608
+        f"SELECT {raw_sql.columns(Account, 'a')}, s.expires_at FROM session s"  # noqa: S608
         " JOIN account a ON a.id = s.account_id WHERE s.token_hash = ? AND s.expires_at > ?"
         " LIMIT 1"
     )
@@ -253,20 +254,36 @@ def _session_account() -> str:
 
 async def account_for_session(token: str) -> Account | None:
     """The account behind a session cookie: on every page a member opens, so one plain
-    query (forum.raw_sql)."""
-    rows = await raw_sql.fetch(_session_account(), [tokens.digest(token), datetime.now(UTC)])
-    account: Account | None = raw_sql.load(Account, rows[0], "a") if rows else None
+    query (forum.raw_sql), and none while this process holds the row (forum.account_cache:
+    every change to the account or its sessions announces itself)."""
+    digest, now = tokens.digest(token), datetime.now(UTC)
+    row = account_cache.session_row(digest, now)
+    if row is None:
+        changes = account_cache.changes()
+        rows = await raw_sql.fetch(_session_account(), [digest, now])
+        if not rows:
+            return None
+        row = rows[0]
+        expires_at = raw_sql.when(row["expires_at"])
+        account_cache.sessions.put(digest, row["a__id"], (row, expires_at), changes)
+    account: Account = raw_sql.load(Account, row, "a")
     # Sessions are deleted when an admin bars an account; this covers any made since.
     return account if account is not None and not account_barred(account) else None
 
 
 async def end_session(token: str) -> None:
-    await Session.filter(token_hash=tokens.digest(token)).delete()
+    digest = tokens.digest(token)
+    owners = await Session.filter(token_hash=digest).values_list("account_id", flat=True)
+    await Session.filter(token_hash=digest).delete()
+    for account_id in owners:
+        await account_cache.account_changed(cast("int", account_id))
 
 
 async def end_all_sessions(viewer: Viewer) -> int:
     account = _require(viewer)
-    return await Session.filter(account_id=account.id).delete()
+    ended = await Session.filter(account_id=account.id).delete()
+    await account_cache.account_changed(account.id)
+    return ended
 
 
 async def recover(
@@ -304,6 +321,7 @@ async def recover(
             raise InvalidInputError(_("That recovery code has been used."))
         await Account.filter(id=record.account.id).update(passphrase_hash=new_hash)
         await Session.filter(account_id=record.account.id).delete()
+        await account_cache.account_changed(record.account.id)
     return record.account
 
 
@@ -349,6 +367,7 @@ async def change_passphrase(
     async with in_transaction():
         await Account.filter(id=account.id).update(passphrase_hash=new_hash)
         ended = await Session.filter(account_id=account.id).exclude(token_hash=kept).delete()
+        await account_cache.account_changed(account.id)
     account.passphrase_hash = new_hash
     return ended
 
@@ -422,6 +441,7 @@ async def delete_account(
         for persona in await Persona.filter(account_id=account.id):
             await retire_persona(persona, erase_posts=erase_posts)
         await account.delete()
+        await account_cache.account_changed(account.id)
 
 
 def _require(viewer: Viewer) -> Account:

@@ -10,12 +10,20 @@ published ones to listeners, flagged and crisis ones to the queue as well.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from forum.content_checks import ContentCheck, check_content, posting_bar
 from forum.errors import InvalidInputError, NotAllowedError, RateLimitedError
-from forum.events import PostAdded, PostEdited, PostFlagged, PostHeld, ThreadStarted, emit
+from forum.events import (
+    PostAdded,
+    PostEdited,
+    PostFlagged,
+    PostHeld,
+    ThreadStarted,
+    Written,
+    emit,
+)
 from forum.i18n import N_, _, format_moment, ngettext
 from forum.models import Account, Post, Thread
 from forum.models.account import AccountStatus
@@ -197,12 +205,17 @@ async def check_slow_mode(thread: Thread, actor_id: int) -> None:
         )
 
 
-async def announce_post(post: Post, check: ContentCheck, *, first: bool) -> None:
-    """Tell listeners about a new post: published, held for a moderator, or flagged."""
+async def announce_post(
+    post: Post, check: ContentCheck, *, first: bool, written: Written | None = None
+) -> None:
+    """Tell listeners about a new post: published, held for a moderator, or flagged.
+    `written`: the rows the caller holds (the post is added to it), so that listeners
+    need not read them again."""
     if post.state == PostState.held:
         await emit(PostHeld(post.id, reason=check.reason, crisis=check.crisis))
         return
-    await emit(ThreadStarted(post.thread_id) if first else PostAdded(post.id))
+    rows = replace(written or Written(), post=post)
+    await emit(ThreadStarted(post.thread_id, rows) if first else PostAdded(post.id, rows))
     if check.review:
         await emit(PostFlagged(post.id, reason=check.reason, crisis=check.crisis))
 

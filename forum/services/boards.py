@@ -11,7 +11,7 @@ from typing import TypeVar
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from forum import invalidation, raw_sql
+from forum import account_cache, invalidation, raw_sql
 from forum.errors import (
     ConflictError,
     InvalidInputError,
@@ -346,26 +346,37 @@ def _membership_sql() -> str:
     )
 
 
-async def _membership(account_id: int, board_id: int) -> tuple[Membership | None, Persona | None]:
+async def _membership(
+    account_id: int, board_id: int, *, cached: bool = False
+) -> tuple[Membership | None, Persona | None]:
     """The account's membership in the board with its persona and that persona's actor,
     loaded as select_related would (on every board and thread page a member opens, so
-    one plain query: forum.raw_sql)."""
-    rows = await raw_sql.fetch(_membership_sql(), [account_id, board_id])
-    if not rows:
-        return None, None
-    membership: Membership = raw_sql.load(Membership, rows[0], "m")
-    persona: Persona = raw_sql.load(Persona, rows[0], "p")
-    object.__setattr__(persona, "_actor", raw_sql.load(Actor, rows[0], "a"))
+    one plain query: forum.raw_sql). With `cached`, the row this process last read, if it
+    holds one (forum.account_cache): for reading only, as the approved post count that
+    pre-moderation goes by is not announced when it grows."""
+    key = (account_id, board_id)
+    row = account_cache.memberships.get(key) if cached else None
+    if row is None:
+        changes = account_cache.changes()
+        rows = await raw_sql.fetch(_membership_sql(), [account_id, board_id])
+        if not rows:
+            return None, None
+        row = rows[0]
+        account_cache.memberships.put(key, account_id, row, changes)
+    membership: Membership = raw_sql.load(Membership, row, "m")
+    persona: Persona = raw_sql.load(Persona, row, "p")
+    object.__setattr__(persona, "_actor", raw_sql.load(Actor, row, "a"))
     object.__setattr__(membership, "_persona", persona)
     return membership, persona
 
 
-async def access_for(board: Board, viewer: Viewer) -> BoardAccess:
-    """Like access_board, for a board already loaded (e.g. joined onto a thread)."""
+async def access_for(board: Board, viewer: Viewer, *, reading: bool = False) -> BoardAccess:
+    """Like access_board, for a board already loaded (e.g. joined onto a thread). A page
+    that only reads (`reading`) may take the membership from forum.account_cache."""
     membership: Membership | None = None
     persona: Persona | None = None
     if viewer.account is not None:
-        membership, persona = await _membership(viewer.account.id, board.id)
+        membership, persona = await _membership(viewer.account.id, board.id, cached=reading)
     access = BoardAccess(board, membership, persona, viewer.is_admin)
     if board.visibility == Visibility.private and not (access.is_member or access.is_admin):
         raise NotFoundError()
@@ -408,6 +419,7 @@ async def set_member_role(
         raise NotFoundError(_("No member by that name in this board."))
     membership.role = _enum(MemberRole, role, "role")
     await membership.save(update_fields=["role"])
+    await account_cache.account_changed(membership.account_id)
     await invalidation.announce(invalidation.THREADS)  # badges on cached thread pages
     return membership
 

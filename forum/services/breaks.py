@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
+from forum import account_cache
 from forum.errors import InvalidInputError, NotAllowedError
 from forum.i18n import _
 from forum.models import Account, SiteSettings
@@ -43,6 +44,7 @@ async def start_break(viewer: Viewer, until: str) -> datetime:
     ends = datetime.combine(day, time(0, 0), tzinfo=zone).astimezone(UTC)
     now = datetime.now(UTC)
     await Account.filter(id=account.id).update(break_until=ends, break_started_at=now)
+    await account_cache.account_changed(account.id)
     account.break_until, account.break_started_at = ends, now
     return ends
 
@@ -74,4 +76,5 @@ async def end_break(viewer: Viewer) -> None:
     if datetime.now(UTC) < await cooling_ends(account):
         raise NotAllowedError(_("Your break can end early only after the cooling-off time."))
     await Account.filter(id=account.id).update(break_until=None, break_started_at=None)
+    await account_cache.account_changed(account.id)
     account.break_until = account.break_started_at = None

@@ -9,6 +9,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from forum.errors import ForumError, InvalidInputError, NotAllowedError, NotFoundError
+from forum.i18n import _, format_number
 from forum.models import Board, Thread
 from forum.models.board import CheckinCadence
 from forum.models.post import ThreadKind
@@ -38,17 +39,18 @@ def _check_template(title: str) -> str:
     title = " ".join(title.split())
     if "\x00" in title:
         raise InvalidInputError(
-            "The title contains a character that is not allowed.", field="checkin_title"
+            _("The title contains a character that is not allowed."), field="checkin_title"
         )
     if not title:
-        raise InvalidInputError("Give the check-in threads a title.", field="checkin_title")
+        raise InvalidInputError(_("Give the check-in threads a title."), field="checkin_title")
     if len(title) > TEMPLATE_MAX:
         raise InvalidInputError(
-            f"A title template is at most {TEMPLATE_MAX} characters.", field="checkin_title"
+            _("A title template is at most %(num)s characters.", num=format_number(TEMPLATE_MAX)),
+            field="checkin_title",
         )
     if len(title_for(title, date(2000, 9, 30))) > TITLE_MAX:
         raise InvalidInputError(
-            "With the date filled in the title is too long.", field="checkin_title"
+            _("With the date filled in the title is too long."), field="checkin_title"
         )
     return title
 
@@ -66,17 +68,19 @@ async def update_board_checkin(
     """Change a board's check-in settings (admins; `viewer=None` is the CLI). Every field
     is checked before any is written: bad input changes nothing."""
     if viewer is not None and not viewer.is_admin:
-        raise NotAllowedError("Only admins can change boards.")
+        raise NotAllowedError(_("Only admins can change boards."))
     board = await Board.filter(slug=slug).first()
     if board is None:
         raise NotFoundError()
     try:
         chosen = CheckinCadence(cadence)
     except ValueError:
-        raise InvalidInputError("Choose off, daily or weekly.", field="checkin_cadence") from None
+        raise InvalidInputError(
+            _("Choose off, daily or weekly."), field="checkin_cadence"
+        ) from None
     day = board.checkin_weekday if weekday is None else weekday
     if not 0 <= day <= 6:
-        raise InvalidInputError("Choose a day of the week.", field="checkin_weekday")
+        raise InvalidInputError(_("Choose a day of the week."), field="checkin_weekday")
     clock = check_clock(time, "checkin_time")
     changed: dict[str, object] = {
         "checkin_cadence": chosen,

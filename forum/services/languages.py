@@ -15,7 +15,7 @@ from typing import Any
 
 from babel.core import Locale, UnknownLocaleError, negotiate_locale
 
-from forum import catalogs, invalidation
+from forum import account_cache, catalogs, invalidation
 from forum.errors import InvalidInputError, LoginRequiredError, NotAllowedError
 from forum.i18n import DEFAULT_LOCALE, _, current_locale
 from forum.models import Account, SiteLanguage, SiteSettings
@@ -153,6 +153,7 @@ async def save_account_locale(viewer: Viewer, locale: str) -> None:
         raise LoginRequiredError()
     value = check_locale(locale, allow_automatic=True)
     await Account.filter(id=viewer.account.id).update(locale=value)
+    await account_cache.account_changed(viewer.account.id)
     viewer.account.locale = value
 
 

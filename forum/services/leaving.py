@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
+from forum import account_cache
 from forum.errors import NotFoundError
 from forum.events import MemberLeft, emit
 from forum.models import Board, Membership
@@ -31,6 +32,7 @@ async def leave_board(viewer: Viewer, slug: str) -> Board:
         if membership is None:
             raise NotFoundError()
         await Membership.filter(id=membership.id).delete()
+        await account_cache.account_changed(membership.account_id)
         # Federation: in a mirrored group, the persona unfollows it.
         await emit(MemberLeft(membership.persona_id))
     return board

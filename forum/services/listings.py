@@ -124,7 +124,10 @@ async def readable_boards(
 async def list_threads(
     boards: list[BoardAccess], sort: str, paging: Paging, now: datetime | None = None
 ) -> list[Thread]:
-    """Visible threads of these boards in the order `sort` (a Lemmy sort name) maps to."""
+    """Visible threads of these boards in the order `sort` (a Lemmy sort name) maps to,
+    and the held ones the viewer may see, as on the board page (forum.services.held):
+    their own, all of them for a moderator; Lemmy's apps show a pending post to its
+    author the same way."""
     order = SORTS.get(sort)
     if order is None:
         raise InvalidInputError(_("Unknown sort %(sort)s.", sort=repr(sort)), field="sort")
@@ -132,8 +135,8 @@ async def list_threads(
         return []
     where = Q()
     for access in boards:
-        where |= Q(shown_to(access), board_id=access.board.id)
-    query = Thread.filter(where, state=PostState.visible)
+        where |= Q(shown_to(access), _shown_states(access), board_id=access.board.id)
+    query = Thread.filter(where)
     window = TOP_WINDOWS.get(sort)
     if window is not None:
         query = query.filter(created_at__gte=(now or datetime.now(UTC)) - window)
@@ -143,6 +146,15 @@ async def list_threads(
         .limit(paging.limit)
         .select_related("author")
     )
+
+
+def _shown_states(access: BoardAccess) -> Q:
+    if access.is_moderator:
+        return Q(state__in=[PostState.visible, PostState.held])
+    if access.persona is not None:
+        own = Q(state=PostState.held, author_id=access.persona.actor_id)
+        return Q(state=PostState.visible) | own
+    return Q(state=PostState.visible)
 
 
 @dataclass

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from tortoise.exceptions import IntegrityError
 
 from forum.errors import ForumError, InvalidInputError, NotAllowedError, NotFoundError
+from forum.i18n import _, format_number
 from forum.models import Board, Meeting, Thread
 from forum.models.post import ThreadKind
 from forum.services.admission import PostText, check_post
@@ -47,7 +48,7 @@ def check_zone(name: str, field: str) -> str:
     name = name.strip()
     if name != "UTC" and name not in _zones():
         raise InvalidInputError(
-            "Choose a time zone from the list, such as Europe/Berlin or UTC.", field=field
+            _("Choose a time zone from the list, such as Europe/Berlin or UTC."), field=field
         )
     return name
 
@@ -60,7 +61,7 @@ def check_clock(value: str, field: str) -> time:
     """A time of day written HH:MM (24-hour)."""
     match = _HH_MM.match(value.strip())
     if match is None:
-        raise InvalidInputError("Write the time as HH:MM, for example 19:30.", field=field)
+        raise InvalidInputError(_("Write the time as HH:MM, for example 19:30."), field=field)
     return time(int(match.group(1)), int(match.group(2)))
 
 
@@ -68,7 +69,7 @@ def _check_day(value: str, field: str) -> date:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidInputError("Write the date as YYYY-MM-DD.", field=field) from None
+        raise InvalidInputError(_("Write the date as YYYY-MM-DD."), field=field) from None
 
 
 def at_local(day: date, clock: time, zone_name: str) -> datetime:
@@ -98,7 +99,7 @@ async def moderated_board(viewer: Viewer, slug: str) -> BoardAccess:
     if not access.can_read:
         raise NotFoundError()
     if not access.is_moderator:
-        raise NotAllowedError("Only this board's moderators schedule meetings.")
+        raise NotAllowedError(_("Only this board's moderators schedule meetings."))
     return access
 
 
@@ -122,11 +123,15 @@ def check_meeting(form: MeetingForm, now: datetime) -> dict[str, object]:
     description = form.description.strip()
     if "\x00" in description:
         raise InvalidInputError(
-            "The text contains a character that is not allowed.", field="description"
+            _("The text contains a character that is not allowed."), field="description"
         )
     if len(description) > DESCRIPTION_MAX:
         raise InvalidInputError(
-            f"A description is at most {DESCRIPTION_MAX:,} characters.", field="description"
+            _(
+                "A description is at most %(num)s characters.",
+                num=format_number(DESCRIPTION_MAX),
+            ),
+            field="description",
         )
     zone_name = check_zone(form.timezone, "timezone")
     day = _check_day(form.day, "day")
@@ -137,17 +142,20 @@ def check_meeting(form: MeetingForm, now: datetime) -> dict[str, object]:
     end_day = day + timedelta(days=1) if end_clock < start_clock else day
     ends_at = at_local(end_day, end_clock, zone_name)
     if ends_at <= starts_at:
-        raise InvalidInputError("The meeting must end after it starts.", field="ends")
+        raise InvalidInputError(_("The meeting must end after it starts."), field="ends")
     if ends_at - starts_at > LONGEST:
-        raise InvalidInputError("A meeting lasts at most 24 hours.", field="ends")
+        raise InvalidInputError(_("A meeting lasts at most 24 hours."), field="ends")
     if ends_at <= now:
-        raise InvalidInputError("That meeting would be over already.", field="day")
+        raise InvalidInputError(_("That meeting would be over already."), field="day")
     if starts_at > now + FURTHEST:
-        raise InvalidInputError("Schedule a meeting at most a year ahead.", field="day")
+        raise InvalidInputError(_("Schedule a meeting at most a year ahead."), field="day")
     days = form.hide_after_days
     if days is not None and not 1 <= days <= HIDE_DAYS_MAX:
         raise InvalidInputError(
-            f"Hide after 1 to {HIDE_DAYS_MAX:,} days, or leave it empty for never.",
+            _(
+                "Hide after 1 to %(num)s days, or leave it empty for never.",
+                num=format_number(HIDE_DAYS_MAX),
+            ),
             field="hide_after_days",
         )
     return {

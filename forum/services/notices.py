@@ -12,12 +12,12 @@ server take the one path.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
+from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from forum import events
@@ -219,14 +219,18 @@ async def in_reader_language(account_id: int, text: Callable[[], str]) -> str:
 
 
 async def _on_event(event: events.Event) -> None:
-    if isinstance(event, events.ThreadStarted):
-        post = await Post.filter(thread_id=event.thread_id, seq=1).first()
-    elif isinstance(event, events.PostAdded):
-        post = await Post.filter(id=event.post_id).first()
-    else:
+    if not isinstance(event, events.ThreadStarted | events.PostAdded):
         return
+    written = event.written or events.Written()
+    post = written.post
+    if post is None:
+        if isinstance(event, events.ThreadStarted):
+            post = await Post.filter(thread_id=event.thread_id, seq=1).first()
+        else:
+            post = await Post.filter(id=event.post_id).first()
     if post is not None and post.state == PostState.visible:
-        await notify_post(post)
+        thread = written.thread if written.board is not None else None
+        await notify_post(post, thread, written.board, written.mentioned)
 
 
 def connect() -> None:
@@ -235,11 +239,20 @@ def connect() -> None:
     events.subscribe(_on_event)
 
 
-async def notify_post(post: Post) -> None:
+async def notify_post(
+    post: Post,
+    thread: Thread | None = None,
+    board: Board | None = None,
+    mentioned: Sequence[int] | None = None,
+) -> None:
     """Tell who a newly visible post concerns, once each: the personas it mentions, the
     author of the post it answers and the thread's opener, those following the thread.
-    Never its author; never who muted the thread or can no longer read the board."""
-    thread = await Thread.get(id=post.thread_id).select_related("board")
+    Never its author; never who muted the thread or can no longer read the board.
+    `thread` and its `board`, and the actor ids it `mentioned`, when the caller holds
+    them (else they are read)."""
+    if thread is None or board is None or thread.id != post.thread_id:
+        thread = await Thread.get(id=post.thread_id).select_related("board")
+        board = thread.board
     reasons: dict[int, NoticeKind] = {}
 
     def add(actor_ids: Iterable[int], kind: NoticeKind) -> None:
@@ -247,8 +260,10 @@ async def notify_post(post: Post) -> None:
             if actor_id not in reasons or _RANK[kind] > _RANK[reasons[actor_id]]:
                 reasons[actor_id] = kind
 
-    mentioned = await Mention.filter(post_id=post.id).values_list("actor_id", flat=True)
-    add((int(a) for a in mentioned), NoticeKind.mention)  # type: ignore[call-overload]
+    if mentioned is None:
+        rows = await Mention.filter(post_id=post.id).values_list("actor_id", flat=True)
+        mentioned = [int(a) for a in rows]  # type: ignore[call-overload]
+    add(mentioned, NoticeKind.mention)
     if post.seq > 1:
         answered = [thread.author_id]
         if post.reply_to_id is not None:
@@ -260,13 +275,13 @@ async def notify_post(post: Post) -> None:
         )
         add((int(a) for a in followers), NoticeKind.followed)  # type: ignore[call-overload]
     reasons.pop(post.author_id, None)
-    recipients = await _recipients(thread.board, thread.id, reasons, post.author_id)
+    recipients = await _recipients(board, thread.id, reasons, post.author_id)
     await Notice.bulk_create(
         [
             Notice(
                 account_id=account_id,
                 kind=reasons[actor_id],
-                board_id=thread.board_id,
+                board_id=board.id,
                 thread_id=thread.id,
                 post_id=post.id,
             )
@@ -284,10 +299,18 @@ async def _recipients(
     wanted = list(actor_ids)
     if not wanted:
         return {}
+    # One query for both: the personas told, and the author's own (by its actor).
     rows = await Persona.filter(
-        actor_id__in=wanted, board_id=board.id, account_id__isnull=False
-    ).values_list("id", "actor_id", "account_id")
-    personas = {int(p): (int(a), int(acc)) for p, a, acc in rows}
+        Q(actor_id__in=wanted, board_id=board.id, account_id__isnull=False) | Q(actor_id=author_id)
+    ).values_list("id", "actor_id", "account_id", "board_id")
+    wanted_ids = set(wanted)
+    personas = {
+        int(p): (int(a), int(acc))
+        for p, a, acc, b in rows
+        if a in wanted_ids and b == board.id and acc is not None
+    }
+    # A member's own throwaway persona answering them is still them.
+    own = {int(acc) for _, a, acc, _ in rows if a == author_id and acc is not None}
     if not personas:
         return {}
     muted = await Reading.filter(
@@ -308,20 +331,19 @@ async def _recipients(
         )
         admins = {int(a) for a in admin_rows}  # type: ignore[call-overload]
         personas = {p: v for p, v in personas.items() if v[1] in members or v[1] in admins}
-    # A member's own throwaway persona answering them is still them.
-    own_rows = await Persona.filter(actor_id=author_id).values_list("account_id", flat=True)
-    own = {int(o) for o in own_rows if o is not None}  # type: ignore[call-overload]
     return {a: acc for a, acc in personas.values() if acc not in own}
 
 
-async def digest_reaction(post: Post, reactor_id: int) -> None:
+async def digest_reaction(post: Post, reactor_id: int, thread: Thread | None = None) -> None:
     """Someone else reacted to a member's post: one unread notice per post counts them
     ("3 reactions"); once it is read, the next reaction starts a new one. Call in the
     reaction's transaction (the post's row lock keeps the count right). Taking a reaction
-    back leaves the count as it is: the notice tells what happened, not the tally."""
+    back leaves the count as it is: the notice tells what happened, not the tally.
+    `thread`: the post's, with its board, when the caller holds it."""
     if reactor_id == post.author_id:
         return
-    thread = await Thread.get(id=post.thread_id).select_related("board")
+    if thread is None or thread.id != post.thread_id:
+        thread = await Thread.get(id=post.thread_id).select_related("board")
     recipients = await _recipients(thread.board, thread.id, [post.author_id], reactor_id)
     account_id = recipients.get(post.author_id)
     if account_id is None:

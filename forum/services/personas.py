@@ -7,7 +7,7 @@ import secrets
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from forum import invalidation
+from forum import account_cache, invalidation
 from forum.errors import ConflictError, InvalidInputError, NotFoundError
 from forum.events import MemberJoined, PersonaRetired, PostDeleted, emit
 from forum.i18n import _
@@ -114,6 +114,7 @@ async def rename_persona(slug: str, viewer: Viewer, new_name: str) -> Persona:
             persona.name_key = name_key(name)
             await persona.save(update_fields=["name_key"])
             await Actor.filter(id=persona.actor_id).update(name=name)
+            await account_cache.account_changed(persona.account_id)
             # The name is on every cached page the persona wrote on.
             await invalidation.announce(invalidation.THREADS)
     except IntegrityError:

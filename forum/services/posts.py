@@ -9,13 +9,13 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from forum.errors import ConflictError, NotAllowedError, NotFoundError
-from forum.events import PostDeleted, emit
+from forum.events import PostDeleted, Written, emit
 from forum.i18n import _
 from forum.mentions import mentioned_in, record_mentions
 from forum.models import Board, Post, Thread
 from forum.models.post import PostState
 from forum.ratelimits import RateLimiter
-from forum.search_index import index_post
+from forum.search_index import index_new_post, index_post
 from forum.services.admission import (
     PostText,
     admit_edit,
@@ -116,9 +116,11 @@ async def create_reply(
                     post_count=F("post_count") + 1, last_activity_at=now
                 )
                 await Board.filter(id=access.board.id).update(post_count=F("post_count") + 1)
-                await index_post(post.id)
-                await record_mentions(post.id, await mentioned_in(access.board.id, checked.source))
-                await announce_post(post, checked.check, first=False)
+                await index_new_post(post, None)
+                mentioned = await mentioned_in(access.board.id, checked.source)
+                await record_mentions(post.id, mentioned)
+                written = Written(thread=fresh, board=access.board, mentioned=(*mentioned,))
+                await announce_post(post, checked.check, first=False, written=written)
                 return post
         except IntegrityError:
             continue

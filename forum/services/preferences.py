@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 from babel.dates import format_timedelta
 
+from forum import account_cache
 from forum.errors import InvalidInputError, LoginRequiredError
 from forum.i18n import DEFAULT_LOCALE, current_locale, day_and_time, gettext, lazy
 from forum.models import Account
@@ -131,6 +132,7 @@ async def save_preferences(
         "hidden_boards": " ".join(str(i) for i in sorted(set(hidden_boards))),
     }
     await Account.filter(id=viewer.account.id).update(**values)
+    await account_cache.account_changed(viewer.account.id)
     for name, value in values.items():
         setattr(viewer.account, name, value)
 

@@ -7,7 +7,7 @@ from tortoise.transactions import in_transaction
 from forum.errors import InvalidInputError, NotAllowedError, NotFoundError
 from forum.events import ReactionChanged, emit
 from forum.i18n import _
-from forum.models import Post, Reaction
+from forum.models import Post, Reaction, Thread
 from forum.models.post import PostState
 from forum.services.boards import access_board, require_login
 from forum.services.notices import digest_reaction
@@ -50,9 +50,12 @@ async def toggle_reaction(
     return now_on
 
 
-async def set_reaction(post_id: int, actor_id: int, kind: str, *, on: bool) -> bool:
+async def set_reaction(
+    post_id: int, actor_id: int, kind: str, *, on: bool, thread: Thread | None = None
+) -> bool:
     """Give or take back one reaction, keeping the post's counts right (the one place
-    counts change). True when something changed. Call inside a transaction."""
+    counts change). True when something changed. Call inside a transaction. `thread`:
+    the post's, with its board, when the caller holds it (the notice needs it)."""
     # The post's row lock serialises reactions to it; checking first (rather than
     # catching IntegrityError) keeps a PostgreSQL transaction usable.
     post = await Post.select_for_update().get(id=post_id)
@@ -61,7 +64,7 @@ async def set_reaction(post_id: int, actor_id: int, kind: str, *, on: bool) -> b
         return False
     if on:
         await Reaction.create(post_id=post_id, actor_id=actor_id, kind=kind)
-        await digest_reaction(post, actor_id)
+        await digest_reaction(post, actor_id, thread)
     else:
         await Reaction.filter(post_id=post_id, actor_id=actor_id, kind=kind).delete()
     counts = dict(post.reaction_counts or {})

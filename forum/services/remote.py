@@ -12,16 +12,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from tortoise.backends.base.client import TransactionalDBClient
+from tortoise.connection import get_connection
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from forum.errors import InvalidInputError, NotAllowedError
+from forum.events import Written
 from forum.i18n import _
 from forum.mentions import personas_among, record_mentions
 from forum.models import Actor, Board, Post, Thread
 from forum.models.post import PostState
-from forum.search_index import index_post
+from forum.search_index import index_new_post, index_post
 from forum.services.admission import (
     CRISIS_HINT,
     Admission,
@@ -141,9 +144,11 @@ async def add_remote_thread(
             await Board.filter(id=board.id).update(
                 thread_count=F("thread_count") + 1, post_count=F("post_count") + 1
             )
-            await index_post(opener.id)
-            await record_mentions(opener.id, await personas_among(board.id, mentions))
-            await announce_post(opener, checked.check, first=True)
+            await index_new_post(opener, thread.title)
+            mentioned = await personas_among(board.id, mentions)
+            await record_mentions(opener.id, mentioned)
+            written = Written(thread=thread, board=board, author=author, mentioned=(*mentioned,))
+            await announce_post(opener, checked.check, first=True, written=written)
     except IntegrityError:  # the same thread arrived twice at once
         return await Thread.get(ap_id=ap_id)
     return thread
@@ -198,9 +203,11 @@ async def add_remote_reply(
                     post_count=F("post_count") + 1, last_activity_at=datetime.now(UTC)
                 )
                 await Board.filter(id=thread.board_id).update(post_count=F("post_count") + 1)
-                await index_post(post.id)
-                await record_mentions(post.id, await personas_among(board.id, mentions))
-                await announce_post(post, checked.check, first=False)
+                await index_new_post(post, None)
+                mentioned = await personas_among(board.id, mentions)
+                await record_mentions(post.id, mentioned)
+                written = Written(thread=fresh, board=board, author=author, mentioned=(*mentioned,))
+                await announce_post(post, checked.check, first=False, written=written)
                 return post
         except IntegrityError:
             existing = await Post.filter(ap_id=ap_id).first()
@@ -210,15 +217,22 @@ async def add_remote_reply(
 
 
 async def edit_remote_post(
-    post: Post, *, html: str, source: str, title: str | None, content_note: str | None = None
+    post: Post,
+    *,
+    html: str,
+    source: str,
+    title: str | None,
+    content_note: str | None = None,
+    language: str | None = None,
 ) -> None:
     """A remote author's edit, checked as a local edit is: a banned author may not rewrite
     what they left behind, and a blocked word refuses the edit (the old text stays).
-    `content_note`, when given, replaces the post's note (and an opener's thread's)."""
+    `content_note`, when given, replaces the post's note (and an opener's thread's);
+    `language`, when the edit says one, the post's language (as add_remote_thread keeps it)."""
     thread = await Thread.get(id=post.thread_id)
     opener_title = title if post.seq == 1 and title else None
-    # Checked in the language the post was kept in (an Update's tag is not read yet).
-    text = PostText(source, html, language=post.language)
+    kept = post.language if language is None else post_language(language)
+    text = PostText(source, html, language=kept)
     checked = await _admit_edit(thread.board_id, post, text, opener_title or "")
     note = {} if content_note is None else {"content_note": content_note[:CONTENT_NOTE_MAX]}
     async with in_transaction():
@@ -227,6 +241,7 @@ async def edit_remote_post(
             body_source=checked.source,
             edited_at=datetime.now(UTC),
             crisis=post.crisis or checked.check.crisis,
+            language=kept,
             **note,
         )
         if opener_title is not None:
@@ -247,7 +262,14 @@ async def delete_remote_post(post: Post) -> None:
         await index_post(post.id)
 
 
-async def set_remote_reaction(post: Post, actor: Actor, kind: str, *, on: bool) -> bool:
-    """Add or take back a remote actor's reaction; True when something changed."""
+async def set_remote_reaction(
+    post: Post, actor: Actor, kind: str, *, on: bool, thread: Thread | None = None
+) -> bool:
+    """Add or take back a remote actor's reaction; True when something changed. `thread`:
+    the post's, with its board, when the caller holds it."""
+    if isinstance(get_connection("default"), TransactionalDBClient):
+        # Inside the caller's transaction (the inbox worker's savepoint per item): a
+        # savepoint of its own would cost two round trips and undo nothing more.
+        return await set_reaction(post.id, actor.id, kind, on=on, thread=thread)
     async with in_transaction():
-        return await set_reaction(post.id, actor.id, kind, on=on)
+        return await set_reaction(post.id, actor.id, kind, on=on, thread=thread)

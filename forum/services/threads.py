@@ -11,12 +11,13 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from forum.errors import InvalidInputError, NotAllowedError, NotFoundError
+from forum.events import Written
 from forum.i18n import _, format_number
 from forum.mentions import mentioned_in, record_mentions
 from forum.models import Account, Actor, Board, Persona, Post, Thread
 from forum.models.post import PostState, ThreadKind
 from forum.ratelimits import RateLimiter
-from forum.search_index import index_post
+from forum.search_index import index_new_post
 from forum.services.admission import PostText, admit_post, announce_post
 from forum.services.boards import (
     BoardAccess,
@@ -236,9 +237,11 @@ async def open_thread(
         await Board.filter(id=board.id).update(
             thread_count=F("thread_count") + 1, post_count=F("post_count") + 1
         )
-        await index_post(opener.id)
-        await record_mentions(opener.id, await mentioned_in(board.id, checked.source))
-        await announce_post(opener, checked.check, first=True)
+        await index_new_post(opener, thread.title)
+        mentioned = await mentioned_in(board.id, checked.source)
+        await record_mentions(opener.id, mentioned)
+        written = Written(thread=thread, board=board, mentioned=(*mentioned,))
+        await announce_post(opener, checked.check, first=True, written=written)
     return thread
 
 
@@ -341,7 +344,7 @@ async def read_thread(
     if found is None:
         raise NotFoundError()
     thread, board, author_one_off = found
-    access = await access_for(board, viewer)
+    access = await access_for(board, viewer, reading=True)
     # A throwaway thread may be the reader's own, opened under a one-off name: then they
     # see its held posts and reply under that name. One query, for such threads only.
     one_off = None

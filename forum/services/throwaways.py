@@ -16,6 +16,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from forum.errors import ConflictError, InvalidInputError, NotAllowedError, NotFoundError
+from forum.i18n import _, day_and_time, format_number
 from forum.keys import generate_key_pair
 from forum.models import Actor, Board, Persona, Thread
 from forum.models.actor import ActorKind
@@ -48,14 +49,16 @@ async def update_board_one_off(viewer: Viewer | None, slug: str, *, days: int | 
     """Allow throwaway threads in a board (`days` > 0: each one-off name posts for that many
     days after its thread opened) or refuse them (0). `viewer=None` is the CLI."""
     if viewer is not None and not viewer.is_admin:
-        raise NotAllowedError("Only admins can change boards.")
+        raise NotAllowedError(_("Only admins can change boards."))
     board = await Board.filter(slug=slug).first()
     if board is None:
         raise NotFoundError()
     if days is None or not 0 <= days <= ONE_OFF_DAYS_MAX:
         raise InvalidInputError(
-            f"One-off names post for a whole number of days from 0 (not allowed) to "
-            f"{ONE_OFF_DAYS_MAX}.",
+            _(
+                "One-off names post for a whole number of days from 0 (not allowed) to %(num)s.",
+                num=format_number(ONE_OFF_DAYS_MAX),
+            ),
             field="one_off_days",
         )
     board.one_off_days = days
@@ -79,7 +82,7 @@ async def open_one_off_thread(
     board, account = access.board, viewer.account
     assert access.persona is not None and account is not None
     if board.one_off_days <= 0:
-        raise NotAllowedError("This board does not take threads under a one-off name.")
+        raise NotAllowedError(_("This board does not take threads under a one-off name."))
     check_title(title)
     check_body(body)
     content_note = check_member_note(board, content_note, reply=False)
@@ -141,7 +144,7 @@ async def _new_one_off(
                 )
         except IntegrityError:
             continue
-    raise ConflictError("Could not find a free name; please try again.")
+    raise ConflictError(_("Could not find a free name; please try again."))
 
 
 async def reply_persona(access: BoardAccess, thread: Thread) -> Persona:
@@ -157,10 +160,13 @@ async def reply_persona(access: BoardAccess, thread: Thread) -> Persona:
         return persona
     if not one_off_may_post(one_off):
         assert one_off.posts_until is not None
-        until = one_off.posts_until.astimezone(UTC).strftime("%d %b %Y, %H:%M UTC")
         raise NotAllowedError(
-            f"You opened this thread under a one-off name, which stopped posting on {until}. "
-            "You cannot reply here under your board name either: that would show both are you."
+            _(
+                "You opened this thread under a one-off name, which stopped posting on "
+                "%(until)s UTC. You cannot reply here under your board name either: that "
+                "would show both are you.",
+                until=day_and_time(one_off.posts_until.astimezone(UTC)),
+            )
         )
     # A ban or suspension of the member's board persona reaches their one-off names too.
     await check_not_barred(thread.board_id, persona.actor_id)

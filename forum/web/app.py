@@ -16,7 +16,7 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
 from federation import install as install_federation
-from forum import log_records
+from forum import account_cache, log_records
 from forum.db import close_database, open_database
 from forum.errors import ForumError
 from forum.invalidation import listening
@@ -141,7 +141,7 @@ ROUTES = [
     Route("/notices/read", notices.mark_read, methods=["POST"]),
     Route("/notices/{notice_id:int}/open", notices.open_notice, methods=["POST"]),
     Route("/metrics", metrics),
-    Mount("/api/v3", routes=lemmy.routes),
+    Mount("/api/v3", routes=lemmy.routes, middleware=lemmy.MIDDLEWARE),
     Mount("/api", routes=api.routes),
 ]
 
@@ -229,6 +229,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     federation_lifespan = install_federation(app, settings)
     install_moderation(app)
     connect_notices()
+    account_cache.forget_all()
     # Routes are tried in order and the add-ons put theirs in front: without this a thread
     # page waits for some eighty regular expressions. No other route matches its paths.
     app.router.routes.remove(THREAD_PAGE)

@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from forum import status
 from forum.errors import LoginRequiredError, NotFoundError
+from forum.i18n import _
 from forum.status import Reading
 from forum.web.state import app_state
 
@@ -101,7 +102,9 @@ async def metrics(request: Request) -> Response:
     if not token or state.metrics is None:
         raise NotFoundError()
     if not token_matches(request, token):
-        raise LoginRequiredError("/metrics needs `Authorization: Bearer` with the metrics token.")
+        raise LoginRequiredError(
+            _("/metrics needs `Authorization: Bearer` with the metrics token.")
+        )
     readings = CollectorRegistry(auto_describe=True)
     readings.register(_Readings(await status.read_all()))
     body = generate_latest(state.metrics.registry) + generate_latest(readings)

@@ -128,7 +128,11 @@ class RequestGuard:
                 await self._answer(send, 408, TIMEOUT_BODY, JSON, close=True)
 
         try:
-            if scope["method"] not in SAFE_METHODS and not same_site(scope, self.public):
+            if (
+                scope["method"] not in SAFE_METHODS
+                and not _open_to_other_sites(scope)
+                and not same_site(scope, self.public)
+            ):
                 await (await refusal(scope))(scope, receive, guarded_send)
                 return
             too_large, has_body = body_framing(scope, self.max_bytes)
@@ -171,3 +175,10 @@ class RequestGuard:
         headers = with_security_headers(headers, self.headers)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+def _open_to_other_sites(scope: Scope) -> bool:
+    # The Lemmy API (/api/v3) is called by apps that run on other origins; it reads no
+    # session cookie and its `jwt` cookie only from our own origin (forum.web.lemmy.cors).
+    path: str = scope["path"]
+    return path.startswith("/api/v3/")

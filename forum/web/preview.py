@@ -9,6 +9,7 @@ no event); the one-time form token is not spent either (see forum/web/form_token
 from __future__ import annotations
 
 from forum.errors import InvalidInputError
+from forum.i18n import _, format_number
 from forum.rendering import render_markdown
 from forum.services.threads import BODY_MAX
 from forum.web.forms import Form
@@ -25,5 +26,7 @@ def preview_html(form: Form) -> str:
     so a preview never renders more than a post may hold."""
     body = form.text("body")
     if len(body) > BODY_MAX:
-        raise InvalidInputError(f"A post is at most {BODY_MAX:,} characters.", field="body")
+        raise InvalidInputError(
+            _("A post is at most %(num)s characters.", num=format_number(BODY_MAX)), field="body"
+        )
     return render_markdown(body)

@@ -10,6 +10,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from forum.errors import InvalidInputError, PayloadTooLargeError
+from forum.i18n import N_
+from forum.stored_text import english, remember
 from moderation.models import Severity
 
 HEADER = (
@@ -33,6 +35,33 @@ _SEVERITIES: dict[str, Severity | None] = {
 }
 _LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)\Z")
 
+# What is wrong with a file or a line, in English: a subscribed list's last status keeps
+# them (forum.stored_text shows them in the reader's language, as the import preview does).
+NOT_UTF8 = remember(N_("The file is not UTF-8 text (byte %(byte)d); save it as UTF-8 CSV."))
+TOO_MANY_ROWS = remember(
+    N_("The file has more than %(max)d entries; import at most %(max)d at a time.")
+)
+TOO_LARGE = remember(N_("The file is over %(mib)d MiB, the most a blocklist may be."))
+LINE = remember(N_("line %(line)d: %(message)s"), nested=("message",))
+DUPLICATE = remember(N_("%(domain)s is also on line %(line)d; this line wins"))
+EMPTY_DOMAIN = remember(N_("the domain is empty"))
+NOT_VALID_DOMAIN = remember(N_("%(domain)s is not a valid domain name"))
+NOT_DOMAIN = remember(N_("%(domain)s is not a domain name"))
+IGNORED_COLUMNS = remember(N_("ignored columns: %(columns)s"))
+TOO_MANY_FIELDS = remember(
+    N_("%(fields)d fields for the header's %(columns)d; quote any comment that has a comma")
+)
+UNCLOSED_QUOTE = remember(
+    N_("a quote opened on this line is never closed, so lines %(first)d-%(last)d were not read")
+)
+NOT_CSV = remember(N_("not valid CSV (%(error)s); put quotes around the whole field"))
+NUL = remember(N_("contains a NUL character"))
+OBFUSCATED = remember(N_("%(domain)s is obfuscated; a partly hidden domain cannot be blocked"))
+BAD_SEVERITY = remember(N_("severity %(severity)s is not silence, suspend or noop"))
+EMPTY_NOOP = remember(N_("%(domain)s is noop with no flags: nothing to import"))
+LONG_COMMENT = remember(N_("the public comment is over %(max)d characters; shorten it"))
+NOT_BOOLEAN = remember(N_("%(column)s must be true or false, not %(value)s"))
+
 
 class BlocklistError(InvalidInputError):
     """A blocklist file that cannot be read at all (bad single lines are reported instead)."""
@@ -48,7 +77,7 @@ class LineNote:
     message: str
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.message}"
+        return english(LINE, line=self.line, message=self.message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,9 +133,7 @@ def decode_blocklist(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise BlocklistError(
-            f"The file is not UTF-8 text (byte {exc.start + 1}); save it as UTF-8 CSV."
-        ) from None
+        raise BlocklistError(english(NOT_UTF8, byte=exc.start + 1)) from None
 
 
 def parse_blocklist(text: str) -> ParsedBlocklist:
@@ -120,10 +147,7 @@ def parse_blocklist(text: str) -> ParsedBlocklist:
     rows = _csv_rows(text, parsed) if _has_header(text) else _plain_rows(text)
     for count, (line, row) in enumerate(rows, start=1):
         if count > MAX_ROWS:
-            raise BlocklistTooLargeError(
-                f"The file has more than {MAX_ROWS:,} entries; import at most {MAX_ROWS:,} "
-                "at a time."
-            )
+            raise BlocklistTooLargeError(english(TOO_MANY_ROWS, max=MAX_ROWS))
         try:
             if isinstance(row, _LineError):
                 raise row
@@ -134,7 +158,7 @@ def parse_blocklist(text: str) -> ParsedBlocklist:
         earlier = by_domain.pop(entry.domain, None)
         if earlier is not None:
             parsed.warnings.append(
-                LineNote(line, f"{entry.domain} is also on line {earlier.line}; this line wins")
+                LineNote(line, english(DUPLICATE, domain=entry.domain, line=earlier.line))
             )
         by_domain[entry.domain] = entry
     parsed.entries.extend(by_domain.values())
@@ -158,23 +182,21 @@ def normalise_domain(raw: str) -> str:
     Raises ValueError with a sentence when it is not a domain name."""
     domain = raw.strip().lower().removesuffix(".")
     if not domain:
-        raise ValueError("the domain is empty")
+        raise ValueError(EMPTY_DOMAIN)
     if not domain.isascii():
         try:
             domain = domain.encode("idna").decode("ascii")
         except UnicodeError:
-            raise ValueError(f"{raw.strip()!r} is not a valid domain name") from None
+            raise ValueError(english(NOT_VALID_DOMAIN, domain=repr(raw.strip()))) from None
     labels = domain.split(".")
     if len(domain) > 253 or len(labels) < 2 or not all(map(_LABEL.match, labels)):
-        raise ValueError(f"{raw.strip()!r} is not a domain name")
+        raise ValueError(english(NOT_DOMAIN, domain=repr(raw.strip())))
     return domain
 
 
 def _check_size(size: int) -> None:
     if size > MAX_BYTES:
-        raise BlocklistTooLargeError(
-            f"The file is over {MAX_BYTES // 1024 // 1024} MiB, the most a blocklist may be."
-        )
+        raise BlocklistTooLargeError(english(TOO_LARGE, mib=MAX_BYTES // 1024 // 1024))
 
 
 def _has_header(text: str) -> bool:
@@ -217,15 +239,11 @@ def _csv_rows(text: str, parsed: ParsedBlocklist) -> _Rows:
             columns = [_column(c) for c in cells]
             unknown = [c for c in cells if _column(c) not in _COLUMNS]
             if unknown:
-                parsed.warnings.append(LineNote(line, f"ignored columns: {', '.join(unknown)}"))
+                ignored = english(IGNORED_COLUMNS, columns=", ".join(unknown))
+                parsed.warnings.append(LineNote(line, ignored))
         elif len(cells) > len(columns):
-            yield (
-                line,
-                _LineError(
-                    f"{len(cells)} fields for the header's {len(columns)}; "
-                    "quote any comment that has a comma"
-                ),
-            )
+            problem = english(TOO_MANY_FIELDS, fields=len(cells), columns=len(columns))
+            yield line, _LineError(problem)
         else:
             row = dict(zip(columns, cells, strict=False))
             yield line, {k: v for k, v in row.items() if k in _COLUMNS}
@@ -233,8 +251,8 @@ def _csv_rows(text: str, parsed: ParsedBlocklist) -> _Rows:
 
 def _csv_problem(error: str, line: int, end: int) -> str:
     if error == "unexpected end of data":
-        return f"a quote opened on this line is never closed, so lines {line}-{end} were not read"
-    return f"not valid CSV ({error}); put quotes around the whole field"
+        return english(UNCLOSED_QUOTE, first=line, last=end)
+    return english(NOT_CSV, error=error)
 
 
 def _entry(
@@ -247,26 +265,23 @@ def _entry(
     obfuscate: str = "",
 ) -> BlocklistEntry:
     if any("\x00" in value for value in (domain, severity, public_comment)):
-        raise _LineError("contains a NUL character")
+        raise _LineError(NUL)
     if "*" in domain:
-        raise _LineError(
-            f"{domain.strip()} is obfuscated; a partly hidden domain cannot be blocked",
-            skipped=True,
-        )
+        raise _LineError(english(OBFUSCATED, domain=domain.strip()), skipped=True)
     try:
         name = normalise_domain(domain)
     except ValueError as exc:
         raise _LineError(str(exc)) from None
     key = severity.strip().lower()
     if key not in _SEVERITIES:
-        raise _LineError(f"severity {severity.strip()!r} is not silence, suspend or noop")
+        raise _LineError(english(BAD_SEVERITY, severity=repr(severity.strip())))
     media, reports = _flag("reject_media", reject_media), _flag("reject_reports", reject_reports)
     _flag("obfuscate", obfuscate)  # checked so misaligned columns are caught; not stored
     if _SEVERITIES[key] is None and not (media or reports):
-        raise _LineError(f"{name} is noop with no flags: nothing to import", skipped=True)
+        raise _LineError(english(EMPTY_NOOP, domain=name), skipped=True)
     comment = public_comment.strip()
     if len(comment) > COMMENT_LENGTH:
-        raise _LineError(f"the public comment is over {COMMENT_LENGTH} characters; shorten it")
+        raise _LineError(english(LONG_COMMENT, max=COMMENT_LENGTH))
     return BlocklistEntry(name, _SEVERITIES[key], media, reports, comment, line)
 
 
@@ -276,7 +291,7 @@ def _flag(column: str, value: str) -> bool:
             return True
         case "false" | "":
             return False
-    raise _LineError(f"{column} must be true or false, not {value.strip()!r}")
+    raise _LineError(english(NOT_BOOLEAN, column=column, value=repr(value.strip())))
 
 
 def _text(flag: bool) -> str:

@@ -23,8 +23,15 @@ from federation.fetch import (
     make_client,
 )
 from forum import __version__
+from forum.i18n import N_
 from forum.settings import Settings
+from forum.stored_text import english, remember
 from moderation.blocklists.csvfile import MAX_BYTES, decode_blocklist
+
+# Kept in a subscribed list's last status (in English; forum.stored_text translates them).
+TOOK_TOO_LONG = remember(N_("%(url)s took longer than %(seconds)s s."))
+NOT_FETCHED = remember(N_("%(url)s could not be fetched: %(reason)s."))
+ANSWERED = remember(N_("%(url)s answered %(status)s."))
 
 # What servers send CSV as: GitHub's raw files are text/plain, some send no type at all.
 CSV_TYPES = {
@@ -65,7 +72,8 @@ async def download_list(client: SafeClient, url: str, etag: str | None = None) -
         async with asyncio.timeout(policy.timeout.total):
             return await _follow(client, url, etag)
     except TimeoutError:
-        raise FetchFailedError(f"{url} took longer than {policy.timeout.total:g} s.") from None
+        seconds = f"{policy.timeout.total:g}"
+        raise FetchFailedError(english(TOOK_TOO_LONG, url=url, seconds=seconds)) from None
 
 
 async def _follow(client: SafeClient, url: str, etag: str | None) -> Download:
@@ -81,7 +89,7 @@ async def _follow(client: SafeClient, url: str, etag: str | None) -> Download:
             response = await client.send(request, stream=True)
         except httpx.HTTPError as exc:
             reason = str(exc) or type(exc).__name__
-            raise FetchFailedError(f"{target} could not be fetched: {reason}.") from exc
+            raise FetchFailedError(english(NOT_FETCHED, url=target, reason=reason)) from exc
         try:
             if response.status_code == 304 and etag:
                 return Download(None, etag)
@@ -90,7 +98,8 @@ async def _follow(client: SafeClient, url: str, etag: str | None) -> Download:
                 continue
             if not response.is_success:
                 raise FetchFailedError(
-                    f"{target} answered {response.status_code}.", response.status_code
+                    english(ANSWERED, url=target, status=str(response.status_code)),
+                    response.status_code,
                 )
             return Download(decode_blocklist(await _read(response)), response.headers.get("ETag"))
         finally:

@@ -15,9 +15,24 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from forum import invalidation
+from forum.i18n import N_
+from forum.stored_text import english, remember
 from moderation.blocklists.csvfile import COMMENT_LENGTH, LineNote, ParsedBlocklist, PolicyState
 from moderation.blocklists.follows import drop_suspended_follows
 from moderation.models import DomainPolicy, Severity
+
+# Warnings on an import preview, in English like the file's own line notes (csvfile).
+NOOP_WITHOUT_POLICY = remember(
+    N_(
+        "%(domain)s is noop with only reject flags, and Kindred has no policy for it to add "
+        "them to; skipped"
+    )
+)
+ALLOWED_WOULD = {
+    Severity.silence: remember(N_("%(domain)s is allowed here; this import would silence it")),
+    Severity.suspend: remember(N_("%(domain)s is allowed here; this import would suspend it")),
+}
+NOOP_SKIPPED = remember(N_("%(domain)s is noop; a subscription skips it"))
 
 BLOCKING = (Severity.silence, Severity.suspend)
 _CHUNK = 1000  # domains per `IN (...)` query and rows per insert batch
@@ -85,11 +100,7 @@ async def preview_import(parsed: ParsedBlocklist, *, mode: ImportMode = "merge")
         if entry.severity is None:  # noop: its flags go onto the policy there is, if any
             if old is None:
                 preview.warnings.append(
-                    LineNote(
-                        entry.line,
-                        f"{entry.domain} is noop with only reject flags, and Kindred has no "
-                        "policy for it to add them to; skipped",
-                    )
+                    LineNote(entry.line, english(NOOP_WITHOUT_POLICY, domain=entry.domain))
                 )
                 continue
             new = replace(
@@ -109,11 +120,7 @@ async def preview_import(parsed: ParsedBlocklist, *, mode: ImportMode = "merge")
             preview.changed.append(DomainChange(entry.domain, old, new))
             if old.severity == Severity.allow and new.severity != Severity.allow:
                 preview.warnings.append(
-                    LineNote(
-                        entry.line,
-                        f"{entry.domain} is allowed here; this import would "
-                        f"{new.severity.value} it",
-                    )
+                    LineNote(entry.line, english(ALLOWED_WOULD[new.severity], domain=entry.domain))
                 )
     return preview
 
@@ -133,7 +140,7 @@ async def preview_list_update(parsed: ParsedBlocklist, subscription_id: int) -> 
     for entry in parsed.entries:
         if entry.severity is None:
             preview.warnings.append(
-                LineNote(entry.line, f"{entry.domain} is noop; a subscription skips it")
+                LineNote(entry.line, english(NOOP_SKIPPED, domain=entry.domain))
             )
             continue
         listed.add(entry.domain)

@@ -1,14 +1,20 @@
-"""A new member's first visit, start to finish, and leaving in a hurry (DESIGN.md §6)."""
+"""A new member's first visit, start to finish, and leaving in a hurry (DESIGN.md §6).
+
+The first visit runs in English with and without JavaScript, and in Arabic (right to left,
+labels from the Arabic catalog) with JavaScript on."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser import actions
+from tests.browser.axe import blocking, describe, run_axe
 from tests.browser.conftest import BOARD, THEMES, Forum, NewContext
+from tests.browser.words import choose_language, expect_language, said
 
 pytestmark = pytest.mark.browser
 
@@ -26,26 +32,53 @@ def assert_back_leads_away_from_forum(page: Page, forum: Forum) -> None:
     assert page.url == forum.before_url
 
 
+# Arabic with JavaScript on only: the pages' script adds no text, and each run costs time.
+@pytest.mark.parametrize(
+    ("javascript", "lang"),
+    [(True, "en"), (False, "en"), (True, "ar")],
+    ids=["js-on", "js-off", "ar-js-on"],
+)
 def test_new_member_joins_posts_reacts_and_quick_exits(
-    new_context: NewContext, forum: Forum, javascript: bool
+    new_context: NewContext,
+    forum: Forum,
+    screenshots: Path,
+    axe_script: Path,
+    javascript: bool,
+    lang: str,
 ) -> None:
-    page = new_context(java_script_enabled=javascript).new_page()
+    options = {"extra_http_headers": actions.elsewhere()} if lang != "en" else {}
+    context = new_context(java_script_enabled=javascript, **options)
+    choose_language(context, forum.url, lang)
+    page = context.new_page()
     page.goto(forum.before_url)
 
-    codes = actions.register(page)
+    codes = actions.register(page, lang=lang)
     assert len(codes) >= 5 and len(set(codes)) == len(codes)
-    page.get_by_role("link", name="I have saved them: continue").click()
+    page.get_by_role("link", name=said(lang, "I have saved them: continue")).click()
 
-    actions.join_board(page, BOARD)
-    actions.start_thread(page, BOARD, "First time posting", "Hello. I am new here.", "anxiety")
-    expect(page.locator("#post-1 .cn-body summary")).to_contain_text("Content note: anxiety")
-    actions.reply(page, "Thank you for reading.")
+    actions.join_board(page, BOARD, lang=lang)
+    actions.start_thread(
+        page, BOARD, "First time posting", "Hello. I am new here.", "anxiety", lang=lang
+    )
+    expect(page.locator("#post-1 .cn-body summary")).to_contain_text(
+        said(lang, "Content note: %(note)s", note="anxiety")
+    )
+    actions.reply(page, "Thank you for reading.", lang=lang)
     expect(page.locator(".post")).to_have_count(2)
 
-    me_too = page.locator("#post-1").get_by_role("button", name="Me too")
+    me_too = page.locator("#post-1").get_by_role("button", name=said(lang, "Me too"))
     expect(me_too).not_to_contain_text("1")
-    actions.react(page, 1, "Me too")
+    actions.react(page, 1, "Me too", lang=lang)
     expect(me_too.locator(".count")).to_have_text("1")
+    if lang != "en":
+        expect_language(page, lang)
+        page.screenshot(path=screenshots / f"{lang}-member-journey.png", full_page=True)
+        # The thread as this member sees it passes axe (axe needs the page's CSP bypassed).
+        audit = new_context(bypass_csp=True, storage_state=context.storage_state()).new_page()
+        audit.goto(page.url)
+        expect_language(audit, lang)
+        found = blocking(run_axe(audit, axe_script))
+        assert not found, describe(f"{page.url} ({lang})", found)
 
     quick_exit = page.locator("#quick-exit")
     expect(quick_exit).to_have_attribute("href", forum.exit_url)

@@ -94,6 +94,38 @@ async def test_a_remote_reply_keeps_lemmys_language(scene: Scene) -> None:
     assert (await Post.get(ap_id=obj["id"])).language == "fr"
 
 
+async def test_a_remote_edit_changes_the_notes_language(scene: Scene) -> None:
+    obj = scene.note("<p>Bonjour à tous</p>")
+    obj["contentMap"] = {"fr": obj["content"]}
+    assert (await scene.deliver(scene.create(obj))).state == "processed"
+    assert (await Post.get(ap_id=obj["id"])).language == "fr"
+    # The author notices the wrong language and edits it (Mastodon: contentMap).
+    obj["content"] = "<p>Hallo zusammen</p>"
+    obj["contentMap"] = {"de": obj["content"]}
+    assert (await scene.deliver(scene.create(obj, "Update"))).state == "processed"
+    post = await Post.get(ap_id=obj["id"])
+    assert post.language == "de" and "Hallo zusammen" in post.body_html
+    # An edit that says no language leaves the post's as it is.
+    del obj["contentMap"]
+    obj["content"] = "<p>Hallo allerseits</p>"
+    assert (await scene.deliver(scene.create(obj, "Update"))).state == "processed"
+    post = await Post.get(ap_id=obj["id"])
+    assert post.language == "de" and "allerseits" in post.body_html
+
+
+async def test_a_remote_edit_of_a_page_changes_its_lemmy_language(scene: Scene) -> None:
+    obj = scene.page("<p>Hola a todos</p>", title="Desde lejos")
+    obj["language"] = {"identifier": "es", "name": "Español"}
+    assert (await scene.deliver(scene.create(obj))).state == "processed"
+    thread = await Thread.get(ap_id=obj["id"])
+    assert (await Post.get(thread_id=thread.id, seq=1)).language == "es"
+    obj["language"] = {"identifier": "pt-BR", "name": "Português"}
+    obj["content"] = "<p>Olá a todos</p>"
+    assert (await scene.deliver(scene.create(obj, "Update"))).state == "processed"
+    opener = await Post.get(thread_id=thread.id, seq=1)
+    assert opener.language == "pt-BR" and "Olá" in opener.body_html
+
+
 @pytest.mark.parametrize(
     "how",
     [

@@ -7,12 +7,20 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+from tests.migrated import seed_sqlite
+
+# The worker command on a data directory's SQLite database, whatever the suite's database.
+pytestmark = pytest.mark.sqlite_only
+
 KINDRED = [sys.executable, "-m", "forum.cli"]
 
 
 def test_kindred_worker_runs_until_stopped(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KINDRED_")}
     env["KINDRED_DATA_DIR"] = str(tmp_path)
+    seed_sqlite(tmp_path)  # the migrated schema (tests/migrated.py); `migrate` finds it done
     subprocess.run([*KINDRED, "migrate"], env=env, check=True, capture_output=True, timeout=120)
     worker = subprocess.Popen(
         [*KINDRED, "worker"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True

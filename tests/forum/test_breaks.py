@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from forum import account_cache
 from forum.models import Account, Post, SiteSettings
 from tests.helpers import (
     PASSPHRASE,
@@ -122,6 +123,7 @@ async def test_ending_early_waits_for_the_cooling_off_time(
     await Account.filter(handle="quietfern").update(
         break_started_at=datetime.now(UTC) - timedelta(hours=25)
     )
+    await account_cache.account_changed(None)  # as the services announce
     assert 'action="/break/end"' in (await client.get("/break")).text
     ended = await post_form(client, "/break/end", {}, form_page="/break")
     assert ended.status_code == 303
@@ -142,6 +144,7 @@ async def test_a_break_ends_by_itself_on_the_day(client: httpx.AsyncClient, db: 
     await Account.filter(handle="quietfern").update(
         break_until=datetime.now(UTC) - timedelta(minutes=1)
     )
+    await account_cache.account_changed(None)  # as the services announce
     assert "You are taking a break" not in (await client.get("/")).text
     assert (await client.get("/break")).headers["location"] == "/account"
 

@@ -8,6 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.migrated import seed_sqlite
+
+# The commands run on a data directory's SQLite database whatever the suite's database.
+pytestmark = pytest.mark.sqlite_only
+
 KINDRED = [sys.executable, "-m", "forum.cli"]
 
 
@@ -22,6 +27,7 @@ def instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data = tmp_path_factory.mktemp("cli")
     secret = data / "pass.txt"
     secret.write_text("harbor lantern quiet morning\n")
+    seed_sqlite(data)  # `init` migrates: start from the migrated schema (tests/migrated.py)
     result = run(data, "init", "--admin", "keeper", "--admin-passphrase-file", str(secret))
     assert result.returncode == 0, result.stderr
     assert "Admin 'keeper' created" in result.stdout

@@ -8,6 +8,7 @@ from datetime import UTC
 
 import httpx
 
+from forum import account_cache
 from forum.models import Account, Board, Thread
 from tests.helpers import join, make_board, post_form, register, start_thread, thread_id_from
 
@@ -67,10 +68,12 @@ async def test_boards_left_off_in_preferences_are_not_listed(client: httpx.Async
     await register(client, "fern1")
     sleep = await Board.get(slug="sleep")
     await Account.filter(handle="fern1").update(hidden_boards=str(sleep.id))
+    await account_cache.account_changed(None)  # as the services announce
     home = (await client.get("/")).text
     assert 'href="/b/grief"' in home and 'href="/b/sleep"' not in home
     grief = await Board.get(slug="grief")
     await Account.filter(handle="fern1").update(hidden_boards=f"{sleep.id} {grief.id}")
+    await account_cache.account_changed(None)  # as the services announce
     assert "You left every board off this page" in (await client.get("/")).text
 
 

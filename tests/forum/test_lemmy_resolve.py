@@ -5,11 +5,14 @@ remote objects this server holds by their ids, remote groups through the web's l
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import httpx
 import pytest
 
-from forum.models import Board
+from forum.models import Board, Thread
+from forum.settings import Settings
+from forum.web.app import create_app
 from tests.federation.peer import Peer, running_peer
 from tests.forum.test_lemmy_api import API, bearer, commented, followed, posted, signed_up
 from tests.helpers import make_board
@@ -111,3 +114,35 @@ async def test_a_remote_group_is_looked_up_for_members_as_on_the_remote_page(
     # A remote actor that is no group is not found.
     person = await resolve(client, peer.actor(), token)
     assert person.status_code == 404 and person.json()["error"] == "couldnt_find_object"
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "https://10.0.0.1/post/1",
+        "https://192.168.1.20/comment/7",
+        "https://[::1]/post/1",
+        "https://localhost/post/1",
+        "http://public.example/post/1",  # plain HTTP, outside test mode
+        "https://169.254.169.254/latest/meta-data",
+    ],
+)
+async def test_private_addresses_are_not_fetched_outside_test_mode(
+    settings: Settings, db: None, q: str
+) -> None:
+    # The instance as deployed: no plain HTTP, no private addresses.
+    app = create_app(replace(settings, federation_insecure=False), manage_database=False)
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 50000))  # type: ignore[arg-type]
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
+            token = await signed_up(client, "river-walker")
+            response = await resolve(client, q, token)
+    finally:
+        await app.state.federation.aclose()
+    assert response.status_code == 404, response.text
+    assert response.json() == {
+        "error": "couldnt_find_object",
+        "message": response.json()["message"],
+    }
+    assert not await Board.filter(remote=True).exists()
+    assert not await Thread.exists()

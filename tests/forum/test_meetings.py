@@ -19,6 +19,7 @@ import pytest
 from tortoise import Tortoise
 
 from federation.models import OutboxActivity
+from forum import account_cache
 from forum.models import Account, Board, Meeting, Persona, Thread
 from forum.models.post import ThreadKind
 from forum.services.boards import access_board
@@ -329,6 +330,7 @@ async def test_the_board_page_shows_upcoming_and_open_meetings_in_the_readers_zo
     await run_due(now)
     opened = await Thread.get(title="Open one")
     await Account.filter(handle="memberhandle").update(time_zone="America/New_York")
+    await account_cache.account_changed(None)  # as the services announce
     page = (await scene.member.get("/b/circle")).text
     section = page[page.index('id="meetings-h"') :]
     assert "Next one" in section and "1 Jun 2027, 13:00 America/New_York" in section

@@ -5,6 +5,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+# `kindred migrate` on a data directory's SQLite database, whatever the suite's database
+# (PostgreSQL's migrations are tests/forum/test_migration_indexes.py's and the servers').
+pytestmark = pytest.mark.sqlite_only
+
 KINDRED = [sys.executable, "-m", "forum.cli"]
 
 

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 import httpx
 import pytest
 
+from forum import account_cache
 from forum.errors import InvalidInputError
 from forum.i18n import use_locale
 from forum.models import Account, Board, Post, Thread
@@ -160,6 +161,7 @@ async def test_the_members_interface_language_is_the_default(
     member: httpx.AsyncClient,
 ) -> None:
     await Account.filter(handle="helecho").update(locale="ar")
+    await account_cache.account_changed(None)  # as the services announce
     await new_thread(member, SPANISH)  # the browser asks for Spanish; the member chose Arabic
     assert (await opener()).language == "ar"
 

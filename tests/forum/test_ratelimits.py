@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from forum import account_cache
 from forum.models import Account, Notice, Post, Thread
 from forum.ratelimits import Limit, RateLimiter
 from moderation import actions
@@ -56,6 +57,7 @@ async def member(app: object, db: None) -> AsyncIterator[Browser]:
         if handle.startswith("old-"):
             month_ago = datetime.now(UTC) - timedelta(days=30)
             await Account.filter(handle=handle).update(created_at=month_ago)
+            await account_cache.account_changed(None)  # as the services announce
         return c
 
     yield make

@@ -42,6 +42,7 @@ def read_until_closed(sock: socket.socket) -> bytes:
     return received
 
 
+@pytest.mark.sqlite_only  # start_forum serves a SQLite file whatever the suite's database
 def test_a_stalled_body_is_answered_408_and_the_connection_closed(server: ForumServer) -> None:
     started = time.monotonic()
     sockets = [

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from forum import account_cache
 from forum.models import Account, Actor, Persona, Post, Thread
 from forum.models.actor import ActorKind
 from forum.services.preferences import Preferences
@@ -98,12 +99,14 @@ async def test_each_reply_carries_its_own_content_note_folded_shown_or_hidden(
             assert "<summary>Content note: illness (show post)" in far
             assert "Content note" not in _post_html(page, 1)  # the opener has none
     await Account.filter(handle="alder").update(content_notes="show")
+    await account_cache.account_changed(None)  # as the services announce
     page = (await client.get(path)).text
     reply = _post_html(page, 2)
     assert '<p class="cn">Content note: loss</p>' in reply and "cn-body" not in reply
     assert "Same here" in reply
     assert '<p class="cn">Content note: illness</p>' in _post_html(page, remote)
     await Account.filter(handle="alder").update(content_notes="hide")
+    await account_cache.account_changed(None)  # as the services announce
     page = (await client.get(path)).text
     reply = _post_html(page, 2)
     assert "Post hidden: its content note is “loss”" in reply and "Same here" not in reply
@@ -149,6 +152,7 @@ async def test_a_one_off_name_has_a_badge_and_nothing_that_ties_it_to_another_na
 ) -> None:
     alder = await Persona.get(account__handle="alder").select_related("actor")
     await Persona.filter(id=alder.id).update(slot=48213)
+    await account_cache.account_changed(None)  # as the services announce
     async with client_from(app, 31) as visitor:
         for reader in (client, visitor):
             page = (await reader.get(path)).text
@@ -170,6 +174,7 @@ async def test_a_meeting_thread_says_until_when_it_is_open_in_the_readers_zone(
     closes = datetime(2031, 1, 15, 18, 30, tzinfo=UTC)
     await Thread.filter(id=thread.id).update(kind="meeting", closes_at=closes)
     await Account.filter(handle="alder").update(time_zone="Europe/Paris")
+    await account_cache.account_changed(None)  # as the services announce
     page = (await client.get(path)).text
     assert (
         '<p class="badge meeting">Meeting · open until '
@@ -225,6 +230,7 @@ async def test_a_members_times_are_in_their_zone_with_the_exact_time_as_title(
     client: httpx.AsyncClient, path: str
 ) -> None:
     await Account.filter(handle="alder").update(time_zone="America/Chicago")
+    await account_cache.account_changed(None)  # as the services announce
     post = await Post.get(thread_id=(await _thread(path)).id, seq=2)
     moment = datetime(2026, 7, 4, 3, 5, tzinfo=UTC)
     await Post.filter(id=post.id).update(created_at=moment)

@@ -276,3 +276,78 @@ async def test_mentor_pages_and_a_reported_message_are_translatable(
     problems += await check(member, f"{page}?done=ended")
     problems += await check(member, conversation)
     no_problems(problems)
+
+
+async def test_stored_moderation_texts_are_shown_translated(
+    app: object, circle: tuple[httpx.AsyncClient, httpx.AsyncClient, int]
+) -> None:
+    """What moderation writes into the database in English (a crisis hold's reason, an
+    appeal's, a redacted post's note, a blocklist's status and its import's line notes)
+    reaches the page through the catalogs (forum.stored_text)."""
+    from forum.stored_text import english
+    from moderation.blocklists.csvfile import LINE, NOT_DOMAIN
+    from moderation.models import ListChange, ListSubscription, ReviewItem, ReviewKind
+    from moderation.subscriptions import BAD_LINES, FAILED, FROM_LIST, UNCHANGED, WAITING
+
+    admin, member, tid = circle
+    path = f"/b/circle/t/{tid}"
+    # A crisis phrase flags the reply; the admin cuts a passage of the member's opener and
+    # removes the reply, and the member appeals the removal.
+    crisis = {"body": "Tonight was better, no more suicide talk"}
+    assert (await post_form(member, f"{path}/reply", crisis, form_page=path)).status_code == 303
+    assert await ReviewItem.exists(kind=ReviewKind.flagged, reason="crisis phrase")
+    opener = f"/mod/b/circle/t/{tid}/p/1"
+    cut = {"action": "redact", "passage": "Opening", "reason_choice": "Spam"}
+    assert (await post_form(admin, opener, cut, form_page=opener)).status_code == 303
+    reply = f"/mod/b/circle/t/{tid}/p/3"
+    removal = {"action": "remove", "reason_choice": "Spam"}
+    assert (await post_form(admin, reply, removal, form_page=reply)).status_code == 303
+    link = re.search(r'href="(/notices/\d+/appeal)"', (await member.get("/notices")).text)
+    assert link, "no appeal link on the notices page"
+    appeal = {"text": "I was only saying it is better now"}
+    sent = await post_form(member, link.group(1), appeal, form_page=link.group(1))
+    assert sent.status_code == 303, sent.text[:500]
+    # Two subscribed lists as a refresh leaves them (an earlier one failed), one change
+    # waiting for review.
+    url = "https://lists.example/blocklist.csv"
+    note = english(LINE, line=3, message=english(NOT_DOMAIN, domain="'x y'"))
+    waiting = english(WAITING, waiting=1, new=1)
+    status = "; ".join(
+        [waiting, english(UNCHANGED, count=2), english(BAD_LINES, count=1, first=note)]
+    )
+    sub = await ListSubscription.create(url=url, last_status=status + ".")
+    await ListSubscription.create(
+        url="https://other.example/b.csv", last_status=english(FAILED, error=note)
+    )
+    change = await ListChange.create(subscription=sub, domain="spam.example", change="add")
+    await ReviewItem.create(
+        kind=ReviewKind.list_change,
+        list_change=change,
+        priority=3,
+        reason=english(FROM_LIST, url=url),
+    )
+    problems = await check(admin, "/mod/queue", typed=("I was only saying it is better now",))
+    # The cut passage's marker is part of the post's text (other servers get it too).
+    problems += await check(admin, opener, typed=("[removed by the moderators] post",))
+    problems += await check(member, path)
+    problems += await check(admin, "/admin/domains", typed=("spam.example", "x y"))
+    assert "Part of this post was removed" in (await member.get(path)).text.replace("⟦", "")
+    # An import preview: a bad line, a domain twice, a partly hidden one, an allowed one.
+    from tests.helpers import csrf_token
+
+    await post_form(
+        admin,
+        "/admin/domains",
+        {"action": "save", "domain": "partner.example", "severity": "allow"},
+        form_page="/admin/domains",
+    )
+    token = await csrf_token(admin, "/admin/domains")
+    csv = b"a.example\nnot a domain!\na.example\n*.hidden.example\npartner.example\n"
+    preview = await admin.post(
+        "/admin/domains/import",
+        data={"csrf_token": token, "mode": "replace"},
+        files={"file": ("b.csv", csv, "text/csv")},
+    )
+    typed = ("a.example", "partner.example", "not a domain!", "*.hidden.example", "hidden")
+    problems += await check_page(preview, "/admin/domains/import preview", typed=typed)
+    no_problems(problems)

@@ -25,6 +25,7 @@ from tests.helpers import (
     start_thread,
     thread_id_from,
 )
+from tests.migrated import seed_sqlite
 
 BASE = "http://127.0.0.1:8000"
 
@@ -84,7 +85,9 @@ def _premod(data: Path, slug: str) -> int | None:
     return int(row[0]) if row else None
 
 
+@pytest.mark.sqlite_only  # the CLI on a data directory's SQLite database
 def test_cli_boards_hold_two_posts_unless_told_otherwise(tmp_path: Path) -> None:
+    seed_sqlite(tmp_path)  # the migrated schema (tests/migrated.py); `migrate` finds it done
     assert run(tmp_path, "migrate").returncode == 0
     held = run(tmp_path, "board", "create", "held", "--title", "Held")
     assert held.returncode == 0 and "first 2 post(s) wait for a moderator" in held.stdout

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Mount, Route
 
+from forum.i18n import _
 from forum.web.lemmy import (
     auth,
     comments,
@@ -29,9 +30,10 @@ from forum.web.lemmy import (
     search,
     site,
 )
+from forum.web.lemmy.cors import MIDDLEWARE as MIDDLEWARE
 from forum.web.lemmy.errors import error_answer
 
-MOUNT = "/api/v3"  # forum.web.app mounts `routes` here
+MOUNT = "/api/v3"  # forum.web.app mounts `routes` here, inside `MIDDLEWARE` (CORS)
 EVERY_METHOD = ["GET", "POST", "PUT", "DELETE", "PATCH"]
 
 
@@ -39,12 +41,18 @@ async def unknown_endpoint(request: Request) -> Response:
     """405 for a path the API has with another method, else 404; in Lemmy's shape."""
     if any(route.matches(request.scope)[0] == Match.PARTIAL for route in routes[:-1]):
         return error_answer(
-            "method_not_allowed", f"{request.url.path} does not take {request.method}.", 405
+            "method_not_allowed",
+            _("%(path)s does not take %(method)s.", path=request.url.path, method=request.method),
+            405,
         )
     return error_answer(
         "unknown_endpoint",
-        f"Kindred's Lemmy-compatible API has no {request.method} {request.url.path}; "
-        "the README lists what it offers.",
+        _(
+            "Kindred's Lemmy-compatible API has no %(method)s %(path)s; the README lists "
+            "what it offers.",
+            method=request.method,
+            path=request.url.path,
+        ),
         404,
     )
 

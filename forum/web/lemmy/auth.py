@@ -2,7 +2,9 @@
 
 An app proves who it is with the JWT it got at login: as `Authorization: Bearer` (Lemmy
 0.19), as the `auth` field of older clients, or as the `jwt` cookie of Lemmy's web UI.
-Kindred's own session cookie is not accepted here: these routes take no CSRF token.
+Kindred's own session cookie is not accepted here: these routes take no CSRF token, and
+other sites' pages may call them (forum.web.lemmy.cors), so the `jwt` cookie counts only
+on requests from our own origin.
 """
 
 from __future__ import annotations
@@ -11,22 +13,28 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from forum.errors import ConflictError, InvalidInputError, LoginRequiredError, NotAllowedError
+from forum.i18n import N_, _
 from forum.services import accounts
 from forum.services.app_logins import end_app_login, start_app_login
 from forum.services.viewer import Viewer
+from forum.web.lemmy.cors import cookie_allowed
 from forum.web.lemmy.errors import LemmyError, lemmy_view
 from forum.web.lemmy.inputs import Fields, read_fields
 from forum.web.state import app_state
 from forum.web.viewers import client_key, load_viewer
 
-STALE_LOGIN = "That login token is not valid; it may have been revoked. Please log in again."
+STALE_LOGIN = N_("That login token is not valid; it may have been revoked. Please log in again.")
 
 
 def presented_token(request: Request, fields: Fields) -> str:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip()
-    return fields.text("auth") or request.cookies.get("jwt", "")
+    return fields.text("auth") or _cookie_token(request)
+
+
+def _cookie_token(request: Request) -> str:
+    return request.cookies.get("jwt", "") if cookie_allowed(request) else ""
 
 
 async def load_caller(request: Request, fields: Fields) -> Viewer:
@@ -35,16 +43,16 @@ async def load_caller(request: Request, fields: Fields) -> Viewer:
     if request.headers.get("authorization", "").lower().startswith("bearer "):
         viewer = await load_viewer(request)
         if viewer.account is None:
-            raise LemmyError("not_logged_in", STALE_LOGIN, status=401)
+            raise LemmyError("not_logged_in", _(STALE_LOGIN), status=401)
         return viewer
     sent = fields.text("auth")
-    token = sent or request.cookies.get("jwt", "")
+    token = sent or _cookie_token(request)
     account = await accounts.account_for_api_token(token) if token else None
     viewer = Viewer(account=account, client=client_key(request))
     if viewer.resting:
         viewer = Viewer(account=None, client=viewer.client)  # as load_viewer does
     if sent and viewer.account is None:
-        raise LemmyError("not_logged_in", STALE_LOGIN, status=401)
+        raise LemmyError("not_logged_in", _(STALE_LOGIN), status=401)
     return viewer
 
 
@@ -76,7 +84,7 @@ async def login(request: Request) -> JSONResponse:
     if Viewer(account).resting:
         raise LemmyError(
             "taking_a_break",
-            "You are taking a break; apps can sign in again when it ends.",
+            _("You are taking a break; apps can sign in again when it ends."),
             status=403,
         )
     settings = app_state(request).settings
@@ -104,13 +112,13 @@ async def register(request: Request) -> JSONResponse:
     handle = fields.text("username", required=True)
     passphrase = fields.text("password", required=True)
     if fields.text("password_verify", required=True) != passphrase:
-        raise LemmyError("passwords_do_not_match", "The two passphrases are not the same.")
+        raise LemmyError("passwords_do_not_match", _("The two passphrases are not the same."))
     if fields.text("honeypot"):
-        raise LemmyError("honeypot_failed", "This registration looks automated.")
+        raise LemmyError("honeypot_failed", _("This registration looks automated."))
     if fields.text("email").strip():
         raise LemmyError(
             "email_not_accepted",
-            "Kindred accounts have no email address; leave the email field empty.",
+            _("Kindred accounts have no email address; leave the email field empty."),
         )
     answer = fields.text("answer")
     state = app_state(request)

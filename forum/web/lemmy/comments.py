@@ -6,6 +6,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from forum.i18n import _
 from forum.models import Actor, Post, Reaction, Thread
 from forum.models.post import PostState
 from forum.services import listings, posts, reactions, saved
@@ -17,6 +18,7 @@ from forum.web.lemmy.auth import load_caller, load_member
 from forum.web.lemmy.communities import require_member
 from forum.web.lemmy.errors import LemmyError, lemmy_view
 from forum.web.lemmy.inputs import paging, read_fields
+from forum.web.lemmy.languages import chosen_language
 from forum.web.lemmy.posts import note_and_text, vote
 from forum.web.lemmy.views import CommentPart, Json, Shapes, shapes_for
 from forum.web.state import app_state
@@ -34,9 +36,15 @@ async def comment_views(
     team = await listings.moderators_of([access.board.id])
     kept = await saved.saved_among(own_persona(access), [r.view.id for r in replies])
     post = shapes.post(thread, opener, access.board, thread.author)
+    # What the reading views leave out: a remote reply's own id, each reply's language.
+    rows = await Post.filter(id__in=[r.view.id for r in replies]).values_list(
+        "id", "ap_id", "language"
+    )
+    extras = {row[0]: (row[1], row[2]) for row in rows}
     views: list[Json] = []
     for reply in replies:
         view = reply.view
+        ap_id, language = extras.get(view.id, (None, ""))
         part = CommentPart(
             id=view.id,
             seq=view.seq,
@@ -50,7 +58,9 @@ async def comment_views(
             counts=view.reaction_counts,
             children=reply.child_count,
             liked=shapes.kind in view.mine,
+            ap_id=ap_id,
             saved=view.id in kept,
+            language=language,
         )
         team_member = (access.board.id, view.author_id) in team
         views.append(shapes.comment_view(access, thread, post, part, team=team_member))
@@ -90,6 +100,7 @@ async def post_comment_view(
         liked=liked,
         ap_id=post.ap_id,
         saved=bool(await saved.saved_among(own_persona(access), [post.id])),
+        language=post.language,
     )
     post_json = shapes.post(thread, opener, access.board, thread.author)
     return shapes.comment_view(access, thread, post_json, part, team=team)
@@ -111,7 +122,7 @@ async def comment_thread(comment_id: int, viewer: Viewer) -> tuple[BoardAccess, 
     """A reply by its id, with its thread and board as `viewer` may read them."""
     post = await Post.filter(id=comment_id).first()
     if post is None or post.seq == 1:
-        raise LemmyError("couldnt_find_comment", "Not found.", status=404)
+        raise LemmyError("couldnt_find_comment", _("Not found."), status=404)
     access, thread = await listings.readable_thread(post.thread_id, viewer)
     return access, thread, post
 
@@ -120,7 +131,7 @@ async def one_comment(request: Request, access: BoardAccess, thread: Thread, pos
     # The reply among those the viewer may see (a held one is its author's to see).
     replies = [r for r in await listings.thread_replies(access, thread) if r.view.id == post_id]
     if not replies:
-        raise LemmyError("couldnt_find_comment", "Not found.", status=404)
+        raise LemmyError("couldnt_find_comment", _("Not found."), status=404)
     shapes = await shapes_for(request)
     [view] = await comment_views(shapes, access, thread, replies)
     return view
@@ -129,7 +140,7 @@ async def one_comment(request: Request, access: BoardAccess, thread: Thread, pos
 async def saved_comments(request: Request, viewer: Viewer, pages: listings.Paging) -> list[Json]:
     """The replies the viewer saved, in boards they may still read, newest saved first."""
     if viewer.account is None:
-        raise LemmyError("not_logged_in", "Log in to list the comments you saved.", status=401)
+        raise LemmyError("not_logged_in", _("Log in to list the comments you saved."), status=401)
     boards = {
         a.board.id: a
         for a in await listings.readable_boards(viewer, local_only=False, joined_only=False)
@@ -168,11 +179,11 @@ async def list_comments(request: Request) -> JSONResponse:
     if parent_id is not None:
         access, thread, _parent = await comment_thread(parent_id, viewer)
         if thread_id is not None and thread_id != thread.id:
-            raise LemmyError("couldnt_find_comment", "Not found.", status=404)
+            raise LemmyError("couldnt_find_comment", _("Not found."), status=404)
     elif thread_id is not None:
         access, thread = await listings.readable_thread(thread_id, viewer)
     else:
-        raise LemmyError("no_id_given", "Give the post_id (or a parent_id) of the comments.")
+        raise LemmyError("no_id_given", _("Give the post_id (or a parent_id) of the comments."))
     replies = await listings.thread_replies(access, thread)
     top = 0
     if parent_id is not None:
@@ -180,7 +191,7 @@ async def list_comments(request: Request) -> JSONResponse:
         below = [r for r in replies if marker in r.path + "."]
         parent_reply = next((r for r in replies if r.view.id == parent_id), None)
         if parent_reply is None:
-            raise LemmyError("couldnt_find_comment", "Not found.", status=404)
+            raise LemmyError("couldnt_find_comment", _("Not found."), status=404)
         top = parent_reply.path.count(".") - 1
         replies = below
     if max_depth is not None:
@@ -211,6 +222,7 @@ async def create_comment(request: Request) -> JSONResponse:
     note, content = note_and_text(fields, "content")
     thread_id = fields.required_ident("post_id")
     parent_id = fields.ident("parent_id")
+    language = chosen_language(fields)
     assert thread_id is not None
     access, thread = await listings.readable_thread(thread_id, viewer)
     require_member(access)
@@ -218,7 +230,7 @@ async def create_comment(request: Request) -> JSONResponse:
     if parent_id is not None:
         parent = await Post.filter(id=parent_id, thread_id=thread.id).first()
         if parent is None:
-            raise LemmyError("couldnt_find_comment", "Not found.", status=404)
+            raise LemmyError("couldnt_find_comment", _("Not found."), status=404)
         reply_to = parent.seq
     post = await posts.create_reply(
         access.board.slug,
@@ -228,6 +240,7 @@ async def create_comment(request: Request) -> JSONResponse:
         content_note=note,
         reply_to_seq=reply_to,
         limiter=app_state(request).limiter,
+        language=language or "",
     )
     view = await one_comment(request, access, thread, post.id)
     return json_answer({"comment_view": view, "recipient_ids": []})
@@ -263,10 +276,20 @@ async def edit_comment(request: Request) -> JSONResponse:
     comment_id = fields.required_ident("comment_id")
     access, thread, post = await comment_thread(comment_id, viewer)
     require_member(access)
-    if fields.present("content"):
-        note, content = note_and_text(fields, "content")
+    language = chosen_language(fields)
+    if fields.present("content") or language is not None:
+        if fields.present("content"):
+            note, content = note_and_text(fields, "content")
+        else:
+            note, content = None, post.body_source
         await posts.edit_post(
-            access.board.slug, thread.id, post.seq, viewer, body=content, content_note=note
+            access.board.slug,
+            thread.id,
+            post.seq,
+            viewer,
+            body=content,
+            content_note=note,
+            language=language,
         )
     view = await one_comment(request, access, thread, post.id)
     return json_answer({"comment_view": view, "recipient_ids": []})
@@ -284,7 +307,7 @@ async def delete_comment(request: Request) -> JSONResponse:
     if deleted and post.state != PostState.deleted:
         await posts.delete_post(access.board.slug, thread.id, post.seq, viewer)
     elif not deleted and post.state == PostState.deleted:
-        raise LemmyError("cannot_restore", "Kindred cannot bring back a deleted comment.")
+        raise LemmyError("cannot_restore", _("Kindred cannot bring back a deleted comment."))
     view = await one_comment(request, access, thread, post.id)
     return json_answer({"comment_view": view, "recipient_ids": []})
 

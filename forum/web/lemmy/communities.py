@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from forum.errors import NotFoundError
+from forum.i18n import N_, _
 from forum.models import Board
 from forum.services import boards as board_service
 from forum.services import listings
@@ -20,11 +21,12 @@ from forum.web.api.answers import json_answer
 from forum.web.lemmy.auth import load_caller, load_member
 from forum.web.lemmy.errors import LemmyError, lemmy_view
 from forum.web.lemmy.inputs import Fields, paging, read_fields
+from forum.web.lemmy.languages import offered
 from forum.web.lemmy.views import Json, Shapes, shapes_for
 
 LISTING_TYPES = frozenset({"All", "Local", "Subscribed", "ModeratorView"})
 SORTS = frozenset(listings.SORTS)
-NOT_A_MEMBER = (
+NOT_A_MEMBER = N_(
     "Follow this community first: following joins the board and accepts its rules "
     "(read them on the board's page)."
 )
@@ -42,7 +44,7 @@ async def community_access(fields: Fields, viewer: Viewer) -> BoardAccess:
         return await listings.access_board_number(number, viewer)
     name = fields.text("community_name") or fields.text("name")
     if not name:
-        raise LemmyError("no_id_given", "Give the community's id or name.")
+        raise LemmyError("no_id_given", _("Give the community's id or name."))
     # Apps may send a remote name as name@host; a local board is its bare slug.
     slug = name.strip().lower()
     if not board_service.SLUG.match(slug):
@@ -52,9 +54,9 @@ async def community_access(fields: Fields, viewer: Viewer) -> BoardAccess:
 
 def require_member(access: BoardAccess) -> None:
     if not access.can_read:
-        raise LemmyError("couldnt_find_community", "Not found.", status=404)
+        raise LemmyError("couldnt_find_community", _("Not found."), status=404)
     if access.persona is None:
-        raise LemmyError("not_a_member", NOT_A_MEMBER, status=403)
+        raise LemmyError("not_a_member", _(NOT_A_MEMBER), status=403)
 
 
 @lemmy_view("couldnt_find_community")
@@ -65,7 +67,9 @@ async def list_communities(request: Request) -> JSONResponse:
     sort = fields.choice("sort", SORTS, "Active")
     pages = paging(fields, default_limit=20)
     if kind in {"Subscribed", "ModeratorView"} and viewer.account is None:
-        raise LemmyError("not_logged_in", "Log in to list the communities you follow.", status=401)
+        raise LemmyError(
+            "not_logged_in", _("Log in to list the communities you follow."), status=401
+        )
     found: list[BoardAccess] = []
     for board in await board_service.list_boards(viewer):
         if kind == "Local" and board.remote:
@@ -113,7 +117,7 @@ async def get_community(request: Request) -> JSONResponse:
                 {"community": community, "moderator": shapes.person(actor, access.board)}
                 for actor in moderators
             ],
-            "discussion_languages": [],
+            "discussion_languages": list(offered()),
         }
     )
 
@@ -135,5 +139,8 @@ async def follow_community(request: Request) -> JSONResponse:
     access = await board_service.access_board(slug, viewer)
     shapes = await shapes_for(request)
     return json_answer(
-        {"community_view": await community_view(shapes, access), "discussion_languages": []}
+        {
+            "community_view": await community_view(shapes, access),
+            "discussion_languages": list(offered()),
+        }
     )

@@ -14,6 +14,7 @@ from typing import Any
 from starlette.requests import Request
 
 from forum.errors import InvalidInputError, NotFoundError
+from forum.i18n import _, format_number
 from forum.services import listings
 from forum.services.threads import MAX_ID
 
@@ -30,13 +31,18 @@ class Fields:
         value = self._data.get(name)
         if value is None:
             if required:
-                raise InvalidInputError(f"The field {name!r} is required.", field=name)
+                raise InvalidInputError(
+                    _("The field %(name)s is required.", name=repr(name)), field=name
+                )
             return ""
         if not isinstance(value, str):
-            raise InvalidInputError(f"The field {name!r} must be a string.", field=name)
+            raise InvalidInputError(
+                _("The field %(name)s must be a string.", name=repr(name)), field=name
+            )
         if "\x00" in value or not _encodable(value):
             raise InvalidInputError(
-                f"The field {name!r} holds characters that are not text.", field=name
+                _("The field %(name)s holds characters that are not text.", name=repr(name)),
+                field=name,
             )
         return value
 
@@ -47,7 +53,13 @@ class Fields:
         number = self._integer(name, value)
         if not low <= number <= high:
             raise InvalidInputError(
-                f"The field {name!r} must be from {low} to {high:,}.", field=name
+                _(
+                    "The field %(name)s must be from %(low)s to %(high)s.",
+                    name=repr(name),
+                    low=format_number(low),
+                    high=format_number(high),
+                ),
+                field=name,
             )
         return number
 
@@ -66,7 +78,9 @@ class Fields:
         """An id that must be there: absent is a 400."""
         number = self.ident(name)
         if number is None:
-            raise InvalidInputError(f"The field {name!r} is required.", field=name)
+            raise InvalidInputError(
+                _("The field %(name)s is required.", name=repr(name)), field=name
+            )
         return number
 
     def idents(self, name: str, *, most: int) -> list[int]:
@@ -76,7 +90,12 @@ class Fields:
             return []
         if self._from_query or not isinstance(value, list) or len(value) > most:
             raise InvalidInputError(
-                f"The field {name!r} must be a list of at most {most} ids.", field=name
+                _(
+                    "The field %(name)s must be a list of at most %(most)d ids.",
+                    name=repr(name),
+                    most=most,
+                ),
+                field=name,
             )
         numbers = [self._integer(name, item) for item in value]
         return [n for n in numbers if 0 < n <= MAX_ID]
@@ -90,7 +109,9 @@ class Fields:
         # pythorhead sends some flags as Python writes them ("True"): taken as meant.
         if self._from_query and str(value).lower() in ("true", "false"):
             return str(value).lower() == "true"
-        raise InvalidInputError(f"The field {name!r} must be true or false.", field=name)
+        raise InvalidInputError(
+            _("The field %(name)s must be true or false.", name=repr(name)), field=name
+        )
 
     def choice(
         self, name: str, choices: Mapping[str, object] | frozenset[str], default: str
@@ -98,7 +119,12 @@ class Fields:
         value = self.text(name) or default
         if value not in choices:
             raise InvalidInputError(
-                f"The field {name!r} must be one of: {', '.join(sorted(choices))}.", field=name
+                _(
+                    "The field %(name)s must be one of: %(choices)s.",
+                    name=repr(name),
+                    choices=", ".join(sorted(choices)),
+                ),
+                field=name,
             )
         return value
 
@@ -114,7 +140,9 @@ class Fields:
             return int(value)
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-        raise InvalidInputError(f"The field {name!r} must be a whole number.", field=name)
+        raise InvalidInputError(
+            _("The field %(name)s must be a whole number.", name=repr(name)), field=name
+        )
 
 
 def _encodable(value: str) -> bool:
@@ -135,9 +163,9 @@ async def read_fields(request: Request) -> Fields:
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError):
-        raise InvalidInputError("The request body is not valid JSON.") from None
+        raise InvalidInputError(_("The request body is not valid JSON.")) from None
     if not isinstance(data, dict):
-        raise InvalidInputError("The request body must be a JSON object.")
+        raise InvalidInputError(_("The request body must be a JSON object."))
     return Fields(data, from_query=False)
 
 
@@ -150,7 +178,7 @@ def paging(fields: Fields, *, default_limit: int) -> listings.Paging:
         if not (
             cursor.startswith("p") and digits.isascii() and digits.isdigit() and len(digits) < 7
         ):
-            raise InvalidInputError("That page cursor is not one of ours.", field="page_cursor")
+            raise InvalidInputError(_("That page cursor is not one of ours."), field="page_cursor")
         page = max(1, int(digits))
     limit = fields.number("limit", low=1, high=listings.LIMIT_MAX, default=default_limit)
     assert page is not None and limit is not None

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from forum.errors import NotFoundError
+from forum.i18n import _
 from forum.models import Notice, NoticeKind, Post
 from forum.services import listings, notices, saved
 from forum.services.boards import access_for
@@ -129,7 +130,7 @@ async def person_details(request: Request) -> JSONResponse:
         found = await saved_lists(request, viewer, pages, None) if saved_only else ([], [])
         return person_answer(person, *found)
     if number is None and not name:
-        raise LemmyError("no_id_given", "Give the person's id or name.")
+        raise LemmyError("no_id_given", _("Give the person's id or name."))
     persona = await listings.persona_numbered(number, name)
     access = await access_for(persona.board, viewer)
     if not access.can_read:
@@ -189,7 +190,7 @@ async def _mark_notice(request: Request, field: str, kind: NoticeKind, key: str)
     viewer = await load_member(request, fields)
     notice_id = fields.required_ident(field)
     if not fields.flag("read"):
-        raise LemmyError("not_supported", "Kindred cannot mark a notice unread again.")
+        raise LemmyError("not_supported", _("Kindred cannot mark a notice unread again."))
     notice = await listings.own_notice(viewer, notice_id, kind)
     await notices.open_notice(viewer, notice.id)
     notice = await listings.own_notice(viewer, notice_id, kind)

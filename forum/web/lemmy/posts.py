@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from forum.errors import NotFoundError
+from forum.i18n import N_, _
 from forum.models import Post, Thread
 from forum.models.post import PostState
 from forum.services import listings, posts, reactions, saved, threads
@@ -28,10 +29,11 @@ from forum.web.lemmy.communities import (
 from forum.web.lemmy.content_notes import split_content_note
 from forum.web.lemmy.errors import LemmyError, lemmy_view
 from forum.web.lemmy.inputs import Fields, paging, read_fields
+from forum.web.lemmy.languages import chosen_language
 from forum.web.lemmy.views import Json, Shapes, shapes_for
 from forum.web.state import app_state
 
-NO_DOWNVOTES = (
+NO_DOWNVOTES = N_(
     "Kindred has no downvotes: a score of 1 gives your supportive reaction, 0 takes it back."
 )
 
@@ -49,9 +51,9 @@ def vote(fields: Fields) -> bool:
     """The score an app sends, as whether the reaction is to be on."""
     score = fields.number("score", low=-1, high=1)
     if score is None:
-        raise LemmyError("invalid_input", "The field 'score' is required.")
+        raise LemmyError("invalid_input", _("The field 'score' is required."))
     if score == -1:
-        raise LemmyError("downvotes_are_disabled", NO_DOWNVOTES)
+        raise LemmyError("downvotes_are_disabled", _(NO_DOWNVOTES))
     return score == 1
 
 
@@ -90,7 +92,7 @@ async def saved_threads(
 ) -> list[Thread]:
     """The threads whose openers the viewer saved, most recently saved first."""
     if viewer.account is None:
-        raise LemmyError("not_logged_in", "Log in to list the posts you saved.", status=401)
+        raise LemmyError("not_logged_in", _("Log in to list the posts you saved."), status=401)
     found = await saved.saved_posts(
         viewer,
         openers=True,
@@ -118,7 +120,9 @@ async def list_posts(request: Request) -> JSONResponse:
         boards = [access]
     else:
         if kind in {"Subscribed", "ModeratorView"} and viewer.account is None:
-            raise LemmyError("not_logged_in", "Log in to list your communities' posts.", status=401)
+            raise LemmyError(
+                "not_logged_in", _("Log in to list your communities' posts."), status=401
+            )
         boards = await listings.readable_boards(
             viewer, local_only=kind == "Local", joined_only=kind == "Subscribed"
         )
@@ -142,10 +146,10 @@ async def get_post(request: Request) -> JSONResponse:
     if thread_id is None:
         comment_id = fields.ident("comment_id")
         if comment_id is None:
-            raise LemmyError("no_id_given", "Give the post's id or a comment's id.")
+            raise LemmyError("no_id_given", _("Give the post's id or a comment's id."))
         found = await Post.filter(id=comment_id).values_list("thread_id", flat=True)
         if not found:
-            raise LemmyError("couldnt_find_comment", "Not found.", status=404)
+            raise LemmyError("couldnt_find_comment", _("Not found."), status=404)
         thread_id = int(found[0])  # type: ignore[call-overload]
     access, thread = await listings.readable_thread(thread_id, viewer)
     # An app that opened a post has shown it, as Lemmy marks it read: the member's place
@@ -178,10 +182,11 @@ async def create_post(request: Request) -> JSONResponse:
     if fields.text("url").strip():
         raise LemmyError(
             "links_not_supported",
-            "Kindred posts have no link field; put the link in the post's text.",
+            _("Kindred posts have no link field; put the link in the post's text."),
         )
     if fields.text("honeypot"):
-        raise LemmyError("honeypot_failed", "This post looks automated.")
+        raise LemmyError("honeypot_failed", _("This post looks automated."))
+    language = chosen_language(fields)
     access = await listings.access_board_number(number, viewer)
     require_member(access)
     thread = await threads.create_thread(
@@ -191,6 +196,7 @@ async def create_post(request: Request) -> JSONResponse:
         body=body,
         content_note=note,
         limiter=app_state(request).limiter,
+        language=language or "",
     )
     await thread.fetch_related("author")
     return json_answer({"post_view": await one_post(request, viewer, access, thread)})
@@ -217,7 +223,7 @@ async def like_post(request: Request) -> JSONResponse:
     return json_answer({"post_view": await one_post(request, viewer, access, thread)})
 
 
-NO_RESTORE = "Kindred cannot bring back a deleted post; write a new one instead."
+NO_RESTORE = N_("Kindred cannot bring back a deleted post; write a new one instead.")
 
 
 @lemmy_view("couldnt_find_post")
@@ -229,7 +235,7 @@ async def edit_post(request: Request) -> JSONResponse:
     if fields.text("url").strip():
         raise LemmyError(
             "links_not_supported",
-            "Kindred posts have no link field; put the link in the post's text.",
+            _("Kindred posts have no link field; put the link in the post's text."),
         )
     access, thread = await listings.readable_thread(thread_id, viewer)
     require_member(access)
@@ -243,7 +249,14 @@ async def edit_post(request: Request) -> JSONResponse:
         body = opener.body_source if opener is not None else ""
     title = fields.text("name") if fields.present("name") else None
     await posts.edit_post(
-        access.board.slug, thread.id, 1, viewer, body=body, title=title, content_note=note
+        access.board.slug,
+        thread.id,
+        1,
+        viewer,
+        body=body,
+        title=title,
+        content_note=note,
+        language=chosen_language(fields),
     )
     access, thread = await listings.readable_thread(thread_id, viewer)
     return json_answer({"post_view": await one_post(request, viewer, access, thread)})
@@ -263,7 +276,7 @@ async def delete_post(request: Request) -> JSONResponse:
     if deleted and not already:
         await posts.delete_post(access.board.slug, thread.id, 1, viewer)
     elif not deleted and already:
-        raise LemmyError("cannot_restore", NO_RESTORE)
+        raise LemmyError("cannot_restore", _(NO_RESTORE))
     access, thread = await listings.readable_thread(thread_id, viewer)
     return json_answer({"post_view": await one_post(request, viewer, access, thread)})
 
@@ -280,7 +293,7 @@ async def mark_read(request: Request) -> JSONResponse:
         ids.append(single)
     if not fields.flag("read"):
         raise LemmyError(
-            "not_supported", "Kindred keeps your place in a thread; it only moves forward."
+            "not_supported", _("Kindred keeps your place in a thread; it only moves forward.")
         )
     await listings.mark_threads_read(viewer, ids)
     return json_answer({"success": True})

@@ -6,10 +6,11 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from forum.i18n import N_, _
 from forum.web.api.answers import json_answer
 from forum.web.lemmy.errors import error_answer
 
-MENTOR_LINKS = (
+MENTOR_LINKS = N_(
     "Kindred has private messages only inside a mentor link with a peer supporter you "
     "chose, on the board's Mentors page; they are not offered to apps."
 )
@@ -17,55 +18,61 @@ REFUSED: dict[str, tuple[str, str, int]] = {
     "/private_message": ("private_messages_disabled", MENTOR_LINKS, 403),
     "/site/block": (
         "not_supported",
-        "Kindred members cannot block whole instances; this server's admins decide which "
-        "servers it talks to.",
+        N_(
+            "Kindred members cannot block whole instances; this server's admins decide "
+            "which servers it talks to."
+        ),
         400,
     ),
     "/post/like/list": (
         "not_supported",
-        "Kindred does not show who gave a reaction.",
+        N_("Kindred does not show who gave a reaction."),
         403,
     ),
     "/comment/like/list": (
         "not_supported",
-        "Kindred does not show who gave a reaction.",
+        N_("Kindred does not show who gave a reaction."),
         403,
     ),
     "/user/block": (
         "not_supported",
-        "Kindred has no blocking of members: mute words in your preferences on the web, and "
-        "report anyone who harms you.",
+        N_(
+            "Kindred has no blocking of members: mute words in your preferences on the web,"
+            " and report anyone who harms you."
+        ),
         400,
     ),
     "/community/block": (
         "not_supported",
-        "Hide a board from your lists in your preferences on the web, or unfollow it.",
+        N_("Hide a board from your lists in your preferences on the web, or unfollow it."),
         400,
     ),
     "/comment/distinguish": (
         "not_supported",
-        "Kindred marks a moderator's posts with their team badge (creator_is_moderator); "
-        "there is nothing more to distinguish.",
+        N_(
+            "Kindred marks a moderator's posts with their team badge "
+            "(creator_is_moderator); there is nothing more to distinguish."
+        ),
         400,
     ),
     "/community/mod": (
         "not_supported",
-        "Moderators are appointed on the board's team page on the web.",
+        N_("Moderators are appointed on the board's team page on the web."),
         403,
     ),
     "/admin/add": (
         "not_supported",
-        "Admins are made on the server, with the `kindred` command line.",
+        N_("Admins are made on the server, with the `kindred` command line."),
         403,
     ),
     "/community/transfer": (
         "not_supported",
-        "Boards have no owner to transfer; admins manage them on the web.",
+        N_("Boards have no owner to transfer; admins manage them on the web."),
         403,
     ),
     "/post/site_metadata": (
         "not_supported",
-        "Kindred fetches no other sites' pages for apps.",
+        N_("Kindred fetches no other sites' pages for apps."),
         400,
     ),
 }
@@ -73,7 +80,7 @@ REFUSED: dict[str, tuple[str, str, int]] = {
 
 async def refused(request: Request) -> Response:
     code, message, status = REFUSED[request.url.path.removeprefix(request.scope["root_path"])]
-    return error_answer(code, message, status)
+    return error_answer(code, _(message), status)
 
 
 async def no_private_messages(request: Request) -> Response:

@@ -4,9 +4,11 @@ Kindred's own addresses (a board `/b/SLUG`, a thread `/b/SLUG/t/ID`, a post in i
 `…/p/SEQ`, a persona `/p/NAME`, `!slug@host` and `@name@host` with our host) and the
 ActivityPub ids of remote groups, threads and posts this server already holds resolve
 with the reading rules of the pages: what the caller may not read is not found. Anything
-else is looked up on its server only for a member, through the web's look-up of remote
-groups (the /remote page: the same domain policy, fetch rules and rate limit), which
-federation plugs in with `set_group_lookup`; the forum itself never fetches.
+else is looked up on its server only for a member, through federation's look-up, which
+it plugs in with `set_remote_lookup` (the forum itself never fetches): groups as on the
+/remote page (the same domain policy, fetch rules and rate limit), threads and replies
+taken in as the inbox takes a Create (rules, crisis phrases, pre-moderation, slow mode),
+so a post held for review is as unreadable here as anywhere.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from forum.errors import ForumError, NotFoundError
+from forum.i18n import N_, _
 from forum.models import Board, Post, Thread
 from forum.services import boards as board_service
 from forum.services import listings
@@ -35,13 +38,14 @@ from forum.web.lemmy.posts import one_post
 from forum.web.lemmy.views import Json, shapes_for
 from forum.web.state import app_state
 
-# Looks a remote group up by `@name@host` or its URL and mirrors it (federation's
-# look-up of the /remote page); None when it cannot be found or may not be fetched.
-GroupLookup = Callable[[Request, str], Awaitable[Board | None]]
-_group_lookup: GroupLookup | None = None
+# Looks a remote group up by `@name@host` or its URL and mirrors it, or takes in a remote
+# thread or reply by its id; answers the ActivityPub id of what this server now holds, or
+# None when it cannot be found, may not be fetched or was refused.
+RemoteLookup = Callable[[Request, str], Awaitable[str | None]]
+_remote_lookup: RemoteLookup | None = None
 
 QUERY_MAX = 512  # the longest ActivityPub id we store
-NOT_FOUND = "Nothing was found at that address, or you may not see it."
+NOT_FOUND = N_("Nothing was found at that address, or you may not see it.")
 _PATHS = [
     ("comment", re.compile(r"^/b/([^/]+)/t/(\d{1,12})/p/(\d{1,12})/?$")),
     ("post", re.compile(r"^/b/([^/]+)/t/(\d{1,12})/?$")),
@@ -51,14 +55,14 @@ _PATHS = [
 _HANDLE = re.compile(r"^([!@])([A-Za-z0-9_.-]{1,64})@([A-Za-z0-9.-]{1,253}(?::\d{1,5})?)$")
 
 
-def set_group_lookup(lookup: GroupLookup | None) -> None:
+def set_remote_lookup(lookup: RemoteLookup | None) -> None:
     """Called by federation when it is installed (and with None to take it away)."""
-    global _group_lookup
-    _group_lookup = lookup
+    global _remote_lookup
+    _remote_lookup = lookup
 
 
 def not_found() -> LemmyError:
-    return LemmyError("couldnt_find_object", NOT_FOUND, status=404)
+    return LemmyError("couldnt_find_object", _(NOT_FOUND), status=404)
 
 
 @lemmy_view("couldnt_find_object")
@@ -67,7 +71,10 @@ async def resolve_object(request: Request) -> JSONResponse:
     viewer = await load_caller(request, fields)
     query = fields.text("q", required=True).strip()
     if not query or len(query) > QUERY_MAX:
-        raise LemmyError("invalid_input", f"Give an address of at most {QUERY_MAX} characters.")
+        raise LemmyError(
+            "invalid_input",
+            _("Give an address of at most %(count)d characters.", count=QUERY_MAX),
+        )
     try:
         found = await _local(request, viewer, query) or await _held(request, viewer, query)
     except NotFoundError:
@@ -159,18 +166,19 @@ async def _held(request: Request, viewer: Viewer, query: str) -> Json | None:
 
 
 async def _remote(request: Request, viewer: Viewer, query: str) -> Json:
-    """A group on another server, looked up as the /remote page does: members only (Lemmy
-    too resolves remote objects only for a logged-in user), under the same rate limit."""
-    if viewer.account is None or _group_lookup is None:
+    """A group, thread or reply on another server, looked up as the /remote page does:
+    members only (Lemmy too resolves remote objects only for a logged-in user), under the
+    same rate limit; answered under the caller's reading rules."""
+    if viewer.account is None or _remote_lookup is None:
         raise not_found()
     if not (_HANDLE.match(query) or query.startswith(("https://", "http://"))):
         raise not_found()
     await app_state(request).limiter.consume("remote_lookup", viewer.client)
     try:
-        board = await _group_lookup(request, query.lstrip("!"))
-    except ForumError:
+        ap_id = await _remote_lookup(request, query.lstrip("!"))
+        found = await _held(request, viewer, ap_id) if ap_id else None
+    except ForumError:  # not readable by the caller (held, removed, private), or refused
         raise not_found() from None
-    if board is None:
+    if found is None:
         raise not_found()
-    access = await board_service.access_for(board, viewer)
-    return {"community": await community_view(await shapes_for(request), access)}
+    return found

@@ -7,6 +7,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from forum.i18n import _
 from forum.models import Post, Thread
 from forum.services import boards as board_service
 from forum.services import listings
@@ -35,9 +36,11 @@ async def search(request: Request) -> JSONResponse:
     fields.choice("sort", frozenset(listings.SORTS), "New")  # best matches, newest first
     pages = paging(fields, default_limit=20)
     if fields.present("creator_id"):
-        raise LemmyError("not_supported", "Kindred does not search by person.")
+        raise LemmyError("not_supported", _("Kindred does not search by person."))
     if pages.page * pages.limit > DEEPEST:
-        raise LemmyError("invalid_input", f"Search reads at most {DEEPEST} results deep.")
+        raise LemmyError(
+            "invalid_input", _("Search reads at most %(deepest)d results deep.", deepest=DEEPEST)
+        )
     slug = None
     if fields.present("community_id") or fields.present("community_name"):
         slug = (await community_access(fields, viewer)).board.slug

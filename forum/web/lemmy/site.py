@@ -28,6 +28,7 @@ from forum.services.viewer import Viewer
 from forum.web.lemmy.auth import load_caller
 from forum.web.lemmy.errors import lemmy_view
 from forum.web.lemmy.inputs import read_fields
+from forum.web.lemmy.languages import all_languages, offered
 from forum.web.lemmy.views import Json, Shapes, shapes_for, when
 from forum.web.state import app_state
 
@@ -44,7 +45,6 @@ REGISTRATION_MODES = {
     RegistrationMode.closed: "Closed",
 }
 INVITE_QUESTION = "Registration here needs an invitation code: type it as your answer."
-UNDETERMINED = {"id": 0, "code": "und", "name": "Undetermined"}
 
 
 def site_json(shapes: Shapes, site: SiteSettings) -> Json:
@@ -206,7 +206,7 @@ async def my_user_json(shapes: Shapes, viewer: Viewer) -> Json:
         "community_blocks": [],
         "instance_blocks": [],
         "person_blocks": [],
-        "discussion_languages": [],
+        "discussion_languages": list(offered()),
     }
 
 
@@ -239,8 +239,8 @@ async def get_site(request: Request) -> JSONResponse:
         },
         "admins": [],
         "version": VERSION,
-        "all_languages": [UNDETERMINED],
-        "discussion_languages": [],
+        "all_languages": all_languages(),
+        "discussion_languages": list(offered()),
         "taglines": [],
         "custom_emojis": [],
         "blocked_urls": [],

@@ -19,6 +19,7 @@ from forum.models.post import PostState
 from forum.services.boards import BoardAccess
 from forum.settings import Settings
 from forum.web.lemmy.content_notes import shown_text
+from forum.web.lemmy.languages import UNDETERMINED, language_id
 from forum.web.state import app_state
 
 if TYPE_CHECKING:
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 SHOWN = (PostState.visible, PostState.held)
 LOCAL_INSTANCE = 1
 REMOTE_INSTANCE = 2
-UNDETERMINED_LANGUAGE = 0
 SOMEONE = -1
 Json = dict[str, object]
 
@@ -63,6 +63,7 @@ class CommentPart:
     liked: bool
     ap_id: str | None = None
     saved: bool = False
+    language: str = ""  # BCP 47 ("": unknown)
 
 
 async def shapes_for(request: Request) -> Shapes:
@@ -200,7 +201,7 @@ class Shapes:
             "nsfw": False,
             "ap_id": self.url(f"/b/{board.slug}"),
             "local": not board.remote,
-            "language_id": UNDETERMINED_LANGUAGE,
+            "language_id": UNDETERMINED,
             "featured_community": False,
             "featured_local": False,
         }
@@ -220,7 +221,7 @@ class Shapes:
             "local": not board.remote,
             "path": "0",
             "distinguished": False,
-            "language_id": UNDETERMINED_LANGUAGE,
+            "language_id": UNDETERMINED,
         }
 
     # --- posts (threads) -------------------------------------------------------------
@@ -247,7 +248,7 @@ class Shapes:
             "nsfw": False,
             "ap_id": thread.ap_id or self.url(f"/b/{board.slug}/t/{thread.id}"),
             "local": thread.ap_id is None,
-            "language_id": UNDETERMINED_LANGUAGE,
+            "language_id": language_id(opener.language) if opener is not None else UNDETERMINED,
             "featured_community": thread.pinned,
             "featured_local": False,
         }
@@ -322,7 +323,7 @@ class Shapes:
             "local": author.local,
             "path": part.path,
             "distinguished": False,
-            "language_id": UNDETERMINED_LANGUAGE,
+            "language_id": language_id(part.language),
         }
 
     def comment_view(
