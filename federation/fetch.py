@@ -27,6 +27,8 @@ import httpcore
 import httpx
 
 from federation.addresses import IPAddress, Resolver, is_public_address, parse_ip, resolve_host
+from forum.i18n import N_
+from forum.stored_text import english, remember
 
 # Peers serve HTML and JSON at one URL (Kindred does too); Accept picks the JSON.
 ACTIVITY_JSON = (
@@ -42,6 +44,29 @@ _CREDENTIAL_HEADERS = ("authorization", "cookie", "signature", "signature-input"
 # origins' pools are kept before those without connections are dropped.
 _PER_ORIGIN = 20
 _MAX_ORIGINS = 1024
+
+# Why a fetch was refused or failed: in English for logs and the CLI, and shown to admins
+# in their own language where a page reports one, such as a blocklist subscription's last
+# error (forum.stored_text).
+NOT_A_URL = remember(N_("Not a valid URL: %(error)s."))
+ONLY_HTTPS = remember(N_("Only https URLs may be fetched, not %(url)s."))
+ONLY_HTTP_OR_HTTPS = remember(N_("Only http or https URLs may be fetched, not %(url)s."))
+WITH_PASSWORD = remember(N_("URLs with a user name or password are refused."))
+NO_HOST = remember(N_("The URL %(url)s has no host."))
+IP_LITERAL = remember(N_("%(url)s names an IP address instead of a host."))
+TOO_SLOW = remember(N_("%(url)s took longer than %(seconds)s s."))
+NOT_JSON = remember(N_("%(url)s did not answer valid JSON."))
+NOT_AN_OBJECT = remember(N_("%(url)s answered JSON that is not an object."))
+REDIRECTS = remember(N_("%(url)s redirected more than %(most)d times."))
+BAD_REDIRECT = remember(N_("%(url)s redirected to an invalid URL."))
+# Before WRONG_TYPE: a stored sentence is read back by the first shape it fits.
+NO_TYPE = remember(N_("%(url)s answered no content type, not JSON."))
+WRONG_TYPE = remember(N_("%(url)s answered %(type)s, not JSON."))
+TOO_LARGE = remember(N_("%(url)s sent more than %(bytes)d bytes."))
+TRUNCATED_GZIP = remember(N_("%(url)s sent a truncated gzip body."))
+CORRUPT_GZIP = remember(N_("%(url)s sent a corrupt gzip body."))
+TIMED_OUT = remember(N_("%(url)s timed out."))
+NOT_PUBLIC = remember(N_("%(host)s resolves to a non-public address."))
 
 
 class FetchError(Exception):
@@ -187,18 +212,19 @@ def check_url(url: str | httpx.URL, policy: FetchPolicy) -> httpx.URL:
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL as exc:
-        raise UnsafeURLError(f"Not a valid URL: {exc}.") from None
+        raise UnsafeURLError(english(NOT_A_URL, error=str(exc))) from None
     allowed = ("http", "https") if policy.insecure else ("https",)
     if parsed.scheme not in allowed:
-        raise UnsafeURLError(f"Only {' or '.join(allowed)} URLs may be fetched, not {url}.")
+        message = ONLY_HTTPS if "http" not in allowed else ONLY_HTTP_OR_HTTPS
+        raise UnsafeURLError(english(message, url=str(url)))
     if parsed.userinfo:
         # The URL is left out of the message: it holds a password.
-        raise UnsafeURLError("URLs with a user name or password are refused.")
+        raise UnsafeURLError(WITH_PASSWORD)
     if not parsed.host:
-        raise UnsafeURLError(f"The URL {url} has no host.")
+        raise UnsafeURLError(english(NO_HOST, url=str(url)))
     literal = parse_ip(parsed.host)
     if literal is not None and not policy.insecure:
-        raise BlockedAddressError(f"{url} names an IP address instead of a host.", literal)
+        raise BlockedAddressError(english(IP_LITERAL, url=str(url)), literal)
     return parsed
 
 
@@ -221,13 +247,15 @@ async def fetch_json(
         async with asyncio.timeout(policy.timeout.total):
             body = await _get_following_redirects(client, url, headers, accept, auth, gate)
     except TimeoutError:
-        raise FetchFailedError(f"{url} took longer than {policy.timeout.total} s.") from None
+        raise FetchFailedError(
+            english(TOO_SLOW, url=url, seconds=f"{policy.timeout.total:g}")
+        ) from None
     try:
         obj = json.loads(body)
     except (ValueError, RecursionError):
-        raise BadResponseError(f"{url} did not answer valid JSON.") from None
+        raise BadResponseError(english(NOT_JSON, url=url)) from None
     if not isinstance(obj, dict):
-        raise BadResponseError(f"{url} answered JSON that is not an object.")
+        raise BadResponseError(english(NOT_AN_OBJECT, url=url))
     return obj
 
 
@@ -256,7 +284,9 @@ async def post(
                 finally:
                     await response.aclose()
     except TimeoutError:
-        raise FetchFailedError(f"{url} took longer than {policy.timeout.total} s.") from None
+        raise FetchFailedError(
+            english(TOO_SLOW, url=url, seconds=f"{policy.timeout.total:g}")
+        ) from None
     kept = [
         (name, value)
         for name, value in response.headers.multi_items()
@@ -298,7 +328,7 @@ async def _get_following_redirects(
                 return await _read_body(response, policy.max_response_bytes)
             finally:
                 await response.aclose()
-    raise TooManyRedirectsError(f"{url} redirected more than {policy.max_redirects} times.")
+    raise TooManyRedirectsError(english(REDIRECTS, url=url, most=policy.max_redirects))
 
 
 def _redirect_target(response: httpx.Response) -> httpx.URL:
@@ -306,7 +336,7 @@ def _redirect_target(response: httpx.Response) -> httpx.URL:
     try:
         return response.url.join(location).copy_with(fragment=None)
     except httpx.InvalidURL:
-        raise UnsafeURLError(f"{response.url} redirected to an invalid URL.") from None
+        raise UnsafeURLError(english(BAD_REDIRECT, url=str(response.url))) from None
 
 
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
@@ -321,7 +351,11 @@ def _check_json_type(response: httpx.Response) -> None:
         media_type.startswith("application/") and media_type.endswith("+json")
     ):
         return
-    raise BadResponseError(f"{response.url} answered {media_type or 'no content type'}, not JSON.")
+    raise BadResponseError(
+        english(WRONG_TYPE, url=str(response.url), type=media_type)
+        if media_type
+        else english(NO_TYPE, url=str(response.url))
+    )
 
 
 async def _read_body(response: httpx.Response, limit: int, *, truncate: bool = False) -> bytes:
@@ -349,11 +383,11 @@ async def _read_body(response: httpx.Response, limit: int, *, truncate: bool = F
             if len(body) > limit:
                 if truncate:
                     return bytes(body[:limit])
-                raise ResponseTooLargeError(f"{response.url} sent more than {limit} bytes.")
+                raise ResponseTooLargeError(english(TOO_LARGE, url=str(response.url), bytes=limit))
         if inflater is not None and not inflater.eof:
-            raise BadResponseError(f"{response.url} sent a truncated gzip body.")
+            raise BadResponseError(english(TRUNCATED_GZIP, url=str(response.url)))
     except zlib.error:
-        raise BadResponseError(f"{response.url} sent a corrupt gzip body.") from None
+        raise BadResponseError(english(CORRUPT_GZIP, url=str(response.url))) from None
     return bytes(body)
 
 
@@ -380,7 +414,7 @@ def _network_errors(url: httpx.URL) -> Iterator[None]:
     try:
         yield
     except httpx.TimeoutException:
-        raise FetchFailedError(f"{url} timed out.") from None
+        raise FetchFailedError(english(TIMED_OUT, url=str(url))) from None
     except httpx.HTTPError as exc:
         raise FetchFailedError(
             f"{url} could not be fetched: {str(exc) or type(exc).__name__}."
@@ -485,7 +519,7 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
             # answers is either misconfigured or hoping one of the private ones is picked.
             for address in addresses:
                 if not is_public_address(address):
-                    raise BlockedAddressError(f"{host} resolves to a non-public address.", address)
+                    raise BlockedAddressError(english(NOT_PUBLIC, host=host), address)
         failure: Exception | None = None
         for address in addresses:
             try:

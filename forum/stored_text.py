@@ -134,3 +134,8 @@ def _one(text: str) -> str | None:
         # Numbers arrive formatted: the translation's %(n)d becomes %(n)s.
         return _as_text(gettext(shape.msgid)) % values
     return None
+
+
+def remembered() -> list[str]:
+    """Every msgid registered so far, in the order they are tried when reading back."""
+    return [*_exact, *_shapes]
