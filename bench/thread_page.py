@@ -473,7 +473,9 @@ async def breakdown(env: dict[str, str], thread_id: int, pages: int, n: int) -> 
         thread_sql = for_dialect(
             post_views._thread_board_sql(len(readable)), conn.capabilities.dialect
         )
-        posts_sql = post_views._posts_sql(conn.capabilities.dialect, False, False, post_views._VISITOR)
+        posts_sql = post_views._posts_sql(
+            conn.capabilities.dialect, False, False, post_views._VISITOR
+        )
         found = await post_views.thread_and_board(SLUG, thread_id)
         assert found is not None
         board_id = found.board.id
