@@ -52,9 +52,7 @@ def test_each_stored_sentence_reads_back_as_its_own_translation(lang: str) -> No
         for msgid in MSGIDS:
             values = _values(msgid)
             stored = english(msgid, **values)
-            readable = {
-                k: format_number(v) if isinstance(v, int) else v for k, v in values.items()
-            }
+            readable = {k: format_number(v) if isinstance(v, int) else v for k, v in values.items()}
             translated = gettext(msgid)
             if translated == msgid and lang != "en":
                 wrong.append(f"not translated: {msgid}")
