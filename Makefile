@@ -42,10 +42,11 @@ TEST_JOBS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
 PYTEST    := $(BIN)/pytest -n $(TEST_JOBS) --dist loadfile --durations=15
 
 test-sqlite: $(STAMP)
-	KINDRED_TEST_DB=sqlite $(PYTEST)
+	KINDRED_TEST_DB=sqlite $(PYTEST) -m "not postgres_only"
 
 # Browser, Fedify and sqlite_only tests run once, in the SQLite suite: they drive their own
-# servers or commands on SQLite files whatever KINDRED_TEST_DB says.
+# servers or commands on SQLite files whatever KINDRED_TEST_DB says (postgres_only ones
+# make their own PostgreSQL database, and run in this suite only).
 test-postgres: $(STAMP)
 	KINDRED_TEST_DB=postgres $(PYTEST) -m "not browser and not interop and not sqlite_only"
 

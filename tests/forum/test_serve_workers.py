@@ -1,6 +1,6 @@
 """`kindred serve --workers N`: several web processes on PostgreSQL; refused clearly on
 SQLite, for bad counts, and before an admin exists. Each test makes the database it is
-about, so both run whichever database the rest of the suite uses."""
+about whatever KINDRED_TEST_DB says, so each runs in one suite only (its marker)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+@pytest.mark.sqlite_only  # the usage check, before any database is opened
 @pytest.mark.parametrize("count", ["0", "abc", "65", "-1"])
 def test_a_bad_process_count_is_a_usage_error(tmp_path: Path, count: str) -> None:
     server = Served(tmp_path / "data")
@@ -38,6 +39,7 @@ def test_a_bad_process_count_is_a_usage_error(tmp_path: Path, count: str) -> Non
     assert "whole number of processes from 1 to 64" in result.stderr
 
 
+@pytest.mark.sqlite_only
 def test_sqlite_refuses_more_than_one_process(tmp_path: Path) -> None:
     server = Served(tmp_path / "data")
     server.cli("migrate")
@@ -58,6 +60,7 @@ def postgres_database() -> Iterator[str]:
         pg_admin_sync(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.mark.postgres_only
 def test_two_web_processes_serve_on_postgresql(tmp_path: Path) -> None:
     passphrase = tmp_path / "passphrase"
     passphrase.write_text("a long enough passphrase for the admin\n")
