@@ -289,6 +289,9 @@ async def update_board_moderation(
     if changed:
         board.update_from_dict(changed)
         await board.save(update_fields=list(changed))
+        # Caches of the board's row and its members' access (forum.account_cache) read
+        # it again: pre-moderation and auto-hide go by these numbers.
+        await invalidation.announce(invalidation.BOARDS, board.slug)
     return board
 
 

@@ -24,7 +24,7 @@ from forum.models import Board, Thread
 from forum.models.board import MemberRole
 from forum.models.post import PostState
 from forum.raw_sql import columns, fetch, for_dialect, load, when
-from forum.services.post_html import Controls, write_markup
+from forum.services.post_html import Controls, Reader, write_posts
 
 if TYPE_CHECKING:
     from forum.services.boards import BoardAccess
@@ -61,7 +61,6 @@ def bringing_along() -> Iterator[None]:
 # notices.UNREAD_CAP + 1: "99+" (checked in notices.py, which imports this module).
 UNREAD_LIMIT = 100
 
-_EMPTY = Markup("")
 _NONE: frozenset[str] = frozenset()
 # The views are not frozen: a frozen dataclass's __init__ sets each field through
 # object.__setattr__, five times the cost of a plain one, and a page builds 150 of them.
@@ -103,7 +102,7 @@ class PostView:
     mod_note: str = ""
     # created_at for the page: ISO 8601, and "21 Jun 2025, 10:00 UTC" (for a member, in
     # their zone, "3 hours ago" and the exact time as a title: see `localize`; for others
-    # PostList.prepare writes the UTC ones, so a member's page never makes both).
+    # PostList.markup writes the UTC ones, so a member's page never makes both).
     created_iso: str = ""
     created_label: str = ""
     created_title: str = ""
@@ -113,21 +112,16 @@ class PostView:
     content_note: str = ""
     # The author is a one-off name (a throwaway thread's): a badge says so, nothing more.
     one_off: bool = False
-    # The post's header and, for a signed-in reader, its controls, as markup: written by
-    # PostList.prepare when the page renders (forum.services.post_html).
-    head_html: Markup = _EMPTY
-    actions_html: Markup = _EMPTY
-    # The post's language (BCP 47, "" unknown), and ` lang="…"` for its body when that is
-    # not the page's (written by PostList.prepare; forum.services.post_html.body_lang).
+    # The post's language (BCP 47, "" unknown): its body says so when that is not the
+    # page's (forum.services.post_html.body_lang).
     language: str = ""
-    lang_attr: Markup = _EMPTY
 
 
 class PostList(list[PostView]):
-    """A page's posts, in order. `prepare` writes every post's header and controls in one
-    call from thread.html (see forum.services.post_html: why they are not template code)."""
+    """A page's posts, in order. `markup` writes the page's list of posts in one call from
+    thread.html (see forum.services.post_html: why they are not template code)."""
 
-    def prepare(
+    def markup(
         self,
         op: int,
         signed_in: bool,
@@ -138,8 +132,11 @@ class PostList(list[PostView]):
         my_actor: int | None,
         moderator: bool,
         reactions: Sequence[tuple[str, str]],
-        one_off_actor: int | None = None,
-    ) -> str:
+        one_off_actor: int | None,
+        reader: Reader,
+        thread_note: str,
+        divider: int | None,
+    ) -> Markup:
         for post in self:
             if not post.created_label:  # not localized: a visitor's page, in UTC
                 post.created_iso = post.created_at.isoformat()
@@ -149,8 +146,17 @@ class PostList(list[PostView]):
             if signed_in
             else None
         )
-        write_markup(self, base, op, signed_in, controls, tuple(reactions))
-        return ""
+        return write_posts(
+            self,
+            base,
+            op,
+            signed_in,
+            controls,
+            tuple(reactions),
+            reader,
+            thread_note or "",
+            divider,
+        )
 
 
 # Constant SQL: the only inputs are the bound parameters. The author's membership in this
@@ -224,6 +230,13 @@ def _label(at: datetime) -> str:
     )
 
 
+# (zone, instant) -> the instant's ISO 8601 form and exact time in that zone: the same for
+# every reader in the zone, and most of localize's cost. Past this many the dict starts
+# afresh (a bound on memory, never on correctness: both are functions of the key).
+_ZONE_TIMES_MAX = 50_000
+_zone_times: dict[tuple[str, datetime], tuple[str, str]] = {}
+
+
 def localize(posts: Iterable[PostView], prefs: Preferences) -> None:
     """A member's times: in their zone, relative, with the exact time as a title. Made
     here in one pass rather than by three template calls per post (a hot path); the title
@@ -231,18 +244,21 @@ def localize(posts: Iterable[PostView], prefs: Preferences) -> None:
     now = datetime.now(UTC)
     zone = prefs.zone
     name = "UTC" if zone is UTC else prefs.time_zone
+    known = _zone_times
     for post in posts:
         at = post.created_at
-        local = at.astimezone(zone)
-        post.created_iso = local.isoformat()
-        post.created_title = "%d %s %d, %02d:%02d %s" % (  # noqa: UP031
-            local.day,
-            MONTHS[local.month - 1],
-            local.year,
-            local.hour,
-            local.minute,
-            name,
-        )
+        found = known.get((name, at))
+        if found is None:
+            local = at.astimezone(zone)
+            found = (
+                local.isoformat(),
+                "%d %s %d, %02d:%02d %s"  # noqa: UP031
+                % (local.day, MONTHS[local.month - 1], local.year, local.hour, local.minute, name),
+            )
+            if len(known) >= _ZONE_TIMES_MAX:
+                known.clear()
+            known[(name, at)] = found
+        post.created_iso, post.created_title = found
         post.created_label = prefs.relative(at, now)
 
 

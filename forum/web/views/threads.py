@@ -15,6 +15,7 @@ from forum.services.preferences import preferences_for
 from forum.services.viewer import Viewer
 from forum.web import preview
 from forum.web.forms import Form, read_form
+from forum.web.fragments import FRAGMENTS
 from forum.web.pages import redirect, render
 from forum.web.state import app_state
 from forum.web.viewers import load_viewer
@@ -53,7 +54,10 @@ async def thread_page(request: Request) -> Response:
         if viewer.account is not None:
             post_views.localize(page.posts, preferences_for(viewer.account))
         response = await render(
-            request, "thread.html", {"access": access, "page": page}, board=access.board
+            request,
+            "thread.html",
+            {"access": access, "page": page, "fragments": FRAGMENTS},
+            board=access.board,
         )
     if visit is None or viewer.account is not None:
         return response
