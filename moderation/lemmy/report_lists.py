@@ -22,6 +22,7 @@ from forum.web.lemmy.posts import one_post
 from forum.web.lemmy.views import Json, Shapes, shapes_for, when
 from moderation import queue
 from moderation.duty import moderated_board_ids
+from moderation.lemmy.reports import comment_report_view, post_report_view
 from moderation.models import Report, ReportCategory, ReviewKind, ReviewState
 from moderation.reports import CATEGORY_LABELS
 
@@ -81,34 +82,8 @@ async def _report_view(request: Request, viewer: Viewer, report: Report) -> Json
     reporter = await _reporter(shapes, report, access.board)
     fields = {**_report_state(report), "creator_id": reporter["id"]}
     if post.seq == 1:
-        body = view["post"]
-        assert isinstance(body, dict)
-        return {
-            **view,
-            "post_report": {
-                **fields,
-                "post_id": thread.id,
-                "original_post_name": thread.title,
-                "original_post_url": None,
-                "original_post_body": body["body"],
-            },
-            "creator": reporter,
-            "post_creator": view["creator"],
-            "resolver": None,
-        }
-    comment = view["comment"]
-    assert isinstance(comment, dict)
-    return {
-        **view,
-        "comment_report": {
-            **fields,
-            "comment_id": post.id,
-            "original_comment_text": comment["content"],
-        },
-        "creator": reporter,
-        "comment_creator": view["creator"],
-        "resolver": None,
-    }
+        return post_report_view(view, thread, fields, reporter)
+    return comment_report_view(view, post.id, fields, reporter)
 
 
 def _reports_of(boards: list[int] | None, *, openers: bool) -> QuerySet[Report]:

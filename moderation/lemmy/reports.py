@@ -67,6 +67,42 @@ def _report_fields(report: Report, reporter: Json, reason: str) -> Json:
     }
 
 
+def post_report_view(view: Json, thread: Thread, report: Json, reporter: Json) -> Json:
+    """Lemmy's post_report_view: the post's view, the report's fields and who sent it."""
+    post = view["post"]
+    assert isinstance(post, dict)
+    return {
+        **view,
+        "post_report": {
+            **report,
+            "post_id": thread.id,
+            "original_post_name": thread.title,
+            "original_post_url": None,
+            "original_post_body": post["body"],
+        },
+        "creator": reporter,
+        "post_creator": view["creator"],
+        "resolver": None,
+    }
+
+
+def comment_report_view(view: Json, comment_id: int, report: Json, reporter: Json) -> Json:
+    """Lemmy's comment_report_view: the comment's view, the report's fields and its sender."""
+    comment = view["comment"]
+    assert isinstance(comment, dict)
+    return {
+        **view,
+        "comment_report": {
+            **report,
+            "comment_id": comment_id,
+            "original_comment_text": comment["content"],
+        },
+        "creator": reporter,
+        "comment_creator": view["creator"],
+        "resolver": None,
+    }
+
+
 @lemmy_view("couldnt_find_post")
 async def report_post(request: Request) -> JSONResponse:
     fields = await read_fields(request)
@@ -78,25 +114,8 @@ async def report_post(request: Request) -> JSONResponse:
         raise LemmyError("couldnt_find_post", _("Not found."), status=404)
     report, _shapes, reporter = await _report(request, viewer, access, thread, opener)
     view = await one_post(request, viewer, access, thread)
-    post = view["post"]
-    assert isinstance(post, dict)
-    return json_answer(
-        {
-            "post_report_view": {
-                **view,
-                "post_report": {
-                    **_report_fields(report, reporter, fields.text("reason")),
-                    "post_id": thread.id,
-                    "original_post_name": thread.title,
-                    "original_post_url": None,
-                    "original_post_body": post["body"],
-                },
-                "creator": reporter,
-                "post_creator": view["creator"],
-                "resolver": None,
-            }
-        }
-    )
+    sent = _report_fields(report, reporter, fields.text("reason"))
+    return json_answer({"post_report_view": post_report_view(view, thread, sent, reporter)})
 
 
 @lemmy_view("couldnt_find_comment")
@@ -107,20 +126,5 @@ async def report_comment(request: Request) -> JSONResponse:
     access, thread, post = await comment_thread(comment_id, viewer)
     report, _shapes, reporter = await _report(request, viewer, access, thread, post)
     view = await one_comment(request, access, thread, post.id)
-    comment = view["comment"]
-    assert isinstance(comment, dict)
-    return json_answer(
-        {
-            "comment_report_view": {
-                **view,
-                "comment_report": {
-                    **_report_fields(report, reporter, fields.text("reason")),
-                    "comment_id": post.id,
-                    "original_comment_text": comment["content"],
-                },
-                "creator": reporter,
-                "comment_creator": view["creator"],
-                "resolver": None,
-            }
-        }
-    )
+    sent = _report_fields(report, reporter, fields.text("reason"))
+    return json_answer({"comment_report_view": comment_report_view(view, post.id, sent, reporter)})
