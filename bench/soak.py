@@ -281,9 +281,16 @@ def rss_mb(root: int) -> float:
 
 
 async def soak(
-    traffic: Traffic, server_pid: int, rate: float, minutes: float, sample_seconds: float
+    traffic: Traffic,
+    server_pid: int,
+    rate: float,
+    minutes: float,
+    sample_seconds: float,
+    post_cap: float,
 ) -> list[dict[str, Any]]:
-    """The mix at `rate` requests/s, paced, for `minutes`; one sample per window."""
+    """The mix at `rate` requests/s, paced, for `minutes`; one sample per window. Replies
+    beyond `post_cap` per second become reads, as in the peak: the members' reply limit
+    would answer them 429, rightly, and that is no error of the server's."""
     import httpx
 
     samples: list[dict[str, Any]] = []
@@ -293,6 +300,7 @@ async def soak(
     end = start + minutes * 60
     next_sample = start + sample_seconds
     cpu0, own0 = tree_cpu(server_pid), _own_cpu()
+    posted = 0
 
     async def paced(client: httpx.AsyncClient, kind: str) -> None:
         try:
@@ -337,7 +345,13 @@ async def soak(
             if slots.locked():
                 traffic.window.late += 1
             await slots.acquire()
-            task = asyncio.create_task(paced(client, traffic.kind()))
+            kind = traffic.kind()
+            if kind == "post":
+                if posted >= post_cap * (now - start + 1):
+                    kind = "read"
+                else:
+                    posted += 1
+            task = asyncio.create_task(paced(client, kind))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
             i += 1
@@ -427,7 +441,9 @@ def main(argv: list[str] | None = None) -> int:
                     f"  {'t s':>7} {'requests':>8} {'req/s':>7} {'errors':>6} {'late':>5} "
                     f"{'p50 ms':>7} {'p99 ms':>7} {'RSS MB':>8} {'srv cores':>8} {'gen cores':>8}"
                 )
-                samples = asyncio.run(soak(traffic, serve.proc.pid, rate, args.minutes, sample))
+                samples = asyncio.run(
+                    soak(traffic, serve.proc.pid, rate, args.minutes, sample, post_cap)
+                )
         finally:
             peer_proc.stop()
     total = sum(s["requests"] for s in samples)
