@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import ssl
 import zlib
@@ -179,6 +180,13 @@ class SafeClient(httpx.AsyncClient):
         pass
 
 
+@functools.cache
+def default_ssl_context() -> ssl.SSLContext:
+    """The system trust store, loaded once a process: loading it takes about 30 ms of CPU,
+    and an SSLContext is meant to be shared by every connection that verifies the same way."""
+    return httpx.create_ssl_context()
+
+
 class _NoCookies(httpx.Cookies):
     def extract_cookies(self, response: httpx.Response) -> None:
         return None
@@ -200,7 +208,7 @@ def make_client(
     transport = _GuardedTransport(
         policy,
         resolver=resolver or resolve_host,
-        ssl_context=ssl_context or httpx.create_ssl_context(),
+        ssl_context=ssl_context or default_ssl_context(),
         network_backend=network_backend or httpcore.AnyIOBackend(),
     )
     return SafeClient(policy, transport)

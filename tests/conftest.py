@@ -7,9 +7,11 @@ throw-away database on (default postgres://postgres@127.0.0.1:5432/test).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
-from collections.abc import AsyncIterator
+import shutil
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -21,6 +23,7 @@ from tortoise.migrations.executor import MigrationExecutor
 from forum.db import tortoise_config
 from forum.settings import Settings, load_settings
 from forum.web.app import create_app
+from tests.migrated import create_pg_database_async, sqlite_template
 
 BACKEND = os.environ.get("KINDRED_TEST_DB", "sqlite")
 PG_ADMIN_URL = os.environ.get("KINDRED_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432/test")
@@ -54,6 +57,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: not item.nodeid.startswith(LONG_FILES))  # a stable sort
 
 
+@pytest.fixture(scope="session", autouse=True)
+def light_passphrase_hashing() -> Iterator[None]:
+    """Argon2id at its production cost takes about 22 ms of CPU a hash, and the in-process
+    tests register and log in thousands of times: a quarter of their CPU. Here it runs at
+    its lightest cost; the hashes are still real Argon2id, verified by the same code.
+    test_accounts.py checks the production cost, and the servers the suite starts as
+    subprocesses (browser, two instances, CLI) keep it."""
+    from forum import passphrases
+
+    production = (passphrases._MEMORY_KIB, passphrases._ITERATIONS)
+    passphrases._MEMORY_KIB, passphrases._ITERATIONS = 8, 1
+    yield
+    passphrases._MEMORY_KIB, passphrases._ITERATIONS = production
+
+
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("kindred-data")
@@ -71,13 +89,16 @@ async def pg_admin(sql: str) -> None:
 
 @pytest.fixture(scope="session")
 async def database_url(data_dir: Path) -> AsyncIterator[str]:
+    """A copy of the migrated template (tests/migrated.py): the committed migrations' schema."""
     if BACKEND == "sqlite":
-        yield f"sqlite://{data_dir / 'test.sqlite3'}"
+        path = data_dir / "test.sqlite3"
+        shutil.copyfile(await asyncio.to_thread(sqlite_template), path)
+        yield f"sqlite://{path}"
         return
     if BACKEND != "postgres":
         raise RuntimeError(f"KINDRED_TEST_DB must be sqlite or postgres, not {BACKEND!r}")
     name = f"kindred_test_{os.getpid()}_{secrets.token_hex(3)}"
-    await pg_admin(f'CREATE DATABASE "{name}"')
+    await create_pg_database_async(name)
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
     try:
         yield f"{base}/{name}"
@@ -102,7 +123,7 @@ def settings(data_dir: Path, database_url: str) -> Settings:
 
 @pytest.fixture(scope="session")
 async def database(settings: Settings) -> AsyncIterator[None]:
-    """The schema, built by running the committed migrations (as `kindred migrate` does)."""
+    """The schema; `migrate` (as `kindred migrate` runs) finds the template's copy current."""
     config = tortoise_config(settings)
     await Tortoise.init(config=config, _enable_global_fallback=True)
     await MigrationExecutor(get_connection("default"), config["apps"]).migrate()
@@ -110,15 +131,34 @@ async def database(settings: Settings) -> AsyncIterator[None]:
     await Tortoise.close_connections()
 
 
+_tables: list[str] = []
+
+
 async def _empty_tables() -> None:
-    assert Tortoise.apps is not None
-    tables = [model._meta.db_table for model in Tortoise.apps["forum"].values()]
     conn = get_connection("default")
     if BACKEND == "postgres":
+        if not _tables:
+            # Every table but the migrations' record, models or not (the search index).
+            _, rows = await conn.execute_query(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                "AND tablename <> 'tortoise_migrations'"
+            )
+            _tables.extend(str(row["tablename"]) for row in rows)
+        # DELETE, not TRUNCATE: TRUNCATE makes every table's files anew (about 190 ms for
+        # the schema, each test), while deleting a test's few rows takes a millisecond.
+        # The replica role skips the foreign keys' triggers, so the order does not matter;
+        # the sequences restart as TRUNCATE … RESTART IDENTITY would have them.
         await conn.execute_script(
-            "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+            "BEGIN; SET LOCAL session_replication_role = replica;"
+            + "".join(f'DELETE FROM "{t}";' for t in _tables)
+            + "COMMIT;"
+            + "SELECT setval(c.oid, 1, false) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind = 'S' AND n.nspname = current_schema();"
         )
     else:
+        assert Tortoise.apps is not None
+        tables = [model._meta.db_table for model in Tortoise.apps["forum"].values()]
         # The search index is no model (an FTS5 table): empty it with the posts.
         await conn.execute_script(
             "PRAGMA foreign_keys=OFF;"

@@ -336,3 +336,19 @@ async def test_registration_is_rate_limited(client: httpx.AsyncClient) -> None:
     response = await register(client, "member5")
     assert response.status_code == 429 and "retry-after" in response.headers
     assert await Account.all().count() == 5
+
+
+async def test_passphrases_are_hashed_at_the_production_cost(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The suite hashes at Argon2id's lightest cost (tests/conftest.py); members' hashes are
+    made at OWASP's floor, 19 MiB and 2 passes, and verify as before."""
+    from forum import passphrases
+
+    monkeypatch.setattr(passphrases, "_MEMORY_KIB", 19 * 1024)
+    monkeypatch.setattr(passphrases, "_ITERATIONS", 2)
+    assert (await register(client, "costlyfern")).status_code == 200
+    stored = (await Account.get(handle="costlyfern")).passphrase_hash
+    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert await passphrases.verify_passphrase(PASSPHRASE, stored)
+    assert not await passphrases.verify_passphrase("another long passphrase", stored)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -17,18 +18,22 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import BACKEND, PG_ADMIN_URL, pg_admin
+from tests.migrated import create_pg_database_async, sqlite_template
 
 SCRIPT = Path(__file__).with_name("migration_indexes.py")
 
 
 @pytest.fixture
 async def two_urls(tmp_path: Path) -> AsyncIterator[tuple[str, str]]:
+    """The first database is the migrated template's copy (tests/migrated.py: `kindred
+    migrate` on an empty database), the second is empty for the models' schema."""
     if BACKEND == "sqlite":
+        shutil.copyfile(sqlite_template(), tmp_path / "migrated.sqlite3")
         yield f"sqlite://{tmp_path / 'migrated.sqlite3'}", f"sqlite://{tmp_path / 'models.sqlite3'}"
         return
     names = [f"kindred_idx_{secrets.token_hex(4)}" for _ in range(2)]
-    for name in names:
-        await pg_admin(f'CREATE DATABASE "{name}"')
+    await create_pg_database_async(names[0])
+    await pg_admin(f'CREATE DATABASE "{names[1]}"')
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
     try:
         yield f"{base}/{names[0]}", f"{base}/{names[1]}"
