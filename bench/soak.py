@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import json
 import os
 import random
@@ -62,6 +63,8 @@ SEEDED_POSTS = 200
 # An account younger than a week may reply 20 times in ten minutes (half of 40).
 REPLIES_PER_MEMBER = 18
 REPLY_WINDOW = 600.0
+POST_MARGIN = 0.9  # of the members' reply limits the soak may use
+KEEPALIVE_SECONDS = 2.0  # uvicorn closes an idle connection after 5 s
 CONCURRENCY = 32
 TIMEOUT = 10.0
 MIX = (("read", 0.85), ("post", 0.05), ("inbox", 0.10))
@@ -145,6 +148,22 @@ class Traffic:
         self.n = 0
         self.window = Window()
         self.rng = random.Random(12)  # the same mix every run
+        self.posts = 0
+        self.post_times: collections.deque[float] = collections.deque()
+
+    def may_post(self, post_cap: float) -> bool:
+        """Whether one more reply keeps every member under the reply limit: replies go to
+        the members in turn, and at most `post_cap` * REPLY_WINDOW (less a margin) were
+        sent in the last REPLY_WINDOW seconds, peak and soak together, as the server
+        counts them (a moving window). A cap on the average since the start let a slow
+        stretch be made up in a burst that met the limit."""
+        now = time.monotonic()
+        while self.post_times and self.post_times[0] <= now - REPLY_WINDOW:
+            self.post_times.popleft()
+        if len(self.post_times) >= int(post_cap * REPLY_WINDOW * POST_MARGIN):
+            return False
+        self.post_times.append(now)
+        return True
 
     def kind(self) -> str:
         x, total = self.rng.random(), 0.0
@@ -165,7 +184,8 @@ class Traffic:
         return "GET", path, {}, None, {200}
 
     def _post(self) -> tuple[str, str, dict[str, str], bytes | None, set[int]]:
-        token = self.tokens[(self.n // 7) % len(self.tokens)]
+        token = self.tokens[self.posts % len(self.tokens)]  # in turn: none over its limit
+        self.posts += 1
         body = json.dumps({"body": f"{PARAGRAPHS[self.n % len(PARAGRAPHS)]}\n\n({self.n})"})
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         path = f"/api/threads{self.thread.removeprefix(f'/b/{SLUG}/t')}/posts"
@@ -236,18 +256,12 @@ async def peak(traffic: Traffic, seconds: float, post_cap: float) -> float:
     import httpx
 
     deadline = time.monotonic() + seconds
-    posted = 0
-    started = time.monotonic()
 
     async def runner(client: httpx.AsyncClient) -> None:
-        nonlocal posted
         while time.monotonic() < deadline:
             kind = traffic.kind()
-            if kind == "post":
-                if posted >= post_cap * (time.monotonic() - started + 1):
-                    kind = "read"
-                else:
-                    posted += 1
+            if kind == "post" and not traffic.may_post(post_cap):
+                kind = "read"
             await traffic.one(client, kind)
 
     async with _client(traffic.base) as client:
@@ -264,7 +278,13 @@ def _client(base: str) -> Any:
     return httpx.AsyncClient(
         base_url=base,
         timeout=TIMEOUT,
-        limits=httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY),
+        # Idle connections are dropped before the server's 5 s keep-alive ends: at equal
+        # times a request could go out on a connection the server was closing (ReadError).
+        limits=httpx.Limits(
+            max_connections=CONCURRENCY,
+            max_keepalive_connections=CONCURRENCY,
+            keepalive_expiry=KEEPALIVE_SECONDS,
+        ),
     )
 
 
@@ -300,7 +320,6 @@ async def soak(
     end = start + minutes * 60
     next_sample = start + sample_seconds
     cpu0, own0 = tree_cpu(server_pid), _own_cpu()
-    posted = 0
 
     async def paced(client: httpx.AsyncClient, kind: str) -> None:
         try:
@@ -346,11 +365,8 @@ async def soak(
                 traffic.window.late += 1
             await slots.acquire()
             kind = traffic.kind()
-            if kind == "post":
-                if posted >= post_cap * (now - start + 1):
-                    kind = "read"
-                else:
-                    posted += 1
+            if kind == "post" and not traffic.may_post(post_cap):
+                kind = "read"
             task = asyncio.create_task(paced(client, kind))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
