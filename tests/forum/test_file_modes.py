@@ -52,6 +52,7 @@ def test_files_an_older_version_left_open_are_tightened(tmp_path: Path) -> None:
         assert {p.name: mode(p) for p in leftovers} == {p.name: 0o600 for p in leftovers}
 
 
+@pytest.mark.sqlite_only  # a SQLite file whatever KINDRED_TEST_DB says: once is enough
 def test_sqlite_database_outside_the_data_dir_is_private(tmp_path: Path) -> None:
     database = tmp_path / "elsewhere" / "forum.sqlite3"
     instance = Served(
