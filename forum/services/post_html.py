@@ -12,7 +12,7 @@ itself (numbers, ISO times, "3 hours ago") need no escaping.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -210,19 +210,26 @@ class Reader(Protocol):
     def muted(self, body_html: str) -> bool: ...
 
 
-# Each post's markup, keyed by everything it is made from (the post's fields as shown, the
+# Each post's markup, kept with everything it is made from (the post's fields as shown, the
 # page's language, the reader's choices that change it: content notes, a muted word, their
 # own reactions, whether the post is theirs, moderator or not), with two holes: its time
-# (relative, in the reader's zone) and the reader's form token. A key holds no one's
-# identity, so the entry made for one reader is exactly what any reader with the same key
-# is shown; and nothing needs dropping when a post changes, as the changed post has a new
-# key. Past this many characters held (keys and markup; some 2 kB a post) it starts afresh,
-# per process: a bound on memory (like forum.page_cache's), never on correctness.
-WRITTEN_MAX_CHARS = 24_000_000
-_written: dict[tuple[object, ...], tuple[str, str, str | None]] = {}
-_written_chars = 0
+# (relative, in the reader's zone) and the reader's form token. Nothing kept holds anyone's
+# identity, so the entry made for one reader is exactly what any reader with the same
+# inputs is shown; an entry is used only while every input is equal, so a changed post is
+# written anew. By what the whole page shares, then by post and reader's choices. The
+# markup is kept as UTF-8 (see forum.splices: why a page's posts are bytes). Past this
+# many bytes held (markup and bodies; some 2 kB a post) it starts afresh, per process: a
+# bound on memory (like forum.page_cache's), never on correctness.
+WRITTEN_MAX_BYTES = 24_000_000
+_Markup = tuple[bytes, bytes, bytes | None]
+_Entry = tuple[tuple[object, ...], _Markup]
+_written: dict[Hashable, dict[Hashable, _Entry]] = {}
+_written_bytes = 0
 _TIME = "\x00time"
 _CSRF = "\x00csrf"
+_OPEN = b'<ol class="posts">\n'
+_CLOSE = b"</ol>\n"
+_NO_TITLE = b'">'
 
 
 def write_posts(
@@ -235,11 +242,11 @@ def write_posts(
     reader: Reader,
     thread_note: str,
     divider: int | None,
-) -> Markup:
-    """The page's list of posts (`<ol class="posts">`), with, for a signed-in reader
-    (`controls`), each post's controls. `base` is the thread's path; `op` its author (the
-    OP badge); `divider` the first post new to the reader; `reader` their preferences for
-    content notes and muted words; `thread_note` the note of a thread from before notes
+) -> bytes:
+    """The page's list of posts (`<ol class="posts">`), as UTF-8, with, for a signed-in
+    reader (`controls`), each post's controls. `base` is the thread's path; `op` its author
+    (the OP badge); `divider` the first post new to the reader; `reader` their preferences
+    for content notes and muted words; `thread_note` the note of a thread from before notes
     were per post (its opener shows it)."""
     # Cached per language and catalog: a catalog read anew (another one in tests) is a
     # new key, so no page ever shows another catalog's words.
@@ -260,7 +267,7 @@ def write_posts(
         notes=reader.content_notes,
         mute_hide=reader.mute_action == "hide",
     )
-    csrf = str(escape(controls.csrf_token)) if controls else ""
+    csrf = str(escape(controls.csrf_token)).encode() if controls else b""
     mine = (controls.my_actor, controls.one_off_actor) if controls else ()
     me = controls is not None and controls.my_actor is not None
     # What is the same for every post of the page (the reader's own ids left out).
@@ -277,20 +284,23 @@ def write_posts(
         None if controls is None else (controls.page, controls.can_reply, me, controls.moderator),
     )
     muting = bool(reader.mute_words)
-    written = _written
-    out = ['<ol class="posts">\n']
+    written = _written.get(shared)
+    if written is None:
+        written = _written[shared] = {}
+    out = [_OPEN]
     add = out.append
     for post in posts:
         seq = post.seq
         if seq == divider:
-            add(page.words.divider)
+            add(page.words.divider.encode())
         muted = muting and reader.muted(post.body_html)
         own = me and post.author_id in mine
         reply = post.reply_to
         counts = post.reaction_counts
-        key = (
-            shared,
-            post.id,
+        # Found by the post and what the reader brings to it; kept only while the post
+        # is as it was (compared, not hashed: hashing a body costs more than comparing it).
+        slot = (post.id, muted, post.mine, own)
+        made = (
             seq,
             post.state,
             post.author.name,
@@ -304,40 +314,46 @@ def write_posts(
             post.content_note,
             post.body_html,
             post.mod_note,
-            muted,
             tuple(counts.items()) if counts else (),
-            post.mine,
-            own,
         )
-        found = written.get(key)
-        if found is None:
-            head, _, rest = _post(post, page, muted).partition(_TIME)
-            between, holed, tail = rest.partition(_CSRF)
+        entry = written.get(slot)
+        if entry is not None and entry[0] == made:
+            found = entry[1]
+        else:
+            head, _, rest = _post(post, page, muted).encode().partition(_TIME.encode())
+            between, holed, tail = rest.partition(_CSRF.encode())
             found = (head, between, tail if holed else None)
-            _keep(key, found, len(post.body_html) + len(head) + len(rest))
+            _keep(written, slot, (made, found), len(post.body_html) + len(head) + len(rest))
         before, middle, end = found
         add(before)
-        add(post.created_iso)
         if signed_in:
-            add(f'" title="{escape(post.created_title)}">')
+            add(_time_with_title(post.created_iso, post.created_title))
         else:
-            add('">')
-        add(post.created_label)
+            add(post.created_iso.encode())
+            add(_NO_TITLE)
+        add(post.created_label.encode())
         add(middle)
         if end is not None:
             add(csrf)
             add(end)
-    add("</ol>\n")
-    return Markup("".join(out))  # noqa: S704 (data escaped where it is written)
+    add(_CLOSE)
+    return b"".join(out)
 
 
-def _keep(key: tuple[object, ...], found: tuple[str, str, str | None], chars: int) -> None:
-    global _written_chars
-    if _written_chars + chars > WRITTEN_MAX_CHARS:
+@functools.lru_cache(maxsize=4096)
+def _time_with_title(iso: str, title: str) -> bytes:
+    """A member's post time up to its label: the same few for every reader in a zone."""
+    return f'{iso}" title="{escape(title)}">'.encode()
+
+
+def _keep(written: dict[Hashable, _Entry], slot: Hashable, entry: _Entry, size: int) -> None:
+    global _written_bytes
+    if _written_bytes + size > WRITTEN_MAX_BYTES:
         _written.clear()
-        _written_chars = 0
-    _written[key] = found
-    _written_chars += chars
+        written.clear()
+        _written_bytes = 0
+    written[slot] = entry
+    _written_bytes += size
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,16 +15,18 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from markupsafe import Markup
 from tortoise.connection import get_connection
 
+from forum.i18n import current_locale
 from forum.models import Board, Thread
 from forum.models.board import MemberRole
 from forum.models.post import PostState
 from forum.raw_sql import columns, fetch, for_dialect, load, when
 from forum.services.post_html import Controls, Reader, write_posts
+from forum.splices import splice
 
 if TYPE_CHECKING:
     from forum.services.boards import BoardAccess
@@ -66,7 +68,7 @@ _NONE: frozenset[str] = frozenset()
 # object.__setattr__, five times the cost of a plain one, and a page builds 150 of them.
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class AuthorView:
     id: int
     name: str
@@ -119,7 +121,8 @@ class PostView:
 
 class PostList(list[PostView]):
     """A page's posts, in order. `markup` writes the page's list of posts in one call from
-    thread.html (see forum.services.post_html: why they are not template code)."""
+    thread.html (see forum.services.post_html: why they are not template code), as bytes
+    the page takes in as they are (forum.splices)."""
 
     def markup(
         self,
@@ -146,7 +149,7 @@ class PostList(list[PostView]):
             if signed_in
             else None
         )
-        return write_posts(
+        written = write_posts(
             self,
             base,
             op,
@@ -157,6 +160,8 @@ class PostList(list[PostView]):
             thread_note or "",
             divider,
         )
+        # Bytes into the page as they are (forum.splices).
+        return splice(written)
 
 
 # Constant SQL: the only inputs are the bound parameters. The author's membership in this
@@ -235,16 +240,24 @@ def _label(at: datetime) -> str:
 # afresh (a bound on memory, never on correctness: both are functions of the key).
 _ZONE_TIMES_MAX = 50_000
 _zone_times: dict[tuple[str, datetime], tuple[str, str]] = {}
+# (language, whole minutes ago, on the minute) -> "3 hours ago", for times an hour old or
+# more: from an hour on, Preferences.relative's answer changes only on whole minutes (at
+# whole hours, days, months and years, and where Babel rounds at half of one; exactly on
+# that half it rounds to even, hence the minute's first second apart).
+_RELATIVE_FROM = 3600
+_relative_labels: dict[tuple[str, int, bool], str] = {}
 
 
-def localize(posts: Iterable[PostView], prefs: Preferences) -> None:
+def localize(posts: Iterable[PostView], prefs: Preferences, now: datetime | None = None) -> None:
     """A member's times: in their zone, relative, with the exact time as a title. Made
     here in one pass rather than by three template calls per post (a hot path); the title
     is Preferences.exact's, from the one conversion to the zone (tests compare the two)."""
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     zone = prefs.zone
     name = "UTC" if zone is UTC else prefs.time_zone
     known = _zone_times
+    labels = _relative_labels
+    locale = current_locale()
     for post in posts:
         at = post.created_at
         found = known.get((name, at))
@@ -259,36 +272,95 @@ def localize(posts: Iterable[PostView], prefs: Preferences) -> None:
                 known.clear()
             known[(name, at)] = found
         post.created_iso, post.created_title = found
-        post.created_label = prefs.relative(at, now)
+        seconds = int((now - at).total_seconds())
+        if seconds < _RELATIVE_FROM:
+            post.created_label = prefs.relative(at, now)
+            continue
+        minute, second = divmod(seconds, 60)
+        key = (locale, minute, second == 0)
+        label = labels.get(key)
+        if label is None:
+            label = prefs.relative(at, now)
+            if len(labels) >= _ZONE_TIMES_MAX:
+                labels.clear()
+            labels[key] = label
+        post.created_label = label
 
 
-def _post_view(row: Iterable[Any]) -> PostView:
+# Values many rows share, made once per process rather than once per row (a page builds
+# 50 posts): each post's time from its stored form (SQLite hands back text), and each
+# author's view by (id, name), shared by their posts (AuthorView is frozen). Past this
+# many entries each starts afresh: a bound on memory, never on correctness (both are
+# functions of their key).
+_SHARED_MAX = 50_000
+_moments: dict[Any, datetime] = {}
+_authors: dict[tuple[int, str], AuthorView] = {}
+
+
+def _moment(value: Any) -> datetime:
+    found = _moments.get(value)
+    if found is None:
+        found = when(value)
+        if len(_moments) >= _SHARED_MAX:
+            _moments.clear()
+        _moments[value] = found
+    return found
+
+
+def _author(author_id: int, name: str) -> AuthorView:
+    found = _authors.get((author_id, name))
+    if found is None:
+        found = AuthorView(author_id, name)
+        if len(_authors) >= _SHARED_MAX:
+            _authors.clear()
+        _authors[(author_id, name)] = found
+    return found
+
+
+def _post_view(row: Sequence[Any]) -> PostView:
     """One row of the page's query (sqlite3.Row or asyncpg Record, in _SELECT's order)."""
-    (pid, seq, state, html, counts, created, edited, author_id, name, *rest) = row
-    reply_seq, reply_author_id, reply_name, role, mod_note, note, slot, language, mine = rest[:9]
-    at = when(created)
+    (
+        pid,
+        seq,
+        state,
+        html,
+        counts,
+        created,
+        edited,
+        author_id,
+        name,
+        reply_seq,
+        reply_author_id,
+        reply_name,
+        role,
+        mod_note,
+        note,
+        slot,
+        language,
+        mine,
+    ) = row[:18]
+    # PostView's fields in their order (by position: a tenth of this function's cost).
     return PostView(
-        id=pid,
-        seq=seq,
-        state=state,
-        body_html=html,
-        reaction_counts=_counts(counts),
-        created_at=at,
-        edited_at=None if edited is None else when(edited),
-        author_id=author_id,
-        author=AuthorView(author_id, name),
-        reply_to=(
-            None
-            if reply_seq is None
-            else ReplyRef(reply_seq, AuthorView(reply_author_id, reply_name))
-        ),
-        supporter=role == _SUPPORTER,
-        team=role == _MODERATOR,
-        mod_note=mod_note or "",
-        mine=frozenset(mine.split()) if mine else _NONE,
-        content_note=note or "",
-        one_off=bool(slot),
-        language=language or "",
+        pid,
+        seq,
+        state,
+        html,
+        _counts(counts),
+        _moment(created),
+        None if edited is None else when(edited),
+        author_id,
+        _author(author_id, name),
+        None if reply_seq is None else ReplyRef(reply_seq, _author(reply_author_id, reply_name)),
+        role == _SUPPORTER,
+        role == _MODERATOR,
+        mod_note or "",
+        "",
+        "",
+        "",
+        frozenset(mine.split()) if mine else _NONE,
+        note or "",
+        bool(slot),
+        language or "",
     )
 
 
@@ -342,7 +414,7 @@ async def posts_in_range(
         else:
             unread = tuple(rows[0])[-1]
         known_unread.set((account_id, int(unread)))
-    return PostList(_post_view(row) for row in rows)
+    return PostList(_post_view(row) for row in cast("list[Sequence[Any]]", rows))
 
 
 @functools.cache

@@ -8,7 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from forum import __version__
+from forum import __version__, splices
 from forum.i18n import current_locale, set_locale
 from forum.models import Board
 from forum.services.breaks import OPEN_PAGES, break_context
@@ -21,6 +21,7 @@ from forum.services.languages import (
 from forum.services.notices import UNREAD_CAP, unread_count
 from forum.services.preferences import THEME_COOKIE, preferences_for, theme_and_scheme
 from forum.web.cookies import attach_new_cookies, csrf_token
+from forum.web.fragments import FRAGMENTS
 from forum.web.state import app_state
 from forum.web.viewers import load_viewer
 from themes import environment, theme_or_default
@@ -81,27 +82,30 @@ async def render(
         if viewer.account is not None and not viewer.resting
         else 0
     )
-    html = page.render(
-        {
-            "request": request,
-            "site": LocalSite(site, await state.site_languages(), locale),
-            "lang": locale,
-            "text_dir": text_direction(locale),
-            "language_names": language_choices(),
-            "viewer": viewer,
-            "theme": theme.name,
-            "scheme": scheme,
-            "prefs": prefs,
-            "csrf_token": LazyCsrfToken(request),
-            "reactions": state.settings.reactions,
-            "version": __version__,
-            "board": board,
-            "unread_notices": unread,
-            "unread_cap": UNREAD_CAP,
-            **(context or {}),
-        }
-    )
-    response = HTMLResponse(html, status_code=status, headers=dict(headers or {}))
+    values = {
+        "request": request,
+        "site": LocalSite(site, await state.site_languages(), locale),
+        "lang": locale,
+        "text_dir": text_direction(locale),
+        "language_names": language_choices(),
+        "viewer": viewer,
+        "theme": theme.name,
+        "scheme": scheme,
+        "prefs": prefs,
+        "csrf_token": LazyCsrfToken(request),
+        "reactions": state.settings.reactions,
+        "version": __version__,
+        "board": board,
+        "unread_notices": unread,
+        "unread_cap": UNREAD_CAP,
+        "fragments": FRAGMENTS,
+        **(context or {}),
+    }
+    # Parts made as UTF-8 already (a thread page's posts) go in as they are.
+    with splices.collecting() as pieces:
+        html = page.render(values)
+    body = splices.render_bytes(html, pieces)
+    response = HTMLResponse(body, status_code=status, headers=dict(headers or {}))
     if state.settings.onion_url:
         # Tor Browser offers the same page on the onion service (and ignores this there).
         query = request.url.query

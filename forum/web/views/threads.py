@@ -15,7 +15,6 @@ from forum.services.preferences import preferences_for
 from forum.services.viewer import Viewer
 from forum.web import preview
 from forum.web.forms import Form, read_form
-from forum.web.fragments import FRAGMENTS
 from forum.web.pages import redirect, render
 from forum.web.state import app_state
 from forum.web.viewers import load_viewer
@@ -56,7 +55,7 @@ async def thread_page(request: Request) -> Response:
         response = await render(
             request,
             "thread.html",
-            {"access": access, "page": page, "fragments": FRAGMENTS},
+            {"access": access, "page": page},
             board=access.board,
         )
     if visit is None or viewer.account is not None:
