@@ -1,10 +1,14 @@
 """Benchmark: signed Create(Note) replies (or Likes) arriving at a board's inbox, then applied.
 
     .venv/bin/python bench/inbox.py [--db sqlite|postgres|both] [--requests N] [--seconds S]
-                                    [--activity create|like] [--profile none|sqlite|postgres|both]
+                                    [--activity create|like] [--likes-per-post N]
+                                    [--profile none|sqlite|postgres|both]
 
 --activity like: each request is a distinct Like (LIKE_ACTORS actors of the peer, each
 liking its own run of seeded posts), so every applied item changes a reaction count.
+--likes-per-post N (1..LIKE_ACTORS, default LIKE_ACTORS): how many consecutive Likes
+land on one post; 1 spreads them over as many posts (the worker's worst case: nothing
+per post is shared within a batch).
 
 For each database it makes a fresh data dir and database (`kindred migrate`), seeds one
 public board with federation "open" and one thread, and starts a fake remote peer on
@@ -177,15 +181,22 @@ def _sign_chunk(job: tuple[str, list[str], str, list[bytes]]) -> list[dict[str, 
 
 
 def presign(
-    n: int, peer: dict[str, Any], base: str, path: str, thread_id: int, activity: str = "create"
+    n: int,
+    peer: dict[str, Any],
+    base: str,
+    path: str,
+    thread_id: int,
+    activity: str = "create",
+    likes_per_post: int = LIKE_ACTORS,
 ) -> tuple[list[dict[str, str]], list[bytes]]:
     board_url = f"{base}/b/{SLUG}"
     thread_url = f"{board_url}/t/{thread_id}"
     run = secrets.token_hex(3)
     if activity == "like":
-        # Like i: actor i % LIKE_ACTORS, post i // LIKE_ACTORS + 2 (the seeded replies).
+        # Like i: actor i % LIKE_ACTORS, post i // likes_per_post + 2 (the seeded
+        # replies); with likes_per_post <= LIKE_ACTORS no (actor, post) pair repeats.
         bodies = [
-            build_like(i, run, peer, f"{thread_url}/p/{i // LIKE_ACTORS + 2}") for i in range(n)
+            build_like(i, run, peer, f"{thread_url}/p/{i // likes_per_post + 2}") for i in range(n)
         ]
         key_ids = [like_actor(i, peer) + "#main-key" for i in range(n)]
     else:
@@ -299,7 +310,7 @@ async def step_follow(arg: dict[str, Any]) -> dict[str, Any]:
 async def step_counts(arg: dict[str, Any]) -> dict[str, Any]:
     from federation.models import Delivery, InboxItem, OutboxActivity
     from forum.db import close_database
-    from forum.models import Actor, Post
+    from forum.models import Actor, Notice, NoticeKind, Post, Reaction
 
     await _open()
     try:
@@ -317,6 +328,11 @@ async def step_counts(arg: dict[str, Any]) -> dict[str, Any]:
             "outbox_activities": await OutboxActivity.all().count(),
             "deliveries": await Delivery.all().count(),
             "remote_actors": await Actor.filter(local=False).count(),
+            "reactions": await Reaction.all().count(),
+            # Each remote Like counts once in its post's author's digest.
+            "reaction_digest_total": sum(
+                await Notice.filter(kind=NoticeKind.reactions).values_list("count", flat=True)
+            ),
         }
     finally:
         await close_database()
@@ -656,7 +672,7 @@ def bench_one(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         for name, size in sizes.items():
             ranges[name] = (at, at + size)
             at += size
-        replies = -(-at // LIKE_ACTORS) if args.activity == "like" else 0
+        replies = -(-at // args.likes_per_post) if args.activity == "like" else 0
         seeded = run_child(SCRIPT, "seed", env, {"replies": replies})
         result["activity"] = args.activity
         peer_proc = ChildProcess("peer", tmp / f"peer-{kind}.json")
@@ -667,8 +683,9 @@ def bench_one(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             say(f"  signing {at:,} {label} requests (RSA-2048, draft-cavage) ...")
             t0 = time.perf_counter()
             headers, bodies = presign(
-                at, peer, server.base, path, seeded["thread_id"], args.activity
-            )
+                at, peer, server.base, path, seeded["thread_id"], args.activity,
+                args.likes_per_post,
+            )  # fmt: skip
             result["presign_seconds"] = round(time.perf_counter() - t0, 1)
             result["body_bytes_avg"] = round(sum(map(len, bodies)) / len(bodies))
             requests_file = tmp / f"requests-{kind}.pkl"
@@ -864,7 +881,8 @@ def bench_one(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                 )
             say(
                 f"  after: {after['inbox_states']}, remote posts {after['remote_posts']:,}, "
-                f"deliveries queued {after['deliveries']:,}"
+                f"deliveries queued {after['deliveries']:,}, reactions {after['reactions']:,}, "
+                f"counted in digests {after['reaction_digest_total']:,}"
             )
             if after["inbox_reasons"]:
                 say(f"  reasons: {after['inbox_reasons']}")
@@ -915,6 +933,10 @@ def main(argv: list[str] | None = None) -> int:
         help="Create(Note) replies (default) or Likes of seeded replies",
     )  # fmt: skip
     parser.add_argument(
+        "--likes-per-post", type=int, default=LIKE_ACTORS, metavar="N",
+        help=f"--activity like: consecutive Likes per post (1..{LIKE_ACTORS}, the default)",
+    )  # fmt: skip
+    parser.add_argument(
         "--followers", type=int, default=1, choices=[0, 1],
         help="1: the peer follows the board, so each applied reply queues one Announce",
     )  # fmt: skip
@@ -942,6 +964,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_step(STEPS, args._step, args.arg)
     if not (1 <= args.requests <= 1_000_000 and 0 < args.seconds <= 600):
         parser.error("1 <= --requests <= 1000000 and 0 < --seconds <= 600")
+    if not 1 <= args.likes_per_post <= LIKE_ACTORS:
+        parser.error(f"1 <= --likes-per-post <= {LIKE_ACTORS}")
     if args.apply_seconds > 1800 or args.profile_seconds > 120:
         parser.error("--apply-seconds <= 1800 and --profile-seconds <= 120")
     args.profile_dbs = {"both": {"sqlite", "postgres"}, "none": set()}.get(
@@ -971,6 +995,8 @@ def main(argv: list[str] | None = None) -> int:
         "results": results,
     }
     name = "inbox.json" if args.activity == "create" else f"inbox_{args.activity}.json"
+    if args.activity == "like" and args.likes_per_post != LIKE_ACTORS:
+        name = f"inbox_like_{args.likes_per_post}_per_post.json"
     write_report(RESULTS_DIR / name, report)
     return 0
 

@@ -8,7 +8,10 @@ consecutive Likes and Creates in a batch is then applied in shared transactions 
 at most HOLD_SECONDS long): each item in a savepoint of its own, so an item that fails
 rolls back alone and is recorded as any failure is, while the others commit together
 with their rows' new states (one commit for many items; one site read and one actor
-look-up per actor for the run).
+query for the run). Consecutive Likes share one savepoint and one pass of the
+reactions service (federation.activities.like.apply_many): a few statements for the
+lot. A Like refused or ignored is recorded alone; should the pass fail, its Likes are
+applied again one by one, each in its own savepoint.
 Their handlers never fetch inside the transaction: the actor is resolved first. Every
 other kind (follows, deletes, announces that may fetch what they announce) keeps a
 transaction of its own, and the batch keeps its order.
@@ -27,10 +30,10 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from federation.activities import HANDLERS, Handler, Ignored, Incoming, Rejected
+from federation.activities import HANDLERS, Handler, Ignored, Incoming, Rejected, create, like
 from federation.documents import ActivityDoc, DocumentError, parse_activity
 from federation.models import InboxItem, InboxState
-from federation.remote_actors import ActorUnavailableError, DomainRefusedError
+from federation.remote_actors import ACTOR_TTL, ActorUnavailableError, DomainRefusedError
 from federation.runtime import Runtime
 from forum.models import Actor, SiteSettings
 from forum.services.site import get_site_settings
@@ -43,6 +46,12 @@ RETRY_STEP = timedelta(seconds=30)
 # Applied many to a transaction: their handlers write only through the forum's services
 # and fetch nothing once the actor is known.
 TOGETHER = frozenset({"Like", "EmojiReact", "Create"})
+# Of those, the ones applied in one pass of the reactions service.
+REACTIONS = frozenset({"Like", "EmojiReact"})
+# Consecutive Creates share their look-ups (federation.activities.create.receive_many),
+# at most this many together: on SQLite a group holds the process's one connection
+# (some 5 ms an item), and HOLD_SECONDS is checked between groups.
+CREATES_TOGETHER = 8
 # A shared transaction is committed after this long and the next one begun: on SQLite it
 # holds the process's connection, so a web request waits at most about this long.
 HOLD_SECONDS = 0.05
@@ -125,6 +134,7 @@ class InboxProcessor:
                 await self.apply(item)
             return
         run = _Run(await get_site_settings())
+        await self._known_actors(items, run)
         ready: list[tuple[InboxItem, Handler, Incoming]] = []
         # Parsing, policy and fetching an unknown actor happen before the transaction: no
         # lock is held over the network.
@@ -148,14 +158,15 @@ class InboxProcessor:
         until = time.monotonic() + HOLD_SECONDS
         try:
             async with in_transaction():
-                for item, handler, incoming in ready:
-                    try:
-                        async with in_transaction():  # a savepoint: a failure undoes one item
-                            await handler(incoming)
-                        outcomes[item.id] = (InboxState.processed, "")
-                    except Exception as exc:
-                        outcomes[item.id] = self._outcome(item, exc)
-                    handled.append(item)
+                for group in _groups(ready):
+                    for (item, _, _), error in zip(
+                        group, await self._apply_group(group), strict=True
+                    ):
+                        if error is None:
+                            outcomes[item.id] = (InboxState.processed, "")
+                        else:
+                            outcomes[item.id] = self._outcome(item, error)
+                        handled.append(item)
                     if time.monotonic() > until:
                         break
                 await self._finish_all(handled, outcomes)
@@ -167,6 +178,45 @@ class InboxProcessor:
             for item in handled:
                 await self.apply(item)
         return len(handled)
+
+    async def _apply_group(
+        self, group: list[tuple[InboxItem, Handler, Incoming]]
+    ) -> list[Exception | None]:
+        """Apply one item, or a run of Likes in one pass, in a savepoint; each item's
+        error, if any. A pass that fails is undone and its Likes applied one by one."""
+        if group[0][2].activity.kind == "Create":
+            # Each Create in a savepoint of its own inside: one that fails is undone alone.
+            return await create.receive_many([incoming for *_, incoming in group])
+        try:
+            async with in_transaction():  # a savepoint: a failure undoes this group only
+                if group[0][2].activity.kind in REACTIONS:
+                    return list(await like.receive_many([incoming for *_, incoming in group]))
+                _item, handler, incoming = group[0]
+                await handler(incoming)
+                return [None]
+        except Exception as exc:
+            if len(group) == 1:
+                return [exc]
+            log.warning("%d Likes failed together (%r); applying one by one", len(group), exc)
+        errors: list[Exception | None] = []
+        for _item, handler, incoming in group:
+            try:
+                async with in_transaction():
+                    await handler(incoming)
+                errors.append(None)
+            except Exception as exc:
+                errors.append(exc)
+        return errors
+
+    async def _known_actors(self, items: list[InboxItem], run: _Run) -> None:
+        """The run's actors that we hold fresh, in one query; the resolver gets (and
+        fetches, outside any transaction) the others one by one in `_prepare`."""
+        wanted = {item.actor_ap_id for item in items if item.actor_ap_id}
+        if len(wanted) <= 1:
+            return
+        stale = datetime.now(UTC) - ACTOR_TTL
+        for actor in await Actor.filter(ap_id__in=list(wanted), local=False, fetched_at__gt=stale):
+            run.actors.setdefault(actor.ap_id or "", actor)
 
     async def _prepare(self, item: InboxItem, run: _Run) -> tuple[Handler, Incoming]:
         raw = json.loads(item.payload)
@@ -243,3 +293,24 @@ class InboxProcessor:
     @staticmethod
     def _retry_or_fail(item: InboxItem) -> InboxState:
         return InboxState.failed if item.attempts + 1 >= MAX_ATTEMPTS else InboxState.received
+
+
+def _groups(
+    ready: list[tuple[InboxItem, Handler, Incoming]],
+) -> list[list[tuple[InboxItem, Handler, Incoming]]]:
+    """Consecutive Likes together, consecutive Creates by up to CREATES_TOGETHER, every
+    other item alone, in their order."""
+    groups: list[list[tuple[InboxItem, Handler, Incoming]]] = []
+    for entry in ready:
+        if groups and _joins(groups[-1], entry[2].activity.kind):
+            groups[-1].append(entry)
+        else:
+            groups.append([entry])
+    return groups
+
+
+def _joins(group: list[tuple[InboxItem, Handler, Incoming]], kind: str) -> bool:
+    first = group[0][2].activity.kind
+    if kind in REACTIONS:
+        return first in REACTIONS
+    return kind == first == "Create" and len(group) < CREATES_TOGETHER

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F, Q
+from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from forum import events
@@ -270,12 +270,13 @@ async def notify_post(
             parent = await Post.filter(id=post.reply_to_id).values_list("author_id", flat=True)
             answered.extend(int(a) for a in parent)  # type: ignore[call-overload]
         add(answered, NoticeKind.reply)
-        followers = await Reading.filter(thread_id=thread.id, watch=Watch.follow).values_list(
-            "persona__actor_id", flat=True
-        )
-        add((int(a) for a in followers), NoticeKind.followed)  # type: ignore[call-overload]
+    elif not reasons:
+        return  # a thread's opening post that mentions no one: nobody to tell
+    personas = await _concerned(board, thread.id, [*reasons, post.author_id], post.seq > 1)
+    if post.seq > 1:
+        add((p.actor_id for p in personas.values() if p.watch == Watch.follow), NoticeKind.followed)
     reasons.pop(post.author_id, None)
-    recipients = await _recipients(board, thread.id, reasons, post.author_id)
+    recipients = _recipients(board, personas, reasons, post.author_id)
     await Notice.bulk_create(
         [
             Notice(
@@ -290,75 +291,186 @@ async def notify_post(
     )
 
 
-async def _recipients(
-    board: Board, thread_id: int, actor_ids: Iterable[int], author_id: int
+@dataclass(frozen=True)
+class _Concerned:
+    """A persona a new post may concern, with what decides whether it is told."""
+
+    actor_id: int
+    account_id: int | None
+    board_id: int
+    watch: str | None  # its Reading's watch of the thread, None without one
+    member: bool  # its account is a member of the board (asked for members-only boards)
+    admin: bool  # its account is an admin's (likewise)
+
+
+_PERSONA = "SELECT p.id, p.actor_id, p.account_id, p.board_id, r.watch{extra} "
+# Whether the account may still read a members-only board: membership is the account's
+# (a one-off name has none of its own), or it is an admin's.
+_ACCESS = (
+    ", EXISTS (SELECT 1 FROM membership m WHERE m.board_id = ? AND m.account_id = p.account_id)"
+    " AS member, (SELECT a.role FROM account a WHERE a.id = p.account_id) AS role"
+)
+_BY_ACTOR = (
+    "FROM persona p LEFT JOIN reading r ON r.persona_id = p.id AND r.thread_id = ? "
+    "WHERE p.actor_id IN ({marks})"
+)
+_FOLLOWERS = (
+    "FROM reading r JOIN persona p ON p.id = r.persona_id WHERE r.thread_id = ? AND r.watch = ?"
+)
+
+
+async def _concerned(
+    board: Board, thread_id: int, actor_ids: list[int], followers: bool
+) -> dict[int, _Concerned]:
+    """Persona id → the personas of `actor_ids` (any board: the author's own is among
+    them), and with `followers` those following the thread, each with its watch of the
+    thread and, in a members-only board, whether its account may still read it. One
+    query for what took four (followers, personas, muted, members and admins)."""
+    closed = board.visibility != Visibility.public
+    wanted = list(dict.fromkeys(actor_ids))
+    head = _PERSONA.format(extra=_ACCESS if closed else "")
+    sql = head + _BY_ACTOR.format(marks=", ".join("?" * len(wanted)))
+    params: list[object] = [board.id] if closed else []
+    params += [thread_id, *wanted]
+    if followers:
+        sql += " UNION ALL " + head + _FOLLOWERS
+        params += [board.id] if closed else []
+        params += [thread_id, Watch.follow.value]
+    return {
+        int(row["id"]): _Concerned(
+            actor_id=int(row["actor_id"]),
+            account_id=None if row["account_id"] is None else int(row["account_id"]),
+            board_id=int(row["board_id"]),
+            watch=row["watch"],
+            member=bool(row["member"]) if closed else True,
+            admin=closed and row["role"] == Role.admin.value,
+        )
+        for row in await fetch(sql, params)
+    }
+
+
+def _recipients(
+    board: Board, personas: dict[int, _Concerned], actor_ids: Iterable[int], author_id: int
 ) -> dict[int, int]:
     """Actor id → account id of those of `actor_ids` who may be told about something in
     this thread: a persona of this board with an account, that can read the board, has
     not muted the thread, and is not the author's own account."""
-    wanted = list(actor_ids)
-    if not wanted:
-        return {}
-    # One query for both: the personas told, and the author's own (by its actor).
-    rows = await Persona.filter(
-        Q(actor_id__in=wanted, board_id=board.id, account_id__isnull=False) | Q(actor_id=author_id)
-    ).values_list("id", "actor_id", "account_id", "board_id")
-    wanted_ids = set(wanted)
-    personas = {
-        int(p): (int(a), int(acc))
-        for p, a, acc, b in rows
-        if a in wanted_ids and b == board.id and acc is not None
-    }
+    wanted = set(actor_ids)
     # A member's own throwaway persona answering them is still them.
-    own = {int(acc) for _, a, acc, _ in rows if a == author_id and acc is not None}
-    if not personas:
-        return {}
-    muted = await Reading.filter(
-        thread_id=thread_id, watch=Watch.mute, persona_id__in=list(personas)
-    ).values_list("persona_id", flat=True)
-    for persona_id in muted:
-        personas.pop(int(persona_id), None)  # type: ignore[call-overload]
-    if board.visibility != Visibility.public:
+    own = {p.account_id for p in personas.values() if p.actor_id == author_id}
+    return {
+        p.actor_id: p.account_id
+        for p in personas.values()
+        if p.actor_id in wanted
+        and p.board_id == board.id
+        and p.account_id is not None
+        and p.watch != Watch.mute
+        and (p.member or p.admin)
+        and p.account_id not in own
+    }
+
+
+async def digest_reactions(reacted: Sequence[tuple[Post, Thread, Sequence[int]]]) -> None:
+    """Others reacted to members' posts: one unread notice per post counts them ("3
+    reactions"); once it is read, the next reaction starts a new one. Each entry is a
+    post, its thread with its board, and who reacted (once per reaction given, in
+    order): the outcome is that of one digest after another, with a few queries for the
+    lot and one statement per post. Call in the reactions' transaction (the posts' row
+    locks keep the counts right). Taking a reaction back leaves the count as it is: the
+    notice tells what happened, not the tally."""
+    reacted = [
+        (post, thread, [r for r in reactors if r != post.author_id])
+        for post, thread, reactors in reacted
+    ]
+    reacted = [entry for entry in reacted if entry[2]]
+    if not reacted:
+        return
+    wanted = {post.author_id for post, _, _ in reacted}
+    wanted.update(r for _, _, reactors in reacted for r in reactors)
+    # Every persona among the authors and the reactors (an actor has at most one).
+    personas = {
+        int(a): (int(p), b, acc)
+        for p, a, acc, b in await Persona.filter(actor_id__in=list(wanted)).values_list(
+            "id", "actor_id", "account_id", "board_id"
+        )
+    }
+    # The author's persona in the post's board, with an account, is the one told.
+    told: dict[int, tuple[int, int]] = {}  # post id -> (persona id, account id)
+    for post, thread, _ in reacted:
+        found = personas.get(post.author_id)
+        if found is not None and found[1] == thread.board_id and found[2] is not None:
+            told[post.id] = (found[0], int(found[2]))
+    if not told:
+        return
+    threads = {thread.id for post, thread, _ in reacted if post.id in told}
+    mute_rows = await Reading.filter(
+        watch=Watch.mute,
+        persona_id__in=list({p for p, _ in told.values()}),
+        thread_id__in=list(threads),
+    ).values_list("persona_id", "thread_id")
+    muted = {(int(p), int(t)) for p, t in mute_rows}
+    closed = [
+        (post.id, thread.board)
+        for post, thread, _ in reacted
+        if post.id in told and thread.board.visibility != Visibility.public
+    ]
+    if closed:
         # Membership is the account's (a one-off name has none of its own): who may
         # still read the board is the account that is a member, or an admin.
-        accounts = [acc for _, acc in personas.values()]
+        accounts = list({told[post_id][1] for post_id, _ in closed})
         member_rows = await Membership.filter(
-            board_id=board.id, account_id__in=accounts
-        ).values_list("account_id", flat=True)
-        members = {int(m) for m in member_rows}  # type: ignore[call-overload]
+            board_id__in=list({board.id for _, board in closed}), account_id__in=accounts
+        ).values_list("board_id", "account_id")
+        members = {(int(b), int(a)) for b, a in member_rows}
         admin_rows = await Account.filter(id__in=accounts, role=Role.admin).values_list(
             "id", flat=True
         )
         admins = {int(a) for a in admin_rows}  # type: ignore[call-overload]
-        personas = {p: v for p, v in personas.items() if v[1] in members or v[1] in admins}
-    return {a: acc for a, acc in personas.values() if acc not in own}
-
-
-async def digest_reaction(post: Post, reactor_id: int, thread: Thread | None = None) -> None:
-    """Someone else reacted to a member's post: one unread notice per post counts them
-    ("3 reactions"); once it is read, the next reaction starts a new one. Call in the
-    reaction's transaction (the post's row lock keeps the count right). Taking a reaction
-    back leaves the count as it is: the notice tells what happened, not the tally.
-    `thread`: the post's, with its board, when the caller holds it."""
-    if reactor_id == post.author_id:
+        for post_id, board in closed:
+            account_id = told[post_id][1]
+            if (board.id, account_id) not in members and account_id not in admins:
+                del told[post_id]
+    due: list[tuple[Post, Thread, int, int]] = []  # post, thread, account id, count
+    for post, thread, reactors in reacted:
+        if post.id not in told or (told[post.id][0], thread.id) in muted:
+            continue
+        account_id = told[post.id][1]
+        # A member's own other persona reacting is still them.
+        count = sum(1 for r in reactors if personas.get(r, (0, 0, None))[2] != account_id)
+        if count:
+            due.append((post, thread, account_id, count))
+    if not due:
         return
-    if thread is None or thread.id != post.thread_id:
-        thread = await Thread.get(id=post.thread_id).select_related("board")
-    recipients = await _recipients(thread.board, thread.id, [post.author_id], reactor_id)
-    account_id = recipients.get(post.author_id)
-    if account_id is None:
-        return
+    # Which posts have an unread digest to grow (one query): the others get a new one.
+    unread_rows = await Notice.filter(
+        account_id__in=list({account_id for _, _, account_id, _ in due}),
+        read_at__isnull=True,
+        kind=NoticeKind.reactions,
+        post_id__in=[post.id for post, _, _, _ in due],
+    ).values_list("post_id", "account_id")
+    unread = {(int(p), int(a)) for p, a in unread_rows}
     now = datetime.now(UTC)
-    grown = await Notice.filter(
-        account_id=account_id, kind=NoticeKind.reactions, post_id=post.id, read_at__isnull=True
-    ).update(count=F("count") + 1, updated_at=now)
-    if not grown:
-        await Notice.create(
-            account_id=account_id,
-            kind=NoticeKind.reactions,
-            board_id=thread.board_id,
-            thread_id=thread.id,
-            post_id=post.id,
-            count=1,
-            updated_at=now,
+    new: list[Notice] = []
+    for post, thread, account_id, count in due:
+        if (post.id, account_id) in unread:
+            grown = await Notice.filter(
+                account_id=account_id,
+                kind=NoticeKind.reactions,
+                post_id=post.id,
+                read_at__isnull=True,
+            ).update(count=F("count") + count, updated_at=now)
+            if grown:  # else it was read a moment ago: a new one starts
+                continue
+        new.append(
+            Notice(
+                account_id=account_id,
+                kind=NoticeKind.reactions,
+                board_id=thread.board_id,
+                thread_id=thread.id,
+                post_id=post.id,
+                count=count,
+                updated_at=now,
+            )
         )
+    if new:
+        await Notice.bulk_create(new)

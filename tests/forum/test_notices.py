@@ -341,6 +341,19 @@ async def test_someone_who_left_a_members_only_board_is_not_told(scene: Scene) -
     assert [n.kind for n in await scene.notices_of("openfern")] == ["reply"]
 
 
+async def test_an_admin_who_left_a_members_only_board_is_still_told(scene: Scene) -> None:
+    # Admins read every board: leaving one takes nothing from what they are told.
+    await Board.filter(slug="grief").update(visibility="members")
+    await Account.filter(handle="openfern").update(role="admin")
+    tid = await thread(scene.opener)
+    await watch(scene.third, tid, "follow")
+    page = f"/b/grief/t/{tid}"
+    await post_form(scene.opener, "/b/grief/leave", {}, form_page=page)
+    await reply(scene.replier, tid, "Thinking of you")
+    assert [n.kind for n in await scene.notices_of("openfern")] == ["reply"]
+    assert [n.kind for n in await scene.notices_of("thirdfern")] == ["followed"]
+
+
 async def test_the_header_count_stops_at_99_plus(scene: Scene) -> None:
     account = await Account.get(handle="openfern")
     await Notice.bulk_create([Notice(account=account, text=f"n{i}") for i in range(120)])
