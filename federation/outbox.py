@@ -11,17 +11,20 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from tortoise.connection import get_connection
+
 from federation import objects
 from federation.actors import moderation_slug
 from federation.eligibility import board_federates
-from federation.models import Delivery, Follow, FollowState, OutboxActivity
-from federation.policy import allowed_hosts
+from federation.models import Follow, FollowState, OutboxActivity
+from federation.policy import DomainDecisions, allowed_hosts
 from federation.urls import AS_CONTEXT, AS_PUBLIC, Urls
 from forum import events
 from forum.errors import NotAllowedError
 from forum.i18n import _
 from forum.models import Actor, Board, Persona, Post, SiteSettings, Thread
-from forum.services.site import get_site_settings
+from forum.raw_sql import for_dialect
+from forum.services.site import cached_site_settings, forget_site_settings, get_site_settings
 from forum.settings import Settings
 
 
@@ -32,7 +35,12 @@ class Publisher:
         self.urls: Urls | None = None
 
     def configure(self, settings: Settings) -> None:
+        global _decisions
         self.urls = Urls(settings)
+        # A new instance (each test's app) starts from the rows, not from the copies
+        # the last one kept.
+        _decisions = DomainDecisions()
+        forget_site_settings()
 
     async def __call__(self, event: events.Event) -> None:
         if self.urls is None:
@@ -210,7 +218,7 @@ class Publisher:
             author = await Actor.get(id=post.author_id)
         if require_local_author and not author.local:
             return None  # remote contributions are announced as they arrive
-        site = await get_site_settings()
+        site = await cached_site_settings()
         if not board_federates(board, site):
             return None
         return board, thread, author, site
@@ -225,6 +233,8 @@ async def _thread_and_board(post: Post, written: events.Written | None) -> tuple
 
 
 publisher = Publisher()
+# Which servers deliveries may go to, per host (replaced when an instance is configured).
+_decisions = DomainDecisions()
 
 
 async def _object_document(
@@ -280,19 +290,36 @@ async def announce(
     site: SiteSettings | None = None,
 ) -> OutboxActivity:
     """FEP-1b12: the group Announces every activity in it to its followers (our own
-    activities are stored too, so their ids can be looked up); returns the stored one."""
-    record = await store(inner, author)
-    await announce_received(urls, board, inner, site=site)
+    activities are stored too, so their ids can be looked up); returns the stored one.
+    Both rows are written in one statement."""
+    record, _announced = await _store_and_queue(
+        [(inner, author.id), (_announcement(urls, board, inner), board.actor_id)],
+        await follower_inboxes(board.actor_id),
+        site,
+    )
     return record
 
 
 async def announce_received(
-    urls: Urls, board: Board, activity: dict[str, Any], *, site: SiteSettings | None = None
+    urls: Urls,
+    board: Board,
+    activity: dict[str, Any],
+    *,
+    site: SiteSettings | None = None,
+    followers: list[str] | None = None,
 ) -> None:
     """Announce an activity in our board (ours or a remote member's) to its followers.
-    `site`: the site settings when the caller has read them (else they are read)."""
+    `site`: the site settings when the caller has read them (else they are read);
+    `followers`: the board's `follower_inboxes`, likewise."""
+    wrapper = _announcement(urls, board, activity)
+    # Stored as the group's (its id is all a stored activity needs of its actor).
+    inboxes = followers if followers is not None else await follower_inboxes(board.actor_id)
+    await _store_and_queue([(wrapper, board.actor_id)], inboxes, site)
+
+
+def _announcement(urls: Urls, board: Board, activity: dict[str, Any]) -> dict[str, Any]:
     group = objects.group_url(urls, board)
-    wrapper = {
+    return {
         "@context": AS_CONTEXT,
         "id": urls.activity(),
         "type": "Announce",
@@ -303,9 +330,6 @@ async def announce_received(
         "audience": group,
         "published": datetime.now(UTC).isoformat(),
     }
-    # Stored as the group's (its id is all a stored activity needs of its actor).
-    record = await _store(wrapper, board.actor_id)
-    await queue_deliveries(record, await follower_inboxes(board.actor_id), site=site)
 
 
 # A remote member's post that waits for our moderators: its original activity is kept
@@ -354,15 +378,103 @@ async def _store(activity: dict[str, Any], actor_id: int) -> OutboxActivity:
     )
 
 
+# Stored activities, and their deliveries, in plain SQL: they are written for every post
+# and every remote post announced, and the ORM builds each statement anew. PostgreSQL
+# writes the last activity's deliveries in the same statement (a data-modifying CTE).
+_STORE = "INSERT INTO outbox_activity (ap_id, kind, payload, created_at, actor_id) VALUES "
+_QUEUE_POSTGRES = (
+    "d AS (INSERT INTO delivery (activity_id, inbox, host, state, attempts, next_attempt_at, "
+    "last_error, created_at) SELECT (SELECT id FROM a WHERE ap_id = ${n}), q.inbox, q.host, "
+    "'queued', 0, ${m}, '', ${m} FROM unnest(${i}::text[], ${h}::text[]) AS q(inbox, host)) "
+)
+_QUEUE = (
+    "INSERT INTO delivery (activity_id, inbox, host, state, attempts, next_attempt_at, "
+    "last_error, created_at) VALUES "
+)
+
+
+async def _store_and_queue(
+    rows: list[tuple[dict[str, Any], int]], inboxes: list[str], site: SiteSettings | None
+) -> list[OutboxActivity]:
+    """Store activities (each with its actor's id) in order, in one statement, and queue
+    the last one's deliveries to those of `inboxes` we may send to."""
+    now = datetime.now(UTC)
+    stored = [
+        OutboxActivity(
+            ap_id=activity["id"],
+            kind=activity["type"],
+            actor_id=actor_id,
+            payload=json.dumps(activity, separators=(",", ":")),
+            created_at=now,
+        )
+        for activity, actor_id in rows
+    ]
+    targets = await _deliverable(inboxes, site)
+    connection = get_connection("default")
+    params: list[Any] = [v for r in stored for v in (r.ap_id, r.kind, r.payload, now, r.actor_id)]
+    if connection.capabilities.dialect == "postgres":
+        values = ", ".join(
+            f"(${5 * k + 1}, ${5 * k + 2}, ${5 * k + 3}, ${5 * k + 4}, ${5 * k + 5})"
+            for k in range(len(stored))
+        )
+        n = len(params)
+        queue = _QUEUE_POSTGRES.format(n=n + 1, m=n + 2, i=n + 3, h=n + 4) if targets else ""
+        sql = f"WITH a AS ({_STORE}{values} RETURNING id, ap_id){', ' if queue else ' '}"
+        sql += queue + "SELECT id, ap_id FROM a"  # noqa: S608 (placeholders only)
+        if targets:
+            params += [stored[-1].ap_id, now, [t[0] for t in targets], [t[1] for t in targets]]
+        _, returned = await connection.execute_query(sql, params)
+    else:
+        values = ", ".join(["(?, ?, ?, ?, ?)"] * len(stored))
+        _, returned = await connection.execute_query(
+            f"{_STORE}{values} RETURNING id, ap_id", params
+        )
+    ids = {str(row[1]): int(row[0]) for row in returned}
+    for record in stored:
+        record.id = ids[record.ap_id]
+        record._saved_in_db = True
+    if targets and connection.capabilities.dialect != "postgres":
+        await _queue(connection, stored[-1].id, targets, now)
+    return stored
+
+
+async def _deliverable(inboxes: list[str], site: SiteSettings | None) -> list[tuple[str, str]]:
+    """(inbox, host) for each distinct inbox we may send to. Blocked (or, in allowlist
+    mode, unlisted) servers get nothing from us. Decisions are remembered as the inbox
+    remembers them (federation.policy.DomainDecisions): asked for every post, they
+    would cost a query each."""
+    pairs = {inbox: urlsplit(inbox).netloc.lower() for inbox in inboxes if inbox}
+    if not pairs:
+        return []
+    site = site or await cached_site_settings()
+    allowed = {host for host in set(pairs.values()) if await _decisions.allowed(host, site)}
+    return [(inbox, host) for inbox, host in pairs.items() if host in allowed]
+
+
+async def _queue(
+    connection: Any, activity_id: int, targets: list[tuple[str, str]], now: datetime
+) -> None:
+    """One delivery row per target, in one statement."""
+    marks = ", ".join(["(?, ?, ?, 'queued', 0, ?, '', ?)"] * len(targets))
+    params = [v for inbox, host in targets for v in (activity_id, inbox, host, now, now)]
+    sql = for_dialect(_QUEUE + marks, connection.capabilities.dialect)
+    await connection.execute_query(sql, params)
+
+
+_FOLLOWER_INBOXES = (
+    "SELECT a.shared_inbox, a.inbox FROM follow f JOIN actor a ON a.id = f.follower_id "
+    "WHERE f.followed_id = ? AND f.state = ? AND a.local = ? AND a.deleted_at IS NULL"
+)
+
+
 async def follower_inboxes(actor_id: int) -> list[str]:
     """One inbox per remote server where possible: its shared inbox, else each inbox."""
-    rows = await Actor.filter(
-        following__followed_id=actor_id,
-        following__state=FollowState.accepted,
-        local=False,
-        deleted_at=None,
-    ).values_list("shared_inbox", "inbox")
-    inboxes = {str(shared or inbox) for shared, inbox in rows if shared or inbox}
+    connection = get_connection("default")
+    _, rows = await connection.execute_query(
+        for_dialect(_FOLLOWER_INBOXES, connection.capabilities.dialect),
+        [actor_id, FollowState.accepted.value, False],
+    )
+    inboxes = {str(shared or inbox) for shared, inbox in map(tuple, rows) if shared or inbox}
     return sorted(inboxes)
 
 
@@ -374,8 +486,7 @@ async def deliver(
     site: SiteSettings | None = None,
 ) -> OutboxActivity:
     """Store the activity once and queue one delivery per distinct inbox."""
-    record = await store(activity, actor)
-    await queue_deliveries(record, inboxes, site=site)
+    (record,) = await _store_and_queue([(activity, actor.id)], inboxes, site)
     return record
 
 
@@ -383,20 +494,6 @@ async def queue_deliveries(
     record: OutboxActivity, inboxes: list[str], *, site: SiteSettings | None = None
 ) -> None:
     """One delivery of a stored activity per distinct inbox we may send to."""
-    # Blocked (or, in allowlist mode, unlisted) servers get nothing from us.
-    hosts = {urlsplit(inbox).netloc.lower() for inbox in inboxes if inbox}
-    allowed = await allowed_hosts(hosts, site or await get_site_settings())
-    now = datetime.now(UTC)
-    await Delivery.bulk_create(
-        [
-            Delivery(
-                activity_id=record.id,
-                inbox=inbox,
-                host=urlsplit(inbox).netloc.lower(),
-                next_attempt_at=now,
-            )
-            for inbox in dict.fromkeys(inboxes)
-            if inbox and urlsplit(inbox).netloc.lower() in allowed
-        ],
-        batch_size=500,
-    )
+    targets = await _deliverable(inboxes, site)
+    if targets:
+        await _queue(get_connection("default"), record.id, targets, datetime.now(UTC))

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import time
-from typing import Any
-
-from tortoise.signals import post_delete, post_save
 
 from forum import invalidation
 from forum.models import SiteSettings
@@ -100,14 +97,4 @@ def forget_domain_decisions(_key: str = "") -> None:
     _generation += 1
 
 
-invalidation.subscribe(invalidation.DOMAINS, forget_domain_decisions)
-
-
-@post_save(DomainPolicy)
-async def _policy_saved(*_args: Any) -> None:
-    forget_domain_decisions()
-
-
-@post_delete(DomainPolicy)
-async def _policy_deleted(*_args: Any) -> None:
-    forget_domain_decisions()
+invalidation.forget_on_change(invalidation.DOMAINS, DomainPolicy, forget_domain_decisions)

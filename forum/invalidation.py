@@ -24,6 +24,8 @@ from typing import Any
 import asyncpg
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.connection import get_connection
+from tortoise.models import Model
+from tortoise.signals import post_delete, post_save
 
 log = logging.getLogger("kindred.invalidation")
 
@@ -59,6 +61,19 @@ def subscribe(topic: str, callback: Callback) -> None:
         raise ValueError("A topic has no colon: it separates topic and key in a notice.")
     if callback not in _subscribers[topic]:
         _subscribers[topic].append(callback)
+
+
+def forget_on_change(topic: str, model: type[Model], forget: Callback) -> None:
+    """`forget("")` whenever `topic` is announced (in any process) and whenever a `model`
+    row is saved or deleted through the ORM in this process, for a cache of that model's
+    rows: a change made with `.save()` needs no announcement to reach this process."""
+    subscribe(topic, forget)
+
+    async def changed(*_args: Any) -> None:
+        forget("")
+
+    post_save(model)(changed)
+    post_delete(model)(changed)
 
 
 def unsubscribe(topic: str, callback: Callback) -> None:

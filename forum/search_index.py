@@ -29,9 +29,14 @@ _MARKERS = str.maketrans("", "", MARK_START + MARK_END + "\x00")
 BATCH = 2000
 
 
-def document_text(title: str | None, body_html: str) -> str:
-    """What is indexed for one post: its title (openers only), then its visible text."""
-    body = visible_text(body_html) if body_html else ""
+def document_text(title: str | None, body_html: str, visible: str | None = None) -> str:
+    """What is indexed for one post: its title (openers only), then its visible text
+    (`visible`: that text, when the caller has read it from `body_html` already)."""
+    # A post's HTML is stored as the sanitizer made it: not sanitized again to be read.
+    if not body_html:
+        body = ""
+    else:
+        body = visible if visible is not None else visible_text(body_html, sanitized=True)
     text = f"{title}\n{body}" if title else body
     return text.translate(_MARKERS)
 
@@ -90,17 +95,26 @@ async def index_post(post_id: int) -> None:
     await _index_text(client, post_id, seq, state, body_html, title)
 
 
-async def index_new_post(post: Post, title: str | None) -> None:
+async def index_new_post(post: Post, title: str | None, *, visible: str | None = None) -> None:
     """`index_post` for a post just written whose row the caller holds (`title`: its
-    thread's): the same entry, without reading the row back."""
+    thread's; `visible`: the words readers see in its HTML, when already read): the same
+    entry, without reading the row back."""
     client = get_connection("default")
-    await _index_text(client, post.id, post.seq, str(post.state), post.body_html, title)
+    await _index_text(client, post.id, post.seq, str(post.state), post.body_html, title, visible)
 
 
 async def _index_text(
-    client: Any, post_id: int, seq: int, state: str, body_html: str, title: str | None
+    client: Any,
+    post_id: int,
+    seq: int,
+    state: str,
+    body_html: str,
+    title: str | None,
+    visible: str | None = None,
 ) -> None:
-    text = "" if state == "deleted" else document_text(title if seq == 1 else None, body_html)
+    text = (
+        "" if state == "deleted" else document_text(title if seq == 1 else None, body_html, visible)
+    )
     if text.strip():
         await _write(client, [(post_id, text)])
     else:

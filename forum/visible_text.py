@@ -17,13 +17,22 @@ _BREAKS = frozenset({"br", "p", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", 
 _VOID = frozenset({"br", "hr"})
 
 
-def visible_text(markup: str) -> str:
-    """The readable text of `markup`: words in order, a line break where a block ends."""
+def visible_text(markup: str, *, sanitized: bool = False) -> str:
+    """The readable text of `markup`: words in order, a line break where a block ends.
+    `sanitized`: `markup` is the sanitizer's output already (a stored post's HTML), so it
+    is not sanitized a second time, the larger part of the cost."""
     parser = _TextParser()
     # Through the sanitizer first: its output is well-formed, and the stdlib parser can
     # raise AssertionError on malformed markup such as "<![=".
-    parser.feed(sanitize_html(markup))
-    parser.close()
+    if sanitized:
+        try:
+            parser.feed(markup)
+            parser.close()
+        except AssertionError:  # not the sanitizer's after all: as any other markup
+            return visible_text(markup)
+    else:
+        parser.feed(sanitize_html(markup))
+        parser.close()
     lines = "".join(parser.parts).splitlines()
     return "\n".join(" ".join(line.split()) for line in lines).strip()
 

@@ -3,18 +3,28 @@ our open boards. Stored (held when the board or domain asks for review), then an
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from weakref import WeakKeyDictionary
+
+from tortoise.transactions import in_transaction
+
 from federation.activities.context import Ignored, Incoming, Rejected
 from federation.documents import ObjectDoc, ObjectRole
 from federation.eligibility import board_accepts_remote_posts
-from federation.outbox import announce_received, hold_for_announce
-from federation.policy import domain_silenced
+from federation.outbox import announce_received, follower_inboxes, hold_for_announce
+from federation.policy import DECISION_SECONDS, MAX_DECISIONS, domain_of, domain_silenced
+from federation.runtime import Runtime
+from forum import invalidation
 from forum.errors import ForumError
 from forum.mentions import MAX_MENTIONS
-from forum.models import Actor, Board
+from forum.models import Actor, Board, Post
 from forum.models.board import PostingPolicy
 from forum.models.post import PostState
 from forum.services.content_notes import incoming_note
 from forum.services.remote import add_remote_reply, add_remote_thread
+from moderation.models import DomainPolicy
 
 
 def _object(incoming: Incoming) -> ObjectDoc:
@@ -28,12 +38,85 @@ def _object(incoming: Incoming) -> ObjectDoc:
     return obj
 
 
+# Whether a domain is silenced, per instance (its runtime's resolver) and domain, kept
+# as federation.policy keeps its decisions: asked for every Create, a query each time.
+# Dropped when a policy change is announced or saved here; kept at most DECISION_SECONDS.
+_silenced: WeakKeyDictionary[object, dict[str, tuple[bool, float]]] = WeakKeyDictionary()
+_changes = 0
+
+
+def forget_silenced(_key: str = "") -> None:
+    global _changes
+    _changes += 1
+    _silenced.clear()
+
+
+invalidation.forget_on_change(invalidation.DOMAINS, DomainPolicy, forget_silenced)
+
+
+async def _domain_silenced(runtime: Runtime, host: str) -> bool:
+    known = _silenced.setdefault(runtime.resolver, {})
+    domain = domain_of(host)
+    now = time.monotonic()
+    cached = known.get(domain)
+    if cached is not None and cached[1] > now:
+        return cached[0]
+    changes = _changes
+    silenced = await domain_silenced(domain)
+    if changes == _changes:  # no change heard while it was read
+        if len(known) >= MAX_DECISIONS:
+            known.clear()
+        known[domain] = (silenced, now + DECISION_SECONDS)
+    return silenced
+
+
 async def _state(incoming: Incoming) -> PostState:
     host = incoming.actor.domain or ""
-    return PostState.held if await domain_silenced(host) else PostState.visible
+    silenced = await _domain_silenced(incoming.runtime, host)
+    return PostState.held if silenced else PostState.visible
+
+
+@dataclass
+class _Shared:
+    """What consecutive Creates applied together look up once: the posts they reply to
+    (only those found: a later Create may reply to one an earlier one added) and the
+    followers each board announces to (no Follow comes between them)."""
+
+    parents: dict[str, Post] = field(default_factory=dict)
+    followers: dict[int, list[str]] = field(default_factory=dict)
+
+
+async def receive_many(incomings: Sequence[Incoming]) -> list[Exception | None]:
+    """Apply consecutive Creates in order, inside the caller's transaction, each in a
+    savepoint of its own: one that fails is undone alone, and its error returned in its
+    place (None: applied) for the caller to record as `receive`'s would be. Each meets
+    every check `receive` makes; only look-ups are shared (`_Shared`)."""
+    shared = _Shared()
+    errors: list[Exception | None] = []
+    for incoming in incomings:
+        try:
+            async with in_transaction():
+                await _receive(incoming, shared)
+            errors.append(None)
+        except Exception as exc:  # recorded by the caller, as one alone would be
+            errors.append(exc)
+    return errors
 
 
 async def receive(incoming: Incoming) -> None:
+    await _receive(incoming, None)
+
+
+async def _parent(incoming: Incoming, url: str, shared: _Shared | None) -> Post | None:
+    if shared is not None and url in shared.parents:
+        return shared.parents[url]
+    parent = await incoming.find_post(url)
+    if shared is not None and parent is not None:
+        shared.parents[url] = parent
+    return parent
+
+
+async def _receive(incoming: Incoming, shared: _Shared | None) -> None:
     obj = _object(incoming)
     if obj.role == ObjectRole.thread:
         board = await _addressed_board(incoming, obj)
@@ -54,9 +137,9 @@ async def receive(incoming: Incoming) -> None:
             )
         except ForumError as exc:  # barred there, refused by its rules, or slow mode
             raise Rejected(exc.message) from None
-        await _announce_or_hold(incoming, board, thread.state, obj.id)
+        await _announce_or_hold(incoming, board, thread.state, obj.id, shared)
         return
-    parent = await incoming.find_post(obj.in_reply_to or "")
+    parent = await _parent(incoming, obj.in_reply_to or "", shared)
     if parent is None:
         raise Ignored("It replies to something we do not hold.")
     thread = parent.thread  # find_post brings it, with its board
@@ -82,7 +165,7 @@ async def receive(incoming: Incoming) -> None:
         )
     except ForumError as exc:  # barred there, refused by its rules, or slow mode
         raise Rejected(exc.message) from None
-    await _announce_or_hold(incoming, thread.board, post.state, obj.id)
+    await _announce_or_hold(incoming, thread.board, post.state, obj.id, shared)
 
 
 async def _our_mentioned(incoming: Incoming, obj: ObjectDoc) -> list[int]:
@@ -99,13 +182,26 @@ async def _our_mentioned(incoming: Incoming, obj: ObjectDoc) -> list[int]:
 
 
 async def _announce_or_hold(
-    incoming: Incoming, board: Board, state: PostState, object_id: str
+    incoming: Incoming,
+    board: Board,
+    state: PostState,
+    object_id: str,
+    shared: _Shared | None = None,
 ) -> None:
     """Announce a remote post in our board now, or once a moderator approves it."""
     if board.remote:
         return  # a mirror: the group that owns it announces
     if state == PostState.visible:
-        await announce_received(incoming.urls, board, incoming.raw, site=incoming.site)
+        followers = None
+        if shared is not None:
+            followers = shared.followers.get(board.actor_id)
+            if followers is None:
+                followers = shared.followers[board.actor_id] = await follower_inboxes(
+                    board.actor_id
+                )
+        await announce_received(
+            incoming.urls, board, incoming.raw, site=incoming.site, followers=followers
+        )
     elif state == PostState.held:
         await hold_for_announce(incoming.raw, incoming.actor, object_id)
 

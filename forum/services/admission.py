@@ -55,6 +55,9 @@ class CheckedPost:
     html: str
     title: str
     check: ContentCheck
+    # The words readers see in `html`, when the checks read them already (a remote
+    # post's): the search index takes them rather than reading the HTML again.
+    visible: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,12 +101,13 @@ async def admit_edit(
 
 async def check_post(board_id: int, text: PostText, title: str = "") -> CheckedPost:
     """Run the content checks on a post's text (what readers see) and a thread's title."""
+    visible: str | None = None
     if text.html is None:
         body = await check_content(board_id, text.source, text.language)
         source, html = body.text, render_markdown(body.text)
         checks = [body]
     else:
-        source, html, checks = await _check_html(board_id, text)
+        source, html, checks, visible = await _check_html(board_id, text)
     title_check = (
         await check_content(board_id, title, text.language) if title else ContentCheck(text="")
     )
@@ -120,19 +124,26 @@ async def check_post(board_id: int, text: PostText, title: str = "") -> CheckedP
         crisis=crisis,
         reason="; ".join(reasons),
     )
-    return CheckedPost(source=source, html=html, title=title_check.text or title, check=combined)
+    return CheckedPost(
+        source=source, html=html, title=title_check.text or title, check=combined, visible=visible
+    )
 
 
-async def _check_html(board_id: int, text: PostText) -> tuple[str, str, list[ContentCheck]]:
+async def _check_html(
+    board_id: int, text: PostText
+) -> tuple[str, str, list[ContentCheck], str | None]:
     """A remote post: the rules read its visible text (and its Markdown source, which some
-    readers are shown); replacements are made in both without touching the markup."""
+    readers are shown); replacements are made in both without touching the markup. Last,
+    the visible text of the HTML returned when it is the one read (None: replaced)."""
     assert text.html is not None
-    visible = visible_text(text.html)
+    # PostText.html is sanitized already (federation sanitizes what it parses).
+    visible = visible_text(text.html, sanitized=True)
     body = await check_content(board_id, visible, text.language)
     checks = [body]
     html = text.html
     if body.text != visible and not body.blocked:
         html = await _replace_in_html(board_id, text.html, body.text, text.language)
+    shown = visible if html is text.html else None
     source = text.source
     if source == visible:
         source = body.text
@@ -140,7 +151,7 @@ async def _check_html(board_id: int, text: PostText) -> tuple[str, str, list[Con
         source_check = await check_content(board_id, source, text.language)
         checks.append(source_check)
         source = source_check.text
-    return source, html, checks
+    return source, html, checks, shown
 
 
 async def _replace_in_html(board_id: int, markup: str, replaced: str, language: str = "") -> str:

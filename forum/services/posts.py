@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from tortoise.connection import get_connection
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from forum.errors import ConflictError, NotAllowedError, NotFoundError
 from forum.events import PostDeleted, Written, emit
 from forum.i18n import _
 from forum.mentions import mentioned_in, record_mentions
-from forum.models import Board, Post, Thread
+from forum.models import Actor, Board, Post, Thread
 from forum.models.post import PostState
 from forum.ratelimits import RateLimiter
 from forum.search_index import index_new_post, index_post
 from forum.services.admission import (
+    CheckedPost,
     PostText,
     admit_edit,
     admit_post,
@@ -91,18 +93,14 @@ async def create_reply(
     checked = admitted.checked
     if limiter:
         await limiter.consume_member("reply", viewer.account)
+    # A read only (no `@`, no query): done before the transaction, which it need not hold.
+    mentioned = await mentioned_in(access.board.id, checked.source)
+    actor = getattr(author, "_actor", None)  # loaded with the membership (boards._membership)
     for _attempt in range(3):
         try:
             async with in_transaction():
-                # Lock the thread row (PostgreSQL) so concurrent replies take distinct seqs;
-                # SQLite serialises writers anyway, and the unique (thread, seq) backs both.
-                fresh = await Thread.select_for_update().get(id=thread.id)
-                if fresh.locked:
-                    raise NotAllowedError(_("This thread is locked; it takes no new replies."))
-                now = datetime.now(UTC)
-                post = await Post.create(
+                post = Post(
                     thread_id=thread.id,
-                    seq=fresh.post_count + 1,
                     author_id=author.actor_id,
                     reply_to_id=parent_id,
                     body_source=checked.source,
@@ -112,19 +110,83 @@ async def create_reply(
                     crisis=checked.check.crisis,
                     language=language,
                 )
-                await Thread.filter(id=thread.id).update(
-                    post_count=F("post_count") + 1, last_activity_at=now
+                return await insert_reply(
+                    thread,
+                    access.board,
+                    post,
+                    checked,
+                    mentioned=mentioned,
+                    author=actor if isinstance(actor, Actor) else None,
+                    refuse_locked=True,
                 )
-                await Board.filter(id=access.board.id).update(post_count=F("post_count") + 1)
-                await index_new_post(post, None)
-                mentioned = await mentioned_in(access.board.id, checked.source)
-                await record_mentions(post.id, mentioned)
-                written = Written(thread=fresh, board=access.board, mentioned=(*mentioned,))
-                await announce_post(post, checked.check, first=False, written=written)
-                return post
         except IntegrityError:
             continue
     raise ConflictError(_("The thread was busy; please send your reply again."))
+
+
+# The next number in a thread, taken by the UPDATE that counts it (the row stays locked
+# on PostgreSQL until commit, so concurrent replies take distinct numbers; SQLite runs one
+# writer at a time). PostgreSQL counts the board's post in the same statement.
+_COUNT_REPLY_SQLITE = (
+    "UPDATE thread SET post_count = post_count + 1, last_activity_at = ? WHERE id = ? "
+    "RETURNING post_count, locked"
+)
+_COUNT_BOARD_SQLITE = "UPDATE board SET post_count = post_count + 1 WHERE id = ?"
+_COUNT_REPLY_POSTGRES = (
+    "WITH t AS (UPDATE thread SET post_count = post_count + 1, last_activity_at = $1 "
+    "WHERE id = $2 RETURNING post_count, locked), "
+    "b AS (UPDATE board SET post_count = post_count + 1 WHERE id = $3 "
+    "AND EXISTS (SELECT 1 FROM t)) SELECT post_count, locked FROM t"
+)
+
+
+async def _count_reply(thread_id: int, board_id: int, now: datetime) -> tuple[int, bool]:
+    """Count a new reply in its thread and board; the reply's number and whether the
+    thread is locked (as this transaction sees it)."""
+    connection = get_connection("default")
+    if connection.capabilities.dialect == "postgres":
+        _, rows = await connection.execute_query(_COUNT_REPLY_POSTGRES, [now, thread_id, board_id])
+    else:
+        _, rows = await connection.execute_query(_COUNT_REPLY_SQLITE, [now, thread_id])
+        if rows:
+            await connection.execute_query(_COUNT_BOARD_SQLITE, [board_id])
+    if not rows:
+        raise NotFoundError()
+    count, locked = tuple(rows[0])
+    return int(count), bool(locked)
+
+
+async def insert_reply(
+    thread: Thread,
+    board: Board,
+    post: Post,
+    checked: CheckedPost,
+    *,
+    mentioned: Sequence[int] = (),
+    author: Actor | None = None,
+    refuse_locked: bool = False,
+) -> Post:
+    """Write an admitted reply, local or remote, inside the caller's transaction: `post`
+    (unsaved, everything but its number) takes the thread's next number, the thread and
+    board count it, the search index and its mentions are written and listeners hear of
+    it (federation's outbox rows commit with it). `author`: the post's actor when the
+    caller holds it; `refuse_locked`: a thread locked since the caller looked refuses."""
+    now = datetime.now(UTC)
+    count, locked = await _count_reply(thread.id, board.id, now)
+    if refuse_locked and locked:
+        raise NotAllowedError(_("This thread is locked; it takes no new replies."))
+    post.seq = count
+    await post.save(force_create=True)
+    thread.post_count, thread.last_activity_at = count, now
+    await index_new_post(post, None, visible=checked.visible)
+    await record_mentions(post.id, mentioned)
+    if author is not None and author.id != post.author_id:
+        author = None
+    if author is not None:
+        post.author = author  # the answer and the listeners need not read it again
+    written = Written(thread=thread, board=board, author=author, mentioned=(*mentioned,))
+    await announce_post(post, checked.check, first=False, written=written)
+    return post
 
 
 async def own_post(

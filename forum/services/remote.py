@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from tortoise.backends.base.client import TransactionalDBClient
-from tortoise.connection import get_connection
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
@@ -37,7 +35,7 @@ from forum.services.admission import (
 )
 from forum.services.content_notes import CONTENT_NOTE_MAX
 from forum.services.languages import post_language
-from forum.services.reactions import set_reaction
+from forum.services.posts import insert_reply
 
 TITLE_MAX = 200
 
@@ -182,13 +180,13 @@ async def add_remote_reply(
     text = PostText(source, html, language=language)
     admitted = await _admit(board, author, text, state=state, thread=thread)
     checked = admitted.checked
+    mentioned = await personas_among(board.id, mentions)
     for _attempt in range(3):
         try:
             async with in_transaction():
-                fresh = await Thread.select_for_update().get(id=thread.id)
-                post = await Post.create(
+                # The local path's own writes (forum.services.posts.insert_reply).
+                post = Post(
                     thread_id=thread.id,
-                    seq=fresh.post_count + 1,
                     author_id=author.id,
                     ap_id=ap_id,
                     reply_to_id=reply_to.id if reply_to else None,
@@ -199,16 +197,9 @@ async def add_remote_reply(
                     crisis=checked.check.crisis,
                     language=language,
                 )
-                await Thread.filter(id=thread.id).update(
-                    post_count=F("post_count") + 1, last_activity_at=datetime.now(UTC)
+                return await insert_reply(
+                    thread, board, post, checked, mentioned=mentioned, author=author
                 )
-                await Board.filter(id=thread.board_id).update(post_count=F("post_count") + 1)
-                await index_new_post(post, None)
-                mentioned = await personas_among(board.id, mentions)
-                await record_mentions(post.id, mentioned)
-                written = Written(thread=fresh, board=board, author=author, mentioned=(*mentioned,))
-                await announce_post(post, checked.check, first=False, written=written)
-                return post
         except IntegrityError:
             existing = await Post.filter(ap_id=ap_id).first()
             if existing is not None:
@@ -260,16 +251,3 @@ async def delete_remote_post(post: Post) -> None:
         if post.seq == 1:
             await Thread.filter(id=post.thread_id).update(title="[deleted]", content_note="")
         await index_post(post.id)
-
-
-async def set_remote_reaction(
-    post: Post, actor: Actor, kind: str, *, on: bool, thread: Thread | None = None
-) -> bool:
-    """Add or take back a remote actor's reaction; True when something changed. `thread`:
-    the post's, with its board, when the caller holds it."""
-    if isinstance(get_connection("default"), TransactionalDBClient):
-        # Inside the caller's transaction (the inbox worker's savepoint per item): a
-        # savepoint of its own would cost two round trips and undo nothing more.
-        return await set_reaction(post.id, actor.id, kind, on=on, thread=thread)
-    async with in_transaction():
-        return await set_reaction(post.id, actor.id, kind, on=on, thread=thread)

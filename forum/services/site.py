@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
 from forum import invalidation, tokens
@@ -27,6 +28,7 @@ please reach out to a crisis line or emergency service when you are at risk.
 
 
 async def get_site_settings() -> SiteSettings:
+    """The settings row as it is now (read each time: callers may change and save it)."""
     site = await SiteSettings.filter(id=1).first()
     if site is None:
         site, _ = await SiteSettings.get_or_create(
@@ -37,6 +39,42 @@ async def get_site_settings() -> SiteSettings:
             },
         )
     return site
+
+
+# The bound on how long a process keeps a copy should a change notice be lost
+# (forum.invalidation); as the web app's own copy (forum.web.state).
+SITE_CACHE_SECONDS = 5.0
+_cached: SiteSettings | None = None
+_cached_until = 0.0
+# Counts the changes heard: a copy read before the latest one is not kept.
+_changes = 0
+
+
+async def cached_site_settings() -> SiteSettings:
+    """The settings for paths that only read them, many times a second (every post's
+    federation rows, every inbox item): this process's copy, dropped when a change is
+    announced (forum.invalidation.SITE: every service that writes the row announces) or
+    saved through the model here, and kept at most SITE_CACHE_SECONDS. Callers must not
+    change it; one that saves reads `get_site_settings()`. A test that writes the row
+    behind the services' backs calls `forget_site_settings()` (or announces SITE)."""
+    global _cached, _cached_until
+    now = time.monotonic()
+    if _cached is not None and now < _cached_until:
+        return _cached
+    changes = _changes  # counted before the read: a change heard during it wins
+    site = await get_site_settings()
+    if changes == _changes:
+        _cached, _cached_until = site, now + SITE_CACHE_SECONDS
+    return site
+
+
+def forget_site_settings(_key: str = "") -> None:
+    global _cached, _changes
+    _cached = None
+    _changes += 1
+
+
+invalidation.forget_on_change(invalidation.SITE, SiteSettings, forget_site_settings)
 
 
 MENTOR_DAYS_MAX = 3650

@@ -21,7 +21,7 @@ from federation.remote_actors import ActorResolver
 from forum.models import Board, SiteSettings, Thread
 from forum.models.post import PostState
 from forum.models.site import InstanceFederation
-from forum.services.site import get_site_settings
+from forum.services.site import forget_site_settings, get_site_settings
 from forum.settings import Settings
 from moderation.models import DomainPolicy, Severity
 from tests.federation.peer import AS, Peer, running_peer
@@ -44,6 +44,7 @@ def runtime(app: object):  # type: ignore[no-untyped-def]
 async def set_federation(mode: InstanceFederation) -> None:
     await get_site_settings()
     await SiteSettings.filter(id=1).update(federation=mode)
+    forget_site_settings()  # written behind the services' backs: the cached copy goes
 
 
 async def look_up(client: httpx.AsyncClient, query: str) -> httpx.Response:

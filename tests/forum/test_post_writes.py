@@ -1,0 +1,80 @@
+"""What a new reply writes, once and together: its number, the thread's and board's
+counts, its search entry and the API's answer; and the site settings' per-process copy
+that the hot paths read."""
+
+from __future__ import annotations
+
+import httpx
+
+from forum import invalidation
+from forum.models import Board, Post, SiteSettings, Thread
+from forum.rendering import render_markdown, sanitize_html
+from forum.services.accounts import create_api_token
+from forum.services.accounts import register as register_account
+from forum.services.personas import join_board
+from forum.services.search import search_posts
+from forum.services.site import cached_site_settings, forget_site_settings, get_site_settings
+from forum.services.threads import create_thread
+from forum.services.viewer import Viewer
+from forum.visible_text import visible_text
+from tests.helpers import PASSPHRASE, make_board
+
+
+async def test_replies_through_the_api_are_numbered_counted_indexed_and_answered(
+    client: httpx.AsyncClient,
+) -> None:
+    await make_board("recovery")
+    account = (await register_account("lanternmoth", PASSPHRASE, bypass_mode=True)).account
+    viewer = Viewer(account=account)
+    await join_board("recovery", viewer, accept_rules=True)
+    token = await create_api_token(viewer, "tests")
+    thread = await create_thread("recovery", viewer, title="Evenings", body="How are yours?")
+    headers = {"Authorization": f"Bearer {token}"}
+    answers = []
+    for n, body in enumerate(["A *quiet* kettle tonight.", "Second: porchlight", "Third"]):
+        response = await client.post(
+            f"/api/threads/{thread.id}/posts",
+            json={"body": body, **({"reply_to": 2} if n == 2 else {})},
+            headers=headers,
+        )
+        assert response.status_code == 201, response.text
+        answers.append(response.json())
+    assert [a["seq"] for a in answers] == [2, 3, 4]
+    assert {a["author"] for a in answers} == {answers[0]["author"]}  # the persona's name
+    assert [a["reply_to"] for a in answers] == [None, None, 2]
+    assert "<em>quiet</em>" in answers[0]["body_html"]
+    fresh = await Thread.get(id=thread.id)
+    assert fresh.post_count == 4
+    assert fresh.last_activity_at >= thread.last_activity_at
+    assert (await Board.get(slug="recovery")).post_count == 4
+    assert await Post.filter(thread_id=thread.id).count() == 4
+    hits = (await search_posts(viewer, "porchlight")).hits
+    assert [hit.post_id for hit in hits] == [(await Post.get(thread_id=thread.id, seq=3)).id]
+
+
+def test_stored_html_reads_the_same_without_a_second_sanitizing() -> None:
+    samples = [
+        render_markdown("A *b* `<i>` [link](https://example.org)\n\n- one\n- two"),
+        sanitize_html('<p>caf&eacute; &amp; <a href="x" rel="opener">t</a></p><br>x'),
+        sanitize_html("<![="),
+    ]
+    for html in samples:
+        assert visible_text(html, sanitized=True) == visible_text(html)
+
+
+async def test_the_site_settings_copy_is_dropped_when_a_change_is_heard(db: None) -> None:
+    forget_site_settings()  # the tables were emptied behind its back
+    await get_site_settings()  # the row, made on first read
+    site = await cached_site_settings()
+    assert await cached_site_settings() is site  # no read the second time
+    # Behind the services' backs, as another process would write it.
+    await SiteSettings.filter(id=1).update(name="Renamed elsewhere")
+    assert (await cached_site_settings()).name == site.name
+    invalidation.dispatch(invalidation.SITE)
+    assert (await cached_site_settings()).name == "Renamed elsewhere"
+    # A save through the model here drops it too.
+    row = await get_site_settings()
+    row.name = "Saved here"
+    await row.save()
+    assert (await cached_site_settings()).name == "Saved here"
+    forget_site_settings()
