@@ -17,8 +17,11 @@ account may reply POSTS_PER_MEMBER times in ten minutes). A load generator in it
 process sends the prepared POSTs (keep-alive, C connections), bounded by count and time.
 Reported: posts/s, the server's CPU per post and so posts per CPU-second of the one
 server process (the machine is shared: CPU seconds, not wall time), next to the same
-server's GET /healthz in the same run. With --profile, py-spy samples the server during
-a separate load phase. Writes bench/results/post_create.json.
+server's GET /healthz in the same run, and the SQL statements per post (counted after
+the server stops, in a process of their own: STATEMENT_MEMBERS more members post their
+replies to the same app in-process, each POSTS_PER_MEMBER of them as in the load, so
+the first reply of each pays for what the caches then keep). With --profile, py-spy
+samples the server during a separate load phase. Writes bench/results/post_create.json.
 
 Target from the issue: >= 300 posts/s per core.
 """
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import pickle
 import sys
@@ -65,6 +69,7 @@ PASSPHRASE = "blue kettle river morning"
 # Below the reply limit of an account younger than a week (half of 40 per 10 minutes).
 POSTS_PER_MEMBER = 18
 FOLLOWER = "https://peer.invalid/users/follower"
+STATEMENT_MEMBERS = 3
 
 
 async def _open() -> Any:
@@ -148,7 +153,63 @@ async def step_counts(arg: dict[str, Any]) -> dict[str, Any]:
         await close_database()
 
 
-STEPS = {"seed": step_seed, "counts": step_counts}
+class _StatementCount(logging.Handler):
+    """Counts the statements Tortoise sends (it logs each at DEBUG before running it;
+    transaction and savepoint commands are not logged, so not counted)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+async def step_statements(arg: dict[str, Any]) -> dict[str, Any]:
+    """SQL statements per reply: new members, each POSTS_PER_MEMBER replies through the
+    app in-process (the server's path, its caches starting cold as for a new member)."""
+    import httpx
+
+    from forum.db import close_database
+    from forum.services.accounts import create_api_token, register
+    from forum.services.personas import join_board
+    from forum.services.viewer import Viewer
+    from forum.web.app import create_app
+
+    settings = await _open()
+    app = create_app(settings, manage_database=False)
+    try:
+        tokens = []
+        for n in range(STATEMENT_MEMBERS):
+            name = f"bench-counted-{n}"
+            account = (await register(name, PASSPHRASE, bypass_mode=True)).account
+            await join_board(SLUG, Viewer(account=account), accept_rules=True)
+            tokens.append(await create_api_token(Viewer(account=account), "bench"))
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+        path = f"/api/threads/{arg['thread_id']}/posts"
+        counter = _StatementCount()
+        log = logging.getLogger("tortoise.db_client")
+        log.setLevel(logging.DEBUG)
+        log.propagate = False
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            log.addHandler(counter)
+            posts = 0
+            for token in tokens:
+                for i in range(POSTS_PER_MEMBER):
+                    body = f"{PARAGRAPHS[i % len(PARAGRAPHS)]}\n\n(counted {posts})"
+                    answer = await client.post(
+                        path, json={"body": body}, headers={"Authorization": f"Bearer {token}"}
+                    )
+                    assert answer.status_code == 201, answer.text
+                    posts += 1
+            log.removeHandler(counter)
+        return {"posts": posts, "statements_per_post": round(counter.count / posts, 2)}
+    finally:
+        await app.state.federation.aclose()
+        await close_database()
+
+
+STEPS = {"seed": step_seed, "counts": step_counts, "statements": step_statements}
 
 
 def build_requests(
@@ -266,6 +327,9 @@ def bench_one(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                 print_profile("server hotspots", prof)
         finally:
             server.stop()
+        counted = run_child(SCRIPT, "statements", env, {"thread_id": seeded["thread_id"]})
+        result["statements_per_post"] = counted["statements_per_post"]
+        say(f"  SQL statements per post: {counted['statements_per_post']}")
         result["stored"] = run_child(SCRIPT, "counts", env)
         say(f"  stored: {result['stored']}")
     return result
@@ -301,12 +365,16 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="kindred-bench-posts-") as tmp:
         for kind in kinds:
             results.append(bench_one(kind, args, Path(tmp)))
-    say(f"\n{'db':<9} {'posts/s':>8} {'ms CPU/post':>11} {'per core':>9} {'healthz/core':>12}")
+    say(
+        f"\n{'db':<9} {'posts/s':>8} {'ms CPU/post':>11} {'per core':>9} {'SQL/post':>8} "
+        f"{'healthz/core':>12}"
+    )
     for r in results:
         p, b = r["posts"], r["healthz_baseline"]
         say(
             f"{r['db']:<9} {p['rps']:>8.0f} {p['server_cpu_ms_per_post']:>11} "
-            f"{p['per_core_posts_per_s']:>9} {b['per_core_rps']:>12}  target >= "
+            f"{p['per_core_posts_per_s']:>9} {r['statements_per_post']:>8} "
+            f"{b['per_core_rps']:>12}  target >= "
             f"{TARGET_PER_CORE:.0f}/s per core: {'met' if p['meets_target'] else 'NOT met'}"
         )
     report = {

@@ -39,6 +39,25 @@ _INCR = (
     "ELSE rate_counter.expires_at END "
     "RETURNING count"
 )
+# acquire_sliding_window_entry's read and write in one statement: the previous and the
+# current window's counts (as _GET_TWO reads them), and the current one counted only if
+# the weighted sum leaves room: previous * previous_ttl / expiry + current, in that
+# order and in float8 as Python's floats are, so the same sums as limits' own. No row
+# back: refused without counting. The previous count comes back for the second look.
+_ACQUIRE = (
+    "WITH previous AS (SELECT count FROM rate_counter WHERE key = $1 AND expires_at > now()), "
+    "current AS (SELECT count FROM rate_counter WHERE key = $2::varchar AND expires_at > now()) "
+    "INSERT INTO rate_counter (key, count, expires_at) "
+    "SELECT $2::varchar, $3::integer, now() + make_interval(secs => $4::float8) "
+    "WHERE floor(coalesce((SELECT count FROM previous), 0)::float8 * $5::float8 / $6::float8 "
+    "+ coalesce((SELECT count FROM current), 0)) + $3::integer <= $7::integer "
+    "ON CONFLICT (key) DO UPDATE SET "  # as _INCR's
+    "count = CASE WHEN rate_counter.expires_at <= now() THEN EXCLUDED.count "
+    "ELSE rate_counter.count + EXCLUDED.count END, "
+    "expires_at = CASE WHEN rate_counter.expires_at <= now() THEN EXCLUDED.expires_at "
+    "ELSE rate_counter.expires_at END "
+    "RETURNING count, coalesce((SELECT count FROM previous), 0) AS previous"
+)
 _GET = "SELECT count FROM rate_counter WHERE key = $1 AND expires_at > now()"
 _GET_TWO = "SELECT key, count FROM rate_counter WHERE key IN ($1, $2) AND expires_at > now()"
 _EXPIRY = (
@@ -71,9 +90,12 @@ class PostgresStorage(Storage, TimestampedSlidingWindow, SlidingWindowCounterSup
 
     async def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         rows = await self._rows(_INCR, key, amount, float(expiry))
+        await self._sweep()
+        return int(str(rows[0]["count"]))
+
+    async def _sweep(self) -> None:
         if random.randrange(SWEEP_ONE_IN) == 0:
             await self._rows("DELETE FROM rate_counter WHERE expires_at <= now()")
-        return int(str(rows[0]["count"]))
 
     async def get(self, key: str) -> int:
         rows = await self._rows(_GET, key)
@@ -113,14 +135,29 @@ class PostgresStorage(Storage, TimestampedSlidingWindow, SlidingWindowCounterSup
     async def acquire_sliding_window_entry(
         self, key: str, limit: int, expiry: int, amount: int = 1
     ) -> bool:
+        """limits' sliding window counter (as get_sliding_window and incr would do it, and
+        with the same sums), in one statement instead of a read and a write."""
         if amount > limit:
             return False
-        previous, previous_ttl, current, _ = await self.get_sliding_window(key, expiry)
-        if floor(previous * previous_ttl / expiry + current) + amount > limit:
-            return False
-        _, current_key = self.sliding_window_keys(key, expiry, self.clock())
+        now = self.clock()
+        previous_key, current_key = self.sliding_window_keys(key, expiry, now)
+        # How much of the previous window still overlaps the sliding one, in seconds.
+        previous_ttl = (1 - (((now - expiry) / expiry) % 1)) * expiry
         # Two windows: the count still weighs in while it is the "previous" one.
-        counted = await self.incr(current_key, 2 * expiry, amount)
+        rows = await self._rows(
+            _ACQUIRE,
+            previous_key,
+            current_key,
+            amount,
+            float(2 * expiry),
+            previous_ttl,
+            float(expiry),
+            limit,
+        )
+        if not rows:
+            return False
+        await self._sweep()
+        previous, counted = int(str(rows[0]["previous"])), int(str(rows[0]["count"]))
         if floor(previous * previous_ttl / expiry + counted) > limit:
             # Another process took the last place meanwhile: give this one back.
             await self.incr(current_key, 2 * expiry, -amount)

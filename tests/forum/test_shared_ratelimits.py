@@ -5,10 +5,12 @@ the counts stay in the one process's memory."""
 
 from __future__ import annotations
 
+import random
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from math import floor
 
 import httpx
 import pytest
@@ -155,3 +157,39 @@ def test_a_redis_url_that_is_not_redis_is_refused(tmp_path: object) -> None:
         load_settings({"KINDRED_DATA_DIR": str(tmp_path), "KINDRED_REDIS_URL": "http://x"})
     loaded = load_settings({"KINDRED_DATA_DIR": str(tmp_path), "KINDRED_REDIS_URL": REDIS_URL})
     assert loaded.redis_url == REDIS_URL
+
+
+async def _acquire_in_two_steps(
+    storage: PostgresStorage, key: str, limit: int, expiry: int, amount: int = 1
+) -> bool:
+    """limits' sliding window counter as a read and a write (the storage's own
+    acquire_sliding_window_entry does both in one statement)."""
+    if amount > limit:
+        return False
+    previous, previous_ttl, current, _ = await storage.get_sliding_window(key, expiry)
+    if floor(previous * previous_ttl / expiry + current) + amount > limit:
+        return False
+    _, current_key = storage.sliding_window_keys(key, expiry, storage.clock())
+    counted = await storage.incr(current_key, 2 * expiry, amount)
+    if floor(previous * previous_ttl / expiry + counted) > limit:
+        await storage.incr(current_key, 2 * expiry, -amount)
+        return False
+    return True
+
+
+@postgres_only
+async def test_one_statement_counts_as_a_read_and_a_write_would(db: None) -> None:
+    clock = Clock(7_000 * 10 + 0.25)
+    storage = PostgresStorage(clock=clock)
+    rng = random.Random(12)
+    outcomes = set()
+    for step in range(240):
+        amount = 2 if step % 17 == 0 else 1
+        expected = await _acquire_in_two_steps(storage, "steps", 5, 10, amount)
+        got = await storage.acquire_sliding_window_entry("one", 5, 10, amount)
+        assert got == expected, (step, clock.now)
+        outcomes.add(got)
+        clock.now += rng.choice([0.0, 0.3, 0.7, 1.1, 2.9, 4.3])
+    assert outcomes == {True, False}  # both taken and refused, at every point of a window
+    counts = await storage.get_sliding_window("one", 10)
+    assert counts == await storage.get_sliding_window("steps", 10)

@@ -15,6 +15,7 @@ from forum.models import Account, Actor, Board, Membership, Notice, Persona, Pos
 from forum.models.actor import ActorKind
 from forum.ratelimits import Limit
 from forum.services import accounts, threads, throwaways
+from forum.services.one_off_names import own_one_off
 from forum.services.viewer import Viewer
 from moderation import audit, sanctions
 from tests.helpers import (
@@ -347,3 +348,24 @@ async def test_members_only_board_tells_the_one_off_author_of_replies(
     assert (await reply(other_client, tid, "You are not alone")).status_code == 303
     author = await Account.get(handle="quietfern")
     assert await Notice.filter(account_id=author.id, thread_id=tid).exists()
+
+
+async def test_whose_one_off_name_is_remembered_only_as_long_as_it_is_theirs(
+    client: httpx.AsyncClient, other_client: httpx.AsyncClient, board: str
+) -> None:
+    # Others' replies teach this process whose name the thread's author is; the owner's
+    # reply still goes out under it, and once the name is no longer theirs, it is not.
+    own = await member(client)
+    tid = thread_id_from(await start_one_off(client))
+    other = await member(other_client, "otherfern")
+    one_off = await one_off_of(tid)
+    assert await own_one_off(other, one_off.actor_id) is None
+    assert await own_one_off(other, one_off.actor_id) is None
+    found = await own_one_off(own, one_off.actor_id)
+    assert found is not None and found.id == one_off.id and found.actor.id == one_off.actor_id
+    # Let go of the way the ORM's queries do (no signal), as another process would have.
+    await Persona.filter(id=one_off.id).update(account_id=None)
+    assert await own_one_off(own, one_off.actor_id) is None
+    # A board persona behind no one-off name is remembered as such, and stays so.
+    assert await own_one_off(own, other.actor_id) is None
+    assert await own_one_off(own, other.actor_id) is None
