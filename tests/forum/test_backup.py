@@ -20,6 +20,7 @@ import pytest
 
 from forum.models import Account, Thread
 from forum.services import posts
+from forum.services.threads import POSTS_PER_PAGE
 from forum.services.viewer import Viewer
 from forum.settings import Settings
 from tests.conftest import BACKEND, PG_ADMIN_URL, pg_admin
@@ -144,16 +145,19 @@ async def test_a_backup_under_write_load_restores_every_acknowledged_post(
         len(acknowledged) + 1
     ]
 
-    # The restored instance serves the thread as it was in the copy.
+    # The restored instance serves the thread as it was in the copy: the opener on the
+    # first page, the last reply acknowledged before the backup on its own page.
+    last_page = (before[-1] + 2 - 1) // POSTS_PER_PAGE + 1  # "Reply n" is post n + 2
     server = Served(restored_dir, restore_url if BACKEND == "postgres" else "")
     server.cli("migrate")
     server.start()
     try:
-        page = httpx.get(f"{server.url}/b/recovery/t/{thread_id}", timeout=10)
+        first = httpx.get(f"{server.url}/b/recovery/t/{thread_id}", timeout=10)
+        last = httpx.get(f"{server.url}/b/recovery/t/{thread_id}?page={last_page}", timeout=10)
     finally:
         server.stop()
-    assert page.status_code == 200
-    assert "The opener" in page.text and f"Reply {before[-1]}" in page.text
+    assert first.status_code == 200 and last.status_code == 200
+    assert "The opener" in first.text and f"Reply {before[-1]}<" in last.text
 
 
 async def test_backup_and_restore_refuse_bad_paths_clearly(
