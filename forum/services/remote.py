@@ -197,8 +197,16 @@ async def add_remote_reply(
                     crisis=checked.check.crisis,
                     language=language,
                 )
+                # A thread locked since it was looked up (a batch of Creates shares
+                # the look-up) refuses under the row's update, as for local replies.
                 return await insert_reply(
-                    thread, board, post, checked, mentioned=mentioned, author=author
+                    thread,
+                    board,
+                    post,
+                    checked,
+                    mentioned=mentioned,
+                    author=author,
+                    refuse_locked=True,
                 )
         except IntegrityError:
             existing = await Post.filter(ap_id=ap_id).first()

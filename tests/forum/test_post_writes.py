@@ -5,13 +5,17 @@ that the hot paths read."""
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from forum import invalidation
-from forum.models import Board, Post, SiteSettings, Thread
+from forum.errors import NotAllowedError
+from forum.models import Actor, Board, Post, SiteSettings, Thread
+from forum.models.actor import ActorKind
 from forum.rendering import render_markdown, sanitize_html
 from forum.services.accounts import create_api_token
 from forum.services.accounts import register as register_account
 from forum.services.personas import join_board
+from forum.services.remote import add_remote_reply, add_remote_thread
 from forum.services.search import search_posts
 from forum.services.site import cached_site_settings, forget_site_settings, get_site_settings
 from forum.services.threads import create_thread
@@ -78,3 +82,33 @@ async def test_the_site_settings_copy_is_dropped_when_a_change_is_heard(db: None
     await row.save()
     assert (await cached_site_settings()).name == "Saved here"
     forget_site_settings()
+
+
+async def test_a_remote_reply_to_a_thread_locked_since_it_was_looked_up_is_refused(
+    db: None,
+) -> None:
+    """Creates applied together share their thread look-up; the lock is read again where
+    the reply is counted, so a thread locked meanwhile takes nothing."""
+    await make_board("afar")
+    board = await Board.get(slug="afar")
+    remote = await Actor.create(
+        kind=ActorKind.person,
+        username="visitor",
+        name="Visitor",
+        local=False,
+        domain="remote.example",
+        ap_id="https://remote.example/u/visitor",
+    )
+    opened = await add_remote_thread(
+        board, remote, ap_id="https://remote.example/post/1", title="Afar", html="<p>Hi</p>",
+        source="",
+    )  # fmt: skip
+    looked_up = await Thread.get(id=opened.id)
+    await Thread.filter(id=opened.id).update(locked=True)  # a moderator, meanwhile
+    with pytest.raises(NotAllowedError):
+        await add_remote_reply(
+            looked_up, remote, ap_id="https://remote.example/post/2", html="<p>Late</p>",
+            source="", reply_to=None,
+        )  # fmt: skip
+    assert await Post.filter(thread_id=opened.id).count() == 1
+    assert (await Thread.get(id=opened.id)).post_count == 1
