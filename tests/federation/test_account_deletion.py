@@ -6,16 +6,14 @@ deleted actor's posts as "[deleted]" only when the actor said so."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 
 from federation.models import Follow
 from forum.models import Actor, Persona, Post
 from forum.models.post import PostState
-from tests.federation.peer import Peer, running_peer
+from tests.federation.peer import Peer
 from tests.federation.remote_group import activity, joined_mirror, work
 from tests.helpers import (
     PASSPHRASE,
@@ -28,12 +26,6 @@ from tests.helpers import (
 )
 
 BASE = "http://127.0.0.1:8000"
-
-
-@pytest.fixture
-async def peer() -> AsyncIterator[Peer]:
-    async with running_peer() as p:
-        yield p
 
 
 async def delete_account(client: httpx.AsyncClient, posts: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -11,19 +10,13 @@ import pytest
 from forum.models import Account, Thread
 from forum.services.threads import create_thread
 from forum.services.viewer import Viewer
-from tests.federation.peer import Peer, running_peer
+from tests.federation.peer import Peer
 from tests.federation.remote_group import activity, work
 from tests.helpers import join, make_board, register
 
 BASE = "http://127.0.0.1:8000"
 AP = {"Accept": "application/activity+json"}
 OUTBOX = f"{BASE}/b/grief/outbox"
-
-
-@pytest.fixture
-async def peer() -> AsyncIterator[Peer]:
-    async with running_peer() as p:
-        yield p
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ to a post an earlier Create of the same run added still finds it."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -19,18 +18,12 @@ from forum.models import Actor, Board, Post
 from forum.services.site import get_site_settings
 from moderation.checks import cache
 from moderation.models import Rule
-from tests.federation.peer import AS, Peer, running_peer
+from tests.federation.peer import AS, Peer
 from tests.helpers import join, make_board, register, start_thread, thread_id_from
 
 BASE = "http://127.0.0.1:8000"
 GROUP = f"{BASE}/b/grief"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
-
-
-@pytest.fixture
-async def peer() -> AsyncIterator[Peer]:
-    async with running_peer() as p:
-        yield p
 
 
 @pytest.fixture

@@ -4,25 +4,17 @@ once it is approved — the same activity it would have announced at once."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
 
 from federation.models import Delivery, Follow, FollowState, OutboxActivity
 from federation.processing import InboxProcessor
 from forum.models import Actor, Board, Thread
 from moderation.models import ReviewItem
-from tests.federation.peer import AS, Peer, running_peer
+from tests.federation.peer import AS, Peer
 from tests.helpers import make_admin, make_board, post_form
 
 BASE = "http://127.0.0.1:8000"
-
-
-@pytest.fixture
-async def peer() -> AsyncIterator[Peer]:
-    async with running_peer() as p:
-        yield p
 
 
 async def _announces() -> list[dict[str, object]]:

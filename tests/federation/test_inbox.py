@@ -15,16 +15,10 @@ from federation.processing import InboxProcessor
 from federation.signatures import load_public_key, parse_signature, verify_signature
 from forum.models import Actor, Board, Post, Thread
 from moderation.models import DomainPolicy, Severity
-from tests.federation.peer import AS, Peer, new_key, running_peer
+from tests.federation.peer import AS, Peer, new_key
 from tests.helpers import join, make_board, register, start_thread, thread_id_from
 
 BASE = "http://127.0.0.1:8000"
-
-
-@pytest.fixture
-async def peer() -> AsyncIterator[Peer]:
-    async with running_peer() as p:
-        yield p
 
 
 @pytest.fixture

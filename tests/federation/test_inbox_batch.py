@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,18 +19,12 @@ from forum.models import Actor, Notice, NoticeKind, Post, Reaction
 from forum.services.reactions import apply_reactions
 from moderation.checks import cache
 from moderation.models import Rule
-from tests.federation.peer import AS, Peer, running_peer
+from tests.federation.peer import AS, Peer
 from tests.helpers import join, make_board, register, start_thread, thread_id_from
 
 BASE = "http://127.0.0.1:8000"
 GROUP = f"{BASE}/b/grief"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
-
-
-@pytest.fixture
-async def peer() -> AsyncIterator[Peer]:
-    async with running_peer() as p:
-        yield p
 
 
 @pytest.fixture

@@ -3,26 +3,17 @@ group the persona unfollows it (Undo of its Follow); coming back reuses the pers
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
-import pytest
 
 from federation.models import Follow, FollowState
 from forum.models import Membership, Persona
 from forum.models.board import MemberRole
 from forum.services.boards import set_member_role
-from tests.federation.peer import Peer, running_peer
+from tests.federation.peer import Peer
 from tests.federation.remote_group import activity, from_group, joined_mirror, work
 from tests.helpers import join, make_board, post_form, register, start_thread
 
 BASE = "http://127.0.0.1:8000"
-
-
-@pytest.fixture
-async def peer() -> AsyncIterator[Peer]:
-    async with running_peer() as p:
-        yield p
 
 
 async def leave(client: httpx.AsyncClient, slug: str) -> httpx.Response:

@@ -5,7 +5,6 @@ as Lemmy does) tells them too; our posts name remote actors in `tag` and `cc`.""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ from federation.documents import parse_activity, parse_object
 from federation.models import OutboxActivity
 from federation.processing import InboxProcessor
 from forum.models import Actor, Mention, Notice, Persona
-from tests.federation.peer import AS, Peer, running_peer
+from tests.federation.peer import AS, Peer
 from tests.helpers import (
     client_from,
     join,
@@ -30,12 +29,6 @@ from tests.helpers import (
 BASE = "http://127.0.0.1:8000"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 FIXTURES = Path(__file__).resolve().parents[3] / "shared/fixtures/activitypub"
-
-
-@pytest.fixture
-async def peer() -> AsyncIterator[Peer]:
-    async with running_peer() as p:
-        yield p
 
 
 @pytest.fixture

@@ -21,12 +21,6 @@ PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 
 
 @pytest.fixture
-async def peer() -> AsyncIterator[Peer]:
-    async with running_peer() as p:
-        yield p
-
-
-@pytest.fixture
 async def other_peer() -> AsyncIterator[Peer]:
     async with running_peer() as p:
         yield p

@@ -4,12 +4,10 @@ actors that delete themselves."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
 
 from federation.models import Delivery, Follow, InboxItem, InboxState
 from forum.models import Actor, Board, Notice, Post, Reaction, Thread
@@ -22,7 +20,7 @@ from moderation.models import (
     Sanction,
     SanctionKind,
 )
-from tests.federation.peer import Peer, running_peer
+from tests.federation.peer import Peer
 from tests.federation.remote_group import (
     activity,
     announce,
@@ -34,12 +32,6 @@ from tests.federation.remote_group import (
 from tests.helpers import join, make_board, post_form, register, start_thread, thread_id_from
 
 BASE = "http://127.0.0.1:8000"
-
-
-@pytest.fixture
-async def peer() -> AsyncIterator[Peer]:
-    async with running_peer() as p:
-        yield p
 
 
 def block(peer: Peer, persona_url: str, *, by: str = "mod", days: int | None = 7) -> dict[str, Any]:

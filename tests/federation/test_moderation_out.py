@@ -9,7 +9,6 @@ The events are emitted here as the moderation services emit them, after the row 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from forum.services.viewer import Viewer
 from moderation.forwarding import forward_report
 from moderation.models import ReviewItem
 from moderation.reports import report_post
-from tests.federation.peer import Peer, running_peer
+from tests.federation.peer import Peer
 from tests.federation.remote_group import (
     activity,
     announce,
@@ -43,12 +42,6 @@ PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 GROUP = f"{BASE}/b/grief"
 MODS = f"{GROUP}/moderators/actor"
 AP = {"Accept": "application/activity+json"}
-
-
-@pytest.fixture
-async def peer() -> AsyncIterator[Peer]:
-    async with running_peer() as p:
-        yield p
 
 
 async def emit(event: events.Event) -> None:

@@ -6,7 +6,6 @@ not one is kept as unknown. The crisis phrases read a remote post by its languag
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -14,17 +13,11 @@ import pytest
 
 from federation.models import OutboxActivity
 from forum.models import Post, Thread
-from tests.federation.peer import AS, Peer, running_peer
+from tests.federation.peer import AS, Peer
 from tests.federation.test_remote_content_checks import Scene, open_scene
 from tests.helpers import post_form
 
 AP = {"Accept": "application/activity+json"}
-
-
-@pytest.fixture
-async def peer() -> AsyncIterator[Peer]:
-    async with running_peer() as p:
-        yield p
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +15,7 @@ from federation.processing import InboxProcessor
 from forum.models import Board, Post, Thread
 from moderation.checks import cache
 from moderation.models import ReviewItem, Rule
-from tests.federation.peer import AS, Peer, running_peer
+from tests.federation.peer import AS, Peer
 from tests.helpers import (
     client_from,
     join,
@@ -108,12 +107,6 @@ async def announced(activity: dict[str, Any]) -> bool:
 async def rule(pattern: str, action: str, **extra: object) -> None:
     await Rule.create(pattern=pattern, action=action, **extra)
     cache.forget()
-
-
-@pytest.fixture
-async def peer() -> AsyncIterator[Peer]:
-    async with running_peer() as p:
-        yield p
 
 
 async def open_scene(

@@ -5,7 +5,6 @@ and every Like applied shows at once on the pages visitors get from the cache.""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,7 +18,7 @@ from forum.models import Actor, Board, Notice, NoticeKind, Post, Thread
 from forum.models.post import PostState
 from moderation import sanctions
 from moderation.models import Sanction
-from tests.federation.peer import AS, Peer, running_peer
+from tests.federation.peer import AS, Peer
 from tests.helpers import (
     client_from,
     join,
@@ -32,12 +31,6 @@ from tests.helpers import (
 
 BASE = "http://127.0.0.1:8000"
 GROUP = f"{BASE}/b/grief"
-
-
-@pytest.fixture
-async def peer() -> AsyncIterator[Peer]:
-    async with running_peer() as p:
-        yield p
 
 
 @pytest.fixture
