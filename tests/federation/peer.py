@@ -103,6 +103,37 @@ class Peer:
         )
 
 
+# Activities a peer sends, and sending them signed to our shared inbox.
+
+
+def like(peer: Peer, target: str, name: str) -> dict[str, Any]:
+    return {
+        "@context": AS,
+        "id": peer.new_id(),
+        "type": "Like",
+        "actor": peer.actor(name),
+        "object": target,
+    }
+
+
+def undo(peer: Peer, activity: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "@context": AS,
+        "id": peer.new_id(),
+        "type": "Undo",
+        "actor": activity["actor"],
+        "object": activity,
+    }
+
+
+async def send(client: httpx.AsyncClient, peer: Peer, activities: list[dict[str, Any]]) -> None:
+    """Each activity to /inbox signed by its actor; every one must be taken (202)."""
+    for activity in activities:
+        name = activity["actor"].rsplit("/", 1)[-1]
+        response = await peer.post(client, "/inbox", activity, name=name)
+        assert response.status_code == 202, response.text
+
+
 @asynccontextmanager
 async def running_peer() -> AsyncIterator[Peer]:
     peer = Peer()

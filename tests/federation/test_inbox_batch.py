@@ -19,7 +19,7 @@ from forum.models import Actor, Notice, NoticeKind, Post, Reaction
 from forum.services.reactions import apply_reactions
 from moderation.checks import cache
 from moderation.models import Rule
-from tests.federation.peer import AS, Peer
+from tests.federation.peer import AS, Peer, like, send, undo
 from tests.helpers import join, make_board, register, start_thread, thread_id_from
 
 BASE = "http://127.0.0.1:8000"
@@ -57,23 +57,6 @@ def reply(peer: Peer, thread_id: int, content: str, name: str = "alice") -> dict
             "audience": GROUP,
         },
     }
-
-
-def like(peer: Peer, target: str, name: str) -> dict[str, Any]:
-    return {
-        "@context": AS,
-        "id": peer.new_id(),
-        "type": "Like",
-        "actor": peer.actor(name),
-        "object": target,
-    }
-
-
-async def send(client: httpx.AsyncClient, peer: Peer, activities: list[dict[str, Any]]) -> None:
-    for activity in activities:
-        name = activity["actor"].rsplit("/", 1)[-1]
-        response = await peer.post(client, "/inbox", activity, name=name)
-        assert response.status_code == 202, response.text
 
 
 async def test_a_batch_of_likes_and_replies_is_applied_once_each(
@@ -155,16 +138,6 @@ async def test_a_retry_waits_for_its_turn_before_it_is_claimed_again(
 
 
 # --- runs of Likes: one pass of the reactions service (issue 12) ------------------------
-
-
-def undo(peer: Peer, activity: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "@context": AS,
-        "id": peer.new_id(),
-        "type": "Undo",
-        "actor": activity["actor"],
-        "object": activity,
-    }
 
 
 async def _likes_of(

@@ -18,7 +18,7 @@ from forum.models import Actor, Board, Notice, NoticeKind, Post, Thread
 from forum.models.post import PostState
 from moderation import sanctions
 from moderation.models import Sanction
-from tests.federation.peer import AS, Peer
+from tests.federation.peer import Peer, like, send, undo
 from tests.helpers import (
     client_from,
     join,
@@ -49,33 +49,6 @@ async def thread_id(db: None, client: httpx.AsyncClient) -> int:
 
 def processor(app: object) -> InboxProcessor:
     return InboxProcessor(app.state.federation)  # type: ignore[attr-defined]
-
-
-def like(peer: Peer, target: str, name: str) -> dict[str, Any]:
-    return {
-        "@context": AS,
-        "id": peer.new_id(),
-        "type": "Like",
-        "actor": peer.actor(name),
-        "object": target,
-    }
-
-
-def undo(peer: Peer, activity: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "@context": AS,
-        "id": peer.new_id(),
-        "type": "Undo",
-        "actor": activity["actor"],
-        "object": activity,
-    }
-
-
-async def send(client: httpx.AsyncClient, peer: Peer, activities: list[dict[str, Any]]) -> None:
-    for activity in activities:
-        name = activity["actor"].rsplit("/", 1)[-1]
-        response = await peer.post(client, "/inbox", activity, name=name)
-        assert response.status_code == 202, response.text
 
 
 async def process(app: object, *, together: bool) -> None:
