@@ -13,10 +13,10 @@ from federation.models import OutboxActivity
 from forum.models import Post, Thread
 from forum.services.content_notes import update_board_notes
 from tests.federation.peer import Peer
-from tests.federation.test_remote_content_checks import GROUP, PUBLIC, Scene, peer, scene
+from tests.federation.test_remote_content_checks import GROUP, PUBLIC, Scene, scene
 from tests.helpers import post_form
 
-__all__ = ["peer", "scene"]  # fixtures shared with test_remote_content_checks
+__all__ = ["scene"]  # a fixture shared with test_remote_content_checks (peer: conftest.py)
 
 FIXTURES = Path(__file__).resolve().parents[3] / "shared/fixtures/activitypub"
 AP = {"Accept": "application/activity+json"}

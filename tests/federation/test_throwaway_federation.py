@@ -8,10 +8,10 @@ import json
 from federation.models import OutboxActivity
 from forum.models import Persona, Thread
 from forum.services import throwaways
-from tests.federation.test_remote_content_checks import BASE, Scene, peer, scene
+from tests.federation.test_remote_content_checks import BASE, Scene, scene
 from tests.helpers import start_thread, thread_id_from
 
-__all__ = ["peer", "scene"]  # fixtures shared with test_remote_content_checks
+__all__ = ["scene"]  # a fixture shared with test_remote_content_checks (peer: conftest.py)
 
 AP = {"Accept": "application/activity+json"}
 

@@ -15,9 +15,9 @@ from federation.models import InboxItem, OutboxActivity
 from forum.models import Post
 from forum.settings import Settings
 from moderation.models import ReviewItem
-from tests.federation.test_remote_content_checks import CRISIS, Scene, peer, rule, scene
+from tests.federation.test_remote_content_checks import CRISIS, Scene, rule, scene
 
-__all__ = ["peer", "scene"]  # the fixtures, shared with the in-process tests
+__all__ = ["scene"]  # the fixture, shared with the in-process tests (peer: conftest.py)
 
 KINDRED = [sys.executable, "-m", "forum.cli"]
 
