@@ -12,10 +12,9 @@ from moderation.rules.regexes import compile_regex
 from moderation.rules.specs import MAX_PATTERN_CHARS, RuleAction, RuleError, RuleSpec
 from moderation.rules.words import (
     TIGHT_GAP,
-    WORD_START,
     at_word_edges,
-    phrase_body,
     phrase_regex,
+    phrase_scan_regex,
     phrase_words,
 )
 
@@ -113,20 +112,27 @@ def _check_pattern(pattern: str, *, regex: bool) -> None:
 class RuleSet:
     """Rules compiled once (cache it per scope) and evaluated against many posts.
 
-    Watched words share one alternation, so a post is scanned once for all of them
-    however many there are; only where it hits are the individual rules tried.
+    Watched words share one scan (`phrase_scan_regex`), so a post is read once for all
+    of them however many there are; only where it hits are the individual rules tried.
     """
 
     def __init__(self, rules: Iterable[CompiledRule]) -> None:
         self.rules = tuple(rules)
         self._regex_rules = [rule for rule in self.rules if rule.spec.is_regex]
         word_rules = [rule for rule in self.rules if not rule.spec.is_regex]
-        self._by_first_letter: dict[str, list[CompiledRule]] = {}
-        for rule in word_rules:
-            first = phrase_words(rule.spec.pattern)[0][0]
-            self._by_first_letter.setdefault(first, []).append(rule)
-        bodies = dict.fromkeys(phrase_body(rule.spec.pattern) for rule in word_rules)
-        self._any_word = re.compile(f"{WORD_START}(?:{'|'.join(bodies)})") if bodies else None
+        # Rules by how a match of theirs must begin: the first letter, and the letter after
+        # its run however stretched ("kiiill" is ("k", "i")), or "" when the first word is
+        # one run ("i want to die"); such rules are tried with every letter after theirs.
+        self._by_start: dict[tuple[str, str], list[CompiledRule]] = {}
+        starts = [_start(rule) for rule in word_rules]
+        keys: dict[str, set[str]] = {}
+        for first, after in starts:
+            keys.setdefault(first, {""}).add(after)
+        for rule, (first, after) in zip(word_rules, starts, strict=True):
+            for key in [after] if after else keys[first]:
+                self._by_start.setdefault((first, key), []).append(rule)
+        scan = phrase_scan_regex(rule.spec.pattern for rule in word_rules)
+        self._any_word = re.compile(scan) if scan else None
 
     @classmethod
     def compile(cls, specs: Iterable[RuleSpec]) -> RuleSet:
@@ -168,10 +174,16 @@ class RuleSet:
     def _word_matches(self, text: str) -> Iterator[tuple[CompiledRule, int, int]]:
         if self._any_word is None:
             return
+        # The scan matches from the character before a word, so the first word gets one.
+        padded = " " + text
         position = 0
-        while hit := self._any_word.search(text, position):
-            start = hit.start()
-            for rule in self._by_first_letter.get(text[start], ()):
+        while hit := self._any_word.search(padded, position):
+            start = hit.start()  # in `text`: the padded text is one character longer
+            first, after = text[start], start + 1
+            while after < len(text) and text[after] == first:
+                after += 1
+            key = (first, text[after : after + 1])
+            for rule in self._by_start.get(key) or self._by_start.get((first, ""), []):
                 found = rule.regex.match(text, start)
                 if found and at_word_edges(text, start, found.end()):
                     yield rule, start, found.end()
@@ -183,6 +195,12 @@ class RuleSet:
         for rule in self._regex_rules:
             for found in rule.regex.finditer(text, 0, limit):
                 yield rule, found.start(), found.end()
+
+
+def _start(rule: CompiledRule) -> tuple[str, str]:
+    word = phrase_words(rule.spec.pattern)[0]
+    run = len(word) - len(word.lstrip(word[0]))
+    return word[0], word[run : run + 1]
 
 
 def explain(ruleset: RuleSet, text: str) -> list[Match]:

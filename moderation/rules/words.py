@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 from moderation.rules.normalisation import fold
 
@@ -25,6 +26,12 @@ ANY_GAP = r"[\W_]*"
 # "my career. Suicide ..." can never be mistaken for the exception "career suicide".
 TIGHT_GAP = r"[ \t-]*"
 _RUNS = re.compile(r"(.)\1*")
+# Pieces of a phrase the scan shares between phrases; the rest of a longer phrase is
+# spelled out whole. Each shared piece can nest a group, and `re` compiles nested groups
+# recursively, so this keeps compiling well clear of Python's recursion limit.
+_SHARED_PIECES = 32
+# The phrases' pieces as a prefix tree: each piece leads to the pieces that can follow it.
+_Tree = dict[str, "_Tree"]
 
 
 def is_word_char(char: str) -> bool:
@@ -77,3 +84,53 @@ def _word_regex(word: str) -> str:
         else:
             parts.append(f"{letter}{{{length},}}")
     return "".join(parts)
+
+
+def phrase_scan_regex(phrases: Iterable[str]) -> str | None:
+    """Regex source that finds, in " " + text, where any of `phrases` may match.
+
+    It matches the character before a word (the space for the first word of the text)
+    followed by what may be one of the phrases, so `re` skips through the letters inside
+    words without trying anything there; `hit.start()` in the padded text is the word's
+    start in the text. The phrases share a prefix tree ("kill|kms|..." becomes
+    "k(?:ill|ms)..."): at each word `re` tries the alternatives one after another, so
+    a flat alternation of every phrase costs words times phrases.
+
+    It may find more than the phrases' own regexes do, never less: any stretch of a
+    letter counts here ("god" is looked for as "g+o+d+", so "good" is found too), and it
+    knows nothing of word edges made by marks. Only the phrases' regexes decide.
+    """
+    root: _Tree = {}
+    for phrase in phrases:
+        pieces = _scan_pieces(phrase)
+        if len(pieces) > _SHARED_PIECES:
+            pieces[_SHARED_PIECES:] = ["".join(pieces[_SHARED_PIECES:])]
+        node = root
+        for piece in pieces:
+            node = node.setdefault(piece, {})
+    return r"[\W_]" + _alternatives(root) if root else None
+
+
+def _scan_pieces(phrase: str) -> list[str]:
+    pieces = []
+    for number, word in enumerate(phrase_words(phrase)):
+        if number:
+            pieces.append(ANY_GAP)
+        for run in _RUNS.finditer(word):
+            letter = re.escape(run.group(1))
+            # Written "gg*" rather than "g+": `re` skips an alternative at once when it
+            # starts with a literal that is not the next character.
+            pieces.append(
+                f"{letter}{letter}*" if run.group(1).isalpha() else letter * len(run.group())
+            )
+    pieces.append(WORD_END)
+    return pieces
+
+
+def _alternatives(node: _Tree) -> str:
+    if not node:
+        return ""
+    branches = [piece + _alternatives(rest) for piece, rest in node.items()]
+    if len(branches) == 1:
+        return branches[0]
+    return f"(?:{'|'.join(branches)})"
