@@ -181,6 +181,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
 
     from forum.web.app import create_app
     from forum.web.factory import tune_gc
+    from forum.web.processes import serve as serve_processes
 
     if args.workers > 1 and settings.database_url.startswith("sqlite"):
         raise CliError(
@@ -243,11 +244,12 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     )
     if args.workers > 1:
         # Each process builds its own app (forum.web.factory) from the same environment.
+        # Each has a listening socket of its own, so connections are spread across them.
         _say(f"{args.workers} web processes.")
-        uvicorn.run(
+        serve_processes(
             "forum.web.factory:app_from_environment",
+            args.workers,
             factory=True,
-            workers=args.workers,
             # uvicorn restarts a child that has not answered its supervisor within this;
             # its default (5 s) kills children still starting on a busy small machine.
             timeout_worker_healthcheck=60,
