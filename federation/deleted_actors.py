@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
+from federation.follower_cache import followers_changed
 from federation.models import Delivery, DeliveryState, Follow
 from forum import invalidation
 from forum.models import Actor, Post, Thread
@@ -30,6 +31,7 @@ async def forget_actor(actor: Actor, *, keep_posts: bool = False) -> None:
             deleted_at=datetime.now(UTC), **({"name": DELETED_TITLE} if keep_posts else {})
         )
         await Follow.filter(follower_id=actor.id).delete()
+        await followers_changed(None)
         if not keep_posts:
             await (
                 Post.filter(author_id=actor.id)

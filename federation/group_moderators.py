@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from federation.documents import DocumentError, parse_actor, parse_collection
 from federation.remote_actors import ActorResolver, ActorUnavailableError
+from forum import invalidation
 from forum.models import Board
 
 log = logging.getLogger("kindred.groups")
@@ -36,12 +37,15 @@ async def refresh_moderators(resolver: ActorResolver, board: Board) -> list[str]
         stamp = datetime.now(UTC) - MODERATORS_TTL + RECHECK_AFTER
         await Board.filter(id=board.id).update(remote_moderators_fetched_at=stamp)
         board.remote_moderators_fetched_at = stamp
+        # Every process's copy of the board (forum.board_cache) reads it again.
+        await invalidation.announce(invalidation.BOARDS, board.slug)
         return list(board.remote_moderators)
     board.remote_moderators = found
     board.remote_moderators_fetched_at = datetime.now(UTC)
     await Board.filter(id=board.id).update(
         remote_moderators=found, remote_moderators_fetched_at=board.remote_moderators_fetched_at
     )
+    await invalidation.announce(invalidation.BOARDS, board.slug)
     return found
 
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from tortoise.connection import get_connection
 
-from federation import objects
+from federation import follower_cache, objects
 from federation.actors import moderation_slug
 from federation.eligibility import board_federates
 from federation.models import Follow, FollowState, OutboxActivity
@@ -132,6 +132,7 @@ class Publisher:
             followed_id=group.id,
             defaults={"ap_id": follow["id"], "state": FollowState.pending},
         )
+        await follower_cache.followers_changed(group.id)
         await deliver(follow, persona.actor, [group.inbox or ""])
 
     async def _left(self, event: events.MemberLeft) -> None:
@@ -187,6 +188,7 @@ class Publisher:
             "to": [group.ap_id],
         }
         await Follow.filter(id=follow.id).delete()
+        await follower_cache.followers_changed(group.id)
         await deliver(undo, persona.actor, [group.inbox or ""])
 
     async def _reaction(self, event: events.ReactionChanged) -> None:
@@ -468,13 +470,20 @@ _FOLLOWER_INBOXES = (
 
 
 async def follower_inboxes(actor_id: int) -> list[str]:
-    """One inbox per remote server where possible: its shared inbox, else each inbox."""
+    """One inbox per remote server where possible: its shared inbox, else each inbox.
+    Kept in memory per actor (federation.follower_cache)."""
+    key = str(actor_id)
+    cached: list[str] | None = follower_cache.inboxes.get(key)
+    if cached is not None:
+        return list(cached)
+    changes = follower_cache.inboxes.changes()
     connection = get_connection("default")
     _, rows = await connection.execute_query(
         for_dialect(_FOLLOWER_INBOXES, connection.capabilities.dialect),
         [actor_id, FollowState.accepted.value, False],
     )
     inboxes = {str(shared or inbox) for shared, inbox in map(tuple, rows) if shared or inbox}
+    follower_cache.inboxes.put(key, sorted(inboxes), changes)
     return sorted(inboxes)
 
 

@@ -27,6 +27,7 @@ from federation import fetch
 from federation.actors import instance_actor
 from federation.documents import ActorDoc, DocumentError, parse_actor
 from federation.errors import FederationError
+from federation.follower_cache import followers_changed
 from federation.policy import DomainDecisions
 from federation.signatures import InvalidSignatureError, VerifyingKey, load_public_key
 from federation.signer import ActorSigner, Scheme, other_scheme, schemes_for
@@ -252,4 +253,6 @@ async def _write_actor(
         except IntegrityError:  # fetched concurrently, here or in another process
             actor = await Actor.get(ap_id=ap_id)
     await Actor.filter(id=actor.id).update(**fields)
+    if (actor.inbox, actor.shared_inbox) != (fields["inbox"], fields["shared_inbox"]):
+        await followers_changed(None)  # deliveries to what it follows go to the new inbox
     return await Actor.get(id=actor.id), (actor.key_id, actor.public_key_pem)

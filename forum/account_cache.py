@@ -1,19 +1,21 @@
 """Signed-in members' accounts and board memberships, kept in memory for a short while.
 
-Every page a member opens needs their account (from the session cookie), and every
-thread page their membership of the board with its persona: two queries a page for rows
-that seldom change. This process keeps the rows it read, per session and per (account,
-board), and never an object: each request builds its own models from them, so nothing one
-request changes reaches another. Nothing here joins one account's boards: an entry holds
-one membership, found only by the account and board that ask for it.
+Every page a member opens needs their account (from the session cookie or API token),
+and every thread page their membership of the board with its persona: two queries a page
+for rows that seldom change. This process keeps the rows it read, per session, per API
+token and per (account, board), and never an object: each request builds its own models
+from them, so nothing one request changes reaches another. Nothing here joins one
+account's boards: an entry holds one membership, found only by the account and board
+that ask for it.
 
-Every service that changes an account, ends a session, or changes a membership or
-persona announces invalidation.ACCOUNTS with the account's id (`account_changed`): this
-process drops that account's entries before the announcement returns, the others when
-PostgreSQL delivers the notice (at commit, within a second). A session's expiry and an
-account's suspension are checked on every use, and each entry is read again after
-TTL_SECONDS, the bound should a change ever go unannounced. Only what was found is kept:
-an unknown cookie, or an account with no membership in a board, asks the database again.
+Every service that changes an account, ends a session, revokes an API token, or changes
+a membership or persona announces invalidation.ACCOUNTS with the account's id
+(`account_changed`): this process drops that account's entries before the announcement
+returns, the others when PostgreSQL delivers the notice (at commit, within a second). A
+session's expiry and an account's suspension are checked on every use, and each entry is
+read again after TTL_SECONDS, the bound should a change ever go unannounced. Only what
+was found is kept: an unknown cookie, or an account with no membership in a board, asks
+the database again.
 """
 
 from __future__ import annotations
@@ -72,6 +74,8 @@ class RowCache:
 sessions = RowCache()
 # (account id, board id) -> membership, persona and actor row.
 memberships = RowCache()
+# API token digest -> account row (a token has no expiry: it lasts until revoked).
+api_tokens = RowCache()
 
 
 def changes() -> int:
@@ -98,6 +102,7 @@ def _dropped(key: str) -> None:
     account_id = int(key) if key.isdigit() else None
     sessions.drop(account_id)
     memberships.drop(account_id)
+    api_tokens.drop(account_id)
 
 
 def _boards_changed(_key: str) -> None:

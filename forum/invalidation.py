@@ -50,6 +50,11 @@ ACTOR_KEYS = "actor-keys"
 THREADS = "threads"
 # An account, its sessions, memberships or personas (key: the account id; forum.account_cache).
 ACCOUNTS = "accounts"
+# A board's suspensions and bans of one author (key: "board id/actor id"; forum.sanction_cache).
+SANCTIONS = "sanctions"
+# Who follows a local actor, and their inboxes (key: the followed actor's id;
+# federation.follower_cache).
+FOLLOWERS = "followers"
 
 Callback = Callable[[str], None]
 _subscribers: defaultdict[str, list[Callback]] = defaultdict(list)

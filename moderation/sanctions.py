@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from forum import invalidation, sanction_cache
 from forum.errors import ConflictError, InvalidInputError, NotFoundError
 from forum.events import MemberBanned, emit
 from forum.i18n import _
@@ -83,6 +84,10 @@ async def subject_record(viewer: Viewer, slug: str, actor_id: int) -> SubjectRec
     return SubjectRecord(subject, sanction, posts, history)
 
 
+# A sanction saved through the ORM drops them in this process at once (as announcing does).
+invalidation.forget_on_change(invalidation.SANCTIONS, Sanction, sanction_cache.ends.drop)
+
+
 def _in_force(now: datetime) -> Q:
     return Q(lifted_at=None) & (Q(until=None) | Q(until__gt=now))
 
@@ -100,15 +105,23 @@ async def active_sanction(board_id: int, actor_id: int) -> Sanction | None:
 async def posting_bar(board_id: int, actor_id: int) -> str | None:
     """What the forum tells an author suspended or banned in this board (ours, or a
     mirrored group's on our persona), or None. Registered as forum's bar check, so local
-    posts, remote Creates and edits all ask here."""
+    posts, remote Creates and edits all ask here. The sanctions' ends are kept in memory
+    (forum.sanction_cache: every write announces itself) and compared with now each time."""
     now = datetime.now(UTC)
-    sanctions = await Sanction.filter(_in_force(now), board_id=board_id, actor_id=actor_id).only(
-        "id", "until"
-    )
-    if not sanctions:
+    key = sanction_cache.key(board_id, actor_id)
+    found: tuple[datetime | None, ...] | None = sanction_cache.ends.get(key)
+    if found is None:
+        changes = sanction_cache.ends.changes()
+        rows = await Sanction.filter(
+            _in_force(now), board_id=board_id, actor_id=actor_id
+        ).values_list("until", flat=True)
+        found = tuple(rows)  # type: ignore[arg-type]
+        sanction_cache.ends.put(key, found, changes)
+    in_force = [until for until in found if until is None or until > now]
+    if not in_force:
         return None
-    ends = [s.until for s in sanctions if s.until is not None]
-    if len(ends) < len(sanctions):
+    ends = [until for until in in_force if until is not None]
+    if len(ends) < len(in_force):
         return _("The moderators of this board have banned you from posting here.")
     return _(
         "The moderators of this board have suspended you from posting here until %(until)s UTC.",
@@ -167,6 +180,7 @@ async def suspend(
         until=until,
         mod_action=entry,
     )
+    await sanction_cache.sanctions_changed(board.id, actor.id)
     await emit(MemberBanned(board.id, actor.id, public_reason(reason, board), until=until))
     return entry
 
@@ -194,6 +208,7 @@ async def ban(
     await Sanction.create(
         kind=SanctionKind.ban, board_id=board.id, actor_id=actor.id, reason=reason, mod_action=entry
     )
+    await sanction_cache.sanctions_changed(board.id, actor.id)
     await emit(MemberBanned(board.id, actor.id, public_reason(reason, board), until=None))
     return entry
 
@@ -210,6 +225,7 @@ async def lift_sanction(
 ) -> ModAction:
     await Sanction.filter(id=sanction.id).update(lifted_at=datetime.now(UTC))
     assert sanction.actor_id is not None
+    await sanction_cache.sanctions_changed(sanction.board_id, sanction.actor_id)
     await emit(MemberBanned(board.id, sanction.actor_id, public_reason(reason, board), lifted=True))
     kind = "suspension" if sanction.kind == SanctionKind.suspend else "ban"
     return await log_and_tell(

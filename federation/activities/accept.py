@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from federation.activities.context import Ignored, Incoming
 from federation.documents import ActivityDoc
+from federation.follower_cache import followers_changed
 from federation.models import Follow, FollowState
 
 
@@ -19,8 +20,10 @@ async def _follow_for(incoming: Incoming) -> Follow:
 async def receive(incoming: Incoming) -> None:
     follow = await _follow_for(incoming)
     await Follow.filter(id=follow.id).update(state=FollowState.accepted)
+    await followers_changed(follow.followed_id)
 
 
 async def receive_reject(incoming: Incoming) -> None:
     follow = await _follow_for(incoming)
     await Follow.filter(id=follow.id).update(state=FollowState.rejected)
+    await followers_changed(follow.followed_id)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from federation.activities.context import Ignored, Incoming
 from federation.group_moderators import is_group_moderator
+from forum import sanction_cache
 from forum.models import Board, Notice, Persona
 from moderation.models import Sanction, SanctionKind
 
@@ -40,6 +41,8 @@ async def receive(incoming: Incoming) -> None:
             until=until,
             remote=True,
         )
+    # `.update()` tells no one: every process reads the author's sanctions again.
+    await sanction_cache.sanctions_changed(board.id, persona.actor_id)
     text = f"The moderators of {board.title} banned you there"
     text += f" until {until:%d %b %Y, %H:%M} UTC." if until else "."
     if reason:
@@ -54,6 +57,7 @@ async def lift(incoming: Incoming) -> None:
     if not active:
         raise Ignored("There is no ban to lift.")
     await Sanction.filter(id__in=[s.id for s in active]).update(lifted_at=datetime.now(UTC))
+    await sanction_cache.sanctions_changed(board.id, persona.actor_id)
     await _tell(persona, f"The moderators of {board.title} lifted your ban there.")
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from federation.activities.context import Incoming, Rejected
 from federation.eligibility import board_federates
+from federation.follower_cache import followers_changed
 from federation.models import Follow, FollowState
 from federation.outbox import deliver
 from federation.urls import AS_CONTEXT
@@ -31,6 +32,7 @@ async def receive(incoming: Incoming) -> None:
         await Follow.filter(id=follow.id).update(
             ap_id=incoming.activity.id, state=FollowState.accepted
         )
+    await followers_changed(board.actor_id)
     group = await Actor.get(id=board.actor_id)
     accept: dict[str, Any] = {
         "@context": AS_CONTEXT,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from federation.activities import block, like, lock
 from federation.activities.context import Ignored, Incoming, Rejected
 from federation.documents import ActivityDoc
+from federation.follower_cache import followers_changed
 from federation.models import Follow
 
 
@@ -31,6 +32,7 @@ async def receive(incoming: Incoming) -> None:
                 ).delete()
         if not removed:
             raise Ignored("There was no such follow.")
+        await followers_changed(None)  # which board it followed was not read: all of them
         return
     if kind in {"Like", "EmojiReact"} and isinstance(inner, ActivityDoc):
         await like.apply(incoming, inner, on=False)

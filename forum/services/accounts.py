@@ -399,11 +399,29 @@ async def create_api_token(viewer: Viewer, name: str) -> str:
     return token
 
 
-async def account_for_api_token(token: str) -> Account | None:
-    record = (
-        await ApiToken.filter(token_hash=tokens.digest(token)).select_related("account").first()
+@functools.cache
+def _token_account() -> str:
+    return (
+        f"SELECT {raw_sql.columns(Account, 'a')} FROM api_token t"  # noqa: S608
+        " JOIN account a ON a.id = t.account_id WHERE t.token_hash = ? LIMIT 1"
     )
-    return record.account if record and not account_barred(record.account) else None
+
+
+async def account_for_api_token(token: str) -> Account | None:
+    """The account behind an API token, kept in memory as sessions are (every deletion of
+    a token and every change to its account announces itself); a barred account is
+    refused on every use."""
+    digest = tokens.digest(token)
+    row = account_cache.api_tokens.get(digest)
+    if row is None:
+        changes = account_cache.changes()
+        rows = await raw_sql.fetch(_token_account(), [digest])
+        if not rows:
+            return None
+        row = rows[0]
+        account_cache.api_tokens.put(digest, row["a__id"], row, changes)
+    account: Account = raw_sql.load(Account, row, "a")
+    return account if not account_barred(account) else None
 
 
 async def list_api_tokens(viewer: Viewer) -> list[ApiToken]:
@@ -413,7 +431,8 @@ async def list_api_tokens(viewer: Viewer) -> list[ApiToken]:
 
 async def revoke_api_token(viewer: Viewer, token_id: int) -> None:
     account = _require(viewer)
-    await ApiToken.filter(id=token_id, account_id=account.id).delete()
+    if await ApiToken.filter(id=token_id, account_id=account.id).delete():
+        await account_cache.account_changed(account.id)  # refused on its next use
 
 
 async def delete_account(

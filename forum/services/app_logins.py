@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
+from typing import cast
 
 import jwt
 
-from forum import tokens
+from forum import account_cache, tokens
 from forum.models import Account, ApiToken
 
 TOKEN_NAME = "Lemmy app"  # noqa: S105 (a label shown on /account)
@@ -33,4 +34,9 @@ async def start_app_login(account: Account, *, issuer: str, key: bytes) -> str:
 
 async def end_app_login(token: str) -> bool:
     """Revoke the token an app logs out with; whether there was one."""
-    return bool(await ApiToken.filter(token_hash=tokens.digest(token)).delete())
+    digest = tokens.digest(token)
+    owners = await ApiToken.filter(token_hash=digest).values_list("account_id", flat=True)
+    deleted = await ApiToken.filter(token_hash=digest).delete()
+    for account_id in owners:
+        await account_cache.account_changed(cast("int", account_id))
+    return bool(deleted)

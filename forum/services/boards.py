@@ -11,7 +11,7 @@ from typing import TypeVar
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from forum import account_cache, invalidation, raw_sql
+from forum import account_cache, board_cache, invalidation, raw_sql
 from forum.errors import (
     ConflictError,
     InvalidInputError,
@@ -329,9 +329,17 @@ async def set_board_federation(
     return board
 
 
-async def access_board(slug: str, viewer: Viewer) -> BoardAccess:
-    """The board as `viewer` sees it; NotFoundError alike for missing and hidden boards."""
-    board = await Board.filter(slug=slug).first()
+async def access_board(slug: str, viewer: Viewer, *, cached: bool = False) -> BoardAccess:
+    """The board as `viewer` sees it; NotFoundError alike for missing and hidden boards.
+    With `cached`, the board may come from forum.board_cache: without its counters, for
+    callers that show no numbers (replies, edits)."""
+    if cached:
+        board = await board_cache.by_slug(slug)
+    else:
+        changes = board_cache.changes()
+        board = await Board.filter(slug=slug).first()
+        if board is not None:
+            board_cache.remember(board, changes)  # fresh: the next cached read takes it
     if board is None:
         raise NotFoundError()
     return await access_for(board, viewer)

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from forum import invalidation
 from forum.errors import ForumError, InvalidInputError, NotAllowedError, NotFoundError
 from forum.i18n import _, format_number
 from forum.models import Board, Thread
@@ -91,6 +92,8 @@ async def update_board_checkin(
     }
     board.update_from_dict(changed)
     await board.save(update_fields=list(changed))
+    # Other processes' copies of the board (forum.board_cache) read it again.
+    await invalidation.announce(invalidation.BOARDS, board.slug)
     return board
 
 

@@ -8,6 +8,7 @@ post, when its rules say so.
 
 from __future__ import annotations
 
+from forum import invalidation
 from forum.errors import InvalidInputError, NotAllowedError, NotFoundError
 from forum.i18n import _, format_number
 from forum.models import Board
@@ -122,4 +123,6 @@ async def update_board_notes(
     board.content_note_choices = _check_choices(choices)
     board.content_note_required = _check_requirement(required)
     await board.save(update_fields=["content_note_choices", "content_note_required"])
+    # Other processes' copies of the board (forum.board_cache) read it again.
+    await invalidation.announce(invalidation.BOARDS, board.slug)
     return board

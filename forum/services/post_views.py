@@ -452,3 +452,28 @@ async def thread_and_board(
         return None
     row = rows[0]
     return FoundThread(load(Thread, row, "t"), load(Board, row, "b"), bool(row["author_one_off"]))
+
+
+@functools.cache
+def _thread_in_board_sql(states: int) -> str:
+    # Only the model's own column names are interpolated; values are bound parameters.
+    return (
+        f"SELECT {columns(Thread, 't')}, "  # noqa: S608
+        "EXISTS (SELECT 1 FROM persona pa WHERE pa.actor_id = t.author_id AND pa.slot <> 0) "
+        "AS author_one_off "
+        "FROM thread t WHERE t.id = ? AND t.board_id = ? "
+        f"AND t.state IN ({', '.join('?' * states)})"
+    )
+
+
+async def thread_in_board(
+    board: Board, thread_id: int, states: Sequence[PostState] = READABLE
+) -> FoundThread | None:
+    """As thread_and_board, for a board already at hand (forum.board_cache): the thread
+    alone, by its primary key, without the board's columns."""
+    readable = [state.value for state in states]
+    rows = await fetch(_thread_in_board_sql(len(readable)), [thread_id, board.id, *readable])
+    if not rows:
+        return None
+    row = rows[0]
+    return FoundThread(load(Thread, row, "t"), board, bool(row["author_one_off"]))

@@ -9,6 +9,7 @@ from tortoise.connection import get_connection
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from forum import board_cache
 from forum.errors import ConflictError, NotAllowedError, NotFoundError
 from forum.events import PostDeleted, Written, emit
 from forum.i18n import _
@@ -25,11 +26,14 @@ from forum.services.admission import (
     announce_edit,
     announce_post,
 )
-from forum.services.boards import BoardAccess, access_board, require_login
+from forum.services.boards import BoardAccess, access_board, access_for, require_login
 from forum.services.content_notes import check_member_note
 from forum.services.languages import check_post_language
+from forum.services.members_only import hidden_from
 from forum.services.one_off_names import own_one_off
 from forum.services.threads import (
+    MAX_ID,
+    READABLE_STATES,
     check_body,
     check_seq,
     check_title,
@@ -45,7 +49,11 @@ DELETED_TITLE = "[deleted]"
 
 async def _member_access(slug: str, viewer: Viewer) -> BoardAccess:
     require_login(viewer)
-    access = await access_board(slug, viewer)
+    # Replies and edits show no counts: the board may come from forum.board_cache.
+    return _as_member(await access_board(slug, viewer, cached=True))
+
+
+def _as_member(access: BoardAccess) -> BoardAccess:
     if access.persona is None:
         if not access.can_read:
             raise NotFoundError()
@@ -53,8 +61,23 @@ async def _member_access(slug: str, viewer: Viewer) -> BoardAccess:
     return access
 
 
+async def _thread_access(thread_id: int, viewer: Viewer) -> tuple[BoardAccess, Thread]:
+    """The thread and the member's access to its board, for a caller that knows the
+    thread only (the API): the thread first, its board from forum.board_cache. Refuses
+    as `_member_access` and get_thread do, in the same order."""
+    require_login(viewer)
+    thread = await Thread.filter(id=thread_id).first() if 0 < thread_id <= MAX_ID else None
+    board = await board_cache.by_id(thread.board_id) if thread is not None else None
+    if thread is None or board is None:
+        raise NotFoundError()
+    access = _as_member(await access_for(board, viewer))
+    if thread.state not in READABLE_STATES or hidden_from(thread, access):
+        raise NotFoundError()
+    return access, thread
+
+
 async def create_reply(
-    slug: str,
+    slug: str | None,
     thread_id: int,
     viewer: Viewer,
     *,
@@ -64,9 +87,13 @@ async def create_reply(
     language: str = "",
     limiter: RateLimiter | None = None,
 ) -> Post:
-    """A reply, in the `language` its author chose ("": their interface language)."""
-    access = await _member_access(slug, viewer)
-    thread = await get_thread(access, thread_id)
+    """A reply, in the `language` its author chose ("": their interface language).
+    `slug` None: in the thread's board, whichever it is (the API knows the thread only)."""
+    if slug is None:
+        access, thread = await _thread_access(thread_id, viewer)
+    else:
+        access = await _member_access(slug, viewer)
+        thread = await get_thread(access, thread_id)
     if thread.state != PostState.visible:
         raise NotFoundError()
     if thread.locked:

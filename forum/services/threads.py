@@ -10,6 +10,7 @@ from typing import cast
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
+from forum import board_cache
 from forum.errors import InvalidInputError, NotAllowedError, NotFoundError
 from forum.events import Written
 from forum.i18n import _, format_number
@@ -31,7 +32,7 @@ from forum.services.languages import check_post_language
 from forum.services.members_only import hidden_from, shown_to
 from forum.services.one_off_names import own_one_off
 from forum.services.post_views import POSTS_PER_PAGE as POSTS_PER_PAGE
-from forum.services.post_views import PostView, posts_in_range, thread_and_board
+from forum.services.post_views import PostView, posts_in_range, thread_in_board
 from forum.services.readings import Place, first_unread, note_page
 from forum.services.site import get_site_settings
 from forum.services.viewer import Viewer
@@ -336,11 +337,13 @@ async def read_thread(
     """
     if not 0 < thread_id <= MAX_ID:
         raise NotFoundError()
-    # Thread and board in one query; a missing board and a missing thread look the same.
-    found = await thread_and_board(slug, thread_id)
-    if found is None and viewer.account is not None:
+    # The board from forum.board_cache (the page shows none of its counts), then the
+    # thread; a missing board and a missing thread look the same.
+    board = await board_cache.by_slug(slug)
+    found = await thread_in_board(board, thread_id) if board is not None else None
+    if found is None and board is not None and viewer.account is not None:
         # A thread held for review: its author and the moderators see it (access decides).
-        found = await thread_and_board(slug, thread_id, (PostState.held,))
+        found = await thread_in_board(board, thread_id, (PostState.held,))
     if found is None:
         raise NotFoundError()
     thread, board, author_one_off = found

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from forum import invalidation
 from forum.errors import ConflictError, InvalidInputError, NotAllowedError, NotFoundError
 from forum.i18n import _, day_and_time, format_number
 from forum.keys import generate_key_pair
@@ -63,6 +64,8 @@ async def update_board_one_off(viewer: Viewer | None, slug: str, *, days: int | 
         )
     board.one_off_days = days
     await board.save(update_fields=["one_off_days"])
+    # Other processes' copies of the board (forum.board_cache) read it again.
+    await invalidation.announce(invalidation.BOARDS, board.slug)
     return board
 
 

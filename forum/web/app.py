@@ -16,7 +16,7 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
 from federation import install as install_federation
-from forum import account_cache, log_records
+from forum import account_cache, board_cache, keyed_cache, log_records
 from forum.db import close_database, open_database
 from forum.errors import ForumError
 from forum.invalidation import listening
@@ -230,6 +230,8 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     install_moderation(app)
     connect_notices()
     account_cache.forget_all()
+    board_cache.forget()
+    keyed_cache.forget_all()
     # Routes are tried in order and the add-ons put theirs in front: without this a thread
     # page waits for some eighty regular expressions. No other route matches its paths.
     app.router.routes.remove(THREAD_PAGE)

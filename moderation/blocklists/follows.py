@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from tortoise.expressions import Q
 
+from federation.follower_cache import followers_changed
 from federation.models import Follow
 from federation.policy import allowed_hosts
 from forum.models import Actor, SiteSettings
@@ -33,4 +34,6 @@ async def drop_suspended_follows() -> int:
         actors = await Actor.filter(local=False, domain__in=chunk).values_list("id", flat=True)
         ids = [int(actor_id) for actor_id in actors]  # type: ignore[call-overload]
         dropped += await Follow.filter(Q(follower_id__in=ids) | Q(followed_id__in=ids)).delete()
+    if dropped:
+        await followers_changed(None)
     return dropped

@@ -10,6 +10,7 @@ import feedparser
 import httpx
 import pytest
 
+from forum import invalidation
 from forum.models import Board, Persona, Post, Thread
 from forum.services.invites import create_invites
 from tests.helpers import (
@@ -127,6 +128,7 @@ async def test_thread_feed_lists_only_visible_posts(app: object, scene: Scene) -
         assert (await report_post(reader, "open", tid, 5, category="harassment")).status_code == 303
     # Held: the board now holds a new member's first post.
     await Board.filter(slug="open").update(premod_count=1)
+    await invalidation.announce(invalidation.BOARDS, "open")  # as the services do
     async with client_from(app, 10) as newcomer:
         await register(newcomer, "newcomer10")
         await join(newcomer, "open")
@@ -155,6 +157,7 @@ async def test_a_removed_or_held_thread_has_no_feed_and_leaves_the_boards(
         scene.mod, mod_page, {"action": "remove", "reason_text": "Spam"}, form_page=mod_page
     )
     await Board.filter(slug="open").update(premod_count=1)
+    await invalidation.announce(invalidation.BOARDS, "open")  # as the services do
     async with client_from(app, 10) as newcomer:
         await register(newcomer, "newcomer10")
         await join(newcomer, "open")

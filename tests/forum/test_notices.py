@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from forum import invalidation
 from forum.mentions import MAX_MENTIONS, mentioned_in, parse_mentions
 from forum.models import Account, Board, Mention, Notice, Persona, Reading
 from forum.services.personas import rename_persona
@@ -185,6 +186,7 @@ async def test_bad_watch_requests_get_clear_answers(scene: Scene) -> None:
 async def test_a_held_reply_is_noticed_only_when_approved(app: object, scene: Scene) -> None:
     tid = await thread(scene.third)
     await Board.filter(slug="grief").update(premod_count=5)  # new posts wait from now on
+    await invalidation.announce(invalidation.BOARDS, "grief")  # as the services do
     admin = client_from(app, 9)
     await make_admin(admin)
     await reply(scene.replier, tid, "A held answer, @Calm River")
@@ -330,6 +332,7 @@ async def test_a_post_mentions_at_most_a_bounded_number(scene: Scene) -> None:
 
 async def test_someone_who_left_a_members_only_board_is_not_told(scene: Scene) -> None:
     await Board.filter(slug="grief").update(visibility="members")
+    await invalidation.announce(invalidation.BOARDS, "grief")  # as the services do
     tid = await thread(scene.opener)
     page = f"/b/grief/t/{tid}"
     await post_form(scene.opener, "/b/grief/leave", {}, form_page=page)
@@ -337,6 +340,7 @@ async def test_someone_who_left_a_members_only_board_is_not_told(scene: Scene) -
     assert await scene.notices_of("openfern") == []
     # In a public board, someone who left still reads it, and is still told.
     await Board.filter(slug="grief").update(visibility="public")
+    await invalidation.announce(invalidation.BOARDS, "grief")  # as the services do
     await reply(scene.replier, tid, "Still thinking of you")
     assert [n.kind for n in await scene.notices_of("openfern")] == ["reply"]
 

@@ -50,7 +50,7 @@ async def create_reply(request: Request) -> JSONResponse:
     text, reply_to = body.text("body"), body.number("reply_to")
     thread_id = request.path_params["thread_id"]
     post = await posts.create_reply(
-        await thread_slug(thread_id),
+        None,  # the thread's board (from forum.board_cache)
         thread_id,
         viewer,
         body=text,
