@@ -30,6 +30,7 @@ from forum.web.form_tokens import FormTokenMiddleware
 from forum.web.language import LanguageLayer
 from forum.web.metrics import MetricsLayer, RequestMetrics, metrics
 from forum.web.middleware import RequestGuard
+from forum.web.routing import IndexedRouter
 from forum.web.state import AppState
 from forum.web.views import (
     accounts,
@@ -141,8 +142,8 @@ ROUTES = [
     Route("/notices/read", notices.mark_read, methods=["POST"]),
     Route("/notices/{notice_id:int}/open", notices.open_notice, methods=["POST"]),
     Route("/metrics", metrics),
-    Mount("/api/v3", routes=lemmy.routes, middleware=lemmy.MIDDLEWARE),
-    Mount("/api", routes=api.routes),
+    Mount("/api/v3", app=IndexedRouter(lemmy.routes), middleware=lemmy.MIDDLEWARE),
+    Mount("/api", app=IndexedRouter(api.routes)),
 ]
 
 
@@ -157,6 +158,8 @@ class Kindred(Starlette):
         self, *args: Any, https: bool, public_url: str, max_body_bytes: int, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
+        # The same routes and lifespan; a request tries only the routes its path can match.
+        self.router = IndexedRouter(self.router.routes, lifespan=self.router.lifespan_context)
         self.https = https
         self.public_url = public_url
         self.max_body_bytes = max_body_bytes
@@ -233,7 +236,8 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     board_cache.forget()
     keyed_cache.forget_all()
     # Routes are tried in order and the add-ons put theirs in front: without this a thread
-    # page waits for some eighty regular expressions. No other route matches its paths.
+    # page waits for the other /b/ routes' regular expressions. No other route matches
+    # its paths.
     app.router.routes.remove(THREAD_PAGE)
     app.router.routes.insert(0, THREAD_PAGE)
     app.state.kindred = AppState(
