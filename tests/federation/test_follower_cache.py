@@ -4,10 +4,8 @@ and its Undo each count from the very next post."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 
-import asyncpg
 import httpx
 import pytest
 
@@ -29,6 +27,7 @@ from tests.federation.test_inbox import follow, process
 from tests.federation.test_moderation_in import BASE, block
 from tests.forum.test_thread_pagination import count_queries
 from tests.helpers import join, make_board, post_form, register, start_thread, thread_id_from
+from tests.other_process import other_process, until
 
 BACKEND = os.environ.get("KINDRED_TEST_DB", "sqlite")
 
@@ -105,36 +104,23 @@ async def test_a_follower_added_by_another_process_gets_the_next_post_here(
         assert listener is not None
         assert (await _reply(client, path, "Nobody follows yet")).status_code == 303
         assert len(follower_cache.inboxes) == 1
-        other = await asyncpg.connect(
-            **invalidation.connect_arguments(settings.database_url), timeout=10
-        )
-        try:
-            # What another process's Follow handling does: write, announce, commit.
-            async with other.transaction():
-                follower = await other.fetchval(
-                    "INSERT INTO actor (kind, username, name, local, domain, ap_id, inbox,"
-                    " public_number, created_at) VALUES ('person', 'alice', 'Alice', false,"
-                    " $1, $2, $3, NULL, now()) RETURNING id",
-                    peer.actor().split("/")[2],
-                    peer.actor(),
-                    peer.actor() + "/inbox",
-                )
-                await other.execute(
-                    "INSERT INTO follow (follower_id, followed_id, state, created_at)"
-                    " VALUES ($1, $2, 'accepted', now())",
-                    follower,
-                    board.actor_id,
-                )
-                await other.execute(
-                    "SELECT pg_notify($1, $2)",
-                    invalidation.CHANNEL,
-                    f"{invalidation.FOLLOWERS}:{board.actor_id}",
-                )
-        finally:
-            await other.close()
-        for _ in range(50):
-            if not len(follower_cache.inboxes):
-                break
-            await asyncio.sleep(0.02)
+        # What another process's Follow handling does: write, announce, commit.
+        async with other_process(settings.database_url) as other:
+            follower = await other.fetchval(
+                "INSERT INTO actor (kind, username, name, local, domain, ap_id, inbox,"
+                " public_number, created_at) VALUES ('person', 'alice', 'Alice', false,"
+                " $1, $2, $3, NULL, now()) RETURNING id",
+                peer.actor().split("/")[2],
+                peer.actor(),
+                peer.actor() + "/inbox",
+            )
+            await other.execute(
+                "INSERT INTO follow (follower_id, followed_id, state, created_at)"
+                " VALUES ($1, $2, 'accepted', now())",
+                follower,
+                board.actor_id,
+            )
+            await other.announce(invalidation.FOLLOWERS, str(board.actor_id))
+        await until(lambda: not len(follower_cache.inboxes))
         assert (await _reply(client, path, "Hello, follower")).status_code == 303
         assert await _sent_to_peer(peer) == 1

@@ -4,12 +4,10 @@ request."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from tortoise.connection import get_connection
@@ -24,6 +22,7 @@ from forum.settings import Settings
 from tests.forum.test_api_member import bearer, member, new_thread
 from tests.forum.test_thread_pagination import count_queries
 from tests.helpers import join, make_board, register, start_thread, thread_id_from
+from tests.other_process import other_process, until
 
 BACKEND = os.environ.get("KINDRED_TEST_DB", "sqlite")
 
@@ -244,19 +243,8 @@ async def test_another_processs_change_is_seen_here_within_a_second(
         assert (await other_client.get(path)).status_code == 200
         assert board_cache._get("grief") is not None
         # What another process's update_board does: the row, and a NOTIFY at commit.
-        other = await asyncpg.connect(
-            **invalidation.connect_arguments(settings.database_url), timeout=10
-        )
-        try:
-            async with other.transaction():
-                await other.execute("UPDATE board SET visibility = 'private' WHERE slug = 'grief'")
-                await other.execute(
-                    "SELECT pg_notify($1, $2)", invalidation.CHANNEL, "boards:grief"
-                )
-        finally:
-            await other.close()
-        for _ in range(50):
-            if board_cache._get("grief") is None:
-                break
-            await asyncio.sleep(0.02)
+        async with other_process(settings.database_url) as other:
+            await other.execute("UPDATE board SET visibility = 'private' WHERE slug = 'grief'")
+            await other.announce(invalidation.BOARDS, "grief")
+        await until(lambda: board_cache._get("grief") is None)
         assert (await other_client.get(path)).status_code == 404

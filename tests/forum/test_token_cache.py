@@ -3,10 +3,8 @@ whatever ends the token or bars its account is seen on the very next request."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 
-import asyncpg
 import httpx
 import pytest
 
@@ -18,6 +16,7 @@ from forum.settings import Settings
 from moderation.audit import act_on_account
 from tests.forum.test_thread_pagination import count_queries
 from tests.helpers import PASSPHRASE, join, make_admin, make_board, register
+from tests.other_process import other_process, until
 
 BACKEND = os.environ.get("KINDRED_TEST_DB", "sqlite")
 ME = "/api/preferences"  # answers a token's account, 401 without one
@@ -89,24 +88,9 @@ async def test_a_token_revoked_by_another_process_is_refused_here_within_a_secon
         assert (await client.get(ME, headers=bearer(token))).status_code == 200
         assert len(account_cache.api_tokens) == 1
         # What another process's revoke_api_token does: delete, announce, commit.
-        other = await asyncpg.connect(
-            **invalidation.connect_arguments(settings.database_url), timeout=10
-        )
-        try:
-            async with other.transaction():
-                await other.execute(
-                    "DELETE FROM api_token WHERE account_id = $1", viewer.account.id
-                )
-                await other.execute(
-                    "SELECT pg_notify($1, $2)",
-                    invalidation.CHANNEL,
-                    f"{invalidation.ACCOUNTS}:{viewer.account.id}",
-                )
-        finally:
-            await other.close()
-        for _ in range(50):
-            if not len(account_cache.api_tokens):
-                break
-            await asyncio.sleep(0.02)
+        async with other_process(settings.database_url) as other:
+            await other.execute("DELETE FROM api_token WHERE account_id = $1", viewer.account.id)
+            await other.announce(invalidation.ACCOUNTS, str(viewer.account.id))
+        await until(lambda: not len(account_cache.api_tokens))
         assert not len(account_cache.api_tokens)
         assert (await client.get(ME, headers=bearer(token))).status_code == 401

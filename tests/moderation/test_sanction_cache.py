@@ -4,11 +4,9 @@ a suspension that runs out stops counting with no write at all."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
 import pytest
 
 import moderation.sanctions
@@ -19,6 +17,7 @@ from tests.forum.test_thread_pagination import count_queries
 from tests.moderation import test_actions
 from tests.moderation.test_actions import Scene, act
 from tests.moderation.test_sanctions import persona_path, reply
+from tests.other_process import other_process, until
 
 BACKEND = os.environ.get("KINDRED_TEST_DB", "sqlite")
 scene = test_actions.scene  # the fixture
@@ -74,28 +73,17 @@ async def test_a_ban_made_by_another_process_refuses_the_next_post_here(
         assert (await reply(scene.author, scene)).status_code == 303
         assert len(sanction_cache.ends) == 1
         # What another process's moderation.sanctions.ban does: write, announce, commit.
-        other = await asyncpg.connect(
-            **invalidation.connect_arguments(settings.database_url), timeout=10
-        )
-        try:
-            async with other.transaction():
-                await other.execute(
-                    "INSERT INTO sanction (kind, board_id, actor_id, reason, remote, created_at)"
-                    " VALUES ('ban', $1, $2, 'Abuse', false, $3)",
-                    board.id,
-                    scene.author_actor,
-                    datetime.now(UTC) - timedelta(seconds=1),
-                )
-                await other.execute(
-                    "SELECT pg_notify($1, $2)",
-                    invalidation.CHANNEL,
-                    f"{invalidation.SANCTIONS}:{sanction_cache.key(board.id, scene.author_actor)}",
-                )
-        finally:
-            await other.close()
-        for _ in range(50):
-            if not len(sanction_cache.ends):
-                break
-            await asyncio.sleep(0.02)
+        async with other_process(settings.database_url) as other:
+            await other.execute(
+                "INSERT INTO sanction (kind, board_id, actor_id, reason, remote, created_at)"
+                " VALUES ('ban', $1, $2, 'Abuse', false, $3)",
+                board.id,
+                scene.author_actor,
+                datetime.now(UTC) - timedelta(seconds=1),
+            )
+            await other.announce(
+                invalidation.SANCTIONS, sanction_cache.key(board.id, scene.author_actor)
+            )
+        await until(lambda: not len(sanction_cache.ends))
         refused = await reply(scene.author, scene)
         assert refused.status_code == 403 and "banned you from posting here" in refused.text
