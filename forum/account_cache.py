@@ -13,78 +13,29 @@ a membership or persona announces invalidation.ACCOUNTS with the account's id
 (`account_changed`): this process drops that account's entries before the announcement
 returns, the others when PostgreSQL delivers the notice (at commit, within a second). A
 session's expiry and an account's suspension are checked on every use, and each entry is
-read again after TTL_SECONDS, the bound should a change ever go unannounced. Only what
-was found is kept: an unknown cookie, or an account with no membership in a board, asks
-the database again.
+read again after forum.keyed_cache's TTL_SECONDS, the bound should a change ever go
+unannounced. Only what was found is kept: an unknown cookie, or an account with no
+membership in a board, asks the database again.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Hashable
 from datetime import datetime
 from typing import Any
 
 from forum import invalidation
+from forum.keyed_cache import KeyedCache
 
-TTL_SECONDS = 30.0
-# Past this many entries a cache starts afresh (a row is a few kB): a bound on memory,
-# never on correctness.
+# A row is a few kB: past this many per cache, it starts afresh.
 MAX_ENTRIES = 5_000
 
-# Counts the announcements: a row read before the latest may be stale, so it is not kept.
-_changes = 0
-
-
-class RowCache:
-    """Rows by key, each belonging to one account (dropped with it)."""
-
-    def __init__(self) -> None:
-        self._rows: dict[Hashable, tuple[int, Any, float]] = {}
-
-    def get(self, key: Hashable) -> Any | None:
-        entry = self._rows.get(key)
-        if entry is None:
-            return None
-        if time.monotonic() - entry[2] > TTL_SECONDS:
-            self._rows.pop(key, None)
-            return None
-        return entry[1]
-
-    def put(self, key: Hashable, account_id: int, row: Any, changes_before: int) -> None:
-        """Keep `row`, read after `changes()` returned `changes_before`."""
-        if changes_before != _changes:
-            return  # an announcement came while it was read: it may be out of date
-        if len(self._rows) >= MAX_ENTRIES:
-            self._rows.clear()
-        self._rows[key] = (account_id, row, time.monotonic())
-
-    def drop(self, account_id: int | None) -> None:
-        if account_id is None:
-            self._rows.clear()
-            return
-        for key in [k for k, (owner, _, _) in self._rows.items() if owner == account_id]:
-            self._rows.pop(key, None)
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-
+# Each entry is owned by its account and dropped with it.
 # Session token digest -> (account row, session expiry).
-sessions = RowCache()
+sessions = KeyedCache(max_entries=MAX_ENTRIES)
 # (account id, board id) -> membership, persona and actor row.
-memberships = RowCache()
+memberships = KeyedCache(max_entries=MAX_ENTRIES)
 # API token digest -> account row (a token has no expiry: it lasts until revoked).
-api_tokens = RowCache()
-
-
-def changes() -> int:
-    return _changes
-
-
-def forget_all() -> None:
-    """Start afresh (a new app: tests make one per test, on a database emptied between)."""
-    _dropped("")
+api_tokens = KeyedCache(max_entries=MAX_ENTRIES)
 
 
 def session_row(digest: str, now: datetime) -> Any | None:
@@ -97,19 +48,14 @@ def session_row(digest: str, now: datetime) -> Any | None:
 
 
 def _dropped(key: str) -> None:
-    global _changes
-    _changes += 1
     account_id = int(key) if key.isdigit() else None
-    sessions.drop(account_id)
-    memberships.drop(account_id)
-    api_tokens.drop(account_id)
+    for cache in (sessions, memberships, api_tokens):
+        cache.drop_owned(account_id)
 
 
 def _boards_changed(_key: str) -> None:
     # A board's settings or existence changed: its memberships are read again.
-    global _changes
-    _changes += 1
-    memberships.drop(None)
+    memberships.drop()
 
 
 invalidation.subscribe(invalidation.ACCOUNTS, _dropped)

@@ -14,28 +14,26 @@ Every service that changes a board announces invalidation.BOARDS; a `.save()` in
 process drops the rows at once even unannounced (forget_on_change). Other processes drop
 them when PostgreSQL delivers the notice (at commit). A row read while an announcement
 came is not kept (the changes counter, as forum.account_cache), and each row is read again
-after TTL_SECONDS, the bound should a notice ever be lost. Only found boards are kept.
+after keyed_cache.TTL_SECONDS, the bound should a notice ever be lost. Only found
+boards are kept.
 """
 
 from __future__ import annotations
 
 import functools
-import time
 from typing import Any
 
 from forum import invalidation
+from forum.keyed_cache import KeyedCache
 from forum.models import Board
 
-TTL_SECONDS = 30.0
 # Past this many boards the cache starts afresh: a bound on memory, never on correctness.
 MAX_ENTRIES = 2_000
 # Columns that change with every post: never kept here.
 COUNTERS = frozenset({"post_count", "thread_count"})
 
-# Counts the announcements: a row read before the latest may be stale, so it is not kept.
-_changes = 0
-# slug -> (attributes, monotonic time read), and board id -> slug.
-_rows: dict[str, tuple[dict[str, Any], float]] = {}
+# slug -> the board's attributes; and board id -> slug.
+_rows = KeyedCache(max_entries=MAX_ENTRIES)
 _slugs: dict[int, str] = {}
 
 
@@ -46,14 +44,12 @@ def _fields() -> tuple[str, ...]:
 
 
 def changes() -> int:
-    return _changes
+    return _rows.changes()
 
 
 def forget(_key: str = "") -> None:
     """Drop every row (a board changed, or a new app: tests empty the database)."""
-    global _changes
-    _changes += 1
-    _rows.clear()
+    _rows.drop()
     _slugs.clear()
 
 
@@ -70,13 +66,8 @@ def _board(attributes: dict[str, Any]) -> Board:
 
 
 def _get(slug: str) -> Board | None:
-    entry = _rows.get(slug)
-    if entry is None:
-        return None
-    if time.monotonic() - entry[1] > TTL_SECONDS:
-        _rows.pop(slug, None)
-        return None
-    return _board(entry[0])
+    attributes = _rows.get(slug)
+    return None if attributes is None else _board(attributes)
 
 
 def _keep(board: Board, changes_before: int) -> Board:
@@ -91,11 +82,10 @@ def _store(board: Board, changes_before: int) -> dict[str, Any]:
     attributes.update(
         _partial=True, _saved_in_db=True, _custom_generated_pk=board._custom_generated_pk
     )
-    if changes_before == _changes:  # else an announcement came while it was read
-        if len(_rows) >= MAX_ENTRIES:
-            _rows.clear()
+    if changes_before == _rows.changes():  # else an announcement came while it was read
+        if len(_slugs) >= MAX_ENTRIES:
             _slugs.clear()
-        _rows[board.slug] = (attributes, time.monotonic())
+        _rows.put(board.slug, attributes, changes_before)
         _slugs[board.id] = board.slug
     return attributes
 
@@ -111,7 +101,7 @@ async def by_slug(slug: str) -> Board | None:
     found = _get(slug)
     if found is not None:
         return found
-    changes_before = _changes
+    changes_before = _rows.changes()
     board = await Board.filter(slug=slug).first()
     return None if board is None else _keep(board, changes_before)
 
@@ -122,6 +112,6 @@ async def by_id(board_id: int) -> Board | None:
     found = _get(slug) if slug is not None else None
     if found is not None and found.id == board_id:
         return found
-    changes_before = _changes
+    changes_before = _rows.changes()
     board = await Board.filter(id=board_id).first()
     return None if board is None else _keep(board, changes_before)

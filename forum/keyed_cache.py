@@ -1,39 +1,47 @@
-"""Rows a hot path reads on every request, kept per key until their topic is announced.
+"""Rows a hot path reads on every request, kept in this process until they change.
 
-Each cache subscribes to one invalidation topic whose keys are its own: announcing a key
-drops that entry in every process, announcing "" drops them all. Values are plain data
-(tuples, never models), so nothing one request changes reaches another. Each entry is
-read again after `ttl` seconds, the bound should a change ever go unannounced.
+A cache holds plain data (tuples, dicts, never models), so nothing one request changes
+reaches another. It is dropped, in every process, when its invalidation topic is
+announced: announcing a key drops that entry, announcing "" drops them all. An entry may
+belong to an owner (an account) and be dropped with it. An announcement while a row was
+being read means the row may already be stale, so it is not kept (`changes` before the
+read, handed to `put`). Each entry is read again after `ttl` seconds, the bound should a
+change ever go unannounced, and past `max_entries` the cache starts afresh: a bound on
+memory, never on correctness.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Hashable
 from typing import Any
 
 from forum import invalidation
 
 TTL_SECONDS = 30.0
-# Past this many entries a cache starts afresh: a bound on memory, never on correctness.
 MAX_ENTRIES = 10_000
 
 _caches: list[KeyedCache] = []
 
 
 class KeyedCache:
-    def __init__(self, topic: str, *, ttl: float = TTL_SECONDS) -> None:
+    def __init__(
+        self, topic: str | None = None, *, ttl: float = TTL_SECONDS, max_entries: int = MAX_ENTRIES
+    ) -> None:
         self.ttl = ttl
-        self._rows: dict[str, tuple[Any, float]] = {}
-        # Counts the announcements: a value read before the latest may be stale.
+        self.max_entries = max_entries
+        # key -> (value, monotonic time read, owner)
+        self._rows: dict[Hashable, tuple[Any, float, Hashable]] = {}
         self._changes = 0
-        invalidation.subscribe(topic, self.drop)
+        if topic is not None:
+            invalidation.subscribe(topic, self.drop)
         _caches.append(self)
 
     def changes(self) -> int:
         """Ask before reading the database; hand the answer to `put`."""
         return self._changes
 
-    def get(self, key: str) -> Any | None:
+    def get(self, key: Hashable) -> Any | None:
         entry = self._rows.get(key)
         if entry is None:
             return None
@@ -42,20 +50,30 @@ class KeyedCache:
             return None
         return entry[0]
 
-    def put(self, key: str, value: Any, changes_before: int) -> None:
+    def put(self, key: Hashable, value: Any, changes_before: int, owner: Hashable = None) -> None:
         """Keep `value`, read after `changes()` returned `changes_before`."""
         if changes_before != self._changes:
             return  # an announcement came while it was read: it may be out of date
-        if len(self._rows) >= MAX_ENTRIES:
+        if len(self._rows) >= self.max_entries:
             self._rows.clear()
-        self._rows[key] = (value, time.monotonic())
+        self._rows[key] = (value, time.monotonic(), owner)
 
-    def drop(self, key: str) -> None:
+    def drop(self, key: Hashable = "") -> None:
+        """Drop `key`'s entry ("": every entry)."""
         self._changes += 1
-        if key:
-            self._rows.pop(key, None)
-        else:
+        if key == "":
             self._rows.clear()
+        else:
+            self._rows.pop(key, None)
+
+    def drop_owned(self, owner: Hashable) -> None:
+        """Drop the entries of `owner` (None: every entry)."""
+        self._changes += 1
+        if owner is None:
+            self._rows.clear()
+            return
+        for key in [key for key, entry in self._rows.items() if entry[2] == owner]:
+            del self._rows[key]
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -65,4 +83,4 @@ def forget_all() -> None:
     """Every cache starts afresh (a new app: tests make one per test, on a database
     emptied between)."""
     for cache in _caches:
-        cache.drop("")
+        cache.drop()

@@ -259,13 +259,13 @@ async def account_for_session(token: str) -> Account | None:
     digest, now = tokens.digest(token), datetime.now(UTC)
     row = account_cache.session_row(digest, now)
     if row is None:
-        changes = account_cache.changes()
+        changes = account_cache.sessions.changes()
         rows = await raw_sql.fetch(_session_account(), [digest, now])
         if not rows:
             return None
         row = rows[0]
         expires_at = raw_sql.when(row["expires_at"])
-        account_cache.sessions.put(digest, row["a__id"], (row, expires_at), changes)
+        account_cache.sessions.put(digest, (row, expires_at), changes, owner=row["a__id"])
     account: Account = raw_sql.load(Account, row, "a")
     # Sessions are deleted when an admin bars an account; this covers any made since.
     return account if account is not None and not account_barred(account) else None
@@ -414,12 +414,12 @@ async def account_for_api_token(token: str) -> Account | None:
     digest = tokens.digest(token)
     row = account_cache.api_tokens.get(digest)
     if row is None:
-        changes = account_cache.changes()
+        changes = account_cache.api_tokens.changes()
         rows = await raw_sql.fetch(_token_account(), [digest])
         if not rows:
             return None
         row = rows[0]
-        account_cache.api_tokens.put(digest, row["a__id"], row, changes)
+        account_cache.api_tokens.put(digest, row, changes, owner=row["a__id"])
     account: Account = raw_sql.load(Account, row, "a")
     return account if not account_barred(account) else None
 

@@ -368,12 +368,12 @@ async def _membership(
     key = (account_id, board_id)
     row = account_cache.memberships.get(key) if cached else None
     if row is None:
-        changes = account_cache.changes()
+        changes = account_cache.memberships.changes()
         rows = await raw_sql.fetch(_membership_sql(), [account_id, board_id])
         if not rows:
             return None, None
         row = rows[0]
-        account_cache.memberships.put(key, account_id, row, changes)
+        account_cache.memberships.put(key, row, changes, owner=account_id)
     membership: Membership = raw_sql.load(Membership, row, "m")
     persona: Persona = raw_sql.load(Persona, row, "p")
     object.__setattr__(persona, "_actor", raw_sql.load(Actor, row, "a"))

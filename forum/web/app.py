@@ -16,7 +16,7 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
 from federation import install as install_federation
-from forum import account_cache, board_cache, keyed_cache, log_records
+from forum import board_cache, keyed_cache, log_records
 from forum.db import close_database, open_database
 from forum.errors import ForumError
 from forum.invalidation import listening
@@ -232,7 +232,6 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     federation_lifespan = install_federation(app, settings)
     install_moderation(app)
     connect_notices()
-    account_cache.forget_all()
     board_cache.forget()
     keyed_cache.forget_all()
     # Routes are tried in order and the add-ons put theirs in front: without this a thread
