@@ -14,7 +14,10 @@ targets 127.0.0.1.
 
 It prints a table (db, req/s, p50, p99, errors, the server process's CPU time per request
 and the per-core ceiling that gives: on a shared machine req/s is noisy, CPU per request much
-less) and writes bench/results/thread_page.json with the machine's details. On SQLite it
+less; the SQL statements and writes per request, counted in the server; and the machine's
+speed, the CPU time of a fixed piece of Python timed before and after each measured phase,
+so that a run whose CPU per request is high can be told apart from a slow machine) and
+writes bench/results/thread_page.json with the machine's details. On SQLite it
 checks that the migrated post table kept its (thread_id, seq) index and warns if not;
 --add-post-index adds it to the scratch database, to measure the app apart from that.
 With --profile it also samples the server with py-spy while a second, separate load runs
@@ -41,6 +44,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import hashlib
 import json
 import os
 import platform
@@ -51,6 +55,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, MutableMapping
@@ -139,6 +144,77 @@ def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[rank]
 
 
+# The server is `kindred serve` run through this: it counts the SQL statements the ORM's
+# clients send (and those that write) and keeps the counts in KINDRED_BENCH_COUNTS, so each
+# phase reports statements per request from the process it measures. A counter per
+# statement, and a file written at most four times a second, only while the counts move.
+COUNTING_SERVER = r"""
+import json, os, re, sys, threading, time
+from tortoise.backends.asyncpg import client as pg
+from tortoise.backends.base_postgres import client as base_pg
+from tortoise.backends.sqlite import client as lite
+counts = {"statements": 0, "writes": 0}
+WRITE = re.compile(r"\b(INSERT\s+INTO|UPDATE\s+\S+\s+SET|DELETE\s+FROM)\b", re.I)
+def counted(method):
+    async def run(self, query, *args, **kwargs):
+        counts["statements"] += 1
+        if WRITE.search(query):
+            counts["writes"] += 1
+        return await method(self, query, *args, **kwargs)
+    return run
+for cls in (lite.SqliteClient, lite.SqliteTransactionWrapper, pg.AsyncpgDBClient,
+            pg.TransactionWrapper, base_pg.BasePostgresClient):
+    for name in ("execute_query", "execute_query_dict", "execute_insert", "execute_many",
+                 "execute_script"):
+        if name in vars(cls):
+            setattr(cls, name, counted(vars(cls)[name]))
+def keep(path=os.environ["KINDRED_BENCH_COUNTS"]):
+    last = None
+    while True:
+        now = dict(counts)
+        if now != last:
+            with open(path + ".tmp", "w") as out:
+                json.dump(now, out)
+            os.replace(path + ".tmp", path)
+            last = now
+        time.sleep(0.25)
+threading.Thread(target=keep, daemon=True).start()
+from forum.cli import main
+sys.exit(main())
+"""
+
+
+def read_counts(path: Path, settle: float = 0.6) -> dict[str, int]:
+    """The server's statement counts (see COUNTING_SERVER), once the file has caught up."""
+    time.sleep(settle)
+    try:
+        return {k: int(v) for k, v in json.loads(path.read_text()).items()}
+    except (OSError, ValueError):
+        return {}
+
+
+def _fixed_work() -> int:
+    table: dict[int, str] = {}
+    total = 0
+    for i in range(150_000):
+        table[i & 1023] = str(i)
+        total += len(table[i & 511])
+    return total
+
+
+def machine_speed(repeats: int = 5) -> float:
+    """CPU ms of a fixed piece of Python (dicts, strings, ints: what a page is made of),
+    the median of `repeats`: steady on one machine, higher when the machine runs slower
+    for everything on it (another guest on the host, a slower host), which raises the
+    server's CPU per request too without anything in the server changing."""
+    times = []
+    for _ in range(repeats):
+        c0 = time.process_time()
+        _fixed_work()
+        times.append((time.process_time() - c0) * 1000)
+    return round(sorted(times)[repeats // 2], 2)
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of one process, from /proc (Linux)."""
     try:
@@ -168,6 +244,77 @@ def cpu_split(pid: int) -> dict[str, float]:
         split["system"] += system
         split["main_thread" if task.name == str(pid) else "other_threads"] += user + system
     return split
+
+
+def _threads(pid: int) -> dict[str, tuple[int, int, int]]:
+    """Each thread's (CPU it last ran on, CPU ticks so far, voluntary context switches)."""
+    found: dict[str, tuple[int, int, int]] = {}
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            status = (task / "status").read_text()
+        except OSError:
+            continue  # the thread ended meanwhile
+        switches = re.search(r"^voluntary_ctxt_switches:\s*(\d+)", status, re.M)
+        found[task.name] = (
+            int(fields[36]),
+            int(fields[11]) + int(fields[12]),
+            int(switches.group(1)) if switches else 0,
+        )
+    return found
+
+
+class Placement:
+    """Where the server's threads run during a phase (Linux): how often the busiest thread
+    besides the event loop's (on SQLite, aiosqlite's worker, which runs every statement)
+    last ran on another CPU than the event loop, among samples where it had run, and the
+    threads' voluntary context switches. Every statement hands work to that thread and
+    back; across CPUs each handoff wakes the other CPU, which on the 2-core development VM
+    costs some ten times the CPU of a handoff within one CPU (about 75 against 8 µs a
+    round trip), so a phase whose worker ran apart costs more CPU per request."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.apart = self.together = 0
+        self._stop = threading.Event()
+        self._first = _threads(pid)
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        last = self._first
+        main = str(self.pid)
+        while not self._stop.wait(0.02):
+            now = _threads(self.pid)
+            ran = [
+                (now[t][1] - self._first.get(t, (0, 0, 0))[1], t)
+                for t in now
+                if t != main and now[t][1] != last.get(t, (0, -1, 0))[1]
+            ]
+            if ran and main in now:
+                worker = max(ran)[1]
+                if now[worker][0] == now[main][0]:
+                    self.together += 1
+                else:
+                    self.apart += 1
+            last = now
+
+    def stop(self, requests: int) -> dict[str, float | None]:
+        self._stop.set()
+        self._thread.join()
+        end = _threads(self.pid)
+        switches = sum(end[t][2] - self._first[t][2] for t in end if t in self._first)
+        samples = self.apart + self.together
+        return {
+            "worker_thread_other_cpu_pct": round(100 * self.apart / samples, 1)
+            if samples
+            else None,
+            "voluntary_switches_per_request": round(switches / requests, 2) if requests else None,
+        }
 
 
 def system_cpu() -> tuple[float, float]:
@@ -251,6 +398,28 @@ def machine_info() -> dict[str, Any]:
             check=False,
         ).stdout.strip()
         info["git_head"] = head or None
+        # The server runs the working tree, which others may be editing: runs on different
+        # trees are told apart by the changed files and a digest of the diff.
+        dirty = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(ROOT),
+                "diff",
+                "HEAD",
+                "--",
+                "forum",
+                "federation",
+                "moderation",
+                "themes",
+            ],
+            capture_output=True,
+            timeout=10,
+            check=False,
+        ).stdout
+        info["git_diff_sha256"] = hashlib.sha256(dirty).hexdigest()[:16] if dirty else None
+        changed = re.findall(rb"^\+\+\+ b/(\S+)", dirty, re.M)
+        info["git_diff_files"] = sorted({name.decode() for name in changed})
     except (OSError, subprocess.TimeoutExpired):
         info["git_head"] = None
     return info
@@ -571,6 +740,8 @@ class Server:
                 [pythonpath, *filter(None, [os.environ.get("PYTHONPATH")])]
             )
         self.log_path = data_dir / "server.log"
+        self.counts_path = data_dir / "sql-counts.json"
+        self.env["KINDRED_BENCH_COUNTS"] = str(self.counts_path)
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 120.0) -> None:  # a busy shared machine starts slowly
@@ -578,7 +749,16 @@ class Server:
 
         log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
-            [*kindred_command(), "serve", "--host", HOST, "--port", str(self.port)],
+            [
+                sys.executable,
+                "-c",
+                COUNTING_SERVER,
+                "serve",
+                "--host",
+                HOST,
+                "--port",
+                str(self.port),
+            ],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -1083,7 +1263,10 @@ def measure(
         f"  measuring {args.seconds:g} s (at most {args.requests:,} requests; "
         f"machine {background}% busy before) ..."
     )
+    speed0 = machine_speed()
+    counts0 = read_counts(server.counts_path)
     split0 = cpu_split(server.pid)
+    placement = Placement(server.pid)
     cpu0, wall0 = cpu_seconds(server.pid), time.perf_counter()
     busy0, total0 = system_cpu()
     result = run_load(
@@ -1100,6 +1283,14 @@ def measure(
     cpu1, wall1 = cpu_seconds(server.pid), time.perf_counter()
     split1 = cpu_split(server.pid)
     busy1, total1 = system_cpu()
+    result.update(placement.stop(result["requests"]))
+    counts1 = read_counts(server.counts_path)
+    result["machine_speed_ms"] = [speed0, machine_speed()]
+    for kind in ("statements", "writes"):
+        if result["requests"] and kind in counts0 and kind in counts1:
+            result[f"sql_{kind}_per_request"] = round(
+                (counts1[kind] - counts0[kind]) / result["requests"], 3
+            )
     result["server_cpu_pct"] = round(100 * (cpu1 - cpu0) / (wall1 - wall0), 1)
     result["server_cpu_ms_per_request"] = (
         round(1000 * (cpu1 - cpu0) / result["requests"], 3) if result["requests"] else None
@@ -1135,6 +1326,16 @@ def measure(
             f"{split['main_thread']}, other threads {split['other_threads']}): "
             f"one core's ceiling {result['cpu_bound_ceiling_rps']} req/s"
         )
+    say(
+        f"  SQL per request: {result.get('sql_statements_per_request')} statements, "
+        f"{result.get('sql_writes_per_request')} writes; machine speed (CPU ms of a fixed "
+        f"piece of Python, before and after) {result['machine_speed_ms']}"
+    )
+    say(
+        f"  threads: the busiest besides the event loop's ran on another CPU in "
+        f"{result['worker_thread_other_cpu_pct']}% of samples; "
+        f"{result['voluntary_switches_per_request']} voluntary context switches per request"
+    )
     return result
 
 
@@ -1306,7 +1507,8 @@ def print_profile(kind: str, profile: dict[str, Any]) -> None:
 def print_table(results: list[dict[str, Any]]) -> None:
     header = (
         f"{'db':<17} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
-        f"{'srv CPU%':>8} {'CPU ms/req':>10} {'core max/s':>10} {'box busy%':>9}  target"
+        f"{'srv CPU%':>8} {'CPU ms/req':>10} {'core max/s':>10} {'SQL/req':>7} {'writes':>6} "
+        f"{'speed ms':>8} {'box busy%':>9}  target"
     )
     say("\n" + header)
     say("-" * len(header))
@@ -1332,7 +1534,8 @@ def print_table(results: list[dict[str, Any]]) -> None:
         say(
             f"{r['db']:<17} {r['rps']:>9.1f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} "
             f"{errors:>7} {r['server_cpu_pct']:>8} {r['server_cpu_ms_per_request']:>10} "
-            f"{r['cpu_bound_ceiling_rps']:>10} "
+            f"{r['cpu_bound_ceiling_rps']:>10} {r.get('sql_statements_per_request', ''):>7} "
+            f"{r.get('sql_writes_per_request', ''):>6} {max(r['machine_speed_ms']):>8} "
             f"{r['machine_busy_pct']:>9}  {verdict} (>= {r['target_rps']:.0f})"
         )
 
