@@ -46,6 +46,9 @@ class PostAdded:
 @dataclass(frozen=True)
 class PostEdited:
     post_id: int
+    # The actor ids the edit mentions that the post did not before (their Mention rows
+    # are written): who may be told now, if the post is visible.
+    mentioned: tuple[int, ...] = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True)

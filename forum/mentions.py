@@ -17,6 +17,9 @@ text, so a post cannot page a whole board.
 
 Posts from other servers name our personas in `Mention` tags instead; federation passes
 those actor ids to forum.services.remote, which keeps them through `record_mentions`.
+
+An edit, local or remote, makes the kept mentions those of the new text
+(`replace_mentions`); only the actors it names anew may be told.
 """
 
 from __future__ import annotations
@@ -132,3 +135,20 @@ async def record_mentions(post_id: int, actor_ids: Sequence[int]) -> None:
         await Mention.bulk_create(
             [Mention(post_id=post_id, actor_id=actor_id) for actor_id in dict.fromkeys(actor_ids)]
         )
+
+
+async def replace_mentions(post_id: int, actor_ids: Sequence[int]) -> list[int]:
+    """After an edit, keep who the post mentions now: rows for actors no longer named go,
+    rows for new ones are added. Returns those it did not mention before, in order (the
+    ones an edit may tell). Call in the edit's transaction after the post's row is
+    written (its row lock keeps concurrent edits of one post apart), before it is
+    announced: the outgoing Update's `tag`s read these rows."""
+    wanted = list(dict.fromkeys(actor_ids))[:MAX_MENTIONS]
+    rows = await Mention.filter(post_id=post_id).values_list("actor_id", flat=True)
+    before = {int(actor_id) for actor_id in rows}  # type: ignore[call-overload]
+    gone = sorted(before.difference(wanted))
+    if gone:
+        await Mention.filter(post_id=post_id, actor_id__in=gone).delete()
+    added = [actor_id for actor_id in wanted if actor_id not in before]
+    await record_mentions(post_id, added)
+    return added

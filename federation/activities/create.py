@@ -132,7 +132,7 @@ async def _receive(incoming: Incoming, shared: _Shared | None) -> None:
                 source=obj.source_markdown or "",
                 content_note=incoming_note(obj.content_warning, obj.sensitive),
                 state=await _state(incoming),
-                mentions=await _our_mentioned(incoming, obj),
+                mentions=await our_mentioned(incoming, obj),
                 language=obj.language,
             )
         except ForumError as exc:  # barred there, refused by its rules, or slow mode
@@ -159,7 +159,7 @@ async def _receive(incoming: Incoming, shared: _Shared | None) -> None:
             content_note=incoming_note(obj.content_warning, obj.sensitive),
             reply_to=None if parent.seq == 1 else parent,
             state=await _state(incoming),
-            mentions=await _our_mentioned(incoming, obj),
+            mentions=await our_mentioned(incoming, obj),
             board=thread.board,
             language=obj.language,
         )
@@ -168,7 +168,7 @@ async def _receive(incoming: Incoming, shared: _Shared | None) -> None:
     await _announce_or_hold(incoming, thread.board, post.state, obj.id, shared)
 
 
-async def _our_mentioned(incoming: Incoming, obj: ObjectDoc) -> list[int]:
+async def our_mentioned(incoming: Incoming, obj: ObjectDoc) -> list[int]:
     """Our personas the post's `Mention` tags name (Mastodon tags the object, Lemmy the
     Create as well); other servers' actors are left to their own servers."""
     prefix = incoming.urls.persona("")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from federation.activities.context import Ignored, Incoming, Rejected
+from federation.activities.create import our_mentioned
 from federation.documents import ObjectDoc
 from federation.outbox import announce_received
 from forum.errors import ForumError
@@ -36,6 +37,8 @@ async def receive(incoming: Incoming) -> None:
             content_note=incoming_note(obj.content_warning, obj.sensitive),
             # Its contentMap's or Lemmy's `language`, as a Create's: none said, none changed.
             language=obj.language,
+            # Its `Mention` tags, read as a Create's: the post's mentions become these.
+            mentions=await our_mentioned(incoming, obj),
         )
     except ForumError as exc:  # barred there, refused by its rules, or slow mode
         raise Rejected(exc.message) from None

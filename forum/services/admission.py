@@ -10,6 +10,7 @@ published ones to listeners, flagged and crisis ones to the queue as well.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -231,8 +232,9 @@ async def announce_post(
         await emit(PostFlagged(post.id, reason=check.reason, crisis=check.crisis))
 
 
-async def announce_edit(post: Post, check: ContentCheck) -> None:
-    """Tell listeners about an edit; a published post the rules now ask about is queued."""
-    await emit(PostEdited(post.id))
+async def announce_edit(post: Post, check: ContentCheck, mentioned: Sequence[int] = ()) -> None:
+    """Tell listeners about an edit; a published post the rules now ask about is queued.
+    `mentioned`: the actors the edit names that the post did not (replace_mentions)."""
+    await emit(PostEdited(post.id, mentioned=(*mentioned,)))
     if check.review and post.state == PostState.visible:
         await emit(PostFlagged(post.id, reason=check.reason, crisis=check.crisis))

@@ -7,7 +7,8 @@ unlinked on the page as everywhere else.
 
 New posts are noticed when they become visible — a new post, or a held one a moderator
 approves — through the forum's events (`connect`), so a local post and one from another
-server take the one path.
+server take the one path. An edit that names someone the post did not before tells them
+as a new post would (PostEdited carries who).
 """
 
 from __future__ import annotations
@@ -219,6 +220,13 @@ async def in_reader_language(account_id: int, text: Callable[[], str]) -> str:
 
 
 async def _on_event(event: events.Event) -> None:
+    if isinstance(event, events.PostEdited):
+        if event.mentioned:
+            # Held or removed: nobody yet; an approval tells who it mentions by then.
+            edited = await Post.filter(id=event.post_id, state=PostState.visible).first()
+            if edited is not None:
+                await notify_post(edited, mentioned=event.mentioned, edited=True)
+        return
     if not isinstance(event, events.ThreadStarted | events.PostAdded):
         return
     written = event.written or events.Written()
@@ -244,12 +252,15 @@ async def notify_post(
     thread: Thread | None = None,
     board: Board | None = None,
     mentioned: Sequence[int] | None = None,
+    *,
+    edited: bool = False,
 ) -> None:
     """Tell who a newly visible post concerns, once each: the personas it mentions, the
     author of the post it answers and the thread's opener, those following the thread.
     Never its author; never who muted the thread or can no longer read the board.
     `thread` and its `board`, and the actor ids it `mentioned`, when the caller holds
-    them (else they are read)."""
+    them (else they are read). `edited`: a visible post's edit named `mentioned` anew;
+    only they are told, by the same rules, and not who has a notice of it already."""
     if thread is None or board is None or thread.id != post.thread_id:
         thread = await Thread.get(id=post.thread_id).select_related("board")
         board = thread.board
@@ -264,19 +275,29 @@ async def notify_post(
         rows = await Mention.filter(post_id=post.id).values_list("actor_id", flat=True)
         mentioned = [int(a) for a in rows]  # type: ignore[call-overload]
     add(mentioned, NoticeKind.mention)
-    if post.seq > 1:
+    whole = post.seq > 1 and not edited  # replies and followers hear of a new reply
+    if whole:
         answered = [thread.author_id]
         if post.reply_to_id is not None:
             parent = await Post.filter(id=post.reply_to_id).values_list("author_id", flat=True)
             answered.extend(int(a) for a in parent)  # type: ignore[call-overload]
         add(answered, NoticeKind.reply)
     elif not reasons:
-        return  # a thread's opening post that mentions no one: nobody to tell
-    personas = await _concerned(board, thread.id, [*reasons, post.author_id], post.seq > 1)
-    if post.seq > 1:
+        return  # an opening post (or an edit) that mentions no one: nobody to tell
+    personas = await _concerned(board, thread.id, [*reasons, post.author_id], whole)
+    if whole:
         add((p.actor_id for p in personas.values() if p.watch == Watch.follow), NoticeKind.followed)
     reasons.pop(post.author_id, None)
     recipients = _recipients(board, personas, reasons, post.author_id)
+    if edited and recipients:
+        # Told of this post already (a mention dropped and named again, or as a reply).
+        told = await Notice.filter(
+            post_id=post.id,
+            account_id__in=sorted(set(recipients.values())),
+            kind__in=[NoticeKind.mention, NoticeKind.reply, NoticeKind.followed],
+        ).values_list("account_id", flat=True)
+        again = {int(a) for a in told}  # type: ignore[call-overload]
+        recipients = {a: acc for a, acc in recipients.items() if acc not in again}
     await Notice.bulk_create(
         [
             Notice(

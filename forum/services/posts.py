@@ -13,7 +13,7 @@ from forum import board_cache
 from forum.errors import ConflictError, NotAllowedError, NotFoundError
 from forum.events import PostDeleted, Written, emit
 from forum.i18n import _
-from forum.mentions import mentioned_in, record_mentions
+from forum.mentions import mentioned_in, record_mentions, replace_mentions
 from forum.models import Actor, Board, Post, Thread
 from forum.models.post import PostState
 from forum.ratelimits import RateLimiter
@@ -272,6 +272,8 @@ async def edit_post(
         title=opener_title or "",
         account=viewer.account,
     )
+    # Who the new text names (a read, as create_reply's): kept as the post's mentions.
+    mentioned = await mentioned_in(thread.board_id, checked.source)
     async with in_transaction():
         if post.seq == 1 and (opener_title is not None or note is not None):
             # The opener's note is the thread's: the two change together.
@@ -295,7 +297,8 @@ async def edit_post(
             ]
         )
         await index_post(post.id)
-        await announce_edit(post, checked.check)
+        added = await replace_mentions(post.id, mentioned)
+        await announce_edit(post, checked.check, added)
     return post
 
 

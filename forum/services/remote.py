@@ -16,10 +16,11 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from forum import invalidation
 from forum.errors import InvalidInputError, NotAllowedError
 from forum.events import Written
 from forum.i18n import _
-from forum.mentions import personas_among, record_mentions
+from forum.mentions import personas_among, record_mentions, replace_mentions
 from forum.models import Actor, Board, Post, Thread
 from forum.models.post import PostState
 from forum.search_index import index_new_post, index_post
@@ -223,12 +224,16 @@ async def edit_remote_post(
     title: str | None,
     content_note: str | None = None,
     language: str | None = None,
+    mentions: Sequence[int] | None = None,
 ) -> None:
     """A remote author's edit, checked as a local edit is: a banned author may not rewrite
     what they left behind, and a blocked word refuses the edit (the old text stays).
     `content_note`, when given, replaces the post's note (and an opener's thread's);
-    `language`, when the edit says one, the post's language (as add_remote_thread keeps it)."""
+    `language`, when the edit says one, the post's language (as add_remote_thread keeps it);
+    `mentions`, when given, the actor ids its `Mention` tags now name (as a Create's): the
+    post's mentions become those of its board's personas, and the new ones are told."""
     thread = await Thread.get(id=post.thread_id)
+    mentioned = None if mentions is None else await personas_among(thread.board_id, mentions)
     opener_title = title if post.seq == 1 and title else None
     kept = post.language if language is None else post_language(language)
     text = PostText(source, html, language=kept)
@@ -248,7 +253,8 @@ async def edit_remote_post(
         if post.seq == 1 and note:
             await Thread.filter(id=post.thread_id).update(**note)
         await index_post(post.id)
-        await announce_edit(post, checked.check)
+        added = [] if mentioned is None else await replace_mentions(post.id, mentioned)
+        await announce_edit(post, checked.check, added)
 
 
 async def delete_remote_post(post: Post) -> None:
@@ -259,3 +265,4 @@ async def delete_remote_post(post: Post) -> None:
         if post.seq == 1:
             await Thread.filter(id=post.thread_id).update(title="[deleted]", content_note="")
         await index_post(post.id)
+        await invalidation.announce(invalidation.THREADS, str(post.thread_id))
