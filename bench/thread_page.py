@@ -647,13 +647,12 @@ async def breakdown(env: dict[str, str], thread_id: int, pages: int, n: int) -> 
         )
         found = await post_views.thread_and_board(SLUG, thread_id)
         assert found is not None
-        board_id = found.board.id
 
         def sql_for(page: int) -> list[tuple[str, list[Any]]]:
             low = (page - 1) * POSTS_PER_PAGE
             return [
                 (thread_sql, [thread_id, SLUG, *readable]),
-                (posts_sql, [board_id, thread_id, low, low + POSTS_PER_PAGE, PostState.held.value]),
+                (posts_sql, [thread_id, low, low + POSTS_PER_PAGE, PostState.held.value]),
             ]
 
         order = list(page_order(pages, n, offset=11))

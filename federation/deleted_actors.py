@@ -46,5 +46,7 @@ async def forget_actor(actor: Actor, *, keep_posts: bool = False) -> None:
             await Delivery.filter(
                 inbox=actor.inbox, state__in=[DeliveryState.queued, DeliveryState.delivering]
             ).update(state=DeliveryState.gone, last_error="the actor deleted itself")
+    # Its name, posts and threads' titles are on pages anywhere: rare, so every one goes.
+    await invalidation.announce(invalidation.THREADS)
     # Its keys verify nothing more, in any process.
     await invalidation.announce(invalidation.ACTOR_KEYS, actor.ap_id or "")

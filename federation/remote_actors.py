@@ -255,4 +255,7 @@ async def _write_actor(
     await Actor.filter(id=actor.id).update(**fields)
     if (actor.inbox, actor.shared_inbox) != (fields["inbox"], fields["shared_inbox"]):
         await followers_changed(None)  # deliveries to what it follows go to the new inbox
+    if actor.name != fields["name"]:
+        # Its name is on every page it wrote on (forum.page_cache, post_views' authors).
+        await invalidation.announce(invalidation.THREADS)
     return await Actor.get(id=actor.id), (actor.key_id, actor.public_key_pem)

@@ -15,6 +15,7 @@ from datetime import datetime
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from forum import invalidation
 from forum.errors import ConflictError, InvalidInputError, NotFoundError
 from forum.events import (
     PostAdded,
@@ -416,6 +417,7 @@ async def set_slow_mode(
         raise ConflictError(_("Slow mode is at that setting already."))
     await Thread.filter(id=thread.id).update(slow_mode_seconds=seconds)
     thread.slow_mode_seconds = seconds
+    await invalidation.announce(invalidation.THREADS, str(thread.id))
     names = {"board": thread.board.title, "title": thread.title}
     return await log_and_tell(
         thread.board,

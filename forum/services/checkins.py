@@ -135,6 +135,8 @@ async def make_checkin(board: Board, day: date, now: datetime) -> Thread | None:
                 .exclude(id=made.id)
                 .update(closes_at=now)
             )
+            # The earlier check-ins' closing time is on their pages (and cached rows).
+            await invalidation.announce(invalidation.THREADS)
     except IntegrityError:
         return None  # another worker made it a moment ago
     return made

@@ -19,12 +19,15 @@ from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from markupsafe import Markup
 from tortoise.connection import get_connection
+from tortoise.signals import post_delete, post_save
 
+from forum import invalidation, thread_cache
 from forum.i18n import current_locale
-from forum.models import Board, Thread
+from forum.keyed_cache import KeyedCache
+from forum.models import Actor, Board, Membership, Persona, Thread
 from forum.models.board import MemberRole
 from forum.models.post import PostState
-from forum.raw_sql import columns, fetch, for_dialect, load, when
+from forum.raw_sql import columns, fetch, for_dialect, load, numbered, when
 from forum.services.post_html import Controls, Reader, write_posts
 from forum.splices import splice
 
@@ -164,11 +167,11 @@ class PostList(list[PostView]):
         return splice(written)
 
 
-# Constant SQL: the only inputs are the bound parameters. The author's membership in this
-# board comes along for the badges (peer supporter; moderator, shown as the team), so
-# badges cost no query. Only the role in this board: nothing about the account. For a
-# member, the kinds of reaction they gave each post come in the same query (an index seek
-# per post on reaction (post_id, actor_id, kind)), space-separated.
+# Constant SQL: the only inputs are the bound parameters. The posts alone, with the seq and
+# author of the post each replies to; who the authors are (names, badges) comes from
+# `_authors_of`, kept per process. For a member, the kinds of reaction they gave each post
+# come in the same query (an index seek per post on reaction (post_id, actor_id, kind)),
+# space-separated.
 _MINE = "(SELECT {agg}(x.kind, ' ') FROM reaction x WHERE x.post_id = p.id AND x.actor_id = ?)"
 # Also for a member, what the page needs besides the posts, so that it costs no query of
 # its own: the header's unread notices (forum.services.notices.unread_count, bounded as
@@ -185,12 +188,8 @@ _PLACE_EXTRA = (
 )
 _SELECT = (
     "SELECT p.id, p.seq, p.state, p.body_html, p.reaction_counts, p.created_at, p.edited_at, "
-    "p.author_id, a.name, r.seq, r.author_id, ra.name, m.role, p.mod_note, p.content_note, "
-    "pe.slot, p.language, {mine}{extra} "
-    "FROM post p JOIN actor a ON a.id = p.author_id "
-    "LEFT JOIN post r ON r.id = p.reply_to_id LEFT JOIN actor ra ON ra.id = r.author_id "
-    "LEFT JOIN persona pe ON pe.actor_id = p.author_id "
-    "LEFT JOIN membership m ON m.persona_id = pe.id AND m.board_id = ? "
+    "p.author_id, r.seq, r.author_id, p.mod_note, p.content_note, p.language, {mine}{extra} "
+    "FROM post p LEFT JOIN post r ON r.id = p.reply_to_id "
     "WHERE p.thread_id = ? AND p.seq > ? AND p.seq <= ? "
 )
 # Visitors leave out held posts; a member's own held posts come in the same range query,
@@ -317,7 +316,73 @@ def _author(author_id: int, name: str) -> AuthorView:
     return found
 
 
-def _post_view(row: Sequence[Any]) -> PostView:
+# Who an author is on a page: their view (id, name), a one-off name's, one of the board's
+# peer supporters, one of its moderators (shown as the team).
+Author = tuple[AuthorView, bool, bool, bool]
+# Kept per process by "board id/actor id", so the page's query joins no actor, persona or
+# membership (per post, those joins were most of its cost in PostgreSQL). A name or a role
+# changes only through services that announce THREADS for every page (""): renames, roles,
+# members leaving or banned, personas retired, remote actors renamed or deleted; or BOARDS
+# or ACCOUNTS (below). A `.save()` of an actor, persona or membership in this process drops
+# them at once even unannounced; else each is read again after keyed_cache.TTL_SECONDS.
+# Keys never look like a thread id, so a thread's announcement leaves them be.
+_known_authors = KeyedCache(invalidation.THREADS)
+
+
+def _forget_authors(_key: str = "") -> None:
+    _known_authors.drop("")
+
+
+# A board's title is its actor's name (the author of its scheduled threads); an account's
+# change (memberships, personas) may be a name's or a badge's.
+invalidation.subscribe(invalidation.BOARDS, _forget_authors)
+invalidation.subscribe(invalidation.ACCOUNTS, _forget_authors)
+
+
+async def _authors_changed(*_args: Any) -> None:
+    _forget_authors()
+
+
+for _model in (Actor, Persona, Membership):
+    post_save(_model)(_authors_changed)
+    post_delete(_model)(_authors_changed)
+
+# Only the row's own membership in this board: nothing about the account.
+_AUTHORS = (
+    "SELECT a.id, a.name, pe.slot, m.role FROM actor a "
+    "LEFT JOIN persona pe ON pe.actor_id = a.id "
+    "LEFT JOIN membership m ON m.persona_id = pe.id AND m.board_id = ? "
+)
+_AUTHORS_POSTGRES = numbered(_AUTHORS + "WHERE a.id = ANY(?::int[])")
+
+
+async def _authors_of(conn: Any, board_id: int, ids: set[int]) -> dict[int, Author]:
+    """The authors with these actor ids, as posts in board `board_id` show them: from this
+    process's copy, the rest in one query."""
+    found: dict[int, Author] = {}
+    missing: list[int] = []
+    for actor_id in ids:
+        kept = _known_authors.get(f"{board_id}/{actor_id}")
+        if kept is None:
+            missing.append(actor_id)
+        else:
+            found[actor_id] = kept
+    if not missing:
+        return found
+    changes_before = _known_authors.changes()
+    if conn.capabilities.dialect == "postgres":
+        _, rows = await conn.execute_query(_AUTHORS_POSTGRES, [board_id, missing])
+    else:
+        where = f"WHERE a.id IN ({', '.join('?' * len(missing))})"
+        _, rows = await conn.execute_query(_AUTHORS + where, [board_id, *missing])
+    for actor_id, name, slot, role in cast("list[Sequence[Any]]", rows):
+        author = (_author(actor_id, name), bool(slot), role == _SUPPORTER, role == _MODERATOR)
+        _known_authors.put(f"{board_id}/{actor_id}", author, changes_before)
+        found[actor_id] = author
+    return found
+
+
+def _post_view(row: Sequence[Any], authors: dict[int, Author]) -> PostView:
     """One row of the page's query (sqlite3.Row or asyncpg Record, in _SELECT's order)."""
     (
         pid,
@@ -328,17 +393,14 @@ def _post_view(row: Sequence[Any]) -> PostView:
         created,
         edited,
         author_id,
-        name,
         reply_seq,
         reply_author_id,
-        reply_name,
-        role,
         mod_note,
         note,
-        slot,
         language,
         mine,
-    ) = row[:18]
+    ) = row[:14]
+    author, one_off, supporter, team = authors[author_id]
     # PostView's fields in their order (by position: a tenth of this function's cost).
     return PostView(
         pid,
@@ -349,17 +411,17 @@ def _post_view(row: Sequence[Any]) -> PostView:
         _moment(created),
         None if edited is None else when(edited),
         author_id,
-        _author(author_id, name),
-        None if reply_seq is None else ReplyRef(reply_seq, _author(reply_author_id, reply_name)),
-        role == _SUPPORTER,
-        role == _MODERATOR,
+        author,
+        None if reply_seq is None else ReplyRef(reply_seq, authors[reply_author_id][0]),
+        supporter,
+        team,
         mod_note or "",
         "",
         "",
         "",
         frozenset(mine.split()) if mine else _NONE,
         note or "",
-        bool(slot),
+        one_off,
         language or "",
     )
 
@@ -391,7 +453,7 @@ async def posts_in_range(
         params += [account_id, UNREAD_LIMIT]
         if dialect == "sqlite":
             params += [persona.id, thread_id, persona.id, thread_id]
-    params += [board_id, thread_id, low, high]
+    params += [thread_id, low, high]
     if access is not None and access.is_moderator:
         where = _MODERATOR_ALL
     elif persona is not None and one_off_actor is not None:
@@ -414,7 +476,11 @@ async def posts_in_range(
         else:
             unread = tuple(rows[0])[-1]
         known_unread.set((account_id, int(unread)))
-    return PostList(_post_view(row) for row in cast("list[Sequence[Any]]", rows))
+    found = cast("list[Sequence[Any]]", rows)
+    ids = {row[7] for row in found}
+    ids.update(row[9] for row in found if row[9] is not None)
+    authors = await _authors_of(conn, board_id, ids) if ids else {}
+    return PostList(_post_view(row, authors) for row in found)
 
 
 @functools.cache
@@ -454,26 +520,16 @@ async def thread_and_board(
     return FoundThread(load(Thread, row, "t"), load(Board, row, "b"), bool(row["author_one_off"]))
 
 
-@functools.cache
-def _thread_in_board_sql(states: int) -> str:
-    # Only the model's own column names are interpolated; values are bound parameters.
-    return (
-        f"SELECT {columns(Thread, 't')}, "  # noqa: S608
-        "EXISTS (SELECT 1 FROM persona pa WHERE pa.actor_id = t.author_id AND pa.slot <> 0) "
-        "AS author_one_off "
-        "FROM thread t WHERE t.id = ? AND t.board_id = ? "
-        f"AND t.state IN ({', '.join('?' * states)})"
-    )
-
-
 async def thread_in_board(
     board: Board, thread_id: int, states: Sequence[PostState] = READABLE
 ) -> FoundThread | None:
     """As thread_and_board, for a board already at hand (forum.board_cache): the thread
-    alone, by its primary key, without the board's columns."""
-    readable = [state.value for state in states]
-    rows = await fetch(_thread_in_board_sql(len(readable)), [thread_id, board.id, *readable])
-    if not rows:
+    alone, from forum.thread_cache (its row by primary key, read again only after a change
+    to the thread), if it is in `board` and in one of `states`."""
+    found = await thread_cache.by_id(thread_id)
+    if found is None:
         return None
-    row = rows[0]
-    return FoundThread(load(Thread, row, "t"), board, bool(row["author_one_off"]))
+    thread, author_one_off = found
+    if thread.board_id != board.id or thread.state not in states:
+        return None
+    return FoundThread(thread, board, author_one_off)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from forum import account_cache
+from forum import account_cache, invalidation
 from forum.models import Account, Actor, Persona, Post, Thread
 from forum.models.actor import ActorKind
 from forum.services.preferences import Preferences
@@ -153,6 +153,7 @@ async def test_a_one_off_name_has_a_badge_and_nothing_that_ties_it_to_another_na
     alder = await Persona.get(account__handle="alder").select_related("actor")
     await Persona.filter(id=alder.id).update(slot=48213)
     await account_cache.account_changed(None)  # as the services announce
+    await invalidation.announce(invalidation.THREADS)  # names and badges on every page
     async with client_from(app, 31) as visitor:
         for reader in (client, visitor):
             page = (await reader.get(path)).text
@@ -173,6 +174,7 @@ async def test_a_meeting_thread_says_until_when_it_is_open_in_the_readers_zone(
     thread = await _thread(path)
     closes = datetime(2031, 1, 15, 18, 30, tzinfo=UTC)
     await Thread.filter(id=thread.id).update(kind="meeting", closes_at=closes)
+    await invalidation.announce(invalidation.THREADS, str(thread.id))  # as the services do
     await Account.filter(handle="alder").update(time_zone="Europe/Paris")
     await account_cache.account_changed(None)  # as the services announce
     page = (await client.get(path)).text
@@ -185,6 +187,7 @@ async def test_a_meeting_thread_says_until_when_it_is_open_in_the_readers_zone(
         assert '<time datetime="2031-01-15T18:30:00+00:00">15 Jan 2031, 18:30 UTC</time>' in page
     # The worker locks it at its end.
     await Thread.filter(id=thread.id).update(locked=True)
+    await invalidation.announce(invalidation.THREADS, str(thread.id))
     page = (await client.get(path)).text
     assert '<p class="badge meeting">Meeting · ended</p>' in page and "open until" not in page
     assert "Check-in thread" not in page
@@ -196,6 +199,7 @@ async def test_a_checkin_thread_says_so_and_a_discussion_says_nothing(
     page = (await client.get(path)).text
     assert "Check-in thread" not in page and "Meeting ·" not in page
     await Thread.filter(id=(await _thread(path)).id).update(kind="checkin")
+    await invalidation.announce(invalidation.THREADS, str((await _thread(path)).id))
     page = (await client.get(path)).text
     assert '<p class="badge checkin">Check-in thread</p>' in page and "Meeting ·" not in page
 

@@ -76,6 +76,9 @@ async def test_first_and_last_page_of_a_5000_post_thread_use_the_same_queries(
     client: httpx.AsyncClient, other_client: httpx.AsyncClient, long_thread: int
 ) -> None:
     last = POSTS // POSTS_PER_PAGE
+    # What every thread page keeps, whoever reads it (the thread's row, its authors:
+    # forum.thread_cache, post_views._known_authors), from a visitor's page in between.
+    assert (await other_client.get(f"/b/grief/t/{long_thread}?page=2")).status_code == 200
     for c, who in ((other_client, "anonymous"), (client, "member")):
         # The app's first page loads what it caches (the site's settings and languages):
         # the board page, which neither moves a reading marker nor fills the page cache.
