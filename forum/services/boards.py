@@ -329,10 +329,12 @@ async def set_board_federation(
     return board
 
 
-async def access_board(slug: str, viewer: Viewer, *, cached: bool = False) -> BoardAccess:
+async def access_board(
+    slug: str, viewer: Viewer, *, cached: bool = False, posting: bool = False
+) -> BoardAccess:
     """The board as `viewer` sees it; NotFoundError alike for missing and hidden boards.
     With `cached`, the board may come from forum.board_cache: without its counters, for
-    callers that show no numbers (replies, edits)."""
+    callers that show no numbers (replies, edits). `posting`: as access_for's."""
     if cached:
         board = await board_cache.by_slug(slug)
     else:
@@ -342,7 +344,7 @@ async def access_board(slug: str, viewer: Viewer, *, cached: bool = False) -> Bo
             board_cache.remember(board, changes)  # fresh: the next cached read takes it
     if board is None:
         raise NotFoundError()
-    return await access_for(board, viewer)
+    return await access_for(board, viewer, posting=posting)
 
 
 @functools.cache
@@ -358,15 +360,20 @@ def _membership_sql() -> str:
 
 
 async def _membership(
-    account_id: int, board_id: int, *, cached: bool = False
+    account_id: int, board_id: int, *, cached: bool = False, premod_count: int | None = None
 ) -> tuple[Membership | None, Persona | None]:
     """The account's membership in the board with its persona and that persona's actor,
     loaded as select_related would (on every board and thread page a member opens, so
     one plain query: forum.raw_sql). With `cached`, the row this process last read, if it
-    holds one (forum.account_cache): for reading only, as the approved post count that
-    pre-moderation goes by is not announced when it grows."""
+    holds one (forum.account_cache): for reading, as the approved post count that
+    pre-moderation goes by is not announced when it grows. With `premod_count` (a post),
+    that row too if its count has reached the board's: the count only grows, so a row
+    past it decides pre-moderation as a fresh one would."""
     key = (account_id, board_id)
-    row = account_cache.memberships.get(key) if cached else None
+    row = account_cache.memberships.get(key) if cached or premod_count is not None else None
+    by_count = premod_count is not None and not cached
+    if row is not None and by_count and row["m__approved_post_count"] < (premod_count or 0):
+        row = None  # below the board's count: it may have grown since
     if row is None:
         changes = account_cache.memberships.changes()
         rows = await raw_sql.fetch(_membership_sql(), [account_id, board_id])
@@ -381,13 +388,21 @@ async def _membership(
     return membership, persona
 
 
-async def access_for(board: Board, viewer: Viewer, *, reading: bool = False) -> BoardAccess:
+async def access_for(
+    board: Board, viewer: Viewer, *, reading: bool = False, posting: bool = False
+) -> BoardAccess:
     """Like access_board, for a board already loaded (e.g. joined onto a thread). A page
-    that only reads (`reading`) may take the membership from forum.account_cache."""
+    that only reads (`reading`) may take the membership from forum.account_cache; a post
+    (`posting`) may too once the member is past the board's pre-moderation."""
     membership: Membership | None = None
     persona: Persona | None = None
     if viewer.account is not None:
-        membership, persona = await _membership(viewer.account.id, board.id, cached=reading)
+        membership, persona = await _membership(
+            viewer.account.id,
+            board.id,
+            cached=reading,
+            premod_count=board.premod_count if posting else None,
+        )
     access = BoardAccess(board, membership, persona, viewer.is_admin)
     if board.visibility == Visibility.private and not (access.is_member or access.is_admin):
         raise NotFoundError()

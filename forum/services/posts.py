@@ -9,7 +9,7 @@ from tortoise.connection import get_connection
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from forum import board_cache
+from forum import board_cache, thread_cache
 from forum.errors import ConflictError, NotAllowedError, NotFoundError
 from forum.events import PostDeleted, Written, emit
 from forum.i18n import _
@@ -47,10 +47,10 @@ from forum.services.viewer import Viewer
 DELETED_TITLE = "[deleted]"
 
 
-async def _member_access(slug: str, viewer: Viewer) -> BoardAccess:
+async def _member_access(slug: str, viewer: Viewer, *, posting: bool = False) -> BoardAccess:
     require_login(viewer)
     # Replies and edits show no counts: the board may come from forum.board_cache.
-    return _as_member(await access_board(slug, viewer, cached=True))
+    return _as_member(await access_board(slug, viewer, cached=True, posting=posting))
 
 
 def _as_member(access: BoardAccess) -> BoardAccess:
@@ -66,11 +66,14 @@ async def _thread_access(thread_id: int, viewer: Viewer) -> tuple[BoardAccess, T
     thread only (the API): the thread first, its board from forum.board_cache. Refuses
     as `_member_access` and get_thread do, in the same order."""
     require_login(viewer)
-    thread = await Thread.filter(id=thread_id).first() if 0 < thread_id <= MAX_ID else None
+    # The thread's row may come from forum.thread_cache: insert_reply checks it again
+    # under the row's lock.
+    found = await thread_cache.by_id(thread_id) if 0 < thread_id <= MAX_ID else None
+    thread = found[0] if found is not None else None
     board = await board_cache.by_id(thread.board_id) if thread is not None else None
     if thread is None or board is None:
         raise NotFoundError()
-    access = _as_member(await access_for(board, viewer))
+    access = _as_member(await access_for(board, viewer, posting=True))
     if thread.state not in READABLE_STATES or hidden_from(thread, access):
         raise NotFoundError()
     return access, thread
@@ -92,8 +95,8 @@ async def create_reply(
     if slug is None:
         access, thread = await _thread_access(thread_id, viewer)
     else:
-        access = await _member_access(slug, viewer)
-        thread = await get_thread(access, thread_id)
+        access = await _member_access(slug, viewer, posting=True)
+        thread = await get_thread(access, thread_id, cached=True)
     if thread.state != PostState.visible:
         raise NotFoundError()
     if thread.locked:
@@ -145,6 +148,7 @@ async def create_reply(
                     mentioned=mentioned,
                     author=actor if isinstance(actor, Actor) else None,
                     refuse_locked=True,
+                    refuse_hidden=True,
                 )
         except IntegrityError:
             continue
@@ -156,20 +160,20 @@ async def create_reply(
 # writer at a time). PostgreSQL counts the board's post in the same statement.
 _COUNT_REPLY_SQLITE = (
     "UPDATE thread SET post_count = post_count + 1, last_activity_at = ? WHERE id = ? "
-    "RETURNING post_count, locked"
+    "RETURNING post_count, locked, state"
 )
 _COUNT_BOARD_SQLITE = "UPDATE board SET post_count = post_count + 1 WHERE id = ?"
 _COUNT_REPLY_POSTGRES = (
     "WITH t AS (UPDATE thread SET post_count = post_count + 1, last_activity_at = $1 "
-    "WHERE id = $2 RETURNING post_count, locked), "
+    "WHERE id = $2 RETURNING post_count, locked, state), "
     "b AS (UPDATE board SET post_count = post_count + 1 WHERE id = $3 "
-    "AND EXISTS (SELECT 1 FROM t)) SELECT post_count, locked FROM t"
+    "AND EXISTS (SELECT 1 FROM t)) SELECT post_count, locked, state FROM t"
 )
 
 
-async def _count_reply(thread_id: int, board_id: int, now: datetime) -> tuple[int, bool]:
-    """Count a new reply in its thread and board; the reply's number and whether the
-    thread is locked (as this transaction sees it)."""
+async def _count_reply(thread_id: int, board_id: int, now: datetime) -> tuple[int, bool, bool]:
+    """Count a new reply in its thread and board; the reply's number, whether the thread
+    is locked and whether it is visible (as this transaction sees it)."""
     connection = get_connection("default")
     if connection.capabilities.dialect == "postgres":
         _, rows = await connection.execute_query(_COUNT_REPLY_POSTGRES, [now, thread_id, board_id])
@@ -179,8 +183,8 @@ async def _count_reply(thread_id: int, board_id: int, now: datetime) -> tuple[in
             await connection.execute_query(_COUNT_BOARD_SQLITE, [board_id])
     if not rows:
         raise NotFoundError()
-    count, locked = tuple(rows[0])
-    return int(count), bool(locked)
+    count, locked, state = tuple(rows[0])
+    return int(count), bool(locked), state == PostState.visible.value
 
 
 async def insert_reply(
@@ -192,14 +196,20 @@ async def insert_reply(
     mentioned: Sequence[int] = (),
     author: Actor | None = None,
     refuse_locked: bool = False,
+    refuse_hidden: bool = False,
 ) -> Post:
     """Write an admitted reply, local or remote, inside the caller's transaction: `post`
     (unsaved, everything but its number) takes the thread's next number, the thread and
     board count it, the search index and its mentions are written and listeners hear of
     it (federation's outbox rows commit with it). `author`: the post's actor when the
-    caller holds it; `refuse_locked`: a thread locked since the caller looked refuses."""
+    caller holds it; `refuse_locked`: a thread locked since the caller looked refuses;
+    `refuse_hidden`: so does one no longer visible (a member's reply: the thread row the
+    caller holds may be this process's copy). Another server's reply may come before the
+    thread it answers is approved, and is kept with it."""
     now = datetime.now(UTC)
-    count, locked = await _count_reply(thread.id, board.id, now)
+    count, locked, visible = await _count_reply(thread.id, board.id, now)
+    if refuse_hidden and not visible:
+        raise NotFoundError()
     if refuse_locked and locked:
         raise NotAllowedError(_("This thread is locked; it takes no new replies."))
     post.seq = count

@@ -10,7 +10,7 @@ from typing import cast
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
-from forum import board_cache
+from forum import board_cache, thread_cache
 from forum.errors import InvalidInputError, NotAllowedError, NotFoundError
 from forum.events import Written
 from forum.i18n import _, format_number
@@ -292,12 +292,22 @@ async def list_threads(access: BoardAccess, cursor: str | None = None) -> Thread
     return ThreadList(pinned, threads[:THREADS_PER_PAGE], next_cursor)
 
 
-async def get_thread(access: BoardAccess, thread_id: int) -> Thread:
+async def get_thread(access: BoardAccess, thread_id: int, *, cached: bool = False) -> Thread:
+    """The thread in `access`'s board if the viewer may see it. With `cached`, its row may
+    come from forum.thread_cache (a writer re-checks under the row's lock: insert_reply)."""
     if not 0 < thread_id <= MAX_ID:
         raise NotFoundError()
-    thread = await Thread.filter(
-        id=thread_id, board_id=access.board.id, state__in=READABLE_STATES
-    ).first()
+    if cached:
+        found = await thread_cache.by_id(thread_id)
+        thread = found[0] if found is not None else None
+        if thread is not None and (
+            thread.board_id != access.board.id or thread.state not in READABLE_STATES
+        ):
+            thread = None
+    else:
+        thread = await Thread.filter(
+            id=thread_id, board_id=access.board.id, state__in=READABLE_STATES
+        ).first()
     if thread is None or hidden_from(thread, access):
         raise NotFoundError()
     return thread

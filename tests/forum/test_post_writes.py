@@ -8,19 +8,21 @@ import httpx
 import pytest
 
 from forum import invalidation
-from forum.errors import NotAllowedError
-from forum.models import Actor, Board, Post, SiteSettings, Thread
+from forum.errors import NotAllowedError, NotFoundError
+from forum.models import Actor, Board, Membership, Post, SiteSettings, Thread
 from forum.models.actor import ActorKind
 from forum.rendering import render_markdown, sanitize_html
 from forum.services.accounts import create_api_token
 from forum.services.accounts import register as register_account
 from forum.services.personas import join_board
+from forum.services.posts import create_reply
 from forum.services.remote import add_remote_reply, add_remote_thread
 from forum.services.search import search_posts
 from forum.services.site import cached_site_settings, forget_site_settings, get_site_settings
 from forum.services.threads import create_thread
 from forum.services.viewer import Viewer
 from forum.visible_text import visible_text
+from tests.forum.test_thread_pagination import count_queries
 from tests.helpers import PASSPHRASE, make_board
 
 
@@ -112,3 +114,64 @@ async def test_a_remote_reply_to_a_thread_locked_since_it_was_looked_up_is_refus
         )  # fmt: skip
     assert await Post.filter(thread_id=opened.id).count() == 1
     assert (await Thread.get(id=opened.id)).post_count == 1
+
+
+async def _api_member(slug: str, name: str) -> tuple[Viewer, dict[str, str]]:
+    account = (await register_account(name, PASSPHRASE, bypass_mode=True)).account
+    viewer = Viewer(account=account)
+    await join_board(slug, viewer, accept_rules=True)
+    return viewer, {"Authorization": f"Bearer {await create_api_token(viewer, 'tests')}"}
+
+
+async def test_a_reply_to_a_thread_removed_since_this_process_kept_its_row_is_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    """The API reply takes the thread's row from this process's copy (forum.thread_cache);
+    the count's UPDATE checks the thread again under its lock, so a removal this process
+    has not heard of yet (another process's, before its notice arrives) refuses."""
+    await make_board("recovery")
+    viewer, headers = await _api_member("recovery", "quietfinch")
+    thread = await create_thread("recovery", viewer, title="Mornings", body="Slow ones.")
+    path = f"/api/threads/{thread.id}/posts"
+    assert (await client.post(path, json={"body": "One"}, headers=headers)).status_code == 201
+    # Behind the services' backs and unannounced, as another process before its NOTIFY.
+    await Thread.filter(id=thread.id).update(state="removed")
+    refused = await client.post(path, json={"body": "Two"}, headers=headers)
+    assert refused.status_code == 404
+    assert await Post.filter(thread_id=thread.id).count() == 2
+    assert (await Thread.get(id=thread.id)).post_count == 2  # the count rolled back too
+    # The same through the form's path (the board's slug in hand).
+    await Thread.filter(id=thread.id).update(state="visible")
+    invalidation.dispatch(invalidation.THREADS, str(thread.id))
+    assert (await client.post(path, json={"body": "Three"}, headers=headers)).status_code == 201
+    await Thread.filter(id=thread.id).update(state="removed")
+    with pytest.raises(NotFoundError):
+        await create_reply("recovery", thread.id, viewer, body="Four")
+    assert await Post.filter(thread_id=thread.id).count() == 3
+
+
+async def test_a_member_held_for_review_is_published_once_approved_though_unannounced(
+    client: httpx.AsyncClient,
+) -> None:
+    """A post may take the membership from this process's copy once the member is past
+    the board's pre-moderation; below it the count (which grows unannounced when a
+    moderator approves) is read again, so the first post after approval is published."""
+    await make_board("careful", premod_count=1)
+    opener, _ = await _api_member("careful", "steadyoak")
+    assert opener.account is not None
+    await Membership.filter(account_id=opener.account.id).update(approved_post_count=3)
+    thread = await create_thread("careful", opener, title="First", body="Hello.")
+    viewer, headers = await _api_member("careful", "hushedwren")
+    assert viewer.account is not None
+    path = f"/api/threads/{thread.id}/posts"
+    first = await client.post(path, json={"body": "Waiting"}, headers=headers)
+    assert first.status_code == 201 and first.json()["state"] == "held"
+    # A moderator's approval counts it with an UPDATE that announces nothing.
+    await Membership.filter(account_id=viewer.account.id).update(approved_post_count=1)
+    second = await client.post(path, json={"body": "Published"}, headers=headers)
+    assert second.status_code == 201 and second.json()["state"] == "visible"
+    # Past it, the kept row serves: no membership statement for the next reply.
+    with count_queries() as queries:
+        third = await client.post(path, json={"body": "Again"}, headers=headers)
+    assert third.status_code == 201 and third.json()["state"] == "visible"
+    assert not [sql for sql in queries if "FROM membership" in sql], queries
