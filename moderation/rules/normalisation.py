@@ -13,6 +13,7 @@ are ordinary words in posts and guessing them turns "1 in 3" into letters.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from bisect import bisect_right
@@ -60,6 +61,9 @@ class NormalisedText:
         return low, high
 
 
+# A post is checked against the admins' rules and each language's crisis phrases in turn:
+# the same text, normalised once (callers only read the result).
+@functools.lru_cache(maxsize=8)
 def normalise_text(text: str) -> NormalisedText:
     """Normalise `text`, remembering where every normalised character came from."""
     builder = _Builder()
