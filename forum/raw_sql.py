@@ -61,6 +61,17 @@ def load(model: type[M], row: dict[str, Any], alias: str) -> M:
     return model._init_from_db(**fields)
 
 
+def row_of(instance: Model, alias: str) -> dict[str, Any]:
+    """`instance` as the row `load` makes it from (named `alias__column`)."""
+    projection = type(instance)._meta.fields_db_projection
+    return {f"{alias}__{column}": getattr(instance, field) for field, column in projection.items()}
+
+
+def returning(model: type[Model], alias: str) -> str:
+    """Every column of `model`, unqualified, named `alias__column` (for RETURNING)."""
+    return ", ".join(f'"{c}" AS "{alias}__{c}"' for c in _layout(model)[0])
+
+
 async def fetch(sql: str, params: list[Any]) -> list[dict[str, Any]]:
     conn = connections.get("default")
     if conn.capabilities.dialect == "postgres":

@@ -25,7 +25,7 @@ from tortoise.signals import post_delete, post_save
 from forum import invalidation
 from forum.keyed_cache import KeyedCache
 from forum.models import Thread
-from forum.raw_sql import columns, fetch, load
+from forum.raw_sql import columns, fetch, load, row_of
 
 # thread id -> (the row as the database gave it, opened under a one-off name), dropped when
 # THREADS announces the thread (or ""), and in tests with every new app (keyed_cache).
@@ -57,7 +57,7 @@ async def by_id(thread_id: int) -> tuple[Thread, bool] | None:
     key = str(thread_id)
     kept: tuple[dict[str, Any], bool] | None = _rows.get(key)
     if kept is not None:
-        return load(Thread, kept[0], "t"), kept[1]
+        return _loaded(kept[0], kept[1]), kept[1]
     changes_before = _rows.changes()
     rows = await fetch(_sql(), [thread_id])
     if not rows:
@@ -65,4 +65,25 @@ async def by_id(thread_id: int) -> tuple[Thread, bool] | None:
     row = rows[0]
     one_off = bool(row["author_one_off"])
     _rows.put(key, (row, one_off), changes_before)  # not if announced meanwhile
-    return load(Thread, row, "t"), one_off
+    return _loaded(row, one_off), one_off
+
+
+def _loaded(row: dict[str, Any], one_off: bool) -> Thread:
+    thread = load(Thread, row, "t")
+    object.__setattr__(thread, "_author_one_off", one_off)  # for keep_written
+    return thread
+
+
+def changes() -> int:
+    return _rows.changes()
+
+
+def keep_written(thread: Thread, changes_before: int) -> None:
+    """Keep the row of a thread this process has just written and committed (a reply:
+    `thread` as the count's UPDATE returned it, under the row's lock), read when changes()
+    gave `changes_before` (after the reply's own announcement), unless anything was
+    announced since. Its next reply or page then needs no read. Only for a thread that
+    came from here (by_id), which knows whether it was opened under a one-off name."""
+    one_off = getattr(thread, "_author_one_off", None)
+    if one_off is not None:
+        _rows.put(str(thread.id), (row_of(thread, "t"), one_off), changes_before)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -9,7 +10,7 @@ from tortoise.connection import get_connection
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from forum import board_cache, thread_cache
+from forum import board_cache, raw_sql, thread_cache
 from forum.errors import ConflictError, NotAllowedError, NotFoundError
 from forum.events import PostDeleted, Written, emit
 from forum.i18n import _
@@ -140,7 +141,7 @@ async def create_reply(
                     crisis=checked.check.crisis,
                     language=language,
                 )
-                return await insert_reply(
+                post = await insert_reply(
                     thread,
                     access.board,
                     post,
@@ -150,41 +151,57 @@ async def create_reply(
                     refuse_locked=True,
                     refuse_hidden=True,
                 )
+                # After the reply's own announcement: anything later is someone else's.
+                changes = thread_cache.changes()
         except IntegrityError:
             continue
+        # Committed: this process keeps the thread as the count's UPDATE returned it.
+        thread_cache.keep_written(thread, changes)
+        return post
     raise ConflictError(_("The thread was busy; please send your reply again."))
 
 
 # The next number in a thread, taken by the UPDATE that counts it (the row stays locked
 # on PostgreSQL until commit, so concurrent replies take distinct numbers; SQLite runs one
-# writer at a time). PostgreSQL counts the board's post in the same statement.
-_COUNT_REPLY_SQLITE = (
-    "UPDATE thread SET post_count = post_count + 1, last_activity_at = ? WHERE id = ? "
-    "RETURNING post_count, locked, state"
-)
+# writer at a time), with the whole row as it now is. PostgreSQL counts the board's post
+# in the same statement.
+@functools.cache
+def _count_reply_sql(dialect: str) -> str:
+    # Only the model's own column names are interpolated; values are bound parameters.
+    row = raw_sql.returning(Thread, "t")
+    if dialect == "postgres":
+        return (
+            "WITH t AS (UPDATE thread SET post_count = post_count + 1, last_activity_at = $1 "  # noqa: S608
+            "WHERE id = $2 RETURNING *), "
+            "b AS (UPDATE board SET post_count = post_count + 1 WHERE id = $3 "
+            f"AND EXISTS (SELECT 1 FROM t)) SELECT {row} FROM t"
+        )
+    return (
+        "UPDATE thread SET post_count = post_count + 1, last_activity_at = ? WHERE id = ? "  # noqa: S608
+        f"RETURNING {row}"
+    )
+
+
 _COUNT_BOARD_SQLITE = "UPDATE board SET post_count = post_count + 1 WHERE id = ?"
-_COUNT_REPLY_POSTGRES = (
-    "WITH t AS (UPDATE thread SET post_count = post_count + 1, last_activity_at = $1 "
-    "WHERE id = $2 RETURNING post_count, locked, state), "
-    "b AS (UPDATE board SET post_count = post_count + 1 WHERE id = $3 "
-    "AND EXISTS (SELECT 1 FROM t)) SELECT post_count, locked, state FROM t"
-)
 
 
-async def _count_reply(thread_id: int, board_id: int, now: datetime) -> tuple[int, bool, bool]:
-    """Count a new reply in its thread and board; the reply's number, whether the thread
-    is locked and whether it is visible (as this transaction sees it)."""
+async def _count_reply(thread: Thread, board_id: int, now: datetime) -> None:
+    """Count a new reply in its thread and board; `thread` becomes the row as this
+    transaction sees it (the reply's number is its post_count)."""
     connection = get_connection("default")
-    if connection.capabilities.dialect == "postgres":
-        _, rows = await connection.execute_query(_COUNT_REPLY_POSTGRES, [now, thread_id, board_id])
+    dialect = connection.capabilities.dialect
+    sql = _count_reply_sql(dialect)
+    if dialect == "postgres":
+        rows = await connection.execute_query_dict(sql, [now, thread.id, board_id])
     else:
-        _, rows = await connection.execute_query(_COUNT_REPLY_SQLITE, [now, thread_id])
+        rows = await connection.execute_query_dict(sql, [now, thread.id])
         if rows:
             await connection.execute_query(_COUNT_BOARD_SQLITE, [board_id])
     if not rows:
         raise NotFoundError()
-    count, locked, state = tuple(rows[0])
-    return int(count), bool(locked), state == PostState.visible.value
+    fresh = raw_sql.load(Thread, dict(rows[0]), "t")
+    for field in Thread._meta.fields_db_projection:
+        setattr(thread, field, getattr(fresh, field))
 
 
 async def insert_reply(
@@ -206,15 +223,13 @@ async def insert_reply(
     `refuse_hidden`: so does one no longer visible (a member's reply: the thread row the
     caller holds may be this process's copy). Another server's reply may come before the
     thread it answers is approved, and is kept with it."""
-    now = datetime.now(UTC)
-    count, locked, visible = await _count_reply(thread.id, board.id, now)
-    if refuse_hidden and not visible:
+    await _count_reply(thread, board.id, datetime.now(UTC))
+    if refuse_hidden and thread.state != PostState.visible:
         raise NotFoundError()
-    if refuse_locked and locked:
+    if refuse_locked and thread.locked:
         raise NotAllowedError(_("This thread is locked; it takes no new replies."))
-    post.seq = count
+    post.seq = thread.post_count
     await post.save(force_create=True)
-    thread.post_count, thread.last_activity_at = count, now
     await index_new_post(post, None, visible=checked.visible)
     await record_mentions(post.id, mentioned)
     if author is not None and author.id != post.author_id:

@@ -4,10 +4,12 @@ that the hot paths read."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
-from forum import invalidation
+from forum import invalidation, thread_cache
 from forum.errors import NotAllowedError, NotFoundError
 from forum.models import Actor, Board, Membership, Post, SiteSettings, Thread
 from forum.models.actor import ActorKind
@@ -175,3 +177,32 @@ async def test_a_member_held_for_review_is_published_once_approved_though_unanno
         third = await client.post(path, json={"body": "Again"}, headers=headers)
     assert third.status_code == 201 and third.json()["state"] == "visible"
     assert not [sql for sql in queries if "FROM membership" in sql], queries
+
+
+async def test_the_thread_a_member_replied_to_is_kept_as_the_count_returned_it(
+    client: httpx.AsyncClient,
+) -> None:
+    """The reply's UPDATE returns the whole thread row, which this process keeps once the
+    reply commits: the next reply and the next page read no thread row, and both see the
+    new count."""
+    await make_board("recovery")
+    viewer, headers = await _api_member("recovery", "emberlark")
+    thread = await create_thread("recovery", viewer, title="Nights", body="Long ones.")
+    path = f"/api/threads/{thread.id}/posts"
+    assert (await client.post(path, json={"body": "One"}, headers=headers)).status_code == 201
+    with count_queries() as queries:
+        second = await client.post(path, json={"body": "Two"}, headers=headers)
+    assert second.status_code == 201 and second.json()["seq"] == 3
+    reads = [q for q in queries if re.match(r'\s*SELECT\b.*\bFROM "?thread"?\s', q, re.S)]
+    assert not reads, reads
+    kept = await thread_cache.by_id(thread.id)
+    assert kept is not None and kept[0].post_count == 3 and not kept[1]
+    assert kept[0].last_activity_at == (await Thread.get(id=thread.id)).last_activity_at
+    # A change announced meanwhile (here: before the reply commits) is not overwritten.
+    await Thread.filter(id=thread.id).update(title="Renamed")
+    invalidation.dispatch(invalidation.THREADS, str(thread.id))
+    changes = thread_cache.changes()
+    invalidation.dispatch(invalidation.THREADS, str(thread.id))
+    thread_cache.keep_written(kept[0], changes)
+    fresh = await thread_cache.by_id(thread.id)
+    assert fresh is not None and fresh[0].title == "Renamed"
