@@ -31,18 +31,6 @@ def hits(app: object) -> int:
     return cache.hits if cache is not None else 0
 
 
-@pytest.fixture
-async def thread(client: httpx.AsyncClient) -> str:
-    """A public board's thread with one reply; the member's client stays signed in."""
-    await make_board("calm")
-    await register(client, "willowfen")
-    await join(client, "calm")
-    tid = thread_id_from(await start_thread(client, "calm", body="The opening words"))
-    page = f"/b/calm/t/{tid}"
-    await post_form(client, f"{page}/reply", {"body": "A reply to keep"}, form_page=page)
-    return page
-
-
 async def visit(app: object, page: str) -> httpx.Response:
     """A first-time visitor: no cookies at all."""
     async with client_from(app, 20) as visitor:

@@ -18,30 +18,14 @@ from moderation.actions import lock_thread, move_thread, remove, set_slow_mode
 from tests.forum.test_thread_pagination import count_queries
 from tests.helpers import (
     client_from,
-    join,
     make_board,
     post_form,
-    register,
-    start_thread,
-    thread_id_from,
 )
 from tests.other_process import other_process, until
 
 BACKEND = os.environ.get("KINDRED_TEST_DB", "sqlite")
 # A query the visitors' page cache does not take: every visit below is rendered anew.
 FRESH = "?uncached=1"
-
-
-@pytest.fixture
-async def thread(client: httpx.AsyncClient) -> str:
-    """A public board's thread with one reply; the member's client stays signed in."""
-    await make_board("calm")
-    await register(client, "willowfen")
-    await join(client, "calm")
-    tid = thread_id_from(await start_thread(client, "calm", body="The opening words"))
-    page = f"/b/calm/t/{tid}"
-    await post_form(client, f"{page}/reply", {"body": "A reply to keep"}, form_page=page)
-    return page
 
 
 def _id(page: str) -> int:
@@ -66,6 +50,27 @@ async def _full(page: str) -> Thread:
 
 def _reads_thread(queries: list[str]) -> bool:
     return any('from "thread"' in q.lower() or "from thread " in q.lower() for q in queries)
+
+
+async def _remote_reply(thread: str) -> None:
+    """Hazel, of another server, replies "Greetings from afar" in `thread`."""
+    remote = await Actor.create(
+        kind=ActorKind.person,
+        username="hazel",
+        name="Hazel",
+        local=False,
+        domain="remote.example",
+        ap_id="https://remote.example/u/hazel",
+        inbox="https://remote.example/u/hazel/inbox",
+    )
+    await add_remote_reply(
+        await Thread.get(id=_id(thread)),
+        remote,
+        ap_id="https://remote.example/post/9",
+        html="<p>Greetings from afar</p>",
+        source="",
+        reply_to=None,
+    )
 
 
 async def test_a_repeated_page_reads_no_thread(
@@ -106,22 +111,7 @@ async def test_a_new_remote_post_shows_with_its_count(
     app: object, client: httpx.AsyncClient, thread: str
 ) -> None:
     await _warm(app, client, thread)
-    remote = await Actor.create(
-        kind=ActorKind.person,
-        username="hazel",
-        name="Hazel",
-        local=False,
-        domain="remote.example",
-        ap_id="https://remote.example/u/hazel",
-    )
-    await add_remote_reply(
-        await Thread.get(id=_id(thread)),
-        remote,
-        ap_id="https://remote.example/post/9",
-        html="<p>Greetings from afar</p>",
-        source="",
-        reply_to=None,
-    )
+    await _remote_reply(thread)
     assert "Greetings from afar" in (await visit(app, thread)).text
     assert "Greetings from afar" in (await client.get(thread)).text
     found = await thread_cache.by_id(_id(thread))
@@ -314,23 +304,7 @@ async def test_a_remote_author_renamed_is_seen_at_once(
     from federation.documents.actors import parse_actor
     from federation.remote_actors import upsert_actor
 
-    remote = await Actor.create(
-        kind=ActorKind.person,
-        username="hazel",
-        name="Hazel",
-        local=False,
-        domain="remote.example",
-        ap_id="https://remote.example/u/hazel",
-        inbox="https://remote.example/u/hazel/inbox",
-    )
-    await add_remote_reply(
-        await Thread.get(id=_id(thread)),
-        remote,
-        ap_id="https://remote.example/post/9",
-        html="<p>Greetings from afar</p>",
-        source="",
-        reply_to=None,
-    )
+    await _remote_reply(thread)
     await _warm(app, client, thread)
     assert '<strong class="author">Hazel</strong>' in (await visit(app, thread)).text
     document = {
