@@ -838,8 +838,6 @@ function setup(thread)
 end
 function init(args)
   counter = 0
-  non200 = 0
-  responses = 0
   limit = tonumber(args[1])
   pages = tonumber(args[2])
   stride = tonumber(args[3])
@@ -853,6 +851,10 @@ function init(args)
   end
 end
 function request()
+  -- The count bound: each thread stops after its share. (No response() callback: with one,
+  -- wrk hands every 90 kB body to Lua, and the load generator's CPU is taken from the
+  -- servers it shares the machine with; its summary counts non-2xx/3xx answers itself.)
+  if counter >= limit then wrk.thread:stop() end
   local k
   local headers = nil
   if #cookies > 0 then
@@ -871,15 +873,9 @@ function request()
   counter = counter + 1
   return wrk.format("GET", url, headers)
 end
-function response(status, headers, body)
-  responses = responses + 1
-  if status ~= 200 then non200 = non200 + 1 end
-  if responses >= limit then wrk.thread:stop() end
-end
 function done(summary, latency, requests)
-  local bad = 0
-  for _, t in ipairs(threads) do bad = bad + t:get("non200") end
   local e = summary.errors
+  local bad = e.status
   io.write(string.format(
     'WRKJSON {"requests": %d, "duration_us": %d, "bytes": %d, "non200": %d, ' ..
     '"socket_errors": %d, "timeouts": %d, "p50_us": %d, "p90_us": %d, "p99_us": %d, ' ..
