@@ -120,6 +120,7 @@ async def test_an_opener_from_before_notes_per_post_shows_the_threads_note(
     # Threads written before migration 0011 have the note on the thread only.
     thread = await _thread(path)
     await Thread.filter(id=thread.id).update(content_note="grief")
+    await invalidation.announce(invalidation.THREADS, str(thread.id))  # as the services do
     page = (await client.get(path)).text
     assert "<summary>Content note: grief (show post)" in _post_html(page, 1)
     assert "Content note" not in _post_html(page, 2)
@@ -257,9 +258,9 @@ async def test_the_reply_form_offers_a_content_note_under_the_readers_name(
 
 async def test_a_locked_meeting_hides_the_reply_form(client: httpx.AsyncClient, path: str) -> None:
     closes = datetime.now(UTC) - timedelta(minutes=1)
-    await Thread.filter(id=(await _thread(path)).id).update(
-        kind="meeting", closes_at=closes, locked=True
-    )
+    thread = await _thread(path)
+    await Thread.filter(id=thread.id).update(kind="meeting", closes_at=closes, locked=True)
+    await invalidation.announce(invalidation.THREADS, str(thread.id))
     page = (await client.get(path)).text
     assert 'id="reply"' not in page and "This thread is locked." in page
     assert ">Reply</a>" not in page

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from forum import invalidation
 from forum.models import Account, Membership, Persona, Post, Reading, Thread
 from forum.models.post import PostState
 from forum.rendering import render_markdown
@@ -48,6 +49,7 @@ async def _add_posts(thread_id: int, count: int, *, by: str = "alder") -> None:
         ]
     )
     await Thread.filter(id=thread_id).update(post_count=thread.post_count + count)
+    await invalidation.announce(invalidation.THREADS, str(thread_id))  # as the services do
 
 
 async def _reply(client: httpx.AsyncClient, thread_id: int, body: str) -> httpx.Response:
