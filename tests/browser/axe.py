@@ -42,6 +42,13 @@ def run_axe(page: Page, script: Path) -> list[dict[str, Any]]:
     never fire and axe.run() never settles. To audit the page as a reader without JavaScript
     sees it, block the page's own scripts instead (see `block_page_scripts`).
     """
+    # A click that submits a form returns once the next page commits, before its stylesheet
+    # has loaded; axe reads computed colours, so audit only the page as a reader sees it.
+    page.wait_for_load_state("load")
+    if not page.evaluate(
+        "[...document.querySelectorAll('link[rel=stylesheet]')].every(link => link.sheet)"
+    ):
+        raise RuntimeError("a stylesheet of the page did not load")
     page.add_script_tag(path=str(script))
     if not page.evaluate("typeof axe !== 'undefined'"):
         raise RuntimeError("axe-core did not load: is JavaScript or bypass_csp off?")
