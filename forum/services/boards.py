@@ -360,20 +360,19 @@ def _membership_sql() -> str:
 
 
 async def _membership(
-    account_id: int, board_id: int, *, cached: bool = False, premod_count: int | None = None
+    account_id: int, board_id: int, *, kept_from: int | None = None
 ) -> tuple[Membership | None, Persona | None]:
     """The account's membership in the board with its persona and that persona's actor,
     loaded as select_related would (on every board and thread page a member opens, so
-    one plain query: forum.raw_sql). With `cached`, the row this process last read, if it
-    holds one (forum.account_cache): for reading, as the approved post count that
-    pre-moderation goes by is not announced when it grows. With `premod_count` (a post),
-    that row too if its count has reached the board's: the count only grows, so a row
-    past it decides pre-moderation as a fresh one would."""
+    one plain query: forum.raw_sql). With `kept_from`, the row this process last read
+    (forum.account_cache) if it holds one whose approved post count has reached
+    `kept_from`: that count is not announced when it grows, but it only grows, so a row
+    past a board's pre-moderation count decides as a fresh one would (0: any kept row,
+    for reading)."""
     key = (account_id, board_id)
-    row = account_cache.memberships.get(key) if cached or premod_count is not None else None
-    by_count = premod_count is not None and not cached
-    if row is not None and by_count and row["m__approved_post_count"] < (premod_count or 0):
-        row = None  # below the board's count: it may have grown since
+    row = account_cache.memberships.get(key) if kept_from is not None else None
+    if row is not None and row["m__approved_post_count"] < (kept_from or 0):
+        row = None  # below the count asked for: it may have grown since
     if row is None:
         changes = account_cache.memberships.changes()
         rows = await raw_sql.fetch(_membership_sql(), [account_id, board_id])
@@ -397,12 +396,8 @@ async def access_for(
     membership: Membership | None = None
     persona: Persona | None = None
     if viewer.account is not None:
-        membership, persona = await _membership(
-            viewer.account.id,
-            board.id,
-            cached=reading,
-            premod_count=board.premod_count if posting else None,
-        )
+        kept_from = 0 if reading else board.premod_count if posting else None
+        membership, persona = await _membership(viewer.account.id, board.id, kept_from=kept_from)
     access = BoardAccess(board, membership, persona, viewer.is_admin)
     if board.visibility == Visibility.private and not (access.is_member or access.is_admin):
         raise NotFoundError()

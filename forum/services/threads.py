@@ -10,7 +10,7 @@ from typing import cast
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
-from forum import board_cache, thread_cache
+from forum import board_cache
 from forum.errors import InvalidInputError, NotAllowedError, NotFoundError
 from forum.events import Written
 from forum.i18n import _, format_number
@@ -298,12 +298,8 @@ async def get_thread(access: BoardAccess, thread_id: int, *, cached: bool = Fals
     if not 0 < thread_id <= MAX_ID:
         raise NotFoundError()
     if cached:
-        found = await thread_cache.by_id(thread_id)
-        thread = found[0] if found is not None else None
-        if thread is not None and (
-            thread.board_id != access.board.id or thread.state not in READABLE_STATES
-        ):
-            thread = None
+        found = await thread_in_board(access.board, thread_id, READABLE_STATES)
+        thread = found.thread if found is not None else None
     else:
         thread = await Thread.filter(
             id=thread_id, board_id=access.board.id, state__in=READABLE_STATES
