@@ -8,8 +8,11 @@ import httpx
 
 from forum.models import Account
 from forum.models.account import Role
+from forum.services.accounts import create_api_token
 from forum.services.accounts import register as register_account
 from forum.services.boards import create_board
+from forum.services.personas import join_board
+from forum.services.viewer import Viewer
 
 PASSPHRASE = "blue kettle river morning"
 _TOKEN = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
@@ -115,3 +118,17 @@ def item_html(page: str, item_id: int) -> str:
     start = page.index(f'id="item-{item_id}"')
     end = page.find('<li class="post queue-item', start)
     return page[start : end if end != -1 else len(page)]
+
+
+async def api_member(handle: str, *slugs: str, role: Role = Role.member) -> tuple[Viewer, str]:
+    """An account (made through the services) in `slugs`, and a personal token of its own,
+    as an app holding one would have."""
+    account = (await register_account(handle, PASSPHRASE, role=role, bypass_mode=True)).account
+    viewer = Viewer(account=account)
+    for slug in slugs:
+        await join_board(slug, viewer, accept_rules=True)
+    return viewer, await create_api_token(viewer, "tests")
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

@@ -12,8 +12,7 @@ from starlette.routing import Route
 from forum.models import Post, Thread
 from forum.models.account import Role
 from forum.models.post import PostState
-from forum.services.accounts import create_api_token, list_api_tokens, revoke_api_token
-from forum.services.accounts import register as register_account
+from forum.services.accounts import list_api_tokens, revoke_api_token
 from forum.services.invites import create_invites
 from forum.services.personas import join_board
 from forum.services.threads import create_thread
@@ -22,7 +21,8 @@ from forum.web import api
 from forum.web.openapi import openapi_document
 from moderation.actions import lock_thread, pin_thread
 from tests.helpers import (
-    PASSPHRASE,
+    api_member,
+    bearer,
     csrf_token,
     join,
     make_admin,
@@ -41,19 +41,6 @@ def conforms(schema: str, data: object) -> None:
         root, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
     )
     validator.validate(data)
-
-
-async def member(handle: str, *slugs: str, role: Role = Role.member) -> tuple[Viewer, str]:
-    """An account (made through the services) in `slugs`, and a personal token of its own."""
-    account = (await register_account(handle, PASSPHRASE, role=role, bypass_mode=True)).account
-    viewer = Viewer(account=account)
-    for slug in slugs:
-        await join_board(slug, viewer, accept_rules=True)
-    return viewer, await create_api_token(viewer, "tests")
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def new_thread(viewer: Viewer, slug: str = "recovery", title: str = "Hello") -> int:
@@ -79,7 +66,7 @@ async def test_board_list_shows_public_and_members_boards_but_not_private_ones(
 
 async def test_invited_member_of_private_board_sees_it(client: httpx.AsyncClient) -> None:
     await make_board("inner", visibility="private")
-    viewer, token = await member("invited")
+    viewer, token = await api_member("invited")
     [code] = await create_invites(None, board_slug="inner")
     await join_board("inner", viewer, accept_rules=True, invite_code=code)
     response = await client.get("/api/boards", headers=bearer(token))
@@ -101,9 +88,9 @@ async def test_members_board_shows_outsiders_its_door_but_not_its_threads(
     client: httpx.AsyncClient,
 ) -> None:
     await make_board("circle", visibility="members", rules="Be kind.")
-    insider, token = await member("insider", "circle")
+    insider, token = await api_member("insider", "circle")
     thread_id = await new_thread(insider, "circle")
-    _outsider, outsider_token = await member("outsider")
+    _outsider, outsider_token = await api_member("outsider")
 
     door = await client.get("/api/boards/circle", headers=bearer(outsider_token))
     assert door.status_code == 200
@@ -133,8 +120,8 @@ async def test_thread_list_pages_by_cursor_with_pinned_threads_first(
     client: httpx.AsyncClient,
 ) -> None:
     await make_board("recovery")
-    author, _token = await member("prolific", "recovery")
-    admin, _ = await member("boss", role=Role.admin)
+    author, _token = await api_member("prolific", "recovery")
+    admin, _ = await api_member("boss", role=Role.admin)
     ids = [await new_thread(author, title=f"Thread {n}") for n in range(35)]
     opener = await Thread.get(id=ids[0]).select_related("board")
     await pin_thread(opener, admin.account, pinned=True)
@@ -241,7 +228,7 @@ async def test_write_without_login_is_401_and_writes_nothing(
 
 async def test_read_with_a_revoked_token_is_401_not_anonymous(client: httpx.AsyncClient) -> None:
     await make_board("recovery")
-    viewer, token = await member("reader")
+    viewer, token = await api_member("reader")
     await revoke_api_token(viewer, (await list_api_tokens(viewer))[0].id)
     response = await client.get("/api/boards", headers=bearer(token))
     assert response.status_code == 401
@@ -263,7 +250,7 @@ async def test_body_that_is_not_a_json_object_is_400(
     client: httpx.AsyncClient, content: bytes, message: str
 ) -> None:
     await make_board("recovery")
-    _viewer, token = await member("poster", "recovery")
+    _viewer, token = await api_member("poster", "recovery")
     response = await client.post(
         "/api/boards/recovery/threads",
         content=content,
@@ -292,7 +279,7 @@ async def test_missing_or_wrong_field_is_400_naming_it(
     client: httpx.AsyncClient, payload: dict[str, object], field: str
 ) -> None:
     await make_board("recovery")
-    _viewer, token = await member("poster", "recovery")
+    _viewer, token = await api_member("poster", "recovery")
     # json.dumps escapes what httpx would refuse to encode (a lone surrogate).
     response = await client.post(
         "/api/boards/recovery/threads", content=json.dumps(payload), headers=bearer(token)
@@ -304,7 +291,7 @@ async def test_missing_or_wrong_field_is_400_naming_it(
 
 async def test_over_long_body_is_400(client: httpx.AsyncClient) -> None:
     await make_board("recovery")
-    viewer, token = await member("poster", "recovery")
+    viewer, token = await api_member("poster", "recovery")
     response = await client.post(
         "/api/boards/recovery/threads",
         json={"title": "T", "body": "x" * 20_001},
@@ -323,7 +310,7 @@ async def test_over_long_body_is_400(client: httpx.AsyncClient) -> None:
 
 async def test_body_over_the_size_cap_is_413(client: httpx.AsyncClient) -> None:
     await make_board("recovery")
-    _viewer, token = await member("poster", "recovery")
+    _viewer, token = await api_member("poster", "recovery")
     response = await client.post(
         "/api/boards/recovery/threads",
         json={"title": "T", "body": "x" * (1024 * 1024)},
@@ -336,7 +323,7 @@ async def test_body_over_the_size_cap_is_413(client: httpx.AsyncClient) -> None:
 
 async def test_unknown_board_thread_or_route_is_json_404(client: httpx.AsyncClient) -> None:
     await make_board("recovery")
-    _viewer, token = await member("poster", "recovery")
+    _viewer, token = await api_member("poster", "recovery")
     for method, path in [
         ("GET", "/api/boards/nowhere"),
         ("GET", "/api/boards/nowhere/threads"),
@@ -360,7 +347,7 @@ async def test_unknown_board_thread_or_route_is_json_404(client: httpx.AsyncClie
 
 async def test_held_thread_is_404_exactly_like_a_missing_one(client: httpx.AsyncClient) -> None:
     await make_board("recovery")
-    viewer, token = await member("poster", "recovery")
+    viewer, token = await api_member("poster", "recovery")
     thread_id = await new_thread(viewer)
     await Thread.filter(id=thread_id).update(state=PostState.held)
     missing = await client.get("/api/threads/999999")
@@ -375,9 +362,9 @@ async def test_held_thread_is_404_exactly_like_a_missing_one(client: httpx.Async
 
 async def test_private_board_thread_is_404_to_outsiders(client: httpx.AsyncClient) -> None:
     await make_board("inner", visibility="private")
-    insider, _ = await member("insider", "inner", role=Role.admin)
+    insider, _ = await api_member("insider", "inner", role=Role.admin)
     thread_id = await new_thread(insider, "inner")
-    _outsider, token = await member("outsider")
+    _outsider, token = await api_member("outsider")
     missing = await client.get("/api/threads/999999", headers=bearer(token))
     hidden = await client.get(f"/api/threads/{thread_id}", headers=bearer(token))
     assert hidden.status_code == 404 and hidden.json() == missing.json()
@@ -390,8 +377,8 @@ async def test_private_board_thread_is_404_to_outsiders(client: httpx.AsyncClien
 
 async def test_reply_with_token_appears_in_thread(client: httpx.AsyncClient) -> None:
     await make_board("recovery")
-    author, _ = await member("author", "recovery")
-    _replier, token = await member("replier", "recovery")
+    author, _ = await api_member("author", "recovery")
+    _replier, token = await api_member("replier", "recovery")
     thread_id = await new_thread(author)
     response = await client.post(
         f"/api/threads/{thread_id}/posts",
@@ -420,7 +407,7 @@ async def test_reply_to_that_is_not_a_post_number_is_400(
     client: httpx.AsyncClient, reply_to: object
 ) -> None:
     await make_board("recovery")
-    viewer, token = await member("poster", "recovery")
+    viewer, token = await api_member("poster", "recovery")
     thread_id = await new_thread(viewer)
     response = await client.post(
         f"/api/threads/{thread_id}/posts",
@@ -434,8 +421,8 @@ async def test_reply_to_that_is_not_a_post_number_is_400(
 
 async def test_reply_to_locked_thread_is_403(client: httpx.AsyncClient) -> None:
     await make_board("recovery")
-    viewer, token = await member("poster", "recovery")
-    admin, _ = await member("boss", role=Role.admin)
+    viewer, token = await api_member("poster", "recovery")
+    admin, _ = await api_member("boss", role=Role.admin)
     thread_id = await new_thread(viewer)
     await lock_thread(
         await Thread.get(id=thread_id).select_related("board"), admin.account, locked=True
@@ -450,8 +437,8 @@ async def test_reply_to_locked_thread_is_403(client: httpx.AsyncClient) -> None:
 
 async def test_non_member_reply_is_403(client: httpx.AsyncClient) -> None:
     await make_board("recovery")
-    viewer, _ = await member("poster", "recovery")
-    _stranger, token = await member("stranger")
+    viewer, _ = await api_member("poster", "recovery")
+    _stranger, token = await api_member("stranger")
     thread_id = await new_thread(viewer)
     response = await client.post(
         f"/api/threads/{thread_id}/posts", json={"body": "Hi"}, headers=bearer(token)
@@ -462,7 +449,7 @@ async def test_non_member_reply_is_403(client: httpx.AsyncClient) -> None:
 
 async def test_removed_post_keeps_its_place_but_not_its_words(client: httpx.AsyncClient) -> None:
     await make_board("recovery")
-    viewer, _ = await member("poster", "recovery")
+    viewer, _ = await api_member("poster", "recovery")
     thread_id = await new_thread(viewer)
     await Post.filter(thread_id=thread_id, seq=1).update(state=PostState.removed)
     post = (await client.get(f"/api/threads/{thread_id}")).json()["posts"][0]
@@ -472,7 +459,7 @@ async def test_removed_post_keeps_its_place_but_not_its_words(client: httpx.Asyn
 @pytest.mark.parametrize(("page", "status"), [("2", 404), ("0", 404), ("abc", 400), ("²", 400)])
 async def test_page_out_of_range_is_404(client: httpx.AsyncClient, page: str, status: int) -> None:
     await make_board("recovery")
-    viewer, _ = await member("poster", "recovery")
+    viewer, _ = await api_member("poster", "recovery")
     thread_id = await new_thread(viewer)
     response = await client.get(f"/api/threads/{thread_id}", params={"page": page})
     assert response.status_code == status

@@ -19,15 +19,21 @@ from forum.models.account import Role
 from forum.models.post import PostState
 from forum.ratelimits import Limit
 from forum.services.accounts import create_api_token
-from forum.services.accounts import register as register_account
-from forum.services.personas import join_board
 from forum.services.posts import create_reply
 from forum.services.threads import create_thread
 from forum.services.viewer import Viewer
 from forum.web.openapi import openapi_document
 from moderation.checks import cache
 from moderation.models import Report, ReviewItem, Rule
-from tests.helpers import PASSPHRASE, csrf_token, join, make_board, post_form, register
+from tests.helpers import (
+    api_member,
+    bearer,
+    csrf_token,
+    join,
+    make_board,
+    post_form,
+    register,
+)
 
 
 def conforms(schema: str, data: object) -> None:
@@ -38,18 +44,6 @@ def conforms(schema: str, data: object) -> None:
         root, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
     )
     validator.validate(data)
-
-
-async def member(handle: str, *slugs: str, role: Role = Role.member) -> tuple[Viewer, str]:
-    account = (await register_account(handle, PASSPHRASE, role=role, bypass_mode=True)).account
-    viewer = Viewer(account=account)
-    for slug in slugs:
-        await join_board(slug, viewer, accept_rules=True)
-    return viewer, await create_api_token(viewer, "tests")
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def new_thread(
@@ -78,8 +72,8 @@ async def test_search_finds_only_visible_posts_in_boards_the_token_may_read(
     await make_board("recovery")
     await make_board("circle", visibility="members")
     await make_board("inner", visibility="private")
-    admin, _ = await member("boss", "inner", role=Role.admin)
-    author, _ = await member("author", "recovery", "circle")
+    admin, _ = await api_member("boss", "inner", role=Role.admin)
+    author, _ = await api_member("author", "recovery", "circle")
     public = await new_thread(author, body="a lighthouse in public")
     await new_thread(author, "circle", body="a lighthouse for members")
     await new_thread(admin, "inner", body="a lighthouse in private")
@@ -89,7 +83,7 @@ async def test_search_finds_only_visible_posts_in_boards_the_token_may_read(
     removed = await create_reply("recovery", public, author, body="a removed lighthouse")
     await Post.filter(id=removed.id).update(state=PostState.removed)
 
-    _outsider, outsider_token = await member("outsider")
+    _outsider, outsider_token = await api_member("outsider")
     for headers in ({}, bearer(outsider_token)):
         response = await client.get("/api/search", params={"q": "lighthouse"}, headers=headers)
         assert response.status_code == 200, response.text
@@ -99,7 +93,7 @@ async def test_search_finds_only_visible_posts_in_boards_the_token_may_read(
         assert "<mark>lighthouse</mark>" in hit["snippet_html"]
         assert hit["url"] == f"http://127.0.0.1:8000/b/recovery/t/{public}?page=1#post-1"
 
-    _insider, insider_token = await member("insider", "circle")
+    _insider, insider_token = await api_member("insider", "circle")
     found = await client.get(
         "/api/search", params={"q": "lighthouse"}, headers=bearer(insider_token)
     )
@@ -114,7 +108,7 @@ async def test_search_finds_only_visible_posts_in_boards_the_token_may_read(
 
 async def test_search_pages_by_cursor(client: httpx.AsyncClient) -> None:
     await make_board("recovery")
-    author, _ = await member("author", "recovery")
+    author, _ = await api_member("author", "recovery")
     thread_id = await new_thread(author, body="kettle 1")
     for n in range(2, 26):
         await create_reply("recovery", thread_id, author, body=f"kettle {n}")
@@ -144,8 +138,8 @@ async def test_reactions_by_api_are_idempotent_and_show_on_the_page(
     client: httpx.AsyncClient,
 ) -> None:
     await make_board("recovery")
-    author, _ = await member("author", "recovery")
-    _fan, token = await member("fan", "recovery")
+    author, _ = await api_member("author", "recovery")
+    _fan, token = await api_member("fan", "recovery")
     thread_id = await new_thread(author)
     url = f"/api/threads/{thread_id}/posts/1/reactions/me_too"
     for _ in range(2):
@@ -173,9 +167,9 @@ async def test_reactions_by_api_are_idempotent_and_show_on_the_page(
 
 async def test_bad_reactions_are_clear_4xx(client: httpx.AsyncClient) -> None:
     await make_board("recovery")
-    author, _ = await member("author", "recovery")
-    _stranger, stranger_token = await member("stranger")
-    _fan, token = await member("fan", "recovery")
+    author, _ = await api_member("author", "recovery")
+    _stranger, stranger_token = await api_member("stranger")
+    _fan, token = await api_member("fan", "recovery")
     thread_id = await new_thread(author)
     base = f"/api/threads/{thread_id}/posts"
     assert "log in" in assert_json_error(await client.put(f"{base}/1/reactions/me_too"), 401)
@@ -197,7 +191,7 @@ async def test_bad_reactions_are_clear_4xx(client: httpx.AsyncClient) -> None:
 
 async def test_edit_own_post_changes_it_on_the_page(client: httpx.AsyncClient) -> None:
     await make_board("recovery")
-    author, token = await member("author", "recovery")
+    author, token = await api_member("author", "recovery")
     thread_id = await new_thread(author)
     url = f"/api/threads/{thread_id}/posts/1"
     response = await client.patch(
@@ -254,7 +248,7 @@ async def test_bad_edit_is_4xx_and_changes_nothing(
     client: httpx.AsyncClient, content: bytes, status: int, words: str
 ) -> None:
     await make_board("recovery")
-    author, token = await member("author", "recovery")
+    author, token = await api_member("author", "recovery")
     thread_id = await new_thread(author)
     response = await client.patch(
         f"/api/threads/{thread_id}/posts/1",
@@ -269,9 +263,9 @@ async def test_others_posts_and_missing_ones_cannot_be_edited_or_deleted(
     client: httpx.AsyncClient,
 ) -> None:
     await make_board("recovery")
-    author, _ = await member("author", "recovery")
-    _other, token = await member("other", "recovery")
-    _stranger, stranger_token = await member("stranger")
+    author, _ = await api_member("author", "recovery")
+    _other, token = await api_member("other", "recovery")
+    _stranger, stranger_token = await api_member("stranger")
     thread_id = await new_thread(author)
     reply = await create_reply("recovery", thread_id, author, body="a reply")
     url = f"/api/threads/{thread_id}/posts"
@@ -297,7 +291,7 @@ async def test_others_posts_and_missing_ones_cannot_be_edited_or_deleted(
 
 async def test_delete_own_post_keeps_its_place(client: httpx.AsyncClient) -> None:
     await make_board("recovery")
-    author, token = await member("author", "recovery")
+    author, token = await api_member("author", "recovery")
     thread_id = await new_thread(author)
     await create_reply("recovery", thread_id, author, body="regret")
     response = await client.delete(f"/api/threads/{thread_id}/posts/2", headers=bearer(token))
@@ -314,8 +308,8 @@ async def test_delete_own_post_keeps_its_place(client: httpx.AsyncClient) -> Non
 
 async def test_report_reaches_the_queue_once(client: httpx.AsyncClient) -> None:
     await make_board("recovery")
-    author, _ = await member("author", "recovery")
-    _reporter, token = await member("reporter", "recovery")
+    author, _ = await api_member("author", "recovery")
+    _reporter, token = await api_member("reporter", "recovery")
     thread_id = await new_thread(author)
     url = f"/api/threads/{thread_id}/posts/1/report"
     response = await client.post(
@@ -338,8 +332,8 @@ async def test_report_reaches_the_queue_once(client: httpx.AsyncClient) -> None:
 
 async def test_bad_reports_are_clear_4xx(app: object, client: httpx.AsyncClient) -> None:
     await make_board("recovery")
-    author, author_token = await member("author", "recovery")
-    _reporter, token = await member("reporter", "recovery")
+    author, author_token = await api_member("author", "recovery")
+    _reporter, token = await api_member("reporter", "recovery")
     thread_id = await new_thread(author)
     await create_reply("recovery", thread_id, author, body="second")
     url = f"/api/threads/{thread_id}/posts/1/report"
@@ -381,7 +375,7 @@ async def test_preferences_read_and_change_like_the_account_page(
 ) -> None:
     await make_board("recovery")
     await make_board("circle")
-    viewer, token = await member("reader", "recovery")
+    viewer, token = await api_member("reader", "recovery")
     assert viewer.account is not None
     response = await client.get("/api/preferences", headers=bearer(token))
     assert response.status_code == 200
@@ -438,7 +432,7 @@ async def test_bad_preferences_are_400_and_change_nothing(
     client: httpx.AsyncClient, payload: dict[str, object], field: str
 ) -> None:
     await make_board("inner", visibility="private")
-    viewer, token = await member("reader")
+    viewer, token = await api_member("reader")
     assert viewer.account is not None
     response = await client.patch("/api/preferences", json=payload, headers=bearer(token))
     assert field in assert_json_error(response, 400)
@@ -464,8 +458,8 @@ async def test_preferences_need_a_login_and_session_writes_need_the_csrf_header(
 
 async def test_muted_posts_are_flagged_not_hidden(client: httpx.AsyncClient) -> None:
     await make_board("recovery")
-    author, _ = await member("author", "recovery")
-    _reader, token = await member("reader", "recovery")
+    author, _ = await api_member("author", "recovery")
+    _reader, token = await api_member("reader", "recovery")
     thread_id = await new_thread(author, title="About spiders", body="Spiders everywhere")
     await create_reply("recovery", thread_id, author, body="Just cats")
     await client.patch("/api/preferences", json={"mute_words": ["spiders"]}, headers=bearer(token))
@@ -485,9 +479,9 @@ async def test_muted_posts_are_flagged_not_hidden(client: httpx.AsyncClient) -> 
 async def test_notices_list_count_and_mark_read(client: httpx.AsyncClient) -> None:
     await make_board("recovery")
     await make_board("circle")
-    opener, token = await member("opener", "recovery", "circle")
-    replier, _ = await member("replier", "recovery", "circle")
-    _other, other_token = await member("other")
+    opener, token = await api_member("opener", "recovery", "circle")
+    replier, _ = await api_member("replier", "recovery", "circle")
+    _other, other_token = await api_member("other")
     first = await new_thread(opener)
     second = await new_thread(opener, "circle")
     await create_reply("recovery", first, replier, body="I hear you")
@@ -538,8 +532,8 @@ async def test_unread_counts_in_the_thread_list_and_follow_mute(
     client: httpx.AsyncClient,
 ) -> None:
     await make_board("recovery")
-    author, _ = await member("author", "recovery")
-    _reader, token = await member("reader", "recovery")
+    author, _ = await api_member("author", "recovery")
+    _reader, token = await api_member("reader", "recovery")
     thread_id = await new_thread(author)
     listing = await client.get("/api/boards/recovery/threads", headers=bearer(token))
     assert listing.json()["items"][0]["new_posts"] is None  # never opened
@@ -574,9 +568,9 @@ async def test_unread_counts_in_the_thread_list_and_follow_mute(
 
 async def test_bad_watch_requests_are_clear_4xx(client: httpx.AsyncClient) -> None:
     await make_board("recovery")
-    author, _ = await member("author", "recovery")
-    _stranger, stranger_token = await member("stranger")
-    _reader, token = await member("reader", "recovery")
+    author, _ = await api_member("author", "recovery")
+    _stranger, stranger_token = await api_member("stranger")
+    _reader, token = await api_member("reader", "recovery")
     thread_id = await new_thread(author)
     watch = f"/api/threads/{thread_id}/watch"
     assert_json_error(await client.put(watch, json={"watch": "follow"}), 401)
@@ -611,7 +605,7 @@ async def test_one_account_in_two_boards_shows_two_unrelated_personas(
 ) -> None:
     await make_board("recovery")
     await make_board("circle")
-    viewer, token = await member("samehandle", "recovery", "circle")
+    viewer, token = await api_member("samehandle", "recovery", "circle")
     assert viewer.account is not None
     answers: list[httpx.Response] = []
     names = []

@@ -7,12 +7,8 @@ import httpx
 import pytest
 
 from forum.ratelimits import Limit, RateLimiter
-from forum.services.accounts import create_api_token
-from forum.services.accounts import register as register_account
-from forum.services.personas import join_board
-from forum.services.viewer import Viewer
 from forum.web.errors import wait_in_words
-from tests.helpers import PASSPHRASE, make_board, register
+from tests.helpers import api_member, make_board, register
 
 
 def limiter(app: object) -> RateLimiter:
@@ -80,10 +76,7 @@ async def test_api_errors_stay_json_without_the_page_text(
     assert missing.status_code == 404
     assert missing.json() == {"error": missing.json()["error"]}
     await make_board("recovery")
-    account = (await register_account("api-fern", PASSPHRASE, bypass_mode=True)).account
-    viewer = Viewer(account=account)
-    await join_board("recovery", viewer, accept_rules=True)
-    token = await create_api_token(viewer, "tests")
+    _viewer, token = await api_member("api-fern", "recovery")
     limiter(app).limits["thread"] = Limit(1, 120, "Too many threads.")
     statuses = []
     for title in ("One", "Two"):

@@ -15,17 +15,13 @@ from forum import account_cache
 from forum.errors import InvalidInputError
 from forum.i18n import use_locale
 from forum.models import Account, Board, Post, Thread
-from forum.services.accounts import create_api_token
-from forum.services.accounts import register as register_account
 from forum.services.checkins import make_checkin
 from forum.services.languages import check_post_language, post_language
-from forum.services.personas import join_board
 from forum.services.post_html import body_lang
 from forum.services.site import get_site_settings
-from forum.services.viewer import Viewer
 from moderation.checks import cache
 from moderation.models import ReviewItem
-from tests.helpers import PASSPHRASE, csrf_token, join, make_board, register
+from tests.helpers import api_member, bearer, csrf_token, join, make_board, register
 
 SPANISH = {"Accept-Language": "es"}
 # A Spanish crisis phrase the Spanish set catches and no other set does
@@ -212,17 +208,11 @@ async def test_a_replys_crisis_phrase_is_read_in_its_language(member: httpx.Asyn
 # --- the JSON API ------------------------------------------------------------------------
 
 
-async def api_member(handle: str) -> tuple[Viewer, dict[str, str]]:
-    account = (await register_account(handle, PASSPHRASE, bypass_mode=True)).account
-    viewer = Viewer(account=account)
-    await join_board("apoyo", viewer, accept_rules=True)
-    return viewer, {"Authorization": f"Bearer {await create_api_token(viewer, 'tests')}"}
-
-
 async def test_the_api_takes_an_optional_language(client: httpx.AsyncClient, db: None) -> None:
     cache.forget()
     await make_board("apoyo")
-    _viewer, auth = await api_member("helecho")
+    _viewer, token = await api_member("helecho", "apoyo")
+    auth = bearer(token)
     new = {"title": "Hola", "body": "Primero"}
     response = await client.post("/api/boards/apoyo/threads", json=new, headers={**auth, **SPANISH})
     assert response.status_code == 201, response.text

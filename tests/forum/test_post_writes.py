@@ -14,28 +14,21 @@ from forum.errors import NotAllowedError, NotFoundError
 from forum.models import Actor, Board, Membership, Post, SiteSettings, Thread
 from forum.models.actor import ActorKind
 from forum.rendering import render_markdown, sanitize_html
-from forum.services.accounts import create_api_token
-from forum.services.accounts import register as register_account
-from forum.services.personas import join_board
 from forum.services.posts import create_reply
 from forum.services.remote import add_remote_reply, add_remote_thread
 from forum.services.search import search_posts
 from forum.services.site import cached_site_settings, forget_site_settings, get_site_settings
 from forum.services.threads import create_thread
-from forum.services.viewer import Viewer
 from forum.visible_text import visible_text
 from tests.forum.test_thread_pagination import count_queries
-from tests.helpers import PASSPHRASE, make_board
+from tests.helpers import api_member, bearer, make_board
 
 
 async def test_replies_through_the_api_are_numbered_counted_indexed_and_answered(
     client: httpx.AsyncClient,
 ) -> None:
     await make_board("recovery")
-    account = (await register_account("lanternmoth", PASSPHRASE, bypass_mode=True)).account
-    viewer = Viewer(account=account)
-    await join_board("recovery", viewer, accept_rules=True)
-    token = await create_api_token(viewer, "tests")
+    viewer, token = await api_member("lanternmoth", "recovery")
     thread = await create_thread("recovery", viewer, title="Evenings", body="How are yours?")
     headers = {"Authorization": f"Bearer {token}"}
     answers = []
@@ -118,13 +111,6 @@ async def test_a_remote_reply_to_a_thread_locked_since_it_was_looked_up_is_refus
     assert (await Thread.get(id=opened.id)).post_count == 1
 
 
-async def _api_member(slug: str, name: str) -> tuple[Viewer, dict[str, str]]:
-    account = (await register_account(name, PASSPHRASE, bypass_mode=True)).account
-    viewer = Viewer(account=account)
-    await join_board(slug, viewer, accept_rules=True)
-    return viewer, {"Authorization": f"Bearer {await create_api_token(viewer, 'tests')}"}
-
-
 async def test_a_reply_to_a_thread_removed_since_this_process_kept_its_row_is_refused(
     client: httpx.AsyncClient,
 ) -> None:
@@ -132,7 +118,8 @@ async def test_a_reply_to_a_thread_removed_since_this_process_kept_its_row_is_re
     the count's UPDATE checks the thread again under its lock, so a removal this process
     has not heard of yet (another process's, before its notice arrives) refuses."""
     await make_board("recovery")
-    viewer, headers = await _api_member("recovery", "quietfinch")
+    viewer, token = await api_member("quietfinch", "recovery")
+    headers = bearer(token)
     thread = await create_thread("recovery", viewer, title="Mornings", body="Slow ones.")
     path = f"/api/threads/{thread.id}/posts"
     assert (await client.post(path, json={"body": "One"}, headers=headers)).status_code == 201
@@ -159,11 +146,12 @@ async def test_a_member_held_for_review_is_published_once_approved_though_unanno
     the board's pre-moderation; below it the count (which grows unannounced when a
     moderator approves) is read again, so the first post after approval is published."""
     await make_board("careful", premod_count=1)
-    opener, _ = await _api_member("careful", "steadyoak")
+    opener, _ = await api_member("steadyoak", "careful")
     assert opener.account is not None
     await Membership.filter(account_id=opener.account.id).update(approved_post_count=3)
     thread = await create_thread("careful", opener, title="First", body="Hello.")
-    viewer, headers = await _api_member("careful", "hushedwren")
+    viewer, token = await api_member("hushedwren", "careful")
+    headers = bearer(token)
     assert viewer.account is not None
     path = f"/api/threads/{thread.id}/posts"
     first = await client.post(path, json={"body": "Waiting"}, headers=headers)
@@ -186,7 +174,8 @@ async def test_the_thread_a_member_replied_to_is_kept_as_the_count_returned_it(
     reply commits: the next reply and the next page read no thread row, and both see the
     new count."""
     await make_board("recovery")
-    viewer, headers = await _api_member("recovery", "emberlark")
+    viewer, token = await api_member("emberlark", "recovery")
+    headers = bearer(token)
     thread = await create_thread("recovery", viewer, title="Nights", body="Long ones.")
     path = f"/api/threads/{thread.id}/posts"
     assert (await client.post(path, json={"body": "One"}, headers=headers)).status_code == 201
