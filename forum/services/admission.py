@@ -171,23 +171,28 @@ async def _replace_in_html(board_id: int, markup: str, replaced: str, language: 
     return result
 
 
-async def check_not_barred(board_id: int, actor_id: int, account: Account | None = None) -> None:
-    """Refuse a post from an account an admin suspended or banned, or from a persona or
-    remote actor suspended or banned in this board. Local posts and remote Creates both
-    ask here; a suspension stops counting once its end has passed."""
+async def barred_reason(board_id: int, actor_id: int, account: Account | None = None) -> str | None:
+    """Why a post from this account, or from this persona or remote actor in this board,
+    is refused (suspended or banned by an admin or in the board, or on a break), or None.
+    Local posts and remote Creates both ask here (check_not_barred), and a member's thread
+    page says it where the reply form would be; a suspension stops counting once its end
+    has passed."""
     now = datetime.now(UTC)
     if account is not None and account.break_until is not None and account.break_until > now:
-        raise NotAllowedError(_("You are taking a break; posting waits until it ends."))
+        return _("You are taking a break; posting waits until it ends.")
     if account is not None and account_barred(account, now):
         if account.status == AccountStatus.suspended and account.suspended_until is not None:
-            raise NotAllowedError(
-                _(
-                    "Your account is suspended until %(moment)s UTC.",
-                    moment=format_moment(account.suspended_until.astimezone(UTC)),
-                )
+            return _(
+                "Your account is suspended until %(moment)s UTC.",
+                moment=format_moment(account.suspended_until.astimezone(UTC)),
             )
-        raise NotAllowedError(_("Your account cannot post on this instance."))
-    refusal = await posting_bar(board_id, actor_id)
+        return _("Your account cannot post on this instance.")
+    return await posting_bar(board_id, actor_id)
+
+
+async def check_not_barred(board_id: int, actor_id: int, account: Account | None = None) -> None:
+    """Refuse the post for barred_reason's reason, if there is one."""
+    refusal = await barred_reason(board_id, actor_id, account)
     if refusal:
         raise NotAllowedError(refusal)
 

@@ -128,6 +128,9 @@ class Controls:
     # The reader's one-off name in this thread, if they opened it under one: its posts are
     # theirs to edit and delete too.
     one_off_actor: int | None = None
+    # Suspended or banned in the board: no reactions or edits (the services refuse them),
+    # but the counts show as a visitor sees them and deleting one's own words stays.
+    barred: bool = False
 
 
 @functools.lru_cache(maxsize=16)
@@ -252,6 +255,7 @@ def write_posts(
     # new key, so no page ever shows another catalog's words.
     locale = current_locale()
     catalog = i18n.translations(locale)
+    reacting = controls is not None and not controls.barred
     page = _Page(
         base=str(escape(base)),
         op=op,
@@ -262,8 +266,8 @@ def write_posts(
         locale=locale,
         texts=_texts(locale, catalog),
         words=_body_texts(locale, catalog),
-        buttons=_buttons(reactions, locale, catalog) if controls is not None else (),
-        counted=_counts(reactions, locale, catalog) if controls is None else (),
+        buttons=_buttons(reactions, locale, catalog) if reacting else (),
+        counted=() if reacting else _counts(reactions, locale, catalog),
         notes=reader.content_notes,
         mute_hide=reader.mute_action == "hide",
     )
@@ -281,7 +285,9 @@ def write_posts(
         page.notes,
         page.mute_hide,
         reactions,
-        None if controls is None else (controls.page, controls.can_reply, me, controls.moderator),
+        None
+        if controls is None
+        else (controls.page, controls.can_reply, me, controls.moderator, controls.barred),
     )
     muting = bool(reader.mute_words)
     written = _written.get(shared)
@@ -424,7 +430,7 @@ def _post(post: PostView, page: _Page, muted: bool) -> str:
         if controls is not None:
             add(_actions(post, controls, page.base, _CSRF, page.buttons, page.texts))
             add("\n")
-        elif visible and post.reaction_counts:
+        if not page.buttons and visible and post.reaction_counts:
             counts = post.reaction_counts
             for key, opening in page.counted:
                 count = counts.get(key)
@@ -484,7 +490,7 @@ def _actions(
     visible = post.state == _VISIBLE
     me = controls.my_actor
     parts: list[str] = []
-    if visible and me is not None:
+    if visible and me is not None and not controls.barred:
         parts.append(
             f'<form method="post" action="{link}/react" class="inline">'
             f'<input type="hidden" name="csrf_token" value="{csrf}">'
@@ -505,10 +511,9 @@ def _actions(
     if visible and not own:
         parts.append(f'<li><a href="{link}/report">{texts.report}</a></li>')
     if visible and own:
-        parts.append(
-            f'<li><a href="{link}/edit">{texts.edit}</a></li>'
-            f'<li><a href="{link}/delete" class="danger">{texts.delete}</a></li>'
-        )
+        if not controls.barred:
+            parts.append(f'<li><a href="{link}/edit">{texts.edit}</a></li>')
+        parts.append(f'<li><a href="{link}/delete" class="danger">{texts.delete}</a></li>')
     if controls.moderator:
         parts.append(f'<li><a href="/mod{link}">{texts.moderate}</a></li>')
     parts.append("</ul></details>")

@@ -142,13 +142,14 @@ class PostList(list[PostView]):
         reader: Reader,
         thread_note: str,
         divider: int | None,
+        barred: bool = False,
     ) -> Markup:
         for post in self:
             if not post.created_label:  # not localized: a visitor's page, in UTC
                 post.created_iso = post.created_at.isoformat()
                 post.created_label = _label(post.created_at)
         controls = (
-            Controls(str(csrf_token), page, can_reply, my_actor, moderator, one_off_actor)
+            Controls(str(csrf_token), page, can_reply, my_actor, moderator, one_off_actor, barred)
             if signed_in
             else None
         )

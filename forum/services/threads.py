@@ -19,7 +19,7 @@ from forum.models import Account, Actor, Board, Persona, Post, Thread
 from forum.models.post import PostState, ThreadKind
 from forum.ratelimits import RateLimiter
 from forum.search_index import index_new_post
-from forum.services.admission import PostText, admit_post, announce_post
+from forum.services.admission import PostText, admit_post, announce_post, barred_reason
 from forum.services.boards import (
     BoardAccess,
     access_board,
@@ -71,6 +71,10 @@ class ThreadPage:
     reply_closed: bool = False
     # That one-off name's actor: its posts are the viewer's own (edit, delete).
     reply_actor_id: int | None = None
+    # Why the member may neither reply, react nor edit here (suspended or banned in the
+    # board or on the instance, or on a break: admission.barred_reason), shown where the
+    # reply form would be; deleting their own posts stays.
+    posting_bar: str | None = None
 
     @property
     def first_unread_page(self) -> int:
@@ -382,6 +386,11 @@ async def read_thread(
         shown = min(low + POSTS_PER_PAGE, thread.post_count) if mark_read else 0
         place = await note_page(access.persona.id, thread.id, shown)
     first = first_unread(place, thread.post_count)
+    bar = None
+    if access.persona is not None and thread.state == PostState.visible:
+        # Board sanctions are kept per process (forum.sanction_cache): as a rule no query.
+        actor_id = one_off_actor or access.persona.actor_id
+        bar = await barred_reason(board.id, actor_id, viewer.account)
     return access, ThreadPage(
         thread,
         posts,
@@ -393,6 +402,7 @@ async def read_thread(
         reply_as=one_off.actor.name if one_off is not None else None,
         reply_closed=one_off is not None and not one_off_may_post(one_off),
         reply_actor_id=one_off_actor,
+        posting_bar=bar,
     )
 
 

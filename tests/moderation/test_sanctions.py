@@ -60,6 +60,35 @@ async def test_suspended_persona_cannot_post_until_the_suspension_is_lifted(
     assert (await reply(scene.author, scene)).status_code == 303
 
 
+async def test_a_barred_members_thread_page_says_why_instead_of_offering_what_is_refused(
+    scene: Scene,
+) -> None:
+    """Suspended, a member is not handed a reply form or reaction buttons that would only
+    answer 403: the page says why where the form was, shows the counts as a visitor sees
+    them, and keeps Delete (not Edit) on their own post. Lifting gives it all back."""
+    page = scene.thread_path
+    given = await post_form(scene.mod, f"{page}/p/2/react", {"kind": "me_too"}, form_page=page)
+    assert given.status_code == 303
+    await act(scene.mod, persona_path(scene), action="suspend", days="3", reason_choice="Spam")
+    until = (await Sanction.get()).until
+    assert until is not None
+
+    barred = (await scene.author.get(page)).text
+    assert 'id="reply"' not in barred and "Post reply" not in barred
+    assert f"suspended you from posting here until {until:%d %b %Y}" in barred
+    assert "/react" not in barred
+    assert '<span class="count">1</span>' in barred  # the moderator's "me too"
+    assert f"{page}/p/2/delete" in barred and f"{page}/p/2/edit" not in barred
+    new_thread = await scene.author.get("/b/grief/new")
+    assert new_thread.status_code == 403 and "suspended you from posting" in new_thread.text
+
+    await act(scene.mod, persona_path(scene), action="lift")
+    again = (await scene.author.get(page)).text
+    assert "suspended you" not in again and "Post reply" in again
+    assert f"{page}/p/1/react" in again and f"{page}/p/2/edit" in again
+    assert (await scene.author.get("/b/grief/new")).status_code == 200
+
+
 async def test_banned_persona_cannot_post_but_their_other_boards_are_untouched(
     scene: Scene, seen: list[events.Event]
 ) -> None:

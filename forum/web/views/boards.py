@@ -12,6 +12,7 @@ from forum.errors import ConflictError, InvalidInputError, NotAllowedError
 from forum.i18n import _
 from forum.models import Post, Thread
 from forum.services import (
+    admission,
     boards,
     held,
     invites,
@@ -170,6 +171,8 @@ async def _new_thread_form(
         return redirect(f"/b/{slug}/join")
     if not access.can_start_thread:
         raise NotAllowedError(_("Only this board's moderators start threads here."))
+    # Suspended, banned or on a break: say so now, not after the thread is written.
+    await admission.check_not_barred(access.board.id, access.persona.actor_id, viewer.account)
     return await render(
         request, "new_thread.html", {"access": access, **context}, status=status, board=access.board
     )
