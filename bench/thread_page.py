@@ -1,16 +1,18 @@
-"""Benchmark: one 50-post page of a 10,000-post thread, uncached, one server process.
+"""Benchmark: one 50-post page of a 10,000-post thread, rendered anew, one server process.
 
     .venv/bin/python bench/thread_page.py [--db sqlite|postgres|both] [--requests N] [--seconds S]
                                           [--signed-in] [--cached]
 
 For each database it makes a fresh data dir and database, runs `kindred migrate`, seeds one
 public board with one thread of 10,000 posts, starts ONE `kindred serve` on 127.0.0.1 and
-drives anonymous GETs of /b/<slug>/t/<id>?page=K with K spread over all 200 pages (so no
-page is served from any cache and deep pages are covered; each visitor request also has
-a query parameter the visitors' page cache does not take, so every one is rendered). The
-load generator is `wrk` (Debian package) with a small Lua script, else a bounded asyncio +
-httpx loop. Every load phase is bounded in both request count and time, and only ever
-targets 127.0.0.1.
+drives anonymous GETs of /b/<slug>/t/<id>?page=K with K spread over all 200 pages (so deep
+pages are covered; each visitor request also has a query parameter the visitors' page
+cache does not take, so every one is rendered). What is cached: a visitor's page reads its
+posts' rows once per process and then from memory (forum.post_rows_cache), with the
+thread's row and the authors (forum.thread_cache, post_views); a member's posts are read
+on every request. The load generator is `wrk` (Debian package) with a small Lua script,
+else a bounded asyncio + httpx loop. Every load phase is bounded in both request count and
+time, and only ever targets 127.0.0.1.
 
 It prints a table (db, req/s, p50, p99, errors, the server process's CPU time per request
 and the per-core ceiling that gives: on a shared machine req/s is noisy, CPU per request much

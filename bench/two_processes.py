@@ -5,8 +5,11 @@
 Seeds the database bench/thread_page.py seeds (one public board, a 10,000-post thread;
 its helpers are imported, not copied), then runs `kindred serve --workers 1` and
 `kindred serve --workers 2` in turn (N rounds of each, alternating, so a change in the
-machine's other load hits both alike) and drives anonymous, uncached page views with
-wrk on 127.0.0.1 (each request a language of its own: every page is rendered, no cache).
+machine's other load hits both alike) and drives anonymous page views with wrk on
+127.0.0.1, each request in a language of its own, so the visitors' rendered pages
+(forum.page_cache) never answer: every page is rendered per request. The pages' rows are
+cached, though: each process reads a page's posts once and then serves its rows from
+memory (forum.post_rows_cache), so the measured phases run almost no SQL.
 Issue 12's target: two processes serve >= 1.6x one, on this 2-core machine.
 
 Honest accounting: wrk shares the two cores. The table shows per configuration the

@@ -3,11 +3,12 @@
 A cache holds plain data (tuples, dicts, never models), so nothing one request changes
 reaches another. It is dropped, in every process, when its invalidation topic is
 announced: announcing a key drops that entry, announcing "" drops them all. An entry may
-belong to an owner (an account) and be dropped with it. An announcement while a row was
-being read means the row may already be stale, so it is not kept (`changes` before the
-read, handed to `put`). Each entry is read again after `ttl` seconds, the bound should a
-change ever go unannounced, and past `max_entries` the cache starts afresh: a bound on
-memory, never on correctness.
+belong to an owner (an account) and be dropped with it; with `by_owner`, an announced key
+names an owner, and all its entries go (a thread's pages, each an entry of its own). An
+announcement while a row was being read means the row may already be stale, so it is not
+kept (`changes` before the read, handed to `put`). Each entry is read again after `ttl`
+seconds, the bound should a change ever go unannounced, and past `max_entries` the cache
+starts afresh: a bound on memory, never on correctness.
 """
 
 from __future__ import annotations
@@ -26,7 +27,12 @@ _caches: list[KeyedCache] = []
 
 class KeyedCache:
     def __init__(
-        self, topic: str | None = None, *, ttl: float = TTL_SECONDS, max_entries: int = MAX_ENTRIES
+        self,
+        topic: str | None = None,
+        *,
+        ttl: float = TTL_SECONDS,
+        max_entries: int = MAX_ENTRIES,
+        by_owner: bool = False,
     ) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
@@ -34,7 +40,7 @@ class KeyedCache:
         self._rows: dict[Hashable, tuple[Any, float, Hashable]] = {}
         self._changes = 0
         if topic is not None:
-            invalidation.subscribe(topic, self.drop)
+            invalidation.subscribe(topic, self._drop_announced if by_owner else self.drop)
         _caches.append(self)
 
     def changes(self) -> int:
@@ -74,6 +80,9 @@ class KeyedCache:
             return
         for key in [key for key, entry in self._rows.items() if entry[2] == owner]:
             del self._rows[key]
+
+    def _drop_announced(self, owner: str) -> None:
+        self.drop_owned(owner or None)
 
     def __len__(self) -> int:
         return len(self._rows)

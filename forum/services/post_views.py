@@ -21,7 +21,7 @@ from markupsafe import Markup
 from tortoise.connection import get_connection
 from tortoise.signals import post_delete, post_save
 
-from forum import invalidation, thread_cache
+from forum import invalidation, post_rows_cache, thread_cache
 from forum.i18n import current_locale
 from forum.keyed_cache import KeyedCache
 from forum.models import Actor, Board, Membership, Persona, Thread
@@ -219,7 +219,7 @@ _HELD = PostState.held.value
 
 def _counts(value: Any) -> dict[str, int]:
     if isinstance(value, dict):
-        return value
+        return dict(value)  # a row may be kept for other requests (post_rows_cache)
     # Most posts have no reactions: skip the JSON parser for them.
     return json.loads(value) if value and value != "{}" else {}
 
@@ -467,6 +467,9 @@ async def posts_in_range(
         where = _VISITOR
         params.append(_HELD)
     sql = _posts_sql(dialect, persona is not None, extras, where)
+    if where is _VISITOR and high - low <= POSTS_PER_PAGE:
+        found = await _visitor_rows(conn, sql, params, thread_id, low, high)
+        return await _post_list(conn, board_id, found)
     _, rows = await conn.execute_query(sql, params)
     if extras and rows:
         assert persona is not None
@@ -477,7 +480,24 @@ async def posts_in_range(
         else:
             unread = tuple(rows[0])[-1]
         known_unread.set((account_id, int(unread)))
-    found = cast("list[Sequence[Any]]", rows)
+    return await _post_list(conn, board_id, cast("list[Sequence[Any]]", rows))
+
+
+async def _visitor_rows(
+    conn: Any, sql: str, params: list[Any], thread_id: int, low: int, high: int
+) -> Sequence[Sequence[Any]]:
+    """A page's rows as every viewer without a persona in the board gets them: this
+    process's copy (forum.post_rows_cache) when fresh, else read and kept."""
+    kept = post_rows_cache.get(thread_id, low, high)
+    if kept is not None:
+        return kept
+    changes_before = post_rows_cache.changes()
+    _, rows = await conn.execute_query(sql, params)
+    page_chars = sum(len(row[3] or "") for row in rows)  # body_html
+    return post_rows_cache.put(thread_id, low, high, rows, changes_before, page_chars)
+
+
+async def _post_list(conn: Any, board_id: int, found: Sequence[Sequence[Any]]) -> PostList:
     ids = {row[7] for row in found}
     ids.update(row[9] for row in found if row[9] is not None)
     authors = await _authors_of(conn, board_id, ids) if ids else {}

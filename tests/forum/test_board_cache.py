@@ -19,9 +19,17 @@ from forum.services.checkins import update_board_checkin
 from forum.services.content_notes import update_board_notes
 from forum.services.throwaways import update_board_one_off
 from forum.settings import Settings
-from tests.forum.test_api_member import bearer, member, new_thread
+from tests.forum.test_api_member import new_thread
 from tests.forum.test_thread_pagination import count_queries
-from tests.helpers import join, make_board, register, start_thread, thread_id_from
+from tests.helpers import (
+    api_member,
+    bearer,
+    join,
+    make_board,
+    register,
+    start_thread,
+    thread_id_from,
+)
 from tests.other_process import other_process, until
 
 BACKEND = os.environ.get("KINDRED_TEST_DB", "sqlite")
@@ -53,7 +61,7 @@ async def test_a_reply_through_the_api_reads_no_board_after_the_first(
     client: httpx.AsyncClient,
 ) -> None:
     await make_board("recovery")
-    viewer, token = await member("quietfern", "recovery")
+    viewer, token = await api_member("quietfern", "recovery")
     thread = await new_thread(viewer)
     url = f"/api/threads/{thread}/posts"
     first = await client.post(url, json={"body": "one"}, headers=bearer(token))
