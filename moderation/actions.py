@@ -245,6 +245,9 @@ async def remove(
         # Other servers hold copies: they are asked to remove them too.
         # Other servers show the reason publicly (Lemmy's modlog): only its public part.
         await emit(PostRemoved(post.id, modlog.public_reason(reason, thread.board)))
+    else:
+        # A held post or thread: no event goes out, but its author's pages change.
+        await invalidation.announce(invalidation.THREADS, str(thread.id))
     names = {"board": thread.board.title, "title": thread.title}
     return await log_and_tell(
         thread.board,
@@ -293,6 +296,8 @@ async def redact(
     await index_post(post.id)  # the cut words must not be found either
     if post.state == PostState.visible:
         await emit(PostEdited(post.id))  # other servers replace their copy
+    else:
+        await invalidation.announce(invalidation.THREADS, str(thread.id))
     return await log_and_tell(
         thread.board,
         "redact",

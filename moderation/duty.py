@@ -8,7 +8,7 @@ decides: "No action" shows it again, "Remove" removes it.
 
 from __future__ import annotations
 
-from forum import account_cache
+from forum import account_cache, invalidation
 from forum.errors import InvalidInputError, NotFoundError
 from forum.i18n import _
 from forum.models import Account, Board, Membership, Persona, Post, Thread
@@ -106,6 +106,8 @@ async def hide_if_unattended(item: ReviewItem, post: Post, board: Board) -> bool
     if reporters < threshold or await anyone_on_duty(board.id):
         return False
     await Post.filter(id=post.id, state=PostState.visible).update(state=PostState.hidden)
+    # No event goes out (other servers keep their copies): the pages here are told.
+    await invalidation.announce(invalidation.THREADS, str(post.thread_id))
     thread = await Thread.get(id=post.thread_id)
     # The author learns that, not who: nothing here names or counts the reporters.
     await _tell_author(
@@ -125,6 +127,7 @@ async def unhide(post: Post, thread: Thread) -> None:
     if post.state != PostState.hidden:
         return
     await Post.filter(id=post.id, state=PostState.hidden).update(state=PostState.visible)
+    await invalidation.announce(invalidation.THREADS, str(post.thread_id))
     await _tell_author(
         post,
         lambda: _(

@@ -354,3 +354,21 @@ async def test_moderate_links_show_for_moderators_only(scene: Scene) -> None:
     post_page = await scene.mod.get(scene.mod_path(2))
     assert post_page.status_code == 200 and "555-0199" in post_page.text
     assert 'name="csrf_token"' in post_page.text and "Personal information" in post_page.text
+
+
+async def test_a_held_thread_removed_is_gone_for_its_author_at_once(
+    app: object, client: httpx.AsyncClient
+) -> None:
+    """No event goes out for a post no one else saw, but this process's copy of the thread
+    (forum.thread_cache) must not keep showing it to its author."""
+    await make_board("careful", premod_count=1)
+    await register(client, "newcomer")
+    await join(client, "careful")
+    await start_thread(client, "careful", "First time", "Hello all")
+    page = f"/b/careful/t/{(await Thread.get(title='First time')).id}"
+    assert "Waiting for review" in (await client.get(page)).text
+    async with client_from(app, 70) as mod:
+        await make_moderator(mod, "careful", "modder")
+        removed = await act(mod, f"/mod{page}/p/1", action="remove", reason_text="Off topic")
+        assert removed.status_code == 303
+    assert (await client.get(page)).status_code == 404

@@ -143,3 +143,23 @@ async def test_only_the_member_acted_on_can_appeal(app: object, scene: Scene) ->
     await act(scene.mod, scene.mod_path(2), action="restore")
     restored = await Notice.get(mod_action__action="restore")
     assert (await scene.author.get(f"/notices/{restored.id}/appeal")).status_code == 404
+
+
+async def test_an_overturned_redaction_drops_its_note_from_visitors_pages_at_once(
+    app: object, scene: Scene
+) -> None:
+    await act(
+        scene.mod,
+        scene.mod_path(2),
+        action="redact",
+        passage="My number is 555-0199, call me.",
+        reason_choice="Personal information",
+    )
+    note = "Part of this post was removed by the moderators."
+    async with client_from(app, 40) as visitor:
+        # Read once: this process keeps the page's rows for visitors.
+        assert note in (await visitor.get(f"{scene.thread_path}?lang=en")).text
+        await send(scene.author, await appeal_link(scene.author), "Please read it again.")
+        await decide(scene.mod, await ReviewItem.get(kind="appeal"), "overturn")
+        assert (await Post.get(thread_id=scene.thread_id, seq=2)).mod_note == ""
+        assert note not in (await visitor.get(f"{scene.thread_path}?lang=en")).text
