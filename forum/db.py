@@ -45,6 +45,11 @@ def tortoise_config(settings: Settings, *, migrating: bool = False) -> dict[str,
     if url.startswith("postgres://") and "maxsize=" not in url:
         url += ("&" if "?" in url else "?") + "minsize=1&maxsize=10"
     connection: str | dict[str, Any] = url
+    if url.startswith("sqlite"):
+        # Statements run on the event loop's thread, not handed to aiosqlite's worker
+        # thread and back (forum/sqlite_client.py says why and when they still are).
+        connection = expand_db_url(url)
+        connection["engine"] = "forum.sqlite_client"
     if url.startswith(("postgres://", "postgresql://", "asyncpg://")):
         # Tortoise takes a connection from asyncpg's pool for every statement and gives it
         # back after; asyncpg's default reset then costs one more round trip each time

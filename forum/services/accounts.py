@@ -23,6 +23,7 @@ from forum.ratelimits import RateLimiter
 from forum.services.invites import unexpired, use_invite
 from forum.services.site import get_site_settings
 from forum.services.viewer import Viewer
+from forum.sqlite_client import on_worker_thread
 
 RECOVERY_CODE_COUNT = 10
 SESSION_DAYS = 30
@@ -456,11 +457,13 @@ async def delete_account(
     )
     if account.role == Role.admin and await Account.filter(role=Role.admin).count() == 1:
         raise NotAllowedError(_("You are the only admin; make another admin first."))
-    async with in_transaction():
-        for persona in await Persona.filter(account_id=account.id):
-            await retire_persona(persona, erase_posts=erase_posts)
-        await account.delete()
-        await account_cache.account_changed(account.id)
+    # Every post of every persona may be rewritten: on SQLite, off the event loop.
+    with on_worker_thread():
+        async with in_transaction():
+            for persona in await Persona.filter(account_id=account.id):
+                await retire_persona(persona, erase_posts=erase_posts)
+            await account.delete()
+            await account_cache.account_changed(account.id)
 
 
 def _require(viewer: Viewer) -> Account:

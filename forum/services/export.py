@@ -33,6 +33,7 @@ from forum.ratelimits import RateLimiter
 from forum.services.accounts import confirm_passphrase
 from forum.services.boards import require_login
 from forum.services.viewer import Viewer
+from forum.sqlite_client import on_worker_thread
 
 # Another part's rows for one account (moderation: reports, appeals), by file name.
 Part = Callable[[int], Awaitable[dict[str, list[dict[str, Any]]]]]
@@ -62,38 +63,40 @@ async def export_account(
     await confirm_passphrase(
         account, passphrase, field="export_passphrase", limiter=limiter, session=session
     )
-    files: dict[str, Any] = {"account.json": _account(account)}
-    markdown: dict[str, str] = {}
-    personas = await Persona.filter(account_id=account.id).select_related("board", "actor")
-    joined = {
-        m.persona_id: m.joined_at
-        for m in await Membership.filter(account_id=account.id).only("persona_id", "joined_at")
-    }
-    for persona in sorted(personas, key=lambda p: (p.board.slug, p.one_off, p.id)):
-        folder = f"boards/{persona.board.slug}"
-        if persona.one_off:
-            # A board holds one persona of the member and any number of one-off names.
-            folder += f"/one-off-{persona.actor.username}"
-        posts = await _posts_of(persona)
-        files[f"{folder}/persona.json"] = {
-            "board": persona.board.slug,
-            "board_title": persona.board.title,
-            "name": persona.actor.name,
-            "one_off": persona.one_off,
-            "member": persona.id in joined,
-            "joined_at": _when(joined.get(persona.id)),
+    # Every post the member wrote, in batches: on SQLite, read off the event loop.
+    with on_worker_thread():
+        files: dict[str, Any] = {"account.json": _account(account)}
+        markdown: dict[str, str] = {}
+        personas = await Persona.filter(account_id=account.id).select_related("board", "actor")
+        joined = {
+            m.persona_id: m.joined_at
+            for m in await Membership.filter(account_id=account.id).only("persona_id", "joined_at")
         }
-        files[f"{folder}/posts.json"] = posts
-        files[f"{folder}/reactions.json"] = await _reactions_of(persona)
-        files[f"{folder}/mentor_messages.json"] = await _messages_of(persona)
-        markdown[f"{folder}/posts.md"] = _as_markdown(persona, posts)
-    files["notices.json"] = await _notices(account.id)
-    files["milestones.json"] = [
-        {"label": m.label, "since": m.since.isoformat()}
-        for m in await Milestone.filter(account_id=account.id).order_by("since", "id")
-    ]
-    for part in _parts:
-        files.update(await part(account.id))
+        for persona in sorted(personas, key=lambda p: (p.board.slug, p.one_off, p.id)):
+            folder = f"boards/{persona.board.slug}"
+            if persona.one_off:
+                # A board holds one persona of the member and any number of one-off names.
+                folder += f"/one-off-{persona.actor.username}"
+            posts = await _posts_of(persona)
+            files[f"{folder}/persona.json"] = {
+                "board": persona.board.slug,
+                "board_title": persona.board.title,
+                "name": persona.actor.name,
+                "one_off": persona.one_off,
+                "member": persona.id in joined,
+                "joined_at": _when(joined.get(persona.id)),
+            }
+            files[f"{folder}/posts.json"] = posts
+            files[f"{folder}/reactions.json"] = await _reactions_of(persona)
+            files[f"{folder}/mentor_messages.json"] = await _messages_of(persona)
+            markdown[f"{folder}/posts.md"] = _as_markdown(persona, posts)
+        files["notices.json"] = await _notices(account.id)
+        files["milestones.json"] = [
+            {"label": m.label, "since": m.since.isoformat()}
+            for m in await Milestone.filter(account_id=account.id).order_by("since", "id")
+        ]
+        for part in _parts:
+            files.update(await part(account.id))
     return _zip(files, markdown)
 
 

@@ -27,6 +27,7 @@ from forum.search_index import MARK_END, MARK_START
 from forum.services.boards import BoardAccess, require_readable
 from forum.services.post_views import POSTS_PER_PAGE
 from forum.services.viewer import Viewer
+from forum.sqlite_client import on_worker_thread
 
 QUERY_MAX = 200
 HITS_PER_PAGE = 20
@@ -234,7 +235,9 @@ async def search_posts(
     else:
         sql = _SQLITE.replace("{access}", condition.format(*("?" * len(values))))
         params = [expression, before, *values, limit + 1]
-    _, rows = await conn.execute_query(sql, params)
+    # An FTS5 match with its snippets can take long on SQLite: off the event loop.
+    with on_worker_thread():
+        _, rows = await conn.execute_query(sql, params)
     hits = [_hit(tuple(row)) for row in rows[:limit]]
     next_cursor = str(hits[-1].post_id) if len(rows) > limit else None
     return SearchResults(query, board, hits, next_cursor)
