@@ -304,8 +304,9 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "benchmark": "two_processes",
         "description": (
-            "anonymous uncached GETs of one 50-post page of a 10,000-post thread "
-            "(pages rotated), `kindred serve --workers 1` vs `--workers 2` on PostgreSQL, "
+            "anonymous GETs of one 50-post page of a 10,000-post thread, each rendered "
+            "anew (a language of its own; the page's rows kept per process), pages "
+            "rotated, `kindred serve --workers 1` vs `--workers 2` on PostgreSQL, "
             "wrk on the same machine"
         ),
         "machine": machine_info(),
