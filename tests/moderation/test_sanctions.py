@@ -81,12 +81,16 @@ async def test_a_barred_members_thread_page_says_why_instead_of_offering_what_is
     assert f"{page}/p/2/delete" in barred and f"{page}/p/2/edit" not in barred
     new_thread = await scene.author.get("/b/grief/new")
     assert new_thread.status_code == 403 and "suspended you from posting" in new_thread.text
+    board = (await scene.author.get("/b/grief")).text
+    assert "suspended you from posting" in board and 'href="/b/grief/new"' not in board
 
     await act(scene.mod, persona_path(scene), action="lift")
     again = (await scene.author.get(page)).text
     assert "suspended you" not in again and "Post reply" in again
     assert f"{page}/p/1/react" in again and f"{page}/p/2/edit" in again
     assert (await scene.author.get("/b/grief/new")).status_code == 200
+    board = (await scene.author.get("/b/grief")).text
+    assert "suspended you" not in board and 'href="/b/grief/new"' in board
 
 
 async def test_banned_persona_cannot_post_but_their_other_boards_are_untouched(

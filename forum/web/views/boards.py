@@ -42,6 +42,12 @@ async def board_page(request: Request) -> Response:
     # The viewer's own threads waiting for review lead the first page (moderators see all).
     waiting = [] if after else await held.held_threads(access)
     marks: dict[int, readings.Mark] = {}
+    barred = None
+    if access.persona is not None:
+        # Suspended, banned or on a break: the page says so instead of offering a thread.
+        barred = await admission.barred_reason(
+            access.board.id, access.persona.actor_id, viewer.account
+        )
     if access.persona is not None and access.membership is not None:
         marks = await readings.board_marks(
             access.persona.id,
@@ -57,6 +63,7 @@ async def board_page(request: Request) -> Response:
             "listing": listing,
             "waiting": waiting,
             "marks": marks,
+            "barred": barred,
             "team": await team.team_names(access.board),
             "meetings": await meetings.board_meetings(access.board),
         },
