@@ -115,6 +115,13 @@ async def announce(topic: str, key: str = "") -> None:
         await connection.execute_query("SELECT pg_notify($1, $2)", [CHANNEL, f"{topic}:{key}"])
 
 
+async def thread_changed(thread_id: int) -> None:
+    """A thread or one of its posts changed: every process drops its pages and rows of
+    that thread (forum.page_cache, thread_cache, post_rows_cache). Writers that emit a
+    post or thread event need not call it: forum.page_cache turns those into this."""
+    await announce(THREADS, str(thread_id))
+
+
 def _heard(_connection: object, _pid: int, _channel: str, payload: str) -> None:
     topic, colon, key = payload.partition(":")
     if colon:

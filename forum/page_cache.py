@@ -331,7 +331,7 @@ async def _on_event(event: events.Event) -> None:
         await invalidation.announce(invalidation.THREADS)
         return
     if thread_id is not None:
-        await invalidation.announce(invalidation.THREADS, str(thread_id))
+        await invalidation.thread_changed(thread_id)
 
 
 def connect() -> None:

@@ -247,7 +247,7 @@ async def remove(
         await emit(PostRemoved(post.id, modlog.public_reason(reason, thread.board)))
     else:
         # A held post or thread: no event goes out, but its author's pages change.
-        await invalidation.announce(invalidation.THREADS, str(thread.id))
+        await invalidation.thread_changed(thread.id)
     names = {"board": thread.board.title, "title": thread.title}
     return await log_and_tell(
         thread.board,
@@ -297,7 +297,7 @@ async def redact(
     if post.state == PostState.visible:
         await emit(PostEdited(post.id))  # other servers replace their copy
     else:
-        await invalidation.announce(invalidation.THREADS, str(thread.id))
+        await invalidation.thread_changed(thread.id)
     return await log_and_tell(
         thread.board,
         "redact",
@@ -422,7 +422,7 @@ async def set_slow_mode(
         raise ConflictError(_("Slow mode is at that setting already."))
     await Thread.filter(id=thread.id).update(slow_mode_seconds=seconds)
     thread.slow_mode_seconds = seconds
-    await invalidation.announce(invalidation.THREADS, str(thread.id))
+    await invalidation.thread_changed(thread.id)
     names = {"board": thread.board.title, "title": thread.title}
     return await log_and_tell(
         thread.board,

@@ -193,7 +193,7 @@ async def _undo(action: ModAction, board: Board, moderator: Account | None, note
         # The cut passage is not kept (it may have been someone's private details), so
         # only the author can put their words back.
         await Post.filter(id=post.id).update(mod_note="")
-        await invalidation.announce(invalidation.THREADS, str(post.thread_id))
+        await invalidation.thread_changed(post.thread_id)
         said = lazy("You may edit your post to put back what was cut.")
     elif kind == "lock" and thread and thread.locked:
         entry = await actions.lock_thread(thread, moderator, locked=False, reason=reason)

@@ -107,7 +107,7 @@ async def hide_if_unattended(item: ReviewItem, post: Post, board: Board) -> bool
         return False
     await Post.filter(id=post.id, state=PostState.visible).update(state=PostState.hidden)
     # No event goes out (other servers keep their copies): the pages here are told.
-    await invalidation.announce(invalidation.THREADS, str(post.thread_id))
+    await invalidation.thread_changed(post.thread_id)
     thread = await Thread.get(id=post.thread_id)
     # The author learns that, not who: nothing here names or counts the reporters.
     await _tell_author(
@@ -127,7 +127,7 @@ async def unhide(post: Post, thread: Thread) -> None:
     if post.state != PostState.hidden:
         return
     await Post.filter(id=post.id, state=PostState.hidden).update(state=PostState.visible)
-    await invalidation.announce(invalidation.THREADS, str(post.thread_id))
+    await invalidation.thread_changed(post.thread_id)
     await _tell_author(
         post,
         lambda: _(

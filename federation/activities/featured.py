@@ -32,4 +32,4 @@ async def _pin(incoming: Incoming, *, pinned: bool) -> None:
     if thread.board_id != group.id:
         raise Ignored("That thread is not in the announcing group.")
     await Thread.filter(id=thread.id).update(pinned=pinned)
-    await invalidation.announce(invalidation.THREADS, str(thread.id))
+    await invalidation.thread_changed(thread.id)

@@ -23,4 +23,4 @@ async def apply(incoming: Incoming, *, locked: bool) -> None:
         raise Ignored("That thread is not in the announcing group.")
     await Thread.filter(id=thread.id).update(locked=locked)
     # Visitors' cached copies of the thread show its lock state: drop them everywhere.
-    await invalidation.announce(invalidation.THREADS, str(thread.id))
+    await invalidation.thread_changed(thread.id)

@@ -265,4 +265,4 @@ async def delete_remote_post(post: Post) -> None:
         if post.seq == 1:
             await Thread.filter(id=post.thread_id).update(title="[deleted]", content_note="")
         await index_post(post.id)
-        await invalidation.announce(invalidation.THREADS, str(post.thread_id))
+        await invalidation.thread_changed(post.thread_id)

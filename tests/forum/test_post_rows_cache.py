@@ -165,7 +165,7 @@ async def test_every_page_of_the_thread_goes(app: object, thread: str) -> None:
     await _warm(app, thread)
     post_rows_cache.put(tid, 50, 100, [], post_rows_cache.changes(), 0)
     post_rows_cache.put(tid + 1, 0, 50, [], post_rows_cache.changes(), 0)
-    await invalidation.announce(invalidation.THREADS, str(tid))
+    await invalidation.thread_changed(tid)
     assert _kept(thread) is None and post_rows_cache.get(tid, 50, 100) is None
     assert post_rows_cache.get(tid + 1, 0, 50) == ()  # another thread's page stays
     await invalidation.announce(invalidation.THREADS)
@@ -183,7 +183,7 @@ async def test_an_orm_save_here_needs_no_announcement(app: object, thread: str) 
 async def test_rows_read_while_announced_are_not_kept(thread: str) -> None:
     tid = _id(thread)
     before = post_rows_cache.changes()
-    await invalidation.announce(invalidation.THREADS, str(tid))  # while the rows were read
+    await invalidation.thread_changed(tid)  # while the rows were read
     post_rows_cache.put(tid, 0, POSTS_PER_PAGE, [], before, 0)
     assert _kept(thread) is None
 

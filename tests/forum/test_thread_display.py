@@ -120,7 +120,7 @@ async def test_an_opener_from_before_notes_per_post_shows_the_threads_note(
     # Threads written before migration 0011 have the note on the thread only.
     thread = await _thread(path)
     await Thread.filter(id=thread.id).update(content_note="grief")
-    await invalidation.announce(invalidation.THREADS, str(thread.id))  # as the services do
+    await invalidation.thread_changed(thread.id)  # as the services do
     page = (await client.get(path)).text
     assert "<summary>Content note: grief (show post)" in _post_html(page, 1)
     assert "Content note" not in _post_html(page, 2)
@@ -175,7 +175,7 @@ async def test_a_meeting_thread_says_until_when_it_is_open_in_the_readers_zone(
     thread = await _thread(path)
     closes = datetime(2031, 1, 15, 18, 30, tzinfo=UTC)
     await Thread.filter(id=thread.id).update(kind="meeting", closes_at=closes)
-    await invalidation.announce(invalidation.THREADS, str(thread.id))  # as the services do
+    await invalidation.thread_changed(thread.id)  # as the services do
     await Account.filter(handle="alder").update(time_zone="Europe/Paris")
     await account_cache.account_changed(None)  # as the services announce
     page = (await client.get(path)).text
@@ -188,7 +188,7 @@ async def test_a_meeting_thread_says_until_when_it_is_open_in_the_readers_zone(
         assert '<time datetime="2031-01-15T18:30:00+00:00">15 Jan 2031, 18:30 UTC</time>' in page
     # The worker locks it at its end.
     await Thread.filter(id=thread.id).update(locked=True)
-    await invalidation.announce(invalidation.THREADS, str(thread.id))
+    await invalidation.thread_changed(thread.id)
     page = (await client.get(path)).text
     assert '<p class="badge meeting">Meeting · ended</p>' in page and "open until" not in page
     assert "Check-in thread" not in page
@@ -200,7 +200,7 @@ async def test_a_checkin_thread_says_so_and_a_discussion_says_nothing(
     page = (await client.get(path)).text
     assert "Check-in thread" not in page and "Meeting ·" not in page
     await Thread.filter(id=(await _thread(path)).id).update(kind="checkin")
-    await invalidation.announce(invalidation.THREADS, str((await _thread(path)).id))
+    await invalidation.thread_changed((await _thread(path)).id)
     page = (await client.get(path)).text
     assert '<p class="badge checkin">Check-in thread</p>' in page and "Meeting ·" not in page
 
@@ -260,7 +260,7 @@ async def test_a_locked_meeting_hides_the_reply_form(client: httpx.AsyncClient, 
     closes = datetime.now(UTC) - timedelta(minutes=1)
     thread = await _thread(path)
     await Thread.filter(id=thread.id).update(kind="meeting", closes_at=closes, locked=True)
-    await invalidation.announce(invalidation.THREADS, str(thread.id))
+    await invalidation.thread_changed(thread.id)
     page = (await client.get(path)).text
     assert 'id="reply"' not in page and "This thread is locked." in page
     assert ">Reply</a>" not in page

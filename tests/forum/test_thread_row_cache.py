@@ -283,7 +283,7 @@ async def test_a_board_renamed_renames_its_scheduled_threads_author(
     await Thread.filter(id=tid).update(author_id=board.actor_id)
     from forum import invalidation
 
-    await invalidation.announce(invalidation.THREADS, str(tid))
+    await invalidation.thread_changed(tid)
     await _warm(app, client, thread)
     await update_board(
         None,

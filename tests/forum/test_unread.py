@@ -49,7 +49,7 @@ async def _add_posts(thread_id: int, count: int, *, by: str = "alder") -> None:
         ]
     )
     await Thread.filter(id=thread_id).update(post_count=thread.post_count + count)
-    await invalidation.announce(invalidation.THREADS, str(thread_id))  # as the services do
+    await invalidation.thread_changed(thread_id)  # as the services do
 
 
 async def _reply(client: httpx.AsyncClient, thread_id: int, body: str) -> httpx.Response:
