@@ -38,6 +38,9 @@ class KeyedCache:
         self.max_entries = max_entries
         # key -> (value, monotonic time read, owner)
         self._rows: dict[Hashable, tuple[Any, float, Hashable]] = {}
+        # owner -> its keys, so that dropping one owner's entries (a thread's pages on
+        # every reply) does not walk every entry
+        self._owned: dict[Hashable, set[Hashable]] = {}
         self._changes = 0
         if topic is not None:
             invalidation.subscribe(topic, self._drop_announced if by_owner else self.drop)
@@ -52,7 +55,7 @@ class KeyedCache:
         if entry is None:
             return None
         if time.monotonic() - entry[1] > self.ttl:
-            self._rows.pop(key, None)
+            self._forget(key)
             return None
         return entry[0]
 
@@ -61,28 +64,44 @@ class KeyedCache:
         if changes_before != self._changes:
             return  # an announcement came while it was read: it may be out of date
         if len(self._rows) >= self.max_entries:
-            self._rows.clear()
+            self._clear()
+        self._forget(key)  # it may have had another owner
         self._rows[key] = (value, time.monotonic(), owner)
+        if owner is not None:
+            self._owned.setdefault(owner, set()).add(key)
 
     def drop(self, key: Hashable = "") -> None:
         """Drop `key`'s entry ("": every entry)."""
         self._changes += 1
         if key == "":
-            self._rows.clear()
+            self._clear()
         else:
-            self._rows.pop(key, None)
+            self._forget(key)
 
     def drop_owned(self, owner: Hashable) -> None:
         """Drop the entries of `owner` (None: every entry)."""
         self._changes += 1
         if owner is None:
-            self._rows.clear()
+            self._clear()
             return
-        for key in [key for key, entry in self._rows.items() if entry[2] == owner]:
-            del self._rows[key]
+        for key in self._owned.pop(owner, ()):
+            self._rows.pop(key, None)
 
     def _drop_announced(self, owner: str) -> None:
         self.drop_owned(owner or None)
+
+    def _forget(self, key: Hashable) -> None:
+        entry = self._rows.pop(key, None)
+        if entry is not None and entry[2] is not None:
+            keys = self._owned.get(entry[2])
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self._owned[entry[2]]
+
+    def _clear(self) -> None:
+        self._rows.clear()
+        self._owned.clear()
 
     def __len__(self) -> int:
         return len(self._rows)
