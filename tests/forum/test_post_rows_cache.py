@@ -4,8 +4,6 @@ process, is on the very next visitor's page; members and moderators never get th
 
 from __future__ import annotations
 
-import os
-
 import httpx
 import pytest
 
@@ -14,7 +12,10 @@ from forum.models import Board, Post, Thread
 from forum.services.post_views import POSTS_PER_PAGE, posts_in_range
 from forum.settings import Settings
 from moderation.actions import approve
+from tests.conftest import BACKEND
 from tests.forum.test_thread_pagination import count_queries
+from tests.forum.thread_pages import FRESH, remove_as_moderator, thread_id
+from tests.forum.thread_pages import visit as first_visit
 from tests.helpers import (
     client_from,
     join,
@@ -24,22 +25,14 @@ from tests.helpers import (
 )
 from tests.other_process import other_process, until
 
-BACKEND = os.environ.get("KINDRED_TEST_DB", "sqlite")
-# A query the visitors' page cache does not take: every visit below is rendered anew.
-FRESH = "?uncached=1"
-
-
-def _id(page: str) -> int:
-    return int(page.rsplit("/", 1)[1])
-
 
 def _kept(page: str) -> post_rows_cache.Rows | None:
-    return post_rows_cache.get(_id(page), 0, POSTS_PER_PAGE)
+    return post_rows_cache.get(thread_id(page), 0, POSTS_PER_PAGE)
 
 
 async def visit(app: object, page: str) -> str:
-    async with client_from(app, 20) as visitor:
-        response = await visitor.get(page + FRESH)
+    """A visitor's page, rendered anew (FRESH): its text."""
+    response = await first_visit(app, page, FRESH)
     assert response.status_code == 200, response.text
     return response.text
 
@@ -64,7 +57,7 @@ async def _hold_a_reply(newcomer: httpx.AsyncClient, page: str, body: str) -> No
     await register(newcomer, "fernlight")
     await join(newcomer, "calm")
     await post_form(newcomer, f"{page}/reply", {"body": body}, form_page=page)
-    assert (await Post.get(thread_id=_id(page), seq=3)).state == "held"
+    assert (await Post.get(thread_id=thread_id(page), seq=3)).state == "held"
 
 
 async def test_a_second_visitor_view_reads_no_posts(app: object, thread: str) -> None:
@@ -88,11 +81,11 @@ async def test_a_signed_in_reader_without_a_persona_shares_the_copy(
 
 async def test_each_request_gets_its_own_views(app: object, thread: str) -> None:
     board = await Board.get(slug="calm")
-    first = await posts_in_range(board.id, _id(thread), 0, POSTS_PER_PAGE)
+    first = await posts_in_range(board.id, thread_id(thread), 0, POSTS_PER_PAGE)
     first[1].body_html = "Changed here only"
     first[1].reaction_counts["me_too"] = 7
     first.pop()
-    again = await posts_in_range(board.id, _id(thread), 0, POSTS_PER_PAGE)
+    again = await posts_in_range(board.id, thread_id(thread), 0, POSTS_PER_PAGE)
     assert _kept(thread) is not None
     assert len(again) == 2 and "A reply to keep" in again[1].body_html
     assert again[1].reaction_counts == {}
@@ -100,16 +93,7 @@ async def test_each_request_gets_its_own_views(app: object, thread: str) -> None
 
 async def test_a_removed_post_is_gone_at_once(app: object, thread: str) -> None:
     await _warm(app, thread)
-    async with client_from(app, 30) as moderator:
-        await make_moderator(moderator, "calm", "oakmoder")
-        mod_page = f"/mod{thread}/p/2"
-        removed = await post_form(
-            moderator,
-            mod_page,
-            {"action": "remove", "reason_text": "Off topic"},
-            form_page=mod_page,
-        )
-        assert removed.status_code == 303, removed.text
+    await remove_as_moderator(app, thread, 2)
     page = await visit(app, thread)
     assert "A reply to keep" not in page and "[removed by the moderators]" in page
 
@@ -137,8 +121,8 @@ async def test_an_approved_post_shows_at_once(app: object, thread: str) -> None:
     async with client_from(app, 40) as newcomer:
         await _hold_a_reply(newcomer, thread, "Held for a while")
     assert "Held for a while" not in await _warm(app, thread)
-    post = await Post.get(thread_id=_id(thread), seq=3)
-    await approve(post, await Thread.get(id=_id(thread)).select_related("board"), None)
+    post = await Post.get(thread_id=thread_id(thread), seq=3)
+    await approve(post, await Thread.get(id=thread_id(thread)).select_related("board"), None)
     assert "Held for a while" in await visit(app, thread)
 
 
@@ -161,7 +145,7 @@ async def test_a_new_reply_shows_at_once(
 
 async def test_every_page_of_the_thread_goes(app: object, thread: str) -> None:
     """An announcement names the thread: its pages are entries of their own, all dropped."""
-    tid = _id(thread)
+    tid = thread_id(thread)
     await _warm(app, thread)
     post_rows_cache.put(tid, 50, 100, [], post_rows_cache.changes(), 0)
     post_rows_cache.put(tid + 1, 0, 50, [], post_rows_cache.changes(), 0)
@@ -174,14 +158,14 @@ async def test_every_page_of_the_thread_goes(app: object, thread: str) -> None:
 
 async def test_an_orm_save_here_needs_no_announcement(app: object, thread: str) -> None:
     await _warm(app, thread)
-    post = await Post.get(thread_id=_id(thread), seq=2)
+    post = await Post.get(thread_id=thread_id(thread), seq=2)
     post.body_html = "<p>Saved through the ORM</p>"
     await post.save(update_fields=["body_html"])
     assert "Saved through the ORM" in await visit(app, thread)
 
 
 async def test_rows_read_while_announced_are_not_kept(thread: str) -> None:
-    tid = _id(thread)
+    tid = thread_id(thread)
     before = post_rows_cache.changes()
     await invalidation.thread_changed(tid)  # while the rows were read
     post_rows_cache.put(tid, 0, POSTS_PER_PAGE, [], before, 0)
@@ -198,7 +182,9 @@ async def test_members_and_moderators_never_get_the_copy(
         kept = _kept(thread)
         assert kept is not None
         changed = [(*row[:3], "<p>Only in the copy</p>", *row[4:]) for row in kept]
-        post_rows_cache.put(_id(thread), 0, POSTS_PER_PAGE, changed, post_rows_cache.changes(), 0)
+        post_rows_cache.put(
+            thread_id(thread), 0, POSTS_PER_PAGE, changed, post_rows_cache.changes(), 0
+        )
         assert "Only in the copy" in await visit(app, thread)
         own = (await newcomer.get(thread)).text
         assert "My words, waiting" in own and "Only in the copy" not in own
@@ -211,7 +197,7 @@ async def test_members_and_moderators_never_get_the_copy(
 
 
 async def test_past_its_bound_the_copy_starts_afresh(thread: str) -> None:
-    tid = _id(thread)
+    tid = thread_id(thread)
     for low in range(0, post_rows_cache.MAX_ENTRIES * 50, 50):
         post_rows_cache.put(tid, low, low + 50, [], post_rows_cache.changes(), 0)
     assert len(post_rows_cache._pages) == post_rows_cache.MAX_ENTRIES
@@ -229,7 +215,7 @@ async def test_past_its_bound_the_copy_starts_afresh(thread: str) -> None:
 async def test_another_processs_change_is_seen_here(
     app: object, thread: str, settings: Settings
 ) -> None:
-    tid = _id(thread)
+    tid = thread_id(thread)
     async with invalidation.listening(settings.database_url) as listener:
         assert listener is not None and listener.ready.is_set()
         await _warm(app, thread)

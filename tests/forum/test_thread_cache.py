@@ -3,8 +3,6 @@ and every change to the thread is on the next page anyone gets."""
 
 from __future__ import annotations
 
-import os
-
 import asyncpg
 import httpx
 import pytest
@@ -12,29 +10,22 @@ import pytest
 from forum import invalidation, page_cache
 from forum.models import Board
 from forum.settings import Settings
+from tests.conftest import BACKEND
+from tests.forum.thread_pages import remove_as_moderator, visit
 from tests.helpers import (
     client_from,
     join,
     make_board,
-    make_moderator,
     post_form,
     register,
     start_thread,
     thread_id_from,
 )
 
-BACKEND = os.environ.get("KINDRED_TEST_DB", "sqlite")
-
 
 def hits(app: object) -> int:
     cache: page_cache.PageCache | None = getattr(app.state, "page_cache", None)  # type: ignore[attr-defined]
     return cache.hits if cache is not None else 0
-
-
-async def visit(app: object, page: str) -> httpx.Response:
-    """A first-time visitor: no cookies at all."""
-    async with client_from(app, 20) as visitor:
-        return await visitor.get(page)
 
 
 async def test_a_visitor_page_is_served_from_the_cache_the_second_time(
@@ -57,16 +48,7 @@ async def test_a_removed_post_is_never_served_from_the_cache(
 ) -> None:
     assert "A reply to keep" in (await visit(app, thread)).text
     assert "A reply to keep" in (await visit(app, thread)).text  # now cached
-    async with client_from(app, 30) as moderator:
-        await make_moderator(moderator, "calm", "oakmoder")
-        mod_page = "/mod" + thread + "/p/2"
-        removed = await post_form(
-            moderator,
-            mod_page,
-            {"action": "remove", "reason_text": "Off topic"},
-            form_page=mod_page,
-        )
-        assert removed.status_code == 303, removed.text
+    await remove_as_moderator(app, thread, 2)
     page = await visit(app, thread)
     assert page.status_code == 200 and "A reply to keep" not in page.text
     assert "The opening words" in page.text

@@ -4,8 +4,6 @@ page (visitors' pages rendered anew, members' pages alike)."""
 
 from __future__ import annotations
 
-import os
-
 import httpx
 import pytest
 
@@ -15,7 +13,9 @@ from forum.models.actor import ActorKind
 from forum.services.remote import add_remote_reply
 from forum.settings import Settings
 from moderation.actions import lock_thread, move_thread, remove, set_slow_mode
+from tests.conftest import BACKEND
 from tests.forum.test_thread_pagination import count_queries
+from tests.forum.thread_pages import FRESH, thread_id, visit
 from tests.helpers import (
     client_from,
     make_board,
@@ -23,29 +23,16 @@ from tests.helpers import (
 )
 from tests.other_process import other_process, until
 
-BACKEND = os.environ.get("KINDRED_TEST_DB", "sqlite")
-# A query the visitors' page cache does not take: every visit below is rendered anew.
-FRESH = "?uncached=1"
-
-
-def _id(page: str) -> int:
-    return int(page.rsplit("/", 1)[1])
-
-
-async def visit(app: object, page: str) -> httpx.Response:
-    async with client_from(app, 20) as visitor:
-        return await visitor.get(page + FRESH)
-
 
 async def _warm(app: object, client: httpx.AsyncClient, page: str) -> None:
     """Both kinds of page read once: the thread's row is now this process's copy."""
-    assert (await visit(app, page)).status_code == 200
+    assert (await visit(app, page, FRESH)).status_code == 200
     assert (await client.get(page)).status_code == 200
-    assert thread_cache._rows.get(str(_id(page))) is not None
+    assert thread_cache._rows.get(str(thread_id(page))) is not None
 
 
 async def _full(page: str) -> Thread:
-    return await Thread.get(id=_id(page)).select_related("board")
+    return await Thread.get(id=thread_id(page)).select_related("board")
 
 
 def _reads_thread(queries: list[str]) -> bool:
@@ -64,7 +51,7 @@ async def _remote_reply(thread: str) -> None:
         inbox="https://remote.example/u/hazel/inbox",
     )
     await add_remote_reply(
-        await Thread.get(id=_id(thread)),
+        await Thread.get(id=thread_id(thread)),
         remote,
         ap_id="https://remote.example/post/9",
         html="<p>Greetings from afar</p>",
@@ -78,7 +65,7 @@ async def test_a_repeated_page_reads_no_thread(
 ) -> None:
     await _warm(app, client, thread)
     with count_queries() as visitor_queries:
-        assert (await visit(app, thread)).status_code == 200
+        assert (await visit(app, thread, FRESH)).status_code == 200
     assert not _reads_thread(visitor_queries), visitor_queries
     assert not visitor_queries, visitor_queries  # its posts are kept too (post_rows_cache)
     with count_queries() as member_queries:
@@ -87,10 +74,10 @@ async def test_a_repeated_page_reads_no_thread(
 
 
 async def test_each_caller_gets_its_own_thread(thread: str) -> None:
-    found = await thread_cache.by_id(_id(thread))
+    found = await thread_cache.by_id(thread_id(thread))
     assert found is not None
     found[0].title = "Changed here only"
-    again = await thread_cache.by_id(_id(thread))
+    again = await thread_cache.by_id(thread_id(thread))
     assert again is not None and again[0].title != "Changed here only"
     assert again[0] is not found[0]
     assert await thread_cache.by_id(2**31 - 1) is None
@@ -101,9 +88,9 @@ async def test_a_new_local_post_shows_with_its_count(
 ) -> None:
     await _warm(app, client, thread)
     await post_form(client, f"{thread}/reply", {"body": "Another thought"}, form_page=thread)
-    assert "Another thought" in (await visit(app, thread)).text
+    assert "Another thought" in (await visit(app, thread, FRESH)).text
     assert "Another thought" in (await client.get(thread)).text
-    found = await thread_cache.by_id(_id(thread))
+    found = await thread_cache.by_id(thread_id(thread))
     assert found is not None and found[0].post_count == 3
 
 
@@ -112,9 +99,9 @@ async def test_a_new_remote_post_shows_with_its_count(
 ) -> None:
     await _warm(app, client, thread)
     await _remote_reply(thread)
-    assert "Greetings from afar" in (await visit(app, thread)).text
+    assert "Greetings from afar" in (await visit(app, thread, FRESH)).text
     assert "Greetings from afar" in (await client.get(thread)).text
-    found = await thread_cache.by_id(_id(thread))
+    found = await thread_cache.by_id(thread_id(thread))
     assert found is not None and found[0].post_count == 3
 
 
@@ -122,7 +109,7 @@ async def test_a_new_page_is_there_at_once(
     app: object, client: httpx.AsyncClient, thread: str
 ) -> None:
     """The pager counts from the cached row: the 51st post's page exists on the next view."""
-    tid = _id(thread)
+    tid = thread_id(thread)
     author = (await Post.get(thread_id=tid, seq=1)).author_id
     await Post.bulk_create(
         [
@@ -133,7 +120,7 @@ async def test_a_new_page_is_there_at_once(
     await Thread.filter(id=tid).update(post_count=50)
     await thread_cache.by_id(tid)  # what a page would do: read after the change
     await _warm(app, client, thread)
-    assert (await visit(app, thread + "?page=2")).status_code == 404
+    assert (await visit(app, thread + "?page=2", FRESH)).status_code == 404
     await post_form(client, f"{thread}/reply", {"body": "Onto a new page"}, form_page=thread)
     async with client_from(app, 20) as visitor:
         second = await visitor.get(thread + "?page=2")
@@ -145,16 +132,16 @@ async def test_a_lock_shows_at_once(app: object, client: httpx.AsyncClient, thre
     await _warm(app, client, thread)
     assert 'name="body"' in (await client.get(thread)).text  # the reply form
     await lock_thread(await _full(thread), None, locked=True)
-    found = await thread_cache.by_id(_id(thread))
+    found = await thread_cache.by_id(thread_id(thread))
     assert found is not None and found[0].locked
     assert 'name="body"' not in (await client.get(thread)).text
-    assert (await visit(app, thread)).text != ""
+    assert (await visit(app, thread, FRESH)).text != ""
 
 
 async def test_slow_mode_shows_at_once(app: object, client: httpx.AsyncClient, thread: str) -> None:
     await _warm(app, client, thread)
     await set_slow_mode(await _full(thread), 600, None)
-    found = await thread_cache.by_id(_id(thread))
+    found = await thread_cache.by_id(thread_id(thread))
     assert found is not None and found[0].slow_mode_seconds == 600
 
 
@@ -162,9 +149,9 @@ async def test_a_removed_thread_is_gone_at_once(
     app: object, client: httpx.AsyncClient, thread: str
 ) -> None:
     await _warm(app, client, thread)
-    opener = await Post.get(thread_id=_id(thread), seq=1)
+    opener = await Post.get(thread_id=thread_id(thread), seq=1)
     await remove(opener, await _full(thread), "Off topic", None, crisis=False)
-    assert (await visit(app, thread)).status_code == 404
+    assert (await visit(app, thread, FRESH)).status_code == 404
     assert (await client.get(thread)).status_code == 404
 
 
@@ -172,9 +159,9 @@ async def test_a_removed_reply_is_gone_at_once(
     app: object, client: httpx.AsyncClient, thread: str
 ) -> None:
     await _warm(app, client, thread)
-    reply = await Post.get(thread_id=_id(thread), seq=2)
+    reply = await Post.get(thread_id=thread_id(thread), seq=2)
     await remove(reply, await _full(thread), "Off topic", None, crisis=False)
-    assert "A reply to keep" not in (await visit(app, thread)).text
+    assert "A reply to keep" not in (await visit(app, thread, FRESH)).text
     assert "A reply to keep" not in (await client.get(thread)).text
 
 
@@ -187,7 +174,7 @@ async def test_a_title_edit_shows_at_once(
         client, edit, {"title": "A kinder title", "body": "The opening words"}, form_page=edit
     )
     assert response.status_code == 303, response.text
-    assert "A kinder title" in (await visit(app, thread)).text
+    assert "A kinder title" in (await visit(app, thread, FRESH)).text
     assert "A kinder title" in (await client.get(thread)).text
 
 
@@ -195,23 +182,23 @@ async def test_a_move_shows_at_once(app: object, client: httpx.AsyncClient, thre
     await make_board("elsewhere")
     await _warm(app, client, thread)
     await move_thread(await _full(thread), await Board.get(slug="elsewhere"), None)
-    assert (await visit(app, thread)).status_code == 404
+    assert (await visit(app, thread, FRESH)).status_code == 404
     moved = thread.replace("/b/calm/", "/b/elsewhere/")
-    assert (await visit(app, moved)).status_code == 200
+    assert (await visit(app, moved, FRESH)).status_code == 200
 
 
 async def test_an_orm_save_here_needs_no_announcement(
     app: object, client: httpx.AsyncClient, thread: str
 ) -> None:
     await _warm(app, client, thread)
-    row = await Thread.get(id=_id(thread))
+    row = await Thread.get(id=thread_id(thread))
     row.title = "Saved through the ORM"
     await row.save(update_fields=["title"])
-    assert "Saved through the ORM" in (await visit(app, thread)).text
+    assert "Saved through the ORM" in (await visit(app, thread, FRESH)).text
 
 
 async def test_a_row_read_while_announced_is_not_kept(thread: str) -> None:
-    key = str(_id(thread))
+    key = str(thread_id(thread))
     thread_cache._rows.drop(key)
     before = thread_cache._rows.changes()
     thread_cache._rows.drop("")  # an announcement while the row was on its way
@@ -225,7 +212,7 @@ async def test_another_processs_change_is_seen_here(
 ) -> None:
     from forum import invalidation
 
-    tid = _id(thread)
+    tid = thread_id(thread)
     async with invalidation.listening(settings.database_url) as listener:
         assert listener is not None and listener.ready.is_set()
         await _warm(app, client, thread)
@@ -236,7 +223,7 @@ async def test_another_processs_change_is_seen_here(
             await other.announce(invalidation.THREADS, str(tid))
         await until(lambda: thread_cache._rows.get(str(tid)) is None)
         assert thread_cache._rows.get(str(tid)) is None
-        assert "Elsewhere" in (await visit(app, thread)).text
+        assert "Elsewhere" in (await visit(app, thread, FRESH)).text
         member = (await client.get(thread)).text
         assert "Elsewhere" in member and 'name="body"' not in member
     assert await Account.filter(handle="willowfen").exists()
@@ -258,16 +245,16 @@ async def test_a_role_and_a_rename_show_on_the_next_page(
     from forum.services.viewer import Viewer
 
     await _warm(app, client, thread)
-    assert 'class="badge team"' not in (await visit(app, thread)).text
+    assert 'class="badge team"' not in (await visit(app, thread, FRESH)).text
     await set_member_role(None, "calm", await _persona_name("willowfen"), "moderator")
-    assert 'class="badge team"' in (await visit(app, thread)).text
+    assert 'class="badge team"' in (await visit(app, thread, FRESH)).text
     assert 'class="badge team"' in (await client.get(thread)).text
     await set_member_role(None, "calm", await _persona_name("willowfen"), "peer_supporter")
-    page = (await visit(app, thread)).text
+    page = (await visit(app, thread, FRESH)).text
     assert 'class="badge supporter"' in page and 'class="badge team"' not in page
     viewer = Viewer(account=await Account.get(handle="willowfen"))
     await rename_persona("calm", viewer, "Quiet Harbour")
-    assert "Quiet Harbour" in (await visit(app, thread)).text
+    assert "Quiet Harbour" in (await visit(app, thread, FRESH)).text
     assert "Quiet Harbour" in (await client.get(thread)).text
 
 
@@ -277,7 +264,7 @@ async def test_a_board_renamed_renames_its_scheduled_threads_author(
     from forum.services.boards import update_board
 
     board = await Board.get(slug="calm")
-    tid = _id(thread)
+    tid = thread_id(thread)
     # A thread the board itself opened (as check-ins and meetings are).
     await Post.filter(thread_id=tid, seq=1).update(author_id=board.actor_id)
     await Thread.filter(id=tid).update(author_id=board.actor_id)
@@ -295,7 +282,7 @@ async def test_a_board_renamed_renames_its_scheduled_threads_author(
         posting_policy=str(board.posting_policy),
         theme=board.theme,
     )
-    assert '<strong class="author">Calm Waters</strong>' in (await visit(app, thread)).text
+    assert '<strong class="author">Calm Waters</strong>' in (await visit(app, thread, FRESH)).text
 
 
 async def test_a_remote_author_renamed_is_seen_at_once(
@@ -306,7 +293,7 @@ async def test_a_remote_author_renamed_is_seen_at_once(
 
     await _remote_reply(thread)
     await _warm(app, client, thread)
-    assert '<strong class="author">Hazel</strong>' in (await visit(app, thread)).text
+    assert '<strong class="author">Hazel</strong>' in (await visit(app, thread, FRESH)).text
     document = {
         "id": "https://remote.example/u/hazel",
         "type": "Person",
@@ -315,4 +302,4 @@ async def test_a_remote_author_renamed_is_seen_at_once(
         "name": "Hazel Wood",
     }
     await upsert_actor(parse_actor(document))  # as a fresh fetch of its profile does
-    assert '<strong class="author">Hazel Wood</strong>' in (await visit(app, thread)).text
+    assert '<strong class="author">Hazel Wood</strong>' in (await visit(app, thread, FRESH)).text
