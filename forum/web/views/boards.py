@@ -43,12 +43,11 @@ async def board_page(request: Request) -> Response:
     waiting = [] if after else await held.held_threads(access)
     marks: dict[int, readings.Mark] = {}
     barred = None
-    if access.persona is not None:
+    if access.persona is not None and access.membership is not None:
         # Suspended, banned or on a break: the page says so instead of offering a thread.
         barred = await admission.barred_reason(
             access.board.id, access.persona.actor_id, viewer.account
         )
-    if access.persona is not None and access.membership is not None:
         marks = await readings.board_marks(
             access.persona.id,
             access.persona.actor_id,
